@@ -1,0 +1,98 @@
+"""Function: one differentiable operation, a vectorized forward and its backward rule (a vector-Jacobian product).
+
+Write a new op (or a custom layer with its own backward) by subclassing Function::
+
+    class Square(Function):
+        '''y = x².  Backward: dx = dy · 2x.'''
+
+        def forward(self, x):
+            self.save_for_backward(x)
+            return x * x
+
+        def backward(self, dy):
+            (x,) = self.saved
+            return dy * 2 * x
+
+    y = Square.apply(t)
+
+``forward`` receives NumPy arrays and returns one; ``backward`` receives d(loss)/d(output) and returns one
+gradient per input (a tuple, or a single array for a one-input op; None where an input needs no gradient).
+Broadcasting is undone once, here, for every op: each gradient is summed back to its input's shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autodiff import tensor as _tensor
+from glassnet.autodiff.tensor import Tensor
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, so that it has ``shape`` again."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _lift(value, like_dtype) -> Tensor:
+    """Wrap a non-Tensor operand; Python numbers and arrays take the float dtype of the Tensor they meet."""
+    if isinstance(value, Tensor):
+        return value
+    if like_dtype is not None and like_dtype.kind == "f":
+        return Tensor._from_op(np.asarray(value, dtype=like_dtype), None)
+    return Tensor(value)
+
+
+class Function:
+    """Base class of every op. ``apply`` runs ``forward`` on arrays and records the op when a gradient is needed.
+
+    Attributes set by ``apply`` on a recorded op: ``inputs`` (the input Tensors), ``needs_input_grad`` (one bool
+    per input, so a backward can skip work), ``saved`` (what ``save_for_backward`` kept), ``scope`` (the name
+    scope it ran in, such as the layer's name).
+    """
+
+    __slots__ = ("inputs", "saved", "needs_input_grad", "freed", "scope", "__weakref__")
+
+    def save_for_backward(self, *values) -> None:
+        """Keep what backward will need (arrays or any values)."""
+        self.saved = values
+
+    def forward(self, *arrays: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must define forward(*arrays)")
+
+    def backward(self, grad: np.ndarray):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(grad)")
+
+    @classmethod
+    def apply(cls, *inputs, **params) -> Tensor:
+        """Run the op on Tensors (or array-likes) and return the output Tensor, recording it for backward."""
+        like = next((x._data.dtype for x in inputs if isinstance(x, Tensor)), None)
+        tensors = [_lift(x, like) for x in inputs]
+        fn = cls(**params)
+        fn.saved = ()
+        fn.freed = False
+        out = fn.forward(*[t._data for t in tensors])
+        if (_tensor._grad_enabled and any(t.requires_grad for t in tensors)) or _tensor._record_all:
+            fn.inputs = tensors
+            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            fn.scope = _tensor._scope
+            out = Tensor._from_op(out, fn)
+            out.requires_grad = any(fn.needs_input_grad)
+            return out
+        return Tensor._from_op(out, None)
+
+    def free(self) -> None:
+        """Drop the saved values and the links to the inputs (after backward, unless the graph is retained)."""
+        self.saved = ()
+        self.inputs = ()
+        self.freed = True
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

@@ -1,0 +1,91 @@
+"""Reverse-mode differentiation: order the recorded ops topologically, then walk them once in reverse.
+
+Each op's backward turns d(loss)/d(output) into d(loss)/d(input) for each input; gradients of a tensor used in
+several places add up (the chain rule's sum over paths).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autodiff.function import unbroadcast
+from glassnet.autodiff.tensor import Tensor
+
+
+class FreedGraphError(RuntimeError):
+    """Raised by backward through a graph whose saved values were already freed."""
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Every recorded tensor that ``root`` depends on (root included), each after all of its inputs."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        if id(t) in visited or t.op is None:
+            continue
+        visited.add(id(t))
+        if t.op.freed:
+            raise FreedGraphError(
+                "backward() reached a graph whose saved values were freed by an earlier backward(). "
+                "Pass backward(retain_graph=True) the first time to backpropagate through it twice, "
+                "or run the forward pass again."
+            )
+        stack.append((t, True))
+        stack.extend((x, False) for x in t.op.inputs if x.op is not None and id(x) not in visited)
+    return order
+
+
+def _accumulate(t: Tensor, grad: np.ndarray) -> None:
+    t.grad = grad if t.grad is None else t.grad + grad
+
+
+def backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(t) into ``t.grad`` for every tensor t that requires a gradient and root depends on."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward() called on a tensor that does not require a gradient: it depends on no trainable "
+            "Variable (or was computed under no_grad())"
+        )
+    if grad is None:
+        if root.size != 1:
+            raise ValueError(
+                f"backward() without a grad argument needs a scalar, received a tensor of shape {root.shape}; "
+                "pass grad= with that shape"
+            )
+        grad = np.ones(root.shape, dtype=root.dtype)
+    else:
+        grad = np.asarray(grad._data if isinstance(grad, Tensor) else grad, dtype=root.dtype)
+        if grad.shape != root.shape:
+            raise ValueError(f"backward(grad=...) expects shape {root.shape}, received {grad.shape}")
+    order = topological_order(root)
+    if not order:  # root is a leaf
+        _accumulate(root, grad)
+        return
+    pending: dict[int, np.ndarray] = {id(root): grad}
+    for t in reversed(order):
+        g = pending.pop(id(t), None)
+        fn = t.op
+        if g is None:  # no path from root reached t with a gradient
+            if not retain_graph:
+                fn.free()
+            continue
+        _accumulate(t, g)
+        in_grads = fn.backward(g)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        for x, gx, needed in zip(fn.inputs, in_grads, fn.needs_input_grad):
+            if not needed or gx is None:
+                continue
+            gx = unbroadcast(np.asarray(gx, dtype=x.dtype), x.shape)
+            if x.op is None:
+                _accumulate(x, gx)
+            else:
+                key = id(x)
+                pending[key] = gx if key not in pending else pending[key] + gx
+        if not retain_graph:
+            fn.free()

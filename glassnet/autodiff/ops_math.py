@@ -1,0 +1,236 @@
+"""Elementwise arithmetic and matrix multiplication, each with its backward rule.
+
+Gradients are written for the broadcast output shape; Function.apply's caller (graph.backward) sums them back
+to each input's shape, so no rule here deals with broadcasting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autodiff.function import Function
+
+
+class Add(Function):
+    """z = x + y.  Backward: dx = dz, dy = dz."""
+
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, dz):
+        return dz, dz
+
+
+class Sub(Function):
+    """z = x − y.  Backward: dx = dz, dy = −dz."""
+
+    def forward(self, x, y):
+        return x - y
+
+    def backward(self, dz):
+        return dz, -dz
+
+
+class Mul(Function):
+    """z = x · y (elementwise).  Backward: dx = dz · y, dy = dz · x."""
+
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return x * y
+
+    def backward(self, dz):
+        x, y = self.saved
+        return dz * y, dz * x
+
+
+class Div(Function):
+    """z = x / y.  Backward: dx = dz / y, dy = −dz · x / y²."""
+
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return x / y
+
+    def backward(self, dz):
+        x, y = self.saved
+        dx = dz / y
+        return dx, (-dx * x / y if self.needs_input_grad[1] else None)
+
+
+class Neg(Function):
+    """z = −x.  Backward: dx = −dz."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, dz):
+        return -dz
+
+
+class Pow(Function):
+    """z = x^p.  Backward: dx = dz · p · x^(p−1), dp = dz · z · ln x (only where x > 0)."""
+
+    def forward(self, x, p):
+        z = x**p
+        self.save_for_backward(x, p, z)
+        return z
+
+    def backward(self, dz):
+        x, p, z = self.saved
+        dx = dz * p * x ** (p - 1) if self.needs_input_grad[0] else None
+        if not self.needs_input_grad[1]:
+            return dx, None
+        safe_log = np.log(np.where(x > 0, x, 1))
+        return dx, dz * z * safe_log
+
+
+class Exp(Function):
+    """z = eˣ.  Backward: dx = dz · z."""
+
+    def forward(self, x):
+        z = np.exp(x)
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, dz):
+        (z,) = self.saved
+        return dz * z
+
+
+class Log(Function):
+    """z = ln x.  Backward: dx = dz / x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.log(x)
+
+    def backward(self, dz):
+        (x,) = self.saved
+        return dz / x
+
+
+class Sqrt(Function):
+    """z = √x.  Backward: dx = dz / (2z)."""
+
+    def forward(self, x):
+        z = np.sqrt(x)
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, dz):
+        (z,) = self.saved
+        return dz / (2 * z)
+
+
+class Square(Function):
+    """z = x².  Backward: dx = dz · 2x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x * x
+
+    def backward(self, dz):
+        (x,) = self.saved
+        return dz * 2 * x
+
+
+class Abs(Function):
+    """z = |x|.  Backward: dx = dz · sign(x) (0 at x = 0)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.abs(x)
+
+    def backward(self, dz):
+        (x,) = self.saved
+        return dz * np.sign(x)
+
+
+class Maximum(Function):
+    """z = max(x, y) elementwise.  Backward: the gradient goes to the larger input (to x on ties)."""
+
+    def forward(self, x, y):
+        x_wins = x >= y
+        self.save_for_backward(x_wins)
+        return np.where(x_wins, x, y)
+
+    def backward(self, dz):
+        (x_wins,) = self.saved
+        return dz * x_wins, dz * ~x_wins
+
+
+class Minimum(Function):
+    """z = min(x, y) elementwise.  Backward: the gradient goes to the smaller input (to x on ties)."""
+
+    def forward(self, x, y):
+        x_wins = x <= y
+        self.save_for_backward(x_wins)
+        return np.where(x_wins, x, y)
+
+    def backward(self, dz):
+        (x_wins,) = self.saved
+        return dz * x_wins, dz * ~x_wins
+
+
+class Where(Function):
+    """z = x where condition else y.  Backward: dx = dz where condition, dy = dz elsewhere."""
+
+    def __init__(self, condition):
+        self.condition = np.asarray(condition, dtype=bool)
+
+    def forward(self, x, y):
+        return np.where(self.condition, x, y)
+
+    def backward(self, dz):
+        zero = np.zeros((), dtype=dz.dtype)
+        return np.where(self.condition, dz, zero), np.where(self.condition, zero, dz)
+
+
+class Clip(Function):
+    """z = min(max(x, lo), hi).  Backward: dx = dz inside [lo, hi], 0 where the value was clipped."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        inside = (x >= self.lo) & (x <= self.hi)
+        self.save_for_backward(inside)
+        return np.clip(x, self.lo, self.hi)
+
+    def backward(self, dz):
+        (inside,) = self.saved
+        return dz * inside
+
+
+class MatMul(Function):
+    """Z = X·W.  Backward: dX = dZ·Wᵀ, dW = Xᵀ·dZ (batch dimensions are summed by unbroadcast)."""
+
+    def forward(self, x, w):
+        if x.ndim == 0 or w.ndim == 0 or x.shape[-1] != w.shape[-2 if w.ndim > 1 else 0]:
+            raise ValueError(
+                f"matmul: shapes {x.shape} and {w.shape} are not aligned: the last dimension of the first "
+                f"({x.shape[-1] if x.ndim else 'scalar'}) must equal the "
+                f"{'second-to-last' if w.ndim > 1 else 'only'} dimension of the second"
+            )
+        self.save_for_backward(x, w)
+        return x @ w
+
+    def backward(self, dz):
+        x, w = self.saved
+        x2 = x[None, :] if x.ndim == 1 else x
+        w2 = w[:, None] if w.ndim == 1 else w
+        dz2 = dz.reshape(*x2.shape[:-1], w2.shape[-1]) if (x.ndim == 1 or w.ndim == 1) else dz
+        dx = dw = None
+        if self.needs_input_grad[0]:
+            dx = dz2 @ np.swapaxes(w2, -1, -2)
+            if x.ndim == 1:
+                dx = dx.reshape(-1, x.shape[0]).sum(axis=0) if dx.ndim > 2 else dx[0]
+        if self.needs_input_grad[1]:
+            if x2.ndim == 2 and w2.ndim == 2:
+                dw = x2.T @ dz2
+            elif w2.ndim == 2:  # batched X against one W: fold the batch into the rows
+                dw = x2.reshape(-1, x2.shape[-1]).T @ dz2.reshape(-1, dz2.shape[-1])
+            else:
+                dw = np.swapaxes(x2, -1, -2) @ dz2
+            if w.ndim == 1:
+                dw = dw[..., 0]
+        return dx, dw

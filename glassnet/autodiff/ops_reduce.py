@@ -1,0 +1,91 @@
+"""Reductions (sum, mean, max, logsumexp) with ``axis`` and ``keepdims``, each with its backward rule."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autodiff.function import Function
+
+
+def _normalize_axis(axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(a) % max(ndim, 1))
+    return tuple(sorted(out))
+
+
+class _Reduction(Function):
+    """Shared part of the reductions: the normalized axes, and re-expanding a gradient to the input's shape."""
+
+    def __init__(self, axis=None, keepdims: bool = False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def _setup(self, x):
+        self.axes = _normalize_axis(self.axis, x.ndim)
+        self.in_shape = x.shape
+
+    def _expand(self, g):
+        """dz reshaped so it broadcasts against the input (the reduced axes put back as size 1)."""
+        if not self.keepdims:
+            g = np.expand_dims(g, self.axes)
+        return g
+
+
+class Sum(_Reduction):
+    """z = Σ x over axis.  Backward: dx = dz broadcast back over the summed axes."""
+
+    def forward(self, x):
+        self._setup(x)
+        return np.sum(x, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, dz):
+        return np.broadcast_to(self._expand(dz), self.in_shape)
+
+
+class Mean(_Reduction):
+    """z = (1/n) Σ x over axis.  Backward: dx = dz / n broadcast back."""
+
+    def forward(self, x):
+        self._setup(x)
+        self.count = int(np.prod([x.shape[a] for a in self.axes])) if self.axes else 1
+        return np.mean(x, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, dz):
+        return np.broadcast_to(self._expand(dz) / self.count, self.in_shape)
+
+
+class Max(_Reduction):
+    """z = max x over axis.  Backward: dz goes to the maximal entries (split evenly among ties)."""
+
+    def forward(self, x):
+        self._setup(x)
+        z = np.max(x, axis=self.axes, keepdims=True)
+        self.save_for_backward(x == z)
+        return z if self.keepdims else np.squeeze(z, axis=self.axes)
+
+    def backward(self, dz):
+        (is_max,) = self.saved
+        return self._expand(dz) * is_max / is_max.sum(axis=self.axes, keepdims=True)
+
+
+class LogSumExp(_Reduction):
+    """z = ln Σ eˣ over axis, computed as m + ln Σ e^(x−m) so it never overflows.  Backward: dx = dz · softmax(x)."""
+
+    def forward(self, x):
+        self._setup(x)
+        m = np.max(x, axis=self.axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        e = np.exp(x - m)
+        s = np.sum(e, axis=self.axes, keepdims=True)
+        self.save_for_backward(e / s)
+        z = m + np.log(s)
+        return z if self.keepdims else np.squeeze(z, axis=self.axes)
+
+    def backward(self, dz):
+        (softmax,) = self.saved
+        return self._expand(dz) * softmax

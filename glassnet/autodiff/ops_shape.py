@@ -1,0 +1,91 @@
+"""Ops that move values without changing them: reshape, transpose, slicing, concatenate, stack."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autodiff.function import Function
+
+
+class Reshape(Function):
+    """z = x viewed with a new shape.  Backward: dx = dz reshaped back."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        try:
+            return x.reshape(self.shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} values) "
+                             f"into shape {tuple(self.shape)}") from None
+
+    def backward(self, dz):
+        return dz.reshape(self.in_shape)
+
+
+class Transpose(Function):
+    """z = x with its axes permuted (reversed by default).  Backward: dx = dz with the inverse permutation."""
+
+    def __init__(self, axes=None):
+        self.axes = axes
+
+    def forward(self, x):
+        self.perm = tuple(range(x.ndim))[::-1] if self.axes is None else tuple(self.axes)
+        return np.transpose(x, self.perm)
+
+    def backward(self, dz):
+        return np.transpose(dz, np.argsort(self.perm))
+
+
+def _is_basic_index(key) -> bool:
+    """True for ints, slices, None and Ellipsis (or tuples of them): such an index never repeats an element."""
+    items = key if isinstance(key, tuple) else (key,)
+    return all(isinstance(k, (int, np.integer, slice, type(None), type(Ellipsis))) for k in items)
+
+
+class GetItem(Function):
+    """z = x[key].  Backward: dx = zeros with dz added at the indexed places (repeated indices add up)."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def forward(self, x):
+        self.in_shape, self.in_dtype = x.shape, x.dtype
+        return x[self.key]
+
+    def backward(self, dz):
+        dx = np.zeros(self.in_shape, dtype=dz.dtype)
+        if _is_basic_index(self.key):
+            dx[self.key] = dz
+        else:
+            np.add.at(dx, self.key, dz)
+        return dx
+
+
+class Concatenate(Function):
+    """z = [x₁, x₂, …] joined along axis.  Backward: dz split back into the pieces."""
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        self.bounds = np.cumsum([x.shape[self.axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=self.axis)
+
+    def backward(self, dz):
+        return tuple(np.split(dz, self.bounds, axis=self.axis))
+
+
+class Stack(Function):
+    """z = [x₁, x₂, …] stacked along a new axis.  Backward: dz taken apart along that axis."""
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return np.stack(xs, axis=self.axis)
+
+    def backward(self, dz):
+        return tuple(np.moveaxis(dz, self.axis, 0))

@@ -1,0 +1,74 @@
+"""The array namespace, the default float type and the seeded random generators.
+
+Everything numeric in glassnet goes through NumPy as ``xp``; the module is kept small so that a NumPy-compatible
+array library (CuPy) could stand in. Randomness comes from ``np.random.Generator`` objects: one global generator
+seeded by :func:`set_random_seed`, from which every unseeded layer, initializer and shuffle draws its own.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+xp = np
+
+_FLOATX = "float32"
+_FLOAT_TYPES = ("float16", "float32", "float64")
+_global_rng = np.random.default_rng()
+
+
+def floatx() -> str:
+    """The default float type of new tensors and weights: ``'float32'`` unless changed."""
+    return _FLOATX
+
+
+def set_floatx(dtype: str) -> None:
+    """Change the default float type (``'float32'`` or ``'float64'``; gradient checks use float64)."""
+    global _FLOATX
+    name = np.dtype(dtype).name
+    if name not in _FLOAT_TYPES:
+        raise ValueError(f"set_floatx expects one of {_FLOAT_TYPES}, received {dtype!r}")
+    _FLOATX = name
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed glassnet's global generator (and NumPy's legacy one): the same seed gives bit-identical training."""
+    global _global_rng
+    if not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"set_random_seed expects a non-negative integer, received {seed!r}")
+    _global_rng = np.random.default_rng(int(seed))
+    np.random.seed(int(seed) % 2**32)
+
+
+def make_rng(seed: int | np.random.Generator | None = None) -> np.random.Generator:
+    """A generator for one random consumer: from ``seed``, the Generator itself, or drawn from the global one."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng(_global_rng.integers(2**63))
+    if not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, a numpy Generator or None, received {seed!r}")
+    return np.random.default_rng(int(seed))
+
+
+def to_array(value, dtype=None, name: str = "value") -> np.ndarray:
+    """Convert ``value`` to a numeric ndarray: Python numbers and integer data become ``floatx()``, NumPy float
+    arrays keep their dtype, and ``dtype`` overrides both.
+
+    Refuses strings, objects and other non-numeric data with a message naming ``name`` and the received type.
+    """
+    is_numpy = isinstance(value, (np.ndarray, np.generic))
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must be numeric (bool, int or float), received an array of dtype {arr.dtype}"
+            f" from {type(value).__name__}"
+        )
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+    elif arr.dtype.kind != "f" or not is_numpy:
+        dtype = np.dtype(_FLOATX)
+    if dtype is not None and arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    return arr

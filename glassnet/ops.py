@@ -1,0 +1,235 @@
+"""The functional API of the engine, like ``keras.ops``: every differentiable op as a function on Tensors.
+
+Arguments may be Tensors, NumPy arrays or Python numbers. A custom activation written from these functions is
+differentiated automatically: ``lambda z: ops.multiply(z, ops.sigmoid(z))`` needs no backward of its own.
+Python operators on Tensors (``+ - * / ** @``, unary ``-``, ``abs``, ``[]``) call the same ops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from glassnet.autodiff import ops_math as m
+from glassnet.autodiff import ops_nn as nn
+from glassnet.autodiff import ops_reduce as r
+from glassnet.autodiff import ops_shape as s
+from glassnet.autodiff.tensor import Tensor, as_tensor
+
+convert_to_tensor = as_tensor
+
+
+# ----- elementwise arithmetic ----------------------------------------------------------------------------------
+def add(x, y) -> Tensor:
+    """x + y (broadcasting)."""
+    return m.Add.apply(x, y)
+
+
+def subtract(x, y) -> Tensor:
+    """x − y (broadcasting)."""
+    return m.Sub.apply(x, y)
+
+
+def multiply(x, y) -> Tensor:
+    """x · y elementwise (broadcasting)."""
+    return m.Mul.apply(x, y)
+
+
+def divide(x, y) -> Tensor:
+    """x / y elementwise (broadcasting)."""
+    return m.Div.apply(x, y)
+
+
+def negative(x) -> Tensor:
+    """−x."""
+    return m.Neg.apply(x)
+
+
+def power(x, p) -> Tensor:
+    """x ** p elementwise; p may be a number or a tensor."""
+    return m.Pow.apply(x, p)
+
+
+def matmul(x, w) -> Tensor:
+    """x · w, matrix product (NumPy's ``@`` semantics)."""
+    return m.MatMul.apply(x, w)
+
+
+def exp(x) -> Tensor:
+    return m.Exp.apply(x)
+
+
+def log(x) -> Tensor:
+    return m.Log.apply(x)
+
+
+def sqrt(x) -> Tensor:
+    return m.Sqrt.apply(x)
+
+
+def square(x) -> Tensor:
+    return m.Square.apply(x)
+
+
+def abs(x) -> Tensor:  # noqa: A001 - mirrors keras.ops.abs
+    return m.Abs.apply(x)
+
+
+def maximum(x, y) -> Tensor:
+    return m.Maximum.apply(x, y)
+
+
+def minimum(x, y) -> Tensor:
+    return m.Minimum.apply(x, y)
+
+
+def where(condition, x, y) -> Tensor:
+    """x where condition is true, else y; the condition is not differentiated."""
+    cond = condition._data if isinstance(condition, Tensor) else condition
+    return m.Where.apply(x, y, condition=cond)
+
+
+def clip(x, x_min, x_max) -> Tensor:
+    """x limited to [x_min, x_max]; no gradient flows where the value was clipped."""
+    return m.Clip.apply(x, lo=x_min, hi=x_max)
+
+
+# ----- reductions ----------------------------------------------------------------------------------------------
+def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - mirrors keras.ops.sum
+    return r.Sum.apply(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims: bool = False) -> Tensor:
+    return r.Mean.apply(x, axis=axis, keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - mirrors keras.ops.max
+    return r.Max.apply(x, axis=axis, keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - mirrors keras.ops.min
+    """min x = −max(−x)."""
+    return negative(max(negative(x), axis=axis, keepdims=keepdims))
+
+
+def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
+    return r.LogSumExp.apply(x, axis=axis, keepdims=keepdims)
+
+
+# ----- shapes --------------------------------------------------------------------------------------------------
+def reshape(x, shape) -> Tensor:
+    return s.Reshape.apply(x, shape=tuple(shape) if not isinstance(shape, int) else (shape,))
+
+
+def transpose(x, axes=None) -> Tensor:
+    return s.Transpose.apply(x, axes=axes)
+
+
+def expand_dims(x, axis: int) -> Tensor:
+    x = as_tensor(x)
+    return reshape(x, np.expand_dims(np.empty(x.shape, dtype=bool), axis).shape)
+
+
+def squeeze(x, axis=None) -> Tensor:
+    x = as_tensor(x)
+    return reshape(x, np.squeeze(np.empty(x.shape, dtype=bool), axis).shape)
+
+
+def getitem(x, key) -> Tensor:
+    """x[key]: basic and advanced indexing; repeated indices add up in the gradient."""
+    if isinstance(key, Tensor):
+        key = key._data
+    return s.GetItem.apply(x, key=key)
+
+
+def concatenate(xs: Sequence, axis: int = 0) -> Tensor:
+    return s.Concatenate.apply(*xs, axis=axis)
+
+
+def stack(xs: Sequence, axis: int = 0) -> Tensor:
+    return s.Stack.apply(*xs, axis=axis)
+
+
+# ----- activations ---------------------------------------------------------------------------------------------
+def relu(x) -> Tensor:
+    return nn.Relu.apply(x)
+
+
+def leaky_relu(x, negative_slope: float = 0.2) -> Tensor:
+    return nn.LeakyRelu.apply(x, negative_slope=negative_slope)
+
+
+def sigmoid(x) -> Tensor:
+    """σ(x), stable; the output remembers its logits so binary cross-entropy can use the fused A − Y gradient."""
+    x = as_tensor(x)
+    out = nn.Sigmoid.apply(x)
+    out.logits = ("sigmoid", x)
+    return out
+
+
+def tanh(x) -> Tensor:
+    return nn.Tanh.apply(x)
+
+
+def softplus(x) -> Tensor:
+    return nn.Softplus.apply(x)
+
+
+def softmax(x, axis: int = -1) -> Tensor:
+    """softmax along axis, stable; remembers its logits (for the fused categorical cross-entropy gradient)."""
+    x = as_tensor(x)
+    out = nn.Softmax.apply(x, axis=axis)
+    if axis in (-1, x.ndim - 1):
+        out.logits = ("softmax", x)
+    return out
+
+
+def log_softmax(x, axis: int = -1) -> Tensor:
+    return nn.LogSoftmax.apply(x, axis=axis)
+
+
+# ----- fused losses (per sample or per element; the caller averages) ------------------------------------------
+def sigmoid_cross_entropy(labels, logits) -> Tensor:
+    """−[y ln σ(z) + (1−y) ln(1−σ(z))] per element; gradient σ(z) − y."""
+    logits = as_tensor(logits)
+    return nn.SigmoidCrossEntropy.apply(logits, labels=np.asarray(labels, dtype=logits.dtype))
+
+
+def softmax_cross_entropy(labels, logits, axis: int = -1) -> Tensor:
+    """−Σ y log softmax(z) per sample; gradient softmax(z) − y."""
+    logits = as_tensor(logits)
+    return nn.SoftmaxCrossEntropy.apply(logits, labels=np.asarray(labels, dtype=logits.dtype), axis=axis)
+
+
+def sparse_softmax_cross_entropy(labels, logits) -> Tensor:
+    """−log softmax(z)[label] per sample, integer labels; gradient softmax(z) − onehot(label)."""
+    return nn.SparseSoftmaxCrossEntropy.apply(logits, labels=labels)
+
+
+# ----- Python operators on Tensor ------------------------------------------------------------------------------
+def _attach_operators() -> None:
+    def compare(fn):
+        return lambda self, other: Tensor._from_op(fn(self._data, other._data if isinstance(other, Tensor)
+                                                      else other), None)
+
+    methods = {
+        "__add__": add, "__radd__": lambda a, b: add(b, a),
+        "__sub__": subtract, "__rsub__": lambda a, b: subtract(b, a),
+        "__mul__": multiply, "__rmul__": lambda a, b: multiply(b, a),
+        "__truediv__": divide, "__rtruediv__": lambda a, b: divide(b, a),
+        "__pow__": power, "__rpow__": lambda a, b: power(b, a),
+        "__matmul__": matmul, "__rmatmul__": lambda a, b: matmul(b, a),
+        "__neg__": negative, "__abs__": abs, "__getitem__": getitem,
+        "__lt__": compare(np.less), "__le__": compare(np.less_equal),
+        "__gt__": compare(np.greater), "__ge__": compare(np.greater_equal),
+        "sum": sum, "mean": mean, "max": max, "min": min, "reshape": lambda a, *shape: reshape(
+            a, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape),
+        "transpose": transpose, "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "clip": clip,
+        "T": property(lambda a: transpose(a)),
+    }
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)
+
+
+_attach_operators()
