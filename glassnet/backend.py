@@ -38,7 +38,7 @@ def set_random_seed(seed: int) -> None:
     if not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"set_random_seed expects a non-negative integer, received {seed!r}")
     _global_rng = np.random.default_rng(int(seed))
-    np.random.seed(int(seed) % 2**32)
+    np.random.seed(int(seed) % 2**32)  # noqa: NPY002 - also seeds user code that uses the legacy API, as Keras does
 
 
 def make_rng(seed: int | np.random.Generator | None = None) -> np.random.Generator:

@@ -3,15 +3,24 @@
 Public names: Tensor, Variable, no_grad, is_grad_enabled, Function (write your own op), gradcheck.
 """
 
+from glassnet import ops as _ops  # noqa: F401,E402  (attaches the Python operators to Tensor)
 from glassnet.autodiff.function import Function, unbroadcast
 from glassnet.autodiff.gradcheck import GradcheckError, GradcheckResult, gradcheck
 from glassnet.autodiff.graph import FreedGraphError, backward, topological_order
-from glassnet.autodiff.tensor import ImmutableTensorError, Tensor, Variable, as_tensor, is_grad_enabled, no_grad
-
-from glassnet import ops as _ops  # noqa: F401,E402  (attaches the Python operators to Tensor)
+from glassnet.autodiff.tensor import (
+    ImmutableTensorError,
+    Tensor,
+    Variable,
+    as_tensor,
+    current_scope,
+    is_grad_enabled,
+    name_scope,
+    no_grad,
+    record,
+)
 
 __all__ = [
     "Function", "FreedGraphError", "GradcheckError", "GradcheckResult", "ImmutableTensorError", "Tensor",
-    "Variable", "as_tensor", "backward", "gradcheck", "is_grad_enabled", "no_grad", "topological_order",
-    "unbroadcast",
+    "Variable", "as_tensor", "backward", "current_scope", "gradcheck", "is_grad_enabled", "name_scope", "no_grad",
+    "record", "topological_order", "unbroadcast",
 ]

@@ -188,7 +188,8 @@ class Tensor:
 class Variable(Tensor):
     """A named, trainable tensor: the weights of a model. Its value changes only through the ``assign*`` methods.
 
-    ``Variable(initial_value, name=None, trainable=True, dtype=None)``; gradients land in ``.grad`` when
+    ``Variable(initial_value, name=None, trainable=True, dtype=None)`` (dtype defaults to ``backend.floatx()``,
+    as in Keras); gradients land in ``.grad`` when
     ``trainable``. Optimizers update it in place with ``assign_sub``.
     """
 
@@ -198,6 +199,7 @@ class Variable(Tensor):
     def __init__(self, initial_value, name: str | None = None, trainable: bool = True, dtype=None):
         if isinstance(initial_value, Tensor):
             initial_value = initial_value._data
+        dtype = dtype or backend.floatx()  # like keras.Variable: floatx unless told otherwise
         buffer = np.array(backend.to_array(initial_value, dtype, name=name or "Variable initial_value"), copy=True)
         self._buffer = buffer
         self._data = _readonly(buffer)
