@@ -86,8 +86,9 @@ def minimum(x, y) -> Tensor:
 
 def where(condition, x, y) -> Tensor:
     """x where condition is true, else y; the condition is not differentiated."""
-    cond = condition._data if isinstance(condition, Tensor) else condition
-    return m.Where.apply(x, y, condition=cond)
+    if not isinstance(condition, Tensor):
+        condition = Tensor._from_op(np.asarray(condition, dtype=bool), None)
+    return m.Where.apply(condition, x, y)
 
 
 def clip(x, x_min, x_max) -> Tensor:
@@ -193,18 +194,25 @@ def log_softmax(x, axis: int = -1) -> Tensor:
 def sigmoid_cross_entropy(labels, logits) -> Tensor:
     """−[y ln σ(z) + (1−y) ln(1−σ(z))] per element; gradient σ(z) − y."""
     logits = as_tensor(logits)
-    return nn.SigmoidCrossEntropy.apply(logits, labels=np.asarray(labels, dtype=logits.dtype))
+    return nn.SigmoidCrossEntropy.apply(_labels(labels, logits.dtype), logits)
 
 
-def softmax_cross_entropy(labels, logits, axis: int = -1) -> Tensor:
-    """−Σ y log softmax(z) per sample; gradient softmax(z) − y."""
+def softmax_cross_entropy(labels, logits) -> Tensor:
+    """−Σ y log softmax(z) over the last axis, per sample; gradient softmax(z) − y."""
     logits = as_tensor(logits)
-    return nn.SoftmaxCrossEntropy.apply(logits, labels=np.asarray(labels, dtype=logits.dtype), axis=axis)
+    return nn.SoftmaxCrossEntropy.apply(_labels(labels, logits.dtype), logits)
 
 
 def sparse_softmax_cross_entropy(labels, logits) -> Tensor:
     """−log softmax(z)[label] per sample, integer labels; gradient softmax(z) − onehot(label)."""
-    return nn.SparseSoftmaxCrossEntropy.apply(logits, labels=labels)
+    return nn.SparseSoftmaxCrossEntropy.apply(_labels(labels, None), logits)
+
+
+def _labels(labels, dtype) -> Tensor:
+    """Labels as a constant Tensor (no gradient); float labels take the logits' dtype."""
+    if isinstance(labels, Tensor):
+        return labels
+    return Tensor._from_op(np.asarray(labels, dtype=dtype), None)
 
 
 # ----- Python operators on Tensor ------------------------------------------------------------------------------

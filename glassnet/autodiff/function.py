@@ -73,7 +73,7 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params) -> Tensor:
         """Run the op on Tensors (or array-likes) and return the output Tensor, recording it for backward."""
-        like = next((x._data.dtype for x in inputs if isinstance(x, Tensor)), None)
+        like = next((x._data.dtype for x in inputs if isinstance(x, Tensor) and x._data.dtype.kind == "f"), None)
         tensors = [_lift(x, like) for x in inputs]
         fn = cls(**params)
         fn.saved = ()

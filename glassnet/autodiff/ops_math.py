@@ -172,17 +172,16 @@ class Minimum(Function):
 
 
 class Where(Function):
-    """z = x where condition else y.  Backward: dx = dz where condition, dy = dz elsewhere."""
+    """z = x where condition else y.  Backward: dx = dz where condition, dy = dz elsewhere (none to condition)."""
 
-    def __init__(self, condition):
-        self.condition = np.asarray(condition, dtype=bool)
-
-    def forward(self, x, y):
-        return np.where(self.condition, x, y)
+    def forward(self, condition, x, y):
+        self.save_for_backward(condition)
+        return np.where(condition, x, y)
 
     def backward(self, dz):
+        (condition,) = self.saved
         zero = np.zeros((), dtype=dz.dtype)
-        return np.where(self.condition, dz, zero), np.where(self.condition, zero, dz)
+        return None, np.where(condition, dz, zero), np.where(condition, zero, dz)
 
 
 class Clip(Function):

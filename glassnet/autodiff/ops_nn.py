@@ -129,41 +129,36 @@ class LogSoftmax(Function):
 
 
 class SigmoidCrossEntropy(Function):
-    """L = −[y·ln σ(z) + (1 − y)·ln(1 − σ(z))], per element, from the logits z.
+    """L = −[y·ln σ(z) + (1 − y)·ln(1 − σ(z))], per element, from the logits z and the labels y.
 
     Forward as max(z, 0) − z·y + ln(1 + e^−|z|) (stable).  Backward: dz = dL · (σ(z) − y), the course's A − Y.
+    The labels are an input (so a replayed step can feed new ones) but get no gradient.
     """
 
-    def __init__(self, labels):
-        self.labels = labels
-
-    def forward(self, z):
-        self.save_for_backward(stable_sigmoid(z))
-        return np.maximum(z, 0) - z * self.labels + np.log1p(np.exp(-np.abs(z)))
+    def forward(self, y, z):
+        a = stable_sigmoid(z)
+        self.save_for_backward(a, y)
+        return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
 
     def backward(self, dloss):
-        (a,) = self.saved
-        return dloss * (a - self.labels)
+        a, y = self.saved
+        return None, dloss * (a - y)
 
 
 class SoftmaxCrossEntropy(Function):
-    """L = −Σ y · log softmax(z) along axis, per sample, from the logits z.
+    """L = −Σ y · log softmax(z) along the last axis, per sample, from the logits z.
 
     Backward: dz = dL · (softmax(z)·Σy − y), which is A − Y for one-hot (or any normalized) labels.
     """
 
-    def __init__(self, labels, axis=-1):
-        self.labels, self.axis = labels, axis
-
-    def forward(self, z):
-        log_a = stable_log_softmax(z, self.axis)
-        self.save_for_backward(np.exp(log_a))
-        return -np.sum(self.labels * log_a, axis=self.axis)
+    def forward(self, y, z):
+        log_a = stable_log_softmax(z, -1)
+        self.save_for_backward(np.exp(log_a), y)
+        return -np.sum(y * log_a, axis=-1)
 
     def backward(self, dloss):
-        (a,) = self.saved
-        y = self.labels
-        return np.expand_dims(dloss, self.axis) * (a * np.sum(y, axis=self.axis, keepdims=True) - y)
+        a, y = self.saved
+        return None, dloss[..., None] * (a * np.sum(y, axis=-1, keepdims=True) - y)
 
 
 class SparseSoftmaxCrossEntropy(Function):
@@ -172,16 +167,14 @@ class SparseSoftmaxCrossEntropy(Function):
     Backward: dz = dL · (softmax(z) − onehot(label)), the course's A − Y.
     """
 
-    def __init__(self, labels):
-        self.labels = np.asarray(labels, dtype=np.intp)
-
-    def forward(self, z):
+    def forward(self, labels, z):
+        labels = labels.astype(np.intp, copy=False)[..., None]
         log_a = stable_log_softmax(z, -1)
-        self.save_for_backward(log_a)
-        return -np.take_along_axis(log_a, self.labels[..., None], axis=-1)[..., 0]
+        self.save_for_backward(log_a, labels)
+        return -np.take_along_axis(log_a, labels, axis=-1)[..., 0]
 
     def backward(self, dloss):
-        (log_a,) = self.saved
+        log_a, labels = self.saved
         dz = np.exp(log_a)
-        np.put_along_axis(dz, self.labels[..., None], np.take_along_axis(dz, self.labels[..., None], -1) - 1, -1)
-        return dloss[..., None] * dz
+        np.put_along_axis(dz, labels, np.take_along_axis(dz, labels, -1) - 1, -1)
+        return None, dloss[..., None] * dz
