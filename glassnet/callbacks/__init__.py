@@ -1,0 +1,17 @@
+"""Callbacks for fit/evaluate/predict, with Keras 3 names and behaviour."""
+
+from glassnet.callbacks.callback import Callback, CallbackList
+from glassnet.callbacks.csv_logger import CSVLogger
+from glassnet.callbacks.early_stopping import EarlyStopping
+from glassnet.callbacks.history import History
+from glassnet.callbacks.lambda_callback import LambdaCallback
+from glassnet.callbacks.model_checkpoint import ModelCheckpoint
+from glassnet.callbacks.progbar import Progbar
+from glassnet.callbacks.progbar_logger import ProgbarLogger
+from glassnet.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from glassnet.callbacks.terminate_on_nan import TerminateOnNaN
+
+__all__ = [
+    "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint",
+    "Progbar", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
+]

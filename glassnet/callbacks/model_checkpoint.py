@@ -1,0 +1,81 @@
+"""ModelCheckpoint: save the model (or its weights) at the end of each epoch, or only when it improves."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from glassnet.callbacks.callback import Callback
+from glassnet.callbacks.monitor import check_mode, higher_is_better, monitored_value
+
+
+class ModelCheckpoint(Callback):
+    """Save to ``filepath``, which may name the epoch and any log value: ``'ckpt-{epoch:02d}-{val_loss:.2f}.keras'``.
+
+    ``save_best_only``: save only when ``monitor`` improves on the best value so far (``initial_value_threshold``
+    sets a value it must beat first). ``save_weights_only``: write a weights file instead of the whole model.
+    """
+
+    uses_batch_hooks = False
+
+    def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
+                 save_freq: str = "epoch", initial_value_threshold: float | None = None):
+        super().__init__()
+        if save_freq != "epoch":
+            raise ValueError(f"ModelCheckpoint supports save_freq='epoch' only, received save_freq={save_freq!r}")
+        self.filepath = os.fspath(filepath)
+        self.monitor = monitor
+        self.verbose = verbose
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+        self.mode = check_mode(mode, "ModelCheckpoint")
+        self.initial_value_threshold = initial_value_threshold
+        self.best = initial_value_threshold
+        self._maximize = None
+
+    def on_train_begin(self, logs=None):
+        if self.save_best_only:
+            self._maximize = higher_is_better(self.monitor, self.mode, "ModelCheckpoint")
+            if self.best is None:
+                self.best = -np.inf if self._maximize else np.inf
+
+    def _format_path(self, epoch: int, logs: dict) -> str:
+        try:
+            return self.filepath.format(epoch=epoch + 1, **logs)
+        except KeyError as e:
+            raise KeyError(
+                f"ModelCheckpoint: failed to format filepath {self.filepath!r}: the logs have no key {e}. "
+                f"Available keys: epoch, {', '.join(logs)}"
+            ) from None
+
+    def _save(self, path: str) -> None:
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        path = self._format_path(epoch, logs)
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: saving model to {path}")
+            self._save(path)
+            return
+        current = monitored_value(logs, self.monitor, "ModelCheckpoint")
+        if current is None:
+            return
+        improved = current > self.best if self._maximize else current < self.best
+        if improved:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {current:.5f}, "
+                      f"saving model to {path}")
+            self.best = current
+            self._save(path)
+        elif self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
