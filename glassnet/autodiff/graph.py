@@ -16,11 +16,11 @@ class FreedGraphError(RuntimeError):
     """Raised by backward through a graph whose saved values were already freed."""
 
 
-def topological_order(root: Tensor) -> list[Tensor]:
-    """Every recorded tensor that ``root`` depends on (root included), each after all of its inputs."""
+def topological_order(*roots: Tensor) -> list[Tensor]:
+    """Every recorded tensor that the roots depend on (roots included), each after all of its inputs."""
     order: list[Tensor] = []
     visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
     while stack:
         t, inputs_done = stack.pop()
         if inputs_done:

@@ -128,6 +128,26 @@ class LogSoftmax(Function):
         return da - np.exp(a) * np.sum(da, axis=self.axis, keepdims=True)
 
 
+class Dropout(Function):
+    """a = z · mask / (1 − rate), mask ~ Bernoulli(1 − rate) drawn anew on every forward (inverted dropout).
+
+    Backward: dz = da · mask / (1 − rate). The mask is drawn inside forward so a replayed step draws a new one.
+    """
+
+    def __init__(self, rate: float, rng: np.random.Generator):
+        self.rate, self.rng = rate, rng
+
+    def forward(self, z):
+        keep = (self.rng.random(z.shape, dtype=np.float32) >= self.rate).astype(z.dtype)
+        keep *= 1 / (1 - self.rate)
+        self.save_for_backward(keep)
+        return z * keep
+
+    def backward(self, da):
+        (keep,) = self.saved
+        return da * keep
+
+
 class SigmoidCrossEntropy(Function):
     """L = −[y·ln σ(z) + (1 − y)·ln(1 − σ(z))], per element, from the logits z and the labels y.
 
