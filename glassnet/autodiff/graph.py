@@ -81,7 +81,11 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
         for x, gx, needed in zip(fn.inputs, in_grads, fn.needs_input_grad):
             if not needed or gx is None:
                 continue
-            gx = unbroadcast(np.asarray(gx, dtype=x.dtype), x.shape)
+            data = x._data
+            if type(gx) is not np.ndarray or gx.dtype != data.dtype:
+                gx = np.asarray(gx, dtype=data.dtype)
+            if gx.shape != data.shape:
+                gx = unbroadcast(gx, data.shape)
             if x.op is None:
                 _accumulate(x, gx)
             else:
