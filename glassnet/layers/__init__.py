@@ -1,0 +1,52 @@
+"""Layers, like ``keras.layers``: Input, Dense, Activation, Dropout, Flatten, ReLU, LeakyReLU, ELU, Softmax.
+
+``serialize(layer)`` / ``deserialize(config)`` turn a layer into ``{'class_name': 'Dense', 'config': {...}}`` and
+back; deserialize only builds the classes listed here (or ones passed in ``custom_objects``), never code from a file.
+"""
+
+from __future__ import annotations
+
+from glassnet.layers.activation import ELU, Activation, LeakyReLU, ReLU, Softmax
+from glassnet.layers.base import InputSpec, Layer, clear_session, reset_uids
+from glassnet.layers.dense import Dense
+from glassnet.layers.dropout import Dropout
+from glassnet.layers.flatten import Flatten
+from glassnet.layers.input_layer import Input, InputLayer, KerasTensor
+
+LAYER_CLASSES: dict[str, type[Layer]] = {
+    cls.__name__: cls
+    for cls in (InputLayer, Dense, Activation, Dropout, Flatten, ReLU, LeakyReLU, ELU, Softmax)
+}
+
+
+def serialize(layer: Layer) -> dict:
+    """``{'class_name': 'Dense', 'config': layer.get_config()}``."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config: dict, custom_objects: dict[str, type] | None = None) -> Layer:
+    """A new (unbuilt) layer from ``{'class_name': ..., 'config': {...}}``; unknown class names raise ValueError."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"A layer config must be a dict with 'class_name' and 'config' keys, received {config!r}")
+    name = config["class_name"]
+    classes = {**LAYER_CLASSES, **(custom_objects or {})}
+    if name not in classes:
+        raise ValueError(f"Unknown layer: {name!r}. Known layers: {sorted(classes)}. Pass custom layer classes in "
+                         "custom_objects={'Name': Class}.")
+    return classes[name].from_config(dict(config.get("config") or {}))
+
+
+def get(identifier: str | dict | Layer) -> Layer:
+    """A layer from an instance (returned as is), a config dict, or a class name with default arguments."""
+    if isinstance(identifier, Layer):
+        return identifier
+    if isinstance(identifier, str):
+        return deserialize({"class_name": identifier, "config": {}})
+    return deserialize(identifier)
+
+
+__all__ = [
+    "ELU", "LAYER_CLASSES", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec",
+    "KerasTensor", "Layer", "LeakyReLU", "ReLU", "Softmax", "clear_session", "deserialize", "get",
+    "reset_uids", "serialize",
+]
