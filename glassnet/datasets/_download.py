@@ -1,0 +1,286 @@
+"""Where dataset files come from, and how they are checked.
+
+Search order: an explicit ``path``; the folders in ``GLASSNET_DATA_DIR`` (several allowed, joined by ``os.pathsep``);
+the cache (``~/.glassnet/datasets``, or ``GLASSNET_CACHE_DIR``); otherwise a download from the Keras URLs
+(``GLASSNET_DATASETS_URL`` overrides the base). Every file is accepted only when its sha256 is one of the pinned
+values, and a download is written to the cache atomically (temporary file, then ``os.replace``), so an interrupted
+transfer or a corrupt cache file is never read as data. A data folder and the cache share one layout
+(``mnist/...``, ``imdb/...``, ``boston_housing/...``, ``fashion-mnist/...``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+DATA_DIR_ENV = "GLASSNET_DATA_DIR"
+CACHE_DIR_ENV = "GLASSNET_CACHE_DIR"
+BASE_URL_ENV = "GLASSNET_DATASETS_URL"
+RECORDED_HASH_SUFFIX = ".sha256"  # sidecar written next to a file that glassnet converted into the cache
+_CHUNK = 1 << 20
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset file is in none of the searched places and could not be downloaded."""
+
+
+class IntegrityError(ValueError):
+    """A file's sha256 matches none of the pinned values: it is refused, never read as data."""
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One dataset file: its place in a data folder or the cache, the sha256 values accepted there, and, when
+    Keras publishes it, its download name (relative to the base URL) with the pinned sha256 of the download."""
+
+    relpath: str
+    local_sha256: tuple[str, ...] = ()
+    remote_name: str | None = None
+    remote_sha256: str | None = None
+
+    @property
+    def accepted_sha256(self) -> tuple[str, ...]:
+        return self.local_sha256 + ((self.remote_sha256,) if self.remote_sha256 else ())
+
+    @property
+    def name(self) -> str:
+        return Path(self.relpath).name
+
+
+def data_dirs() -> list[Path]:
+    """The folders named by ``GLASSNET_DATA_DIR``, in order (empty entries skipped)."""
+    return [Path(p).expanduser() for p in os.environ.get(DATA_DIR_ENV, "").split(os.pathsep) if p]
+
+
+def cache_dir(directory: str | os.PathLike | None = None) -> Path:
+    """The cache folder: ``directory`` if given, else ``GLASSNET_CACHE_DIR``, else ``~/.glassnet/datasets``."""
+    chosen = directory or os.environ.get(CACHE_DIR_ENV) or Path.home() / ".glassnet" / "datasets"
+    return Path(chosen).expanduser()
+
+
+def base_url(url: str | None = None) -> str:
+    """The download base: ``url`` if given, else ``GLASSNET_DATASETS_URL``, else Keras's bucket."""
+    chosen = url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    return chosen if chosen.endswith("/") else chosen + "/"
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_verified(path: str | os.PathLike, sha256: str) -> bytes:
+    """The bytes of ``path``, hashed in memory so that exactly the checked bytes are used (no re-read)."""
+    data = Path(path).read_bytes()
+    received = hashlib.sha256(data).hexdigest()
+    if received != sha256:
+        raise IntegrityError(f"{path} has sha256 {received}, expected the pinned {sha256}; the file is refused")
+    return data
+
+
+def record_hash(path: Path) -> None:
+    """Write the sha256 of a file glassnet produced into its sidecar, so the cache can verify it later."""
+    write_atomically(_sidecar(path), sha256_of(path).encode("ascii"))
+
+
+def locate(
+    dataset: str,
+    alternatives: Sequence[Sequence[DataFile]],
+    path: str | os.PathLike | None = None,
+    *,
+    cache: str | os.PathLike | None = None,
+    url: str | None = None,
+) -> tuple[int, list[Path]]:
+    """Find one complete, verified set of files for ``dataset``; download it into the cache if none is present.
+
+    ``alternatives`` lists the file sets that hold the data (for example MNIST's four IDX files, or Keras's
+    ``mnist.npz``), preferred first. Returns the index of the set found and the paths of its files.
+    An explicit ``path`` (a folder, or one file recognized by its sha256) is the only place searched when given.
+    """
+    if path is not None:
+        return _locate_in_path(dataset, alternatives, Path(path).expanduser())
+    for folder in data_dirs():
+        found = _find_in_folder(alternatives, folder, in_cache=False)
+        if found:
+            return found
+    cache_folder = cache_dir(cache)
+    found = _find_in_folder(alternatives, cache_folder, in_cache=True)
+    if found:
+        return found
+    for index, files in enumerate(alternatives):
+        if all(f.remote_name for f in files):
+            return index, [fetch(f, cache=cache_folder, url=url, dataset=dataset, alternatives=alternatives)
+                           for f in files]
+    raise DatasetNotFoundError(_not_found_message(dataset, alternatives, cache_folder, reason="no download exists"))
+
+
+def fetch(
+    file: DataFile,
+    *,
+    cache: str | os.PathLike | None = None,
+    url: str | None = None,
+    dataset: str | None = None,
+    alternatives: Sequence[Sequence[DataFile]] | None = None,
+) -> Path:
+    """The cached copy of ``file``, downloaded (with a progress bar on stderr) when absent or corrupt.
+
+    The download is hashed while it streams; it lands in the cache only if its sha256 equals the pinned one.
+    """
+    target = cache_dir(cache) / file.relpath
+    if target.is_file() and sha256_of(target) in file.accepted_sha256:
+        return target
+    source = base_url(url) + file.remote_name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _download(source, target, file.remote_sha256)
+    except (OSError, urllib.error.URLError, http.client.HTTPException) as err:
+        message = _not_found_message(dataset or file.relpath, alternatives or [[file]], cache_dir(cache),
+                                     reason=f"downloading {source} failed: {err}")
+        raise DatasetNotFoundError(message) from err
+    return target
+
+
+def _locate_in_path(dataset, alternatives, path: Path) -> tuple[int, list[Path]]:
+    if path.is_dir():
+        found = _find_in_folder(alternatives, path, in_cache=False, strict=True)
+        if found:
+            return found
+        wanted = " or ".join(", ".join(f.relpath for f in files) for files in alternatives)
+        raise DatasetNotFoundError(f"load_data received path={str(path)!r}, a folder without the {dataset} files "
+                                   f"(expected {wanted}, at those relative paths or directly in the folder)")
+    if not path.is_file():
+        raise DatasetNotFoundError(f"load_data received path={str(path)!r}, which does not exist")
+    received = sha256_of(path)
+    for index, files in enumerate(alternatives):
+        if len(files) == 1 and received in files[0].accepted_sha256:
+            return index, [path]
+    raise IntegrityError(f"load_data received path={str(path)!r} with sha256 {received}, which matches none of "
+                         f"the pinned {dataset} files; the file is refused")
+
+
+def _find_in_folder(alternatives, folder: Path, *, in_cache: bool, strict: bool = False):
+    """The first alternative whose files all exist in ``folder`` (at their relative path, or directly inside it)
+    with an accepted sha256. A present file with a wrong hash is skipped with a warning (raised when ``strict``)."""
+    for index, files in enumerate(alternatives):
+        paths = [_existing(folder, f) for f in files]
+        if None in paths:
+            continue
+        bad = [(p, h) for p, f in zip(paths, files) if (h := sha256_of(p)) not in _accepted(f, p, in_cache)]
+        if not bad:
+            return index, paths
+        message = "; ".join(f"{p} has sha256 {h}, which is not a pinned value" for p, h in bad)
+        if strict:
+            raise IntegrityError(message + "; the file is refused")
+        warnings.warn(message + "; skipping it" + (" (it will be fetched again)" if in_cache else ""), stacklevel=3)
+    return None
+
+
+def _existing(folder: Path, file: DataFile) -> Path | None:
+    for candidate in (folder / file.relpath, folder / file.name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _accepted(file: DataFile, path: Path, in_cache: bool) -> tuple[str, ...]:
+    """Pinned hashes, plus, in the cache only, the hash recorded when glassnet converted a download."""
+    sidecar = _sidecar(path)
+    if in_cache and sidecar.is_file():
+        return file.accepted_sha256 + (sidecar.read_text("ascii").strip(),)
+    return file.accepted_sha256
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + RECORDED_HASH_SUFFIX)
+
+
+def _download(source: str, target: Path, sha256: str) -> None:
+    """Stream ``source`` into a temporary file beside ``target``, hashing as it goes, and move it onto ``target``
+    only when the transfer is complete and its sha256 is the pinned one. Any failure removes the temporary file."""
+    digest = hashlib.sha256()
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(source, timeout=60) as response:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            bar = _ProgressBar(target.name, total)
+            received = 0
+            for chunk in iter(lambda: response.read(_CHUNK), b""):
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+                bar.update(received)
+            bar.update(received, force=True)
+            bar.close()
+            if total is not None and received != total:
+                raise OSError(f"transfer interrupted after {received} of {total} bytes")
+        if digest.hexdigest() != sha256:
+            raise IntegrityError(f"the download of {source} has sha256 {digest.hexdigest()}, expected the pinned "
+                                 f"{sha256}; it was refused and not cached")
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.remove(tmp_name)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``: readers see all of it or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp_name, path)
+    finally:
+        if os.path.exists(tmp_name):
+            os.remove(tmp_name)
+
+
+def _not_found_message(dataset: str, alternatives, cache_folder: Path, reason: str) -> str:
+    wanted = " or ".join(" + ".join(f.relpath for f in files) for files in alternatives)
+    return (
+        f"{dataset}: missing {wanted} ({reason}). Provide the data in one of three ways: "
+        f"(1) pass path= (a file, or a folder holding those files) to the loader; "
+        f"(2) set {DATA_DIR_ENV} to a folder that holds them at those relative paths "
+        f"(several folders may be joined with {os.pathsep!r}); "
+        f"(3) put them into the cache folder {cache_folder} at those relative paths."
+    )
+
+
+class _ProgressBar:
+    """A one-line download bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, name: str, total: int | None, width: int = 30):
+        self.name, self.total, self.width, self.last = name, total, width, 0.0
+
+    def update(self, received: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < 0.1:
+            return
+        self.last = now
+        mb = received / 1e6
+        if self.total:
+            done = int(self.width * received / self.total)
+            line = f"[{'=' * done}{'.' * (self.width - done)}] {mb:.1f}/{self.total / 1e6:.1f} MB"
+        else:
+            line = f"{mb:.1f} MB"
+        sys.stderr.write(f"\rDownloading {self.name} {line}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
