@@ -1,0 +1,213 @@
+"""Where dataset files come from: search order, sha256 checks, and downloads from a local HTTP server on 127.0.0.1
+(correct hash cached, wrong hash refused, interrupted transfer leaves nothing, corrupt cache fetched again)."""
+
+import hashlib
+import http.server
+import io
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glassnet.datasets import _download, boston_housing, imdb, mnist
+from glassnet.datasets._download import DataFile, DatasetNotFoundError, IntegrityError
+
+PAYLOAD = bytes(range(256)) * 4096  # 1 MiB: several chunks of the progress bar's reads
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Server:
+    """A tiny HTTP server: ``routes[name] = bytes`` serves them; names in ``cut`` stop after half the body."""
+
+    def __init__(self):
+        self.routes, self.cut, self.requests = {}, set(), []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                name = self.path.lstrip("/")
+                server.requests.append(name)
+                if name not in server.routes:
+                    self.send_error(404)
+                    return
+                body = server.routes[name]
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if name in server.cut:
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                else:
+                    self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """No data folders, a fresh cache, and downloads from a port where nothing listens."""
+    cache = tmp_path / "cache"
+    monkeypatch.delenv(_download.DATA_DIR_ENV, raising=False)
+    monkeypatch.setenv(_download.CACHE_DIR_ENV, str(cache))
+    monkeypatch.setenv(_download.BASE_URL_ENV, "http://127.0.0.1:9/")
+    return cache
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def test_download_with_the_pinned_hash_is_cached_and_reused(server, tmp_path, capsys):
+    server.routes["good.bin"] = PAYLOAD
+    file = DataFile("set/good.bin", remote_name="good.bin", remote_sha256=sha256(PAYLOAD))
+    path = _download.fetch(file, cache=tmp_path, url=server.url)
+    assert path == tmp_path / "set" / "good.bin"
+    assert path.read_bytes() == PAYLOAD
+    assert files_under(tmp_path) == [path]  # no temporary file left behind
+    assert "Downloading good.bin" in capsys.readouterr().err
+    _download.fetch(file, cache=tmp_path, url=server.url)
+    assert server.requests == ["good.bin"]  # the verified cache copy is used, not downloaded again
+
+
+def test_download_with_a_wrong_hash_is_refused_and_not_cached(server, tmp_path):
+    server.routes["good.bin"] = PAYLOAD
+    file = DataFile("set/good.bin", remote_name="good.bin", remote_sha256=sha256(b"something else"))
+    with pytest.raises(IntegrityError, match="refused and not cached"):
+        _download.fetch(file, cache=tmp_path, url=server.url)
+    assert files_under(tmp_path) == []
+
+
+def test_interrupted_transfer_leaves_no_partial_file(server, tmp_path):
+    server.routes["big.bin"] = PAYLOAD
+    server.cut.add("big.bin")
+    file = DataFile("set/big.bin", remote_name="big.bin", remote_sha256=sha256(PAYLOAD))
+    with pytest.raises(DatasetNotFoundError, match="big.bin"):
+        _download.fetch(file, cache=tmp_path, url=server.url)
+    assert files_under(tmp_path) == []
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 3], lambda b: b[:-1] + b"x"], ids=["partial", "corrupt"])
+def test_corrupt_or_partial_cache_file_is_fetched_again(server, tmp_path, damage):
+    server.routes["good.bin"] = PAYLOAD
+    file = DataFile("set/good.bin", remote_name="good.bin", remote_sha256=sha256(PAYLOAD))
+    (tmp_path / "set").mkdir()
+    (tmp_path / "set" / "good.bin").write_bytes(damage(PAYLOAD))
+    path = _download.fetch(file, cache=tmp_path, url=server.url)
+    assert path.read_bytes() == PAYLOAD
+    assert server.requests == ["good.bin"]
+
+
+def test_offline_without_data_raises_one_error_naming_the_file_and_the_three_ways(isolated):
+    with pytest.raises(DatasetNotFoundError) as info:
+        mnist.load_data()
+    message = str(info.value)
+    assert "mnist/train-images-idx3-ubyte.gz" in message and "mnist/mnist.npz" in message
+    assert "path=" in message and "GLASSNET_DATA_DIR" in message and str(isolated) in message
+    assert isinstance(info.value, FileNotFoundError)
+    assert files_under(isolated) == []
+
+
+def test_data_dirs_are_searched_in_order_and_a_corrupt_copy_is_skipped(isolated, tmp_path, monkeypatch):
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+    if not (shared / "boston_housing" / "boston_housing.npz").is_file():
+        pytest.skip("the shared datasets folder is absent")
+    corrupt = tmp_path / "corrupt" / "boston_housing"
+    corrupt.mkdir(parents=True)
+    (corrupt / "boston_housing.npz").write_bytes(b"not the data")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv(_download.DATA_DIR_ENV, os.pathsep.join([str(empty), str(corrupt.parent), str(shared)]))
+    with pytest.warns(UserWarning, match="not a pinned value"):
+        (x_train, y_train), _ = boston_housing.load_data()
+    assert x_train.shape == (404, 13) and y_train[0] == 15.2
+
+
+def test_explicit_path_is_used_alone_and_verified(isolated, tmp_path):
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "boston_housing"
+    if not shared.is_dir():
+        pytest.skip("the shared datasets folder is absent")
+    (x_train, _), (x_test, _) = boston_housing.load_data(path=shared / "boston_housing.npz")
+    assert (len(x_train), len(x_test)) == (404, 102)
+    (x_train, _), _ = boston_housing.load_data(path=shared)  # a folder holding the file
+    assert len(x_train) == 404
+    wrong = tmp_path / "boston_housing.npz"
+    wrong.write_bytes(b"x" * 100)
+    with pytest.raises(IntegrityError, match="refused"):
+        boston_housing.load_data(path=wrong)
+    with pytest.raises(DatasetNotFoundError, match="does not exist"):
+        boston_housing.load_data(path=tmp_path / "nothing.npz")
+
+
+def test_loader_downloads_into_the_cache_then_reads_it_offline(isolated, server, monkeypatch):
+    data = io.BytesIO()
+    rng = np.random.default_rng(0)
+    np.savez(data, x=rng.normal(size=(10, 13)), y=rng.normal(size=10))
+    server.routes["boston_housing.npz"] = data.getvalue()
+    pinned = DataFile("boston_housing/boston_housing.npz", remote_name="boston_housing.npz",
+                      remote_sha256=sha256(data.getvalue()))
+    monkeypatch.setattr(boston_housing, "_FILES", (pinned,))
+    monkeypatch.setenv(_download.BASE_URL_ENV, server.url)
+    (x_train, _), (x_test, _) = boston_housing.load_data()
+    assert (x_train.shape, x_test.shape) == ((8, 13), (2, 13))
+    assert files_under(isolated) == [isolated / "boston_housing" / "boston_housing.npz"]
+    server.close()
+    (x_again, _), _ = boston_housing.load_data()
+    np.testing.assert_array_equal(x_again, x_train)
+
+
+def test_keras_imdb_npz_is_unpickled_only_after_its_hash_and_cached_pickle_free(isolated, server, monkeypatch):
+    reviews = [[5, 1, 7], [2, 2], [9], [4, 8, 3, 6]]
+    data = io.BytesIO()
+    np.savez(data, x_train=np.array(reviews[:2] + [[1]], dtype=object), y_train=np.array([1, 0, 0]),
+             x_test=np.array(reviews[2:], dtype=object), y_test=np.array([1, 0]))
+    server.routes["imdb.npz"] = data.getvalue()
+    monkeypatch.setattr(imdb, "_KERAS_NPZ", DataFile("imdb/imdb.npz", remote_name="imdb.npz",
+                                                     remote_sha256=sha256(data.getvalue())))
+    monkeypatch.setenv(_download.BASE_URL_ENV, server.url)
+    (x_train, y_train), (x_test, y_test) = imdb.load_data(seed=0, start_char=None, index_from=0)
+    order = np.arange(3)
+    np.random.RandomState(0).shuffle(order)
+    expected = [[5, 1, 7], [2, 2], [1]]
+    assert list(x_train) == [expected[i] for i in order]
+    flat = isolated / "imdb" / "imdb_keras_flat.npz"
+    assert sorted(p.name for p in files_under(isolated)) == ["imdb_keras_flat.npz", "imdb_keras_flat.npz.sha256"]
+    with np.load(flat, allow_pickle=False) as f:  # pickle-free
+        assert f["x_test_tokens"].tolist() == [9, 4, 8, 3, 6]
+    server.close()
+    (x_cached, _), _ = imdb.load_data(seed=0, start_char=None, index_from=0)
+    assert list(x_cached) == list(x_train)
+    flat.write_bytes(flat.read_bytes()[:-10])  # corrupt: refused, and with the server gone, one clear error
+    with pytest.warns(UserWarning, match="fetched again"), pytest.raises(DatasetNotFoundError):
+        imdb.load_data()
+
+
+def test_imdb_npz_with_a_wrong_hash_is_never_unpickled(isolated, tmp_path):
+    evil = tmp_path / "imdb.npz"
+    np.savez(evil, x_train=np.array([[1], [2, 3]], dtype=object))
+    with pytest.raises(IntegrityError):
+        imdb.load_data(path=evil)
+    with pytest.raises(IntegrityError):
+        imdb._flat_from_keras_npz(evil)
