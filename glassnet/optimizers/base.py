@@ -1,0 +1,237 @@
+"""Optimizer base: the learning rate (float, schedule or callable), gradient clipping, decoupled weight decay,
+per-variable state created on first use, and in-place updates through ``Variable.assign_sub``/``assign_add``.
+
+One step, as in Keras 3: lr = learning_rate(iterations); clip the gradients (clipnorm per variable, global_clipnorm
+over all of them, or clipvalue); w ← w − w·weight_decay·lr; ``update_step`` (the optimizer's own rule);
+iterations += 1. Updates are written with ``out=`` into preallocated float buffers: no full-size temporaries per step.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+
+from glassnet.autodiff.tensor import Tensor, Variable
+from glassnet.optimizers import schedules
+
+
+def _takes_step(fn: Callable) -> bool:
+    """Whether a learning-rate callable wants the step (``lambda step: ...``) or nothing (Keras's ``lambda: ...``)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params)
+
+
+class Optimizer:
+    """Base class. Subclasses define ``slot_names()`` (the state kept per variable) and ``update_step(g, w, lr)``.
+
+    ``apply_gradients([(grad, variable), ...])`` or ``apply(grads, variables)`` performs one step in place.
+    """
+
+    def __init__(self, learning_rate, weight_decay: float | None = None, clipnorm: float | None = None,
+                 clipvalue: float | None = None, global_clipnorm: float | None = None, name: str | None = None):
+        if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+            )
+        for arg, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm),
+                           ("weight_decay", weight_decay)):
+            if value is not None and not (isinstance(value, (int, float)) and value >= 0):
+                raise ValueError(f"Argument `{arg}` must be a non-negative float. Received: {arg}={value!r}")
+        self.name = name or type(self).__name__.lower()
+        self.weight_decay, self.clipnorm, self.clipvalue, self.global_clipnorm = (
+            weight_decay, clipnorm, clipvalue, global_clipnorm)
+        self._lr_takes_step = False
+        self.learning_rate = learning_rate
+        self.iterations = 0
+        self._variables: list[Variable] = []
+        self._slots: dict[Variable, dict[str, np.ndarray]] = {}
+        self._scratch: dict[tuple, list[np.ndarray]] = {}
+        self._exclude_ids: set[int] = set()
+        self._exclude_names: tuple[str, ...] = ()
+
+    # ----- learning rate ---------------------------------------------------------------------------------------
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the next update: the schedule or callable evaluated at ``iterations``."""
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            return float(lr(self.iterations))
+        if callable(lr):
+            return float(lr(self.iterations) if self._lr_takes_step else lr())
+        return lr
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if isinstance(getattr(self, "_learning_rate", None), schedules.LearningRateSchedule):
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
+                "constructor argument, hence its learning rate is not settable. If you need the learning rate to "
+                "be settable, you should instantiate the optimizer with a float `learning_rate` argument."
+            )
+        if isinstance(value, Tensor):
+            value = value.item()
+        if isinstance(value, (int, float, np.floating, np.integer)):
+            value = float(value)
+            if value < 0:
+                raise ValueError(f"Argument `learning_rate` must be >= 0. Received: learning_rate={value}")
+        elif callable(value):
+            self._lr_takes_step = isinstance(value, schedules.LearningRateSchedule) or _takes_step(value)
+        else:
+            raise TypeError(f"Argument `learning_rate` must be a float, a LearningRateSchedule or a callable "
+                            f"of the step. Received: learning_rate={value!r}")
+        self._learning_rate = value
+
+    # ----- state -----------------------------------------------------------------------------------------------
+    def slot_names(self) -> tuple[str, ...]:
+        """Names of the arrays kept per variable (e.g. ('momentum', 'velocity') for Adam)."""
+        return ()
+
+    def build(self, variables: Iterable[Variable]) -> None:
+        """Create the state of every variable now (otherwise it is created on the variable's first update)."""
+        for var in variables:
+            self._slots_of(var)
+
+    def _slots_of(self, var: Variable) -> dict[str, np.ndarray]:
+        slots = self._slots.get(var)
+        if slots is None:
+            slots = {name: np.zeros(var.shape, dtype=var.dtype) for name in self.slot_names()}
+            self._slots[var] = slots
+            self._variables.append(var)
+        return slots
+
+    def scratch(self, var: Variable, index: int) -> np.ndarray:
+        """Temporary buffer number ``index`` of ``var``'s shape and dtype, shared by all variables of that shape
+        (buffer 0 holds the prepared gradient; update steps use 1 and 2)."""
+        buffers = self._scratch.setdefault((var.shape, var.dtype.str), [])
+        while len(buffers) <= index:
+            buffers.append(np.empty(var.shape, dtype=var.dtype))
+        return buffers[index]
+
+    @property
+    def variables(self) -> list[np.ndarray]:
+        """The optimizer's state arrays (the live ones): iterations, then each variable's slots in build order."""
+        return [np.asarray(self.iterations, dtype=np.int64)] + [
+            self._slots[var][name] for var in self._variables for name in self.slot_names()]
+
+    def get_state(self) -> list[np.ndarray]:
+        """Copies of ``variables``, for saving."""
+        return [np.array(a, copy=True) for a in self.variables]
+
+    def set_state(self, state: Sequence[np.ndarray]) -> None:
+        """Restore what ``get_state`` returned; the optimizer must be built on the same variables first."""
+        expected = 1 + len(self._variables) * len(self.slot_names())
+        if len(state) != expected:
+            raise ValueError(
+                f"Optimizer '{self.name}'.set_state expects {expected} arrays (iterations and "
+                f"{len(self.slot_names())} per each of {len(self._variables)} variables), received {len(state)}; "
+                "call optimizer.build(model.trainable_variables) before set_state"
+            )
+        arrays = [np.asarray(a) for a in state]
+        for target, value in zip(self.variables[1:], arrays[1:]):
+            if target.shape != value.shape:
+                raise ValueError(f"Optimizer '{self.name}'.set_state expects an array of shape {target.shape}, "
+                                 f"received shape {value.shape}")
+        self.iterations = int(arrays[0])
+        for target, value in zip(self.variables[1:], arrays[1:]):
+            np.copyto(target, value, casting="same_kind")
+
+    # ----- weight decay ----------------------------------------------------------------------------------------
+    def exclude_from_weight_decay(self, var_list: Iterable[Variable] | None = None,
+                                  var_names: Iterable[str] | None = None) -> None:
+        """Leave these variables (or those whose name contains one of ``var_names``, e.g. 'bias') undecayed."""
+        self._exclude_ids |= {id(v) for v in var_list or ()}
+        self._exclude_names += tuple(var_names or ())
+
+    def _uses_weight_decay(self, var: Variable) -> bool:
+        if id(var) in self._exclude_ids:
+            return False
+        return not any(name in var.name for name in self._exclude_names)
+
+    # ----- one step --------------------------------------------------------------------------------------------
+    def apply_gradients(self, grads_and_vars: Iterable[tuple]) -> None:
+        """One update from ``[(grad, variable), ...]``; pairs whose grad is None are skipped."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
+    def apply(self, grads: Sequence, variables: Sequence[Variable] | None = None) -> None:
+        """One update of ``variables`` (default: those the optimizer was built with) from ``grads``, in place."""
+        variables = self._variables if variables is None else list(variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"Optimizer '{self.name}' received {len(grads)} gradients for {len(variables)} "
+                             "variables; expected one gradient per variable")
+        pairs = [(self._as_gradient(g, v), v) for g, v in zip(grads, variables) if g is not None]
+        lr = self.learning_rate
+        scale = self._global_clip_scale([g for g, _ in pairs])
+        for g, var in pairs:
+            self._slots_of(var)
+            g = self._clip(g, var, scale)
+            if self.weight_decay and self._uses_weight_decay(var):
+                decay = self.scratch(var, 1)
+                np.multiply(var.value, self.weight_decay * lr, out=decay)
+                var.assign_sub(decay)
+            self.update_step(g, var, lr)
+        self.iterations += 1
+
+    def _as_gradient(self, grad, var: Variable) -> np.ndarray:
+        if not isinstance(var, Variable):
+            raise TypeError(f"Optimizer '{self.name}' updates glassnet Variables, received {type(var).__name__}")
+        g = grad._data if isinstance(grad, Tensor) else np.asarray(grad)
+        if g.shape != var.shape:
+            raise ValueError(f"Optimizer '{self.name}' received a gradient of shape {g.shape} for variable "
+                             f"'{var.name}' of shape {var.shape}")
+        return g
+
+    def _global_clip_scale(self, grads: list[np.ndarray]) -> float:
+        """c / max(‖g‖, c) with ‖g‖ the norm of all gradients together (1 without global_clipnorm)."""
+        if not self.global_clipnorm:
+            return 1.0
+        norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+        return self.global_clipnorm / max(norm, self.global_clipnorm)
+
+    def _clip(self, g: np.ndarray, var: Variable, scale: float) -> np.ndarray:
+        """The gradient to use: clipped into scratch buffer 0 when a clip applies, cast to the variable's dtype."""
+        out = self.scratch(var, 0)
+        if self.clipnorm:
+            norm = math.sqrt(float(np.vdot(g, g)))
+            scale = self.clipnorm / max(norm, self.clipnorm)
+        if self.clipvalue:
+            return np.clip(g, -self.clipvalue, self.clipvalue, out=out)
+        if scale != 1.0:
+            return np.multiply(g, scale, out=out)
+        if g.dtype != var.dtype:
+            np.copyto(out, g, casting="same_kind")
+            return out
+        return g
+
+    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must define update_step(gradient, variable, lr)")
+
+    # ----- config ----------------------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        elif callable(lr):
+            raise ValueError(
+                f"Optimizer '{self.name}' cannot be serialized: its learning_rate is a plain callable "
+                f"({lr!r}); use a glassnet.optimizers.schedules.LearningRateSchedule subclass instead"
+            )
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Optimizer:
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} learning_rate={self._learning_rate!r}>"
