@@ -1,0 +1,420 @@
+"""explain: the forward and backward equations of a model, in the course's notation, read off its recorded graph.
+
+Nothing here is a template per layer type. Each op's equation comes from its Function's docstring, which states
+the forward and the backward rule (``a = σ(z).  Backward: dz = da · a(1 − a)``); explain substitutes the names of
+the tensors it was applied to (``Z[1]``, ``A[1]``). So a custom activation shows its own derivative, and an
+activation composed of several ops shows as its chain. The fused cross-entropy op is recognized as the course's
+``dZ[L] = A[L] − Y``. Following the course, dZ is per sample and the 1/m of the batch mean is written on dW and db.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from glassnet.inspect.graph import Graph, Node, trace
+
+_FUSED = {"SigmoidCrossEntropy", "SoftmaxCrossEntropy", "SparseSoftmaxCrossEntropy"}
+_PRETTY = {"Sigmoid": "σ", "LeakyRelu": "leaky_relu", "LogSoftmax": "log_softmax"}
+_REMARK = re.compile(r"\s*\((?=[^()]*[a-z]{4,})[^()]*\)")  # "(elementwise)", "(to x on ties)"
+_LETTER = "A-Za-zα-ωΑ-Ω_"
+
+
+@dataclass
+class Equation:
+    """One step: ``lhs = rhs``, the same with shapes in place of names, and (with data) the values of lhs."""
+
+    lhs: str
+    rhs: str
+    shapes: str
+    values: np.ndarray | None = None
+
+    def __str__(self) -> str:
+        return f"{self.lhs} = {self.rhs}"
+
+
+@dataclass
+class Explanation:
+    """The equations of a traced model: forward (layer by layer) then backward (from the loss down)."""
+
+    forward: list[Equation]
+    backward: list[Equation]
+    batch_size: int
+    notes: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        width = max((len(str(e)) for e in self.forward + self.backward), default=0) + 4
+        lines = [f"Rows are samples (m = {self.batch_size}); shapes on the right, batch dimension written m.", "",
+                 "Forward"]
+        for group, title in ((self.forward, None), (self.backward, "Backward")):
+            if title:
+                lines += ["", title]
+            for e in group:
+                lines.append(f"  {str(e).ljust(width)}{e.lhs}: {e.shapes}")
+                if e.values is not None:
+                    lines.append("      = " + _preview(e.values).replace("\n", "\n        "))
+        lines += [""] + self.notes
+        return "\n".join(lines)
+
+    __str__ = text
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
+def _preview(values: np.ndarray) -> str:
+    shown = values if values.ndim < 2 else values[:2, :4]
+    text = np.array2string(np.asarray(shown), precision=4, suppress_small=True, separator=", ")
+    return text + (f"  … of {values.shape}" if shown.shape != values.shape else "")
+
+
+# ----- reading an op's docstring -----------------------------------------------------------------------------
+@dataclass
+class _Rule:
+    output: str  # the output's symbol in the docstring ("a")
+    forward: str | None  # the forward expression ("σ(z)"), None when unreadable
+    grads: list[tuple[str, str]]  # [("dz", "da · a(1 − a)")], in input order
+
+
+def _cut(expr: str) -> str:
+    """An expression up to the first ', ' or '. ' outside brackets, without English remarks in parentheses."""
+    depth = 0
+    for i, ch in enumerate(expr):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and expr[i:i + 2] in (", ", ". ") or (depth == 0 and expr[i:] == "."):
+            expr = expr[:i]
+            break
+    return _REMARK.sub("", expr).strip()
+
+
+def _rule(fn_type: type) -> _Rule | None:
+    doc = " ".join((fn_type.__doc__ or "").split())
+    head = re.match(r"\s*([A-Za-z]\w*)\s*=\s*(.*)", doc)
+    if not head:
+        return None
+    forward_text, _, backward_text = head.group(2).partition("Backward:")
+    grads = []
+    marks = list(re.finditer(r"\b(d[A-Za-z]\w*)\s*=\s*", backward_text))
+    for i, mk in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(backward_text)
+        grads.append((mk.group(1), _cut(backward_text[mk.end():end])))
+    return _Rule(head.group(1), _cut(forward_text) or None, grads)
+
+
+def _substitute(text: str, names: dict[str, str]) -> str:
+    """Replace whole symbols in one pass (so a replacement is never replaced again)."""
+    if not names:
+        return text
+    alternatives = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+    pattern = rf"(?<![{_LETTER}\]])(" + alternatives + rf")(?![{_LETTER}\[])"  # "2x", "z²", "Xᵀ" are matches
+    return re.sub(pattern, lambda m: names[m.group(1)], text)
+
+
+def _atom(expr: str) -> str:
+    """Parenthesize an expression before it is placed inside another, when it has a space outside brackets
+    (``A[1] − Y``); tight ones (``X·W[1]``, ``σ(Z[1])``) stay as they are."""
+    depth = 0
+    for ch in expr.strip():
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == " " and depth == 0:
+            return f"({expr})"
+    return expr
+
+
+# ----- the explanation ---------------------------------------------------------------------------------------
+class _Explainer:
+    def __init__(self, graph: Graph):
+        self.g = graph
+        self.by_id = {n.id: n for n in graph.nodes}
+        self.tensor_ids = {id(t): i for i, t in graph.tensors.items()}
+        self.consumers: dict[str, list[Node]] = {}
+        for n in graph.nodes:
+            for i in n.inputs:
+                self.consumers.setdefault(i, []).append(n)
+        self.data = self._data_dependent()
+        self.m = next((n.output_shape[0] for n in graph.nodes if n.op == "Input"), 1)
+        self.names: dict[str, str] = {}
+        self.forward: list[Equation] = []
+        self.backward: list[Equation] = []
+        self.batch_mean = False
+        self.output_name = "A"  # the model output's name, A[L]
+
+    def _data_dependent(self) -> set[str]:
+        found = set()
+        for n in self.g.nodes:
+            if n.op in ("Input", "Labels") or any(i in found for i in n.inputs):
+                found.add(n.id)
+        return found
+
+    # shapes and values ------------------------------------------------------------------------------------------
+    def shape_text(self, node_id: str) -> str:
+        shape = self.by_id[node_id].output_shape
+        dims = ["m" if (k == 0 and node_id in self.data and d == self.m) else str(d) for k, d in enumerate(shape)]
+        return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+    def shapes_of(self, expr: str, extra: dict[str, str]) -> str:
+        table = {name: self.shape_text(i) for i, name in self.names.items()}
+        table.update(extra)
+        return _substitute(expr, table)
+
+    def value(self, node_id: str, grad: bool) -> np.ndarray | None:
+        if not grad:
+            t = self.g.tensors.get(node_id)
+            return None if t is None else np.asarray(t.data)
+        g = self.g.grads.get(node_id)
+        if g is None:
+            return None
+        scale = self.m if (self.batch_mean and node_id in self.data) else 1  # the course's per-sample dZ, dA
+        return g * scale
+
+    def emit(self, into: list[Equation], lhs: str, rhs: str, node_id: str, grad: bool) -> None:
+        shape = self.shape_text(node_id)
+        extra = {f"d{n}": self.shape_text(i) for i, n in self.names.items()}
+        into.append(Equation(lhs, rhs, f"{shape} = {self.shapes_of(rhs, extra)}" if rhs != lhs else shape,
+                             self.value(node_id, grad)))
+
+    # forward ----------------------------------------------------------------------------------------------------
+    def refs(self, n: Node) -> list[tuple[str | None, str]]:
+        """(node id, expression) for each input of n's Function; a scalar constant has no node, only its value."""
+        out = []
+        for t in self.g.tensors[n.id].op.inputs:
+            node_id = self.tensor_ids.get(id(t))
+            out.append((node_id, self.expr(node_id) if node_id is not None else f"{float(t.data):g}"))
+        return out
+
+    def op_forward(self, n: Node) -> str:
+        args = [a for _, a in self.refs(n)]
+        if n.op in _FUSED:
+            return self.fused_forward(n)
+        if n.op == "Mean" and len(n.input_shapes[0]) >= 1:
+            return f"(1/{n.input_shapes[0][0] if n.inputs[0] not in self.data else 'm'}) Σ {_atom(args[0])}"
+        if n.op == "Sum":
+            return f"Σ {_atom(args[0])}"
+        fn_type = type(self.g.tensors[n.id].op)
+        rule = _rule(fn_type)
+        if len(args) == 1 and rule is not None and rule.forward and not fn_type.__module__.startswith("glassnet."):
+            return _substitute(rule.forward, {rule.grads[0][0][1:]: _atom(args[0])} if rule.grads else {})
+        if len(args) == 1 or rule is None or rule.forward is None or len(rule.grads) != len(args):
+            return f"{_PRETTY.get(n.op, n.op.lower())}({', '.join(args)})"
+        symbols = {dx[1:]: _atom(a) for (dx, _), a in zip(rule.grads, args)}
+        return _substitute(rule.forward, symbols)
+
+    def expr(self, node_id: str) -> str:
+        """A node's name if it has one, else its forward expression inlined."""
+        if node_id in self.names:
+            return self.names[node_id]
+        node = self.by_id[node_id]
+        if node.is_leaf:
+            return node.name
+        return self.op_forward(node)
+
+    def fused_forward(self, n: Node) -> str:
+        a, y = self.output_name, self.names.get(n.inputs[0], "Y")
+        if n.op == "SigmoidCrossEntropy":
+            return f"−[{y}·ln {a} + (1 − {y})·ln(1 − {a})]"
+        if n.op == "SoftmaxCrossEntropy":
+            return f"−Σ {y}·ln {a}"
+        return f"−ln {a}[{y}]"
+
+    # backward ---------------------------------------------------------------------------------------------------
+    def op_backward(self, n: Node, grad_expr: str) -> list[tuple[str, str]]:
+        """(input id, gradient expression) for each input of n that needs a gradient, from n's docstring rule."""
+        fn = self.g.tensors[n.id].op
+        refs = self.refs(n)
+        needed = [r[0] for r, need in zip(refs, fn.needs_input_grad) if need]
+        rule = _rule(type(fn))
+        if rule is None or not rule.grads or len(rule.grads) > len(refs):
+            g = _PRETTY.get(n.op, n.op.lower())
+            return [(i, f"{_atom(grad_expr)} * {g}'({self.expr(i)})") for i in needed]
+        mapped = refs[-len(rule.grads):]
+        symbols = {rule.output: _atom(self.expr(n.id)), f"d{rule.output}": _atom(grad_expr)}
+        symbols.update({dx[1:]: _atom(text) for (dx, _), (_, text) in zip(rule.grads, mapped)})
+        return [(i, self.simplify(_substitute(body, symbols), n, i))
+                for (_, body), (i, _) in zip(rule.grads, mapped) if i in needed]
+
+    def simplify(self, expr: str, n: Node, input_id: str) -> str:
+        """Write the sum that undoes broadcasting (a bias's gradient) as the course's Σ over samples."""
+        expr = re.sub(r"\s*broadcast back.*$", "", expr)
+        if self.by_id[input_id].output_shape != n.output_shape and n.op not in ("MatMul", "Sum", "Mean"):
+            return f"Σ {_atom(expr)}"
+        return expr
+
+
+def explain(model: Callable, x=None, y=None, loss: Callable | str | None = None) -> Explanation:
+    """The course's equations for ``model``, derived from one recorded forward and backward pass.
+
+    Without data, a batch of 4 random samples (and zero labels) is traced so the shapes are real; with ``x`` and
+    ``y`` the actual values of each step are shown too. The loss is ``loss=`` or the compiled ``model.loss``.
+    """
+    show_values = x is not None
+    if x is None:
+        x = np.random.default_rng(0).standard_normal((4, *_input_shape(model)[1:])).astype("float32")
+    has_loss = loss is not None or getattr(model, "loss", None) is not None
+    if y is None and has_loss:
+        y = _zero_labels(model, x, loss)
+    graph = trace(model, x, y if has_loss else None, loss=loss)
+    return _explain_graph(graph, show_values)
+
+
+def _input_shape(model) -> tuple:
+    shape = getattr(model, "input_shape", None)
+    if shape is None:
+        first = next((v for layer in getattr(model, "layers", []) for v in getattr(layer, "weights", [])), None)
+        if first is None:
+            raise ValueError("explain(model) without data needs a built model (or pass x)")
+        shape = (None, first.shape[0])
+    return tuple(shape)
+
+
+def _zero_labels(model, x, loss) -> np.ndarray:
+    from glassnet.autodiff.tensor import no_grad
+
+    with no_grad():
+        out_shape = model(x).shape
+    loss = loss if loss is not None else model.loss
+    name = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
+    if "sparse" in str(name).lower():
+        return np.zeros(out_shape[:-1], dtype="int64")
+    return np.zeros(out_shape, dtype="float32")
+
+
+def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
+    ex = _Explainer(graph)
+    ops = graph.ops
+    # Number the layers that hold weights; a layer without weights (Activation) joins the one before it.
+    owner: dict[str, int] = {}
+    number = 0
+    layer_number: dict[str, int] = {}
+    for n in ops:
+        if n.layer == "loss":
+            continue
+        if n.layer not in layer_number:
+            has_weights = any(graph.node(i).op == "Variable" for m in ops if m.layer == n.layer for i in m.inputs)
+            number += has_weights or number == 0
+            layer_number[n.layer] = number
+        owner[n.id] = layer_number[n.layer]
+    for n in graph.nodes:
+        if n.op == "Input":
+            ex.names[n.id] = "X"
+        elif n.op == "Labels":
+            ex.names[n.id] = "Y"
+    layers = sorted(set(owner.values()))
+    structure = {}
+    for ell in layers:
+        own = [n for n in ops if owner.get(n.id) == ell]
+        with_weights = [n for n in own if any(graph.node(i).op == "Variable" for i in n.inputs)]
+        z = with_weights[-1] if with_weights else None
+        chain = own[own.index(z) + 1:] if z is not None else own
+        a = own[-1]
+        for n in own:
+            for i in n.inputs:
+                v = graph.node(i)
+                if v.op == "Variable" and i not in ex.names:
+                    ex.names[i] = f"W[{ell}]" if n.op == "MatMul" else f"b[{ell}]" if n.op in ("Add", "Sub") \
+                        else v.name
+        if z is not None:
+            ex.names[z.id] = f"Z[{ell}]"
+        for k, n in enumerate(chain[:-1]):
+            ex.names[n.id] = f"H{k + 1}[{ell}]" if len(chain) > 2 else f"H[{ell}]"
+        ex.names[a.id] = f"A[{ell}]"
+        structure[ell] = (own, z, chain, a)
+    # Forward, layer by layer.
+    for ell in layers:
+        own, z, chain, a = structure[ell]
+        if z is not None:
+            ex.emit(ex.forward, f"Z[{ell}]", ex.op_forward(z), z.id, grad=False)
+        for n in chain:
+            ex.emit(ex.forward, ex.names[n.id], ex.op_forward(n), n.id, grad=False)
+    loss_ops = [n for n in ops if n.layer == "loss"]
+    if graph.loss_id is not None:
+        last = structure[layers[-1]][3] if layers else None
+        ex.output_name = ex.names.get(last.id, "A") if last is not None else "A"
+        mean = graph.node(graph.loss_id)
+        ex.batch_mean = mean.op == "Mean" and mean.inputs and mean.inputs[0] in ex.data
+        for n in loss_ops:
+            ex.names[n.id] = "J" if n.id == graph.loss_id else ("L" if n.op in _FUSED or len(loss_ops) == 2
+                                                               else f"L{loss_ops.index(n) + 1}")
+        for n in loss_ops:
+            ex.emit(ex.forward, ex.names[n.id], ex.op_forward(n), n.id, grad=False)
+        _backward(ex, graph, structure, layers, loss_ops)
+    notes = [
+        "Course convention (columns are samples): Z = W·X + b, with the course's W[l] = this W[l]ᵀ (shape "
+        "(units, fan_in)) and X, Z, A transposed. Every equation here is the transpose of the course's:",
+        "  (X·W)ᵀ = Wᵀ·Xᵀ, so Z[l] = A[l−1]·W[l] + b[l] here is Z[l] = W[l]·A[l−1] + b[l] there, "
+        "dW[l] = A[l−1]ᵀ·dZ[l] / m here is dW[l] = dZ[l]·A[l−1]ᵀ / m there, and dA[l−1] = dZ[l]·W[l]ᵀ here "
+        "is W[l]ᵀ·dZ[l] there.",
+    ]
+    if ex.batch_mean:
+        notes.append("dZ and dA are per sample as in the course; glassnet's tensors hold them divided by m "
+                     "(the 1/m of the mean is applied at the loss), and the values shown are multiplied back.")
+    explanation = Explanation(ex.forward, ex.backward, ex.m, notes)
+    if not show_values:
+        for e in explanation.forward + explanation.backward:
+            e.values = None
+    return explanation
+
+
+def _backward(ex: _Explainer, graph: Graph, structure: dict, layers: list[int], loss_ops: list[Node]) -> None:
+    """Walk the recorded ops from the loss down, emitting the gradient of every named tensor."""
+    pending: dict[str, list[str]] = {}  # node id -> gradient contributions (expressions)
+    fused = next((n for n in loss_ops if n.op in _FUSED), None)
+    per_param = " / m" if ex.batch_mean else ""
+
+    def push(target: str, expr: str) -> None:
+        pending.setdefault(target, []).append(expr)
+
+    def settle(node_id: str) -> str:
+        """Emit d(name) = Σ of its contributions for a named tensor; return the expression to continue with."""
+        parts = pending.pop(node_id, [])
+        if not parts:
+            return ""
+        rhs = " + ".join(parts)
+        name = ex.names.get(node_id)
+        if name is None:
+            return rhs if len(parts) == 1 else f"({rhs})"
+        node = graph.node(node_id)
+        if node.op == "Variable":
+            ex.emit(ex.backward, f"d{name}", f"{rhs}{per_param}", node_id, grad=True)
+        else:
+            ex.emit(ex.backward, f"d{name}", rhs, node_id, grad=True)
+        return f"d{name}"
+
+    ops_desc = [n for n in reversed(graph.ops)]
+    if fused is not None:
+        logits = fused.inputs[-1]
+        push(logits, f"{ex.output_name} − Y")
+        skip = {n.id for n in loss_ops}
+    else:
+        # The batch mean J = (1/m) Σ L is kept out of the per-sample equations, as the course does.
+        skip = {graph.loss_id} if ex.batch_mean else set()
+        first = graph.node(graph.loss_id).inputs[0] if ex.batch_mean else graph.loss_id
+        push(first, "1")
+    for n in ops_desc:
+        if n.id in skip:
+            continue
+        grad = settle(n.id)
+        if not grad:
+            continue
+        for target, expr in ex.op_backward(n, grad):
+            push(target, expr)
+    # Weights: W before b within a layer, layer by layer from the top, as the course lists them.
+    for name_order in sorted((k for k in pending if graph.node(k).op == "Variable"),
+                             key=lambda k: ex.names[k]):
+        settle(name_order)
+    ex.backward.sort(key=lambda e: _course_order(e.lhs))
+
+
+def _course_order(lhs: str) -> tuple:
+    """dZ[l], dW[l], db[l], then dA[l−1], from the last layer down (chain intermediates before their dZ)."""
+    match = re.search(r"\[(\d+)\]", lhs)
+    layer = int(match.group(1)) if match else 10**6
+    kind = lhs[1:].split("[")[0]
+    if kind == "A":
+        return (-(layer + 1), 5)
+    rank = {"W": 2, "b": 3, "Z": 1}.get(kind, 0)
+    return (-layer, rank)
