@@ -39,7 +39,7 @@ class Dropout(Layer):
     def call(self, x, training: bool = False):
         if not training or self.rate == 0:
             return x
-        keep = self._rng.random(self._mask_shape(x.shape)) >= self.rate
+        keep = self._rng.random(self._mask_shape(x.shape), dtype=np.float32) >= self.rate
         mask = keep.astype(x.dtype) / np.asarray(1 - self.rate, dtype=x.dtype)
         return ops.multiply(x, mask)
 
