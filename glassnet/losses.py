@@ -296,7 +296,7 @@ class Loss:
     """
 
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size", dtype=None):
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or snake_case(type(self).__name__)
         self.reduction = _standardize_reduction(reduction)
         self.dtype = dtype
 
@@ -412,7 +412,7 @@ class Hinge(LossFunctionWrapper):
 
 
 # ----- lookup and serialization --------------------------------------------------------------------------------
-def _snake_case(name: str) -> str:
+def snake_case(name: str) -> str:
     out = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
     return out
 
@@ -477,7 +477,8 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Loss:
 
 
 # ----- one check of all the targets before training ------------------------------------------------------------
-def _kind(loss: Loss) -> str | None:
+def label_kind(loss: Loss) -> str | None:
+    """How a built-in loss reads its labels: "binary", "categorical", "sparse", "elementwise"; None if custom."""
     fn = getattr(loss, "fn", None)
     return {binary_crossentropy: "binary", categorical_crossentropy: "categorical",
             sparse_categorical_crossentropy: "sparse"}.get(fn, "elementwise" if fn in LOSS_FUNCTIONS.values()
@@ -499,7 +500,7 @@ def validate_targets(loss, y, output_shape: tuple) -> None:
         raise ValueError(f"{name} received targets y containing NaN or infinity; clean the data before training")
     output_shape = tuple(output_shape)
     true_shape = (None,) + y.shape[1:]
-    kind = _kind(loss)
+    kind = label_kind(loss)
     if kind == "sparse":
         _check_sparse_shapes(name, true_shape, output_shape)
         _check_class_indices(name, y, output_shape[-1], getattr(loss, "ignore_class", None))
@@ -515,7 +516,7 @@ def validate_targets(loss, y, output_shape: tuple) -> None:
 __all__ = [
     "ALIASES", "EPSILON", "BinaryCrossentropy", "CategoricalCrossentropy", "Hinge", "Huber", "Loss",
     "LossFunctionWrapper", "MeanAbsoluteError", "MeanSquaredError", "SparseCategoricalCrossentropy",
-    "binary_crossentropy", "categorical_crossentropy", "deserialize", "get", "hinge", "huber",
+    "binary_crossentropy", "categorical_crossentropy", "deserialize", "get", "hinge", "huber", "label_kind",
     "mean_absolute_error", "mean_squared_error", "reduce_weighted_values", "serialize",
     "sparse_categorical_crossentropy", "validate_targets",
 ]
