@@ -1,0 +1,6 @@
+"""Models, like ``keras.models``: Sequential, and load_model for files written by ``model.save``."""
+
+from glassnet.models.sequential import Sequential
+from glassnet.saving import load_model, save_model
+
+__all__ = ["Sequential", "load_model", "save_model"]

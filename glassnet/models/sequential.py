@@ -1,0 +1,273 @@
+"""Sequential: a plain stack of layers, each feeding the next, with Keras 3's model API.
+
+Layers are added with ``add`` (or given as a list); the model builds lazily on its first call, on ``build``, or as
+soon as the input shape is known (an ``Input`` first, or ``input_shape=``/``input_dim=`` on the first layer).
+Training, evaluation and prediction come from :class:`~glassnet.models.trainer.Trainer`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from glassnet import layers as layers_module
+from glassnet import saving
+from glassnet.autodiff.tensor import Tensor, Variable
+from glassnet.layers.base import Layer, to_snake_case, unique_name
+from glassnet.layers.input_layer import InputLayer, KerasTensor
+from glassnet.models import summary as summary_module
+from glassnet.models.trainer import Trainer
+
+
+class Sequential(Trainer):
+    """``Sequential(layers=None, trainable=True, name=None)``: ``model(x)`` applies the layers in order."""
+
+    def __init__(self, layers=None, trainable: bool = True, name: str | None = None):
+        super().__init__()
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self.trainable = trainable
+        self.built = False
+        self._layers: list[Layer] = []
+        self._output_shapes: dict[int, tuple] = {}
+        self._build_input_shape: tuple | None = None
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_rebuild()
+
+    # ----- the stack -------------------------------------------------------------------------------------------
+    def add(self, layer, rebuild: bool = True) -> None:
+        """Append a layer; an ``Input(shape)`` (or InputLayer) may come first to declare the input shape."""
+        if isinstance(layer, KerasTensor):
+            layer = layer.operation
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                f"Only instances of `glassnet.layers.Layer` can be added to a Sequential model. Received: {layer!r} "
+                f"(of type {type(layer).__name__})"
+            )
+        if isinstance(layer, InputLayer):
+            if self._layers:
+                raise ValueError(
+                    f"Sequential model '{self.name}' has already been configured to use input shape "
+                    f"{self._input_batch_shape()}. You cannot add a different Input layer to it."
+                    if self._has_input_layer() else
+                    "An Input (InputLayer) can only be the first layer of a Sequential model; "
+                    f"'{self.name}' already has {len(self._layers)} layer(s)."
+                )
+        elif not self._layers and layer._input_shape_arg is not None:
+            self._layers.append(InputLayer(shape=layer._input_shape_arg, batch_size=layer._batch_size_arg))
+        names = {existing.name for existing in self._layers}
+        if layer.name in names:
+            raise ValueError(
+                f"All layers added to a Sequential model should have unique names. Name '{layer.name}' is already "
+                "the name of a layer in this model. Update the `name` argument to pass a unique name."
+            )
+        self._layers.append(layer)
+        self.built = False
+        if rebuild:
+            self._maybe_rebuild()
+
+    def pop(self, rebuild: bool = True) -> Layer:
+        """Remove and return the last layer."""
+        if not self.layers:
+            raise IndexError(f"There are no layers in the model '{self.name}' to pop.")
+        layer = self._layers.pop()
+        self.built = False
+        if rebuild:
+            self._maybe_rebuild()
+        return layer
+
+    def _has_input_layer(self) -> bool:
+        return bool(self._layers) and isinstance(self._layers[0], InputLayer)
+
+    def _input_batch_shape(self) -> tuple | None:
+        return tuple(self._layers[0].batch_shape) if self._has_input_layer() else None
+
+    def _maybe_rebuild(self) -> None:
+        if self._has_input_layer() and len(self._layers) > 1:
+            self.build(self._input_batch_shape())
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers, without the InputLayer (as in Keras)."""
+        return self._layers[1:] if self._has_input_layer() else list(self._layers)
+
+    def expected_input_shape(self) -> tuple | None:
+        """The input shape (batch first, None for the batch) the model is built for or declares; None if unknown."""
+        if self._build_input_shape is not None:
+            return self._build_input_shape
+        return self._input_batch_shape()
+
+    # ----- building and calling --------------------------------------------------------------------------------
+    def build(self, input_shape=None) -> None:
+        """Create every layer's weights for inputs of ``input_shape`` (batch first; the batch may be None)."""
+        if input_shape is None:
+            input_shape = self._input_batch_shape()
+            if input_shape is None:
+                raise ValueError(
+                    f"You must provide an `input_shape` argument to build Sequential model '{self.name}', or "
+                    "start it with an Input(shape) layer."
+                )
+        shape = (None, *tuple(input_shape)[1:])
+        if not self.layers:
+            raise ValueError(f"Sequential model '{self.name}' has no layers to build; add layers first.")
+        if not self._has_input_layer():
+            self._layers.insert(0, InputLayer(batch_shape=shape))
+        elif tuple(self._layers[0].batch_shape[1:]) != shape[1:]:
+            raise ValueError(
+                f"Sequential model '{self.name}' was declared with input shape {self._input_batch_shape()}; "
+                f"it cannot be built for input shape {tuple(input_shape)}"
+            )
+        self._output_shapes = {}
+        for layer in self.layers:
+            if not layer.built:
+                layer.build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+            self._output_shapes[id(layer)] = shape
+        self._build_input_shape = (None, *tuple(self._input_batch_shape())[1:])
+        self.built = True
+
+    def output_shape_of(self, layer: Layer) -> tuple:
+        return self._output_shapes[id(layer)]
+
+    @property
+    def output_shape(self) -> tuple:
+        self._require_built("output_shape")
+        return self._output_shapes[id(self.layers[-1])]
+
+    @property
+    def input_shape(self) -> tuple:
+        self._require_built("input_shape")
+        return self._build_input_shape
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(
+                f"Sequential model '{self.name}' has not been built yet, so it has no {what}. Call it on data, "
+                "call `model.build(input_shape)`, or start it with `Input(shape)`."
+            )
+
+    def __call__(self, inputs, training: bool = False) -> Tensor:
+        """Apply the layers in order; builds the model on the first call from the inputs' shape."""
+        if not self.built:
+            shape = np.shape(inputs.data if isinstance(inputs, Tensor) else inputs)
+            self.build((None, *shape[1:]))
+        x = inputs
+        for layer in self._layers:
+            x = layer(x, training=training)
+        return x
+
+    call = __call__
+
+    # ----- weights ---------------------------------------------------------------------------------------------
+    @property
+    def weights(self) -> list[Variable]:
+        return [w for layer in self.layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return []
+        return [w for layer in self.layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return self.weights
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+    variables = weights
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Every layer's penalties (weight regularization, activity regularization, add_loss)."""
+        return [penalty for layer in self.layers for penalty in layer.losses]
+
+    def count_params(self) -> int:
+        """The number of scalars in all weights."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on model '{self.name}', but the model isn't built. You can build "
+                "it manually via: `model.build(input_shape)`, or start it with `Input(shape)`."
+            )
+        return int(sum(w.size for w in self.weights))
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of all weight values, layer by layer (kernel then bias for Dense)."""
+        return [np.array(w.numpy()) for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Set all weights from a list like the one ``get_weights`` returns; length and every shape are checked
+        before anything changes."""
+        self._require_built("weights to set")
+        variables = self.weights
+        weights = list(weights)
+        if len(weights) != len(variables):
+            raise ValueError(
+                f"You called `set_weights(weights)` on model '{self.name}' with a weight list of length "
+                f"{len(weights)}, but the model was expecting {len(variables)} weights "
+                f"({', '.join(v.name for v in variables)})."
+            )
+        arrays = [np.asarray(w) for w in weights]
+        for i, (variable, array) in enumerate(zip(variables, arrays)):
+            if array.shape != variable.shape:
+                raise ValueError(
+                    f"set_weights: weight {i} ('{variable.name}') expects shape {variable.shape}, received an array "
+                    f"of shape {array.shape}."
+                )
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"set_weights: weight {i} ('{variable.name}') must be numeric, received an array "
+                                f"of dtype {array.dtype}")
+        for variable, array in zip(variables, arrays):
+            variable.assign(array)
+
+    # ----- description -----------------------------------------------------------------------------------------
+    def summary(self, line_length: int | None = None, positions=None, print_fn=None, expand_nested: bool = False,
+                show_trainable: bool = False, layer_range=None) -> None:
+        """Print Keras 3's summary table: each layer's name (type), output shape and parameter count, then the
+        total, trainable and non-trainable parameter counts with their memory size. ``print_fn`` receives the
+        whole text (one string), as in Keras 3."""
+        text = "\n".join(summary_module.summary_lines(self, line_length=line_length, positions=positions))
+        (print_fn or print)(text)
+
+    def __repr__(self) -> str:
+        return f"<Sequential name={self.name}, built={self.built}, layers={[layer.name for layer in self.layers]}>"
+
+    # ----- configuration and files -----------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """Name, trainable flag, the layers' configs (InputLayer included) and the build input shape."""
+        config = {"name": self.name, "trainable": self.trainable,
+                  "layers": [layers_module.serialize(layer) for layer in self._layers]}
+        if self._build_input_shape is not None:
+            config["build_input_shape"] = list(self._build_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Sequential:
+        """A new model from ``get_config()``'s output; only known layer classes (or ``custom_objects``) are built."""
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in config.get("layers", []):
+            model.add(layers_module.deserialize(layer_config, custom_objects=custom_objects), rebuild=False)
+        build_shape = config.get("build_input_shape")
+        if build_shape is not None:
+            model.build(tuple(build_shape))
+        else:
+            model._maybe_rebuild()
+        return model
+
+    def save(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+        """Save architecture, weights, compile settings and optimizer state to one zip file (written atomically)."""
+        saving.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+        """Save only the weights, as an ``.npz`` (convention: ``model.weights.npz``), written atomically."""
+        self._require_built("weights to save")
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: str | os.PathLike) -> None:
+        """Load weights saved by ``save_weights`` (or from a model file); count and shapes must match."""
+        self._require_built("weights to load into")
+        saving.load_weights(self, filepath)
+

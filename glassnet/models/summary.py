@@ -1,0 +1,122 @@
+"""``model.summary()``: Keras 3's table (Layer (type) | Output Shape | Param #) and the parameter totals.
+
+The layout is the one Keras 3 prints through ``rich``: heavy box-drawing header, a rule between rows, column widths
+from ``positions`` of ``line_length`` (default min(88, terminal width − 4)), long cells wrapped onto extra lines.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import numpy as np
+
+HEADER = ("Layer (type)", "Output Shape", "Param #")
+ALIGN = ("left", "left", "right")
+POSITIONS = (0.45, 0.80, 1.0)
+
+
+def readable_size(num_bytes: float) -> str:
+    """``1.55 MB``: binary units (1 KB = 1024 B), two decimals, as Keras prints weight memory."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if num_bytes / 1024 < 1:
+            return f"{num_bytes:.2f} {unit}"
+        num_bytes /= 1024
+    return f"{num_bytes:.2f} PB"
+
+
+def _reduce_evenly(widths: list[int], excess: int) -> list[int]:
+    """Take ``excess`` characters off the columns in equal shares, rounding each share as rich does."""
+    widths = list(widths)
+    remaining, ratio_left = excess, len(widths)
+    for i, width in enumerate(widths):
+        share = min(width, round(remaining / ratio_left))
+        widths[i] = width - share
+        remaining -= share
+        ratio_left -= 1
+    return widths
+
+
+def column_widths(line_length: int, positions=POSITIONS) -> list[int]:
+    """Content widths of the columns, for a table whose full width (borders included) is ``line_length``."""
+    widths, current = [], 0
+    for pos in positions:
+        width = int(pos * line_length) if pos <= 1 else int(pos)
+        if width - current < 4:
+            raise ValueError("Insufficient console width to print summary.")
+        widths.append(width - current)
+        current = width
+    padded = [w + 2 for w in widths]  # one space each side
+    available = line_length - (len(widths) + 1)  # the vertical borders
+    if sum(padded) > available:
+        padded = _reduce_evenly(padded, sum(padded) - available)
+    return [w - 2 for w in padded]
+
+
+def _cell_lines(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def _row(cells, widths, align, vertical: str) -> list[str]:
+    wrapped = [_cell_lines(c, w) for c, w in zip(cells, widths)]
+    height = max(len(w) for w in wrapped)
+    lines = []
+    for i in range(height):
+        parts = []
+        for cell_lines, width, side in zip(wrapped, widths, align):
+            text = cell_lines[i] if i < len(cell_lines) else ""
+            parts.append(" " + (text.rjust(width) if side == "right" else text.ljust(width)) + " ")
+        lines.append(vertical + vertical.join(parts) + vertical)
+    return lines
+
+
+def _rule(widths, left: str, mid: str, right: str, fill: str) -> str:
+    return left + mid.join(fill * (w + 2) for w in widths) + right
+
+
+def format_shape(shape) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _count(weights) -> int:
+    return int(sum(int(np.prod(w.shape)) for w in weights))
+
+
+def _bytes(weights) -> int:
+    return int(sum(int(np.prod(w.shape)) * np.dtype(w.dtype).itemsize for w in weights))
+
+
+def summary_lines(model, line_length: int | None = None, positions=None) -> list[str]:
+    """The lines of ``model.summary()``."""
+    if line_length is None:
+        line_length = min(88, shutil.get_terminal_size().columns - 4)
+    widths = column_widths(line_length, positions or POSITIONS)
+    lines = [f'Model: "{model.name}"']
+    lines.append(_rule(widths, "┏", "┳", "┓", "━"))
+    lines += _row(HEADER, widths, ALIGN, "┃")
+    lines.append(_rule(widths, "┡", "╇", "┩", "━"))
+    rows = []
+    for layer in model.layers:
+        name = f"{layer.name} ({type(layer).__name__})"
+        if layer.built and model.built:
+            rows.append(_row((name, format_shape(model.output_shape_of(layer)), f"{layer.count_params():,}"),
+                             widths, ALIGN, "│"))
+        else:
+            rows.append(_row((name, "?", "0 (unbuilt)"), widths, ALIGN, "│"))
+    separator = _rule(widths, "├", "┼", "┤", "─")
+    for i, row in enumerate(rows):
+        if i:
+            lines.append(separator)
+        lines += row
+    lines.append(_rule(widths, "└", "┴", "┘", "─"))
+    trainable, non_trainable = model.trainable_weights, model.non_trainable_weights
+    optimizer_variables = model.optimizer_variables()
+    total = _count(trainable) + _count(non_trainable) + _count(optimizer_variables)
+    total_bytes = _bytes(trainable) + _bytes(non_trainable) + _bytes(optimizer_variables)
+    lines.append(f" Total params: {total:,} ({readable_size(total_bytes)})")
+    lines.append(f" Trainable params: {_count(trainable):,} ({readable_size(_bytes(trainable))})")
+    lines.append(f" Non-trainable params: {_count(non_trainable):,} ({readable_size(_bytes(non_trainable))})")
+    if optimizer_variables:
+        lines.append(f" Optimizer params: {_count(optimizer_variables):,} "
+                     f"({readable_size(_bytes(optimizer_variables))})")
+    return lines
