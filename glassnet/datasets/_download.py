@@ -157,7 +157,7 @@ def fetch(
 
 def _locate_in_path(dataset, alternatives, path: Path) -> tuple[int, list[Path]]:
     if path.is_dir():
-        found = _find_in_folder(alternatives, path, in_cache=False, strict=True)
+        found = _find_in_folder(alternatives, path, in_cache=False, explicit=True)
         if found:
             return found
         wanted = " or ".join(", ".join(f.relpath for f in files) for files in alternatives)
@@ -173,34 +173,36 @@ def _locate_in_path(dataset, alternatives, path: Path) -> tuple[int, list[Path]]
                          f"the pinned {dataset} files; the file is refused")
 
 
-def _find_in_folder(alternatives, folder: Path, *, in_cache: bool, strict: bool = False):
-    """The first alternative whose files all exist in ``folder`` (at their relative path, or directly inside it)
-    with an accepted sha256. A present file with a wrong hash is skipped with a warning (raised when ``strict``)."""
+def _find_in_folder(alternatives, folder: Path, *, in_cache: bool, explicit: bool = False):
+    """The first alternative whose files all exist in ``folder`` at their relative paths (or, for a folder the
+    user passed as ``path``, directly inside it) with an accepted sha256. A present file with a wrong hash is
+    skipped with a warning; in an explicit folder it is refused with an error."""
     for index, files in enumerate(alternatives):
-        paths = [_existing(folder, f) for f in files]
+        paths = [_existing(folder, f, explicit) for f in files]
         if None in paths:
             continue
         bad = [(p, h) for p, f in zip(paths, files) if (h := sha256_of(p)) not in _accepted(f, p, in_cache)]
         if not bad:
             return index, paths
         message = "; ".join(f"{p} has sha256 {h}, which is not a pinned value" for p, h in bad)
-        if strict:
+        if explicit:
             raise IntegrityError(message + "; the file is refused")
         warnings.warn(message + "; skipping it" + (" (it will be fetched again)" if in_cache else ""), stacklevel=3)
     return None
 
 
-def _existing(folder: Path, file: DataFile) -> Path | None:
-    for candidate in (folder / file.relpath, folder / file.name):
+def _existing(folder: Path, file: DataFile, explicit: bool) -> Path | None:
+    for candidate in (folder / file.relpath, folder / file.name) if explicit else (folder / file.relpath,):
         if candidate.is_file():
             return candidate
     return None
 
 
 def _accepted(file: DataFile, path: Path, in_cache: bool) -> tuple[str, ...]:
-    """Pinned hashes, plus, in the cache only, the hash recorded when glassnet converted a download."""
+    """Pinned hashes, plus, in the cache only and only for a file glassnet made itself (one with no download of its
+    own, like the converted IMDB arrays), the hash recorded when it was written."""
     sidecar = _sidecar(path)
-    if in_cache and sidecar.is_file():
+    if in_cache and file.remote_sha256 is None and sidecar.is_file():
         return file.accepted_sha256 + (sidecar.read_text("ascii").strip(),)
     return file.accepted_sha256
 
@@ -219,13 +221,15 @@ def _download(source: str, target: Path, sha256: str) -> None:
             total = int(response.headers.get("Content-Length") or 0) or None
             bar = _ProgressBar(target.name, total)
             received = 0
-            for chunk in iter(lambda: response.read(_CHUNK), b""):
-                out.write(chunk)
-                digest.update(chunk)
-                received += len(chunk)
-                bar.update(received)
-            bar.update(received, force=True)
-            bar.close()
+            try:
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    bar.update(received)
+            finally:
+                bar.update(received, force=True)
+                bar.close()
             if total is not None and received != total:
                 raise OSError(f"transfer interrupted after {received} of {total} bytes")
         if digest.hexdigest() != sha256:

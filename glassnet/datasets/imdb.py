@@ -61,8 +61,8 @@ def load_data(
         flat = _read_flat(file)
     else:
         flat = _flat_from_keras_npz(file)
-        if path is None:
-            _store_in_cache(flat, file)
+        if path is None and _download.cache_dir().resolve() in file.resolve().parents:
+            _replace_download_in_cache(flat, file)
     rng = np.random.RandomState(seed)
     splits = []
     for split in _SPLITS:
@@ -106,17 +106,15 @@ def get_word_index(path: str | os.PathLike | None = None) -> dict[str, int]:
         return json.load(f)
 
 
-def _store_in_cache(flat: dict[str, np.ndarray], downloaded: Path) -> None:
-    """Keep the converted, pickle-free arrays in the cache (written atomically, sha256 recorded beside them) and
-    remove the pickled download, so later loads never unpickle anything."""
+def _replace_download_in_cache(flat: dict[str, np.ndarray], downloaded: Path) -> None:
+    """Keep the converted, pickle-free arrays in the cache (written atomically, sha256 recorded beside them) in
+    place of the pickled download, so later loads never unpickle anything."""
     buffer = io.BytesIO()
     np.savez(buffer, **flat)
-    target = _download.cache_dir() / _FLAT.relpath
+    target = downloaded.parent / _FLAT.name
     _download.write_atomically(target, buffer.getvalue())
     _download.record_hash(target)
-    cache = _download.cache_dir().resolve()
-    if cache in downloaded.resolve().parents:
-        downloaded.unlink()
+    downloaded.unlink()
 
 
 def _read_flat(file) -> dict[str, np.ndarray]:
