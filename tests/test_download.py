@@ -161,6 +161,16 @@ def test_explicit_path_is_used_alone_and_verified(isolated, tmp_path):
         boston_housing.load_data(path=tmp_path / "nothing.npz")
 
 
+def test_a_bare_keras_cache_name_as_path_searches_as_usual(tmp_path, monkeypatch):
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+    if not (shared / "boston_housing").is_dir():
+        pytest.skip("the shared datasets folder is absent")
+    monkeypatch.setenv(_download.DATA_DIR_ENV, str(shared))
+    monkeypatch.chdir(tmp_path)
+    (x_train, _), _ = boston_housing.load_data(path="boston_housing.npz")  # Keras's default argument
+    assert len(x_train) == 404
+
+
 def test_loader_downloads_into_the_cache_then_reads_it_offline(isolated, server, monkeypatch):
     data = io.BytesIO()
     rng = np.random.default_rng(0)

@@ -110,9 +110,11 @@ def locate(
 
     ``alternatives`` lists the file sets that hold the data (for example MNIST's four IDX files, or Keras's
     ``mnist.npz``), preferred first. Returns the index of the set found and the paths of its files.
-    An explicit ``path`` (a folder, or one file recognized by its sha256) is the only place searched when given.
+    An explicit ``path`` (a folder, or one file recognized by its sha256) is the only place searched when given;
+    a bare file name that does not exist here (Keras's ``path="mnist.npz"``, a name inside its cache) searches as
+    if no path was given.
     """
-    if path is not None:
+    if path is not None and not _is_keras_cache_name(Path(path)):
         return _locate_in_path(dataset, alternatives, Path(path).expanduser())
     for folder in data_dirs():
         found = _find_in_folder(alternatives, folder, in_cache=False)
@@ -153,6 +155,10 @@ def fetch(
                                      reason=f"downloading {source} failed: {err}")
         raise DatasetNotFoundError(message) from err
     return target
+
+
+def _is_keras_cache_name(path: Path) -> bool:
+    return str(path) == path.name and not path.exists()
 
 
 def _locate_in_path(dataset, alternatives, path: Path) -> tuple[int, list[Path]]:
