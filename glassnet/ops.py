@@ -190,11 +190,11 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     return nn.LogSoftmax.apply(x, axis=axis)
 
 
-def dropout(x, rate: float, rng: np.random.Generator) -> Tensor:
+def dropout(x, rate: float, rng: np.random.Generator, noise_shape=None) -> Tensor:
     """Inverted dropout: zero each value with probability ``rate`` and scale the rest by 1/(1 − rate)."""
     if not 0 <= rate < 1:
         raise ValueError(f"dropout rate must be in [0, 1), received {rate!r}")
-    return nn.Dropout.apply(x, rate=rate, rng=rng)
+    return nn.Dropout.apply(x, rate=rate, rng=rng, noise_shape=noise_shape)
 
 
 # ----- fused losses (per sample or per element; the caller averages) ------------------------------------------

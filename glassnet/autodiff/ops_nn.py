@@ -131,14 +131,17 @@ class LogSoftmax(Function):
 class Dropout(Function):
     """a = z · mask / (1 − rate), mask ~ Bernoulli(1 − rate) drawn anew on every forward (inverted dropout).
 
-    Backward: dz = da · mask / (1 − rate). The mask is drawn inside forward so a replayed step draws a new one.
+    Backward: dz = da · mask / (1 − rate). The mask is drawn inside forward so a replayed step draws a new one;
+    ``noise_shape`` (None entries follow the input) shares one mask value along its axes of size 1.
     """
 
-    def __init__(self, rate: float, rng: np.random.Generator):
-        self.rate, self.rng = rate, rng
+    def __init__(self, rate: float, rng: np.random.Generator, noise_shape=None):
+        self.rate, self.rng, self.noise_shape = rate, rng, noise_shape
 
     def forward(self, z):
-        keep = (self.rng.random(z.shape, dtype=np.float32) >= self.rate).astype(z.dtype)
+        shape = z.shape if self.noise_shape is None else tuple(
+            n if d is None else d for n, d in zip(z.shape, self.noise_shape))
+        keep = (self.rng.random(shape, dtype=np.float32) >= self.rate).astype(z.dtype)
         keep *= 1 / (1 - self.rate)
         self.save_for_backward(keep)
         return z * keep

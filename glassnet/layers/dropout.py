@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
 from glassnet import backend, ops
 from glassnet.layers.base import Layer
 
@@ -28,20 +26,13 @@ class Dropout(Layer):
         self.seed = seed
         self._rng = backend.make_rng(seed)
 
-    def _mask_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
-        if self.noise_shape is None:
-            return shape
-        if len(self.noise_shape) != len(shape):
-            raise ValueError(f"Dropout '{self.name}': noise_shape {self.noise_shape} must have one entry per input "
-                             f"dimension, received input shape {shape}")
-        return tuple(n if d is None else d for n, d in zip(shape, self.noise_shape))
-
     def call(self, x, training: bool = False):
         if not training or self.rate == 0:
             return x
-        keep = self._rng.random(self._mask_shape(x.shape), dtype=np.float32) >= self.rate
-        mask = keep.astype(x.dtype) / np.asarray(1 - self.rate, dtype=x.dtype)
-        return ops.multiply(x, mask)
+        if self.noise_shape is not None and len(self.noise_shape) != x.ndim:
+            raise ValueError(f"Dropout '{self.name}': noise_shape {self.noise_shape} must have one entry per input "
+                             f"dimension, received input shape {x.shape}")
+        return ops.dropout(x, self.rate, self._rng, self.noise_shape)
 
     def compute_output_shape(self, input_shape) -> tuple:
         return tuple(input_shape)
