@@ -1,8 +1,44 @@
-"""glassnet: a Keras-compatible neural-network library on a NumPy autodiff engine you can see through."""
+"""glassnet: a Keras-compatible neural-network library on a NumPy autodiff engine you can see through.
+
+``import glassnet as keras`` runs Keras code: ``keras.Sequential``, ``keras.layers.Dense``, ``keras.optimizers``,
+``keras.datasets.mnist.load_data()``, ... Then ``glassnet.inspect`` opens the box.
+"""
 
 __version__ = "0.1.0"
 
-from glassnet import autodiff, backend, ops  # noqa: E402
+from glassnet import (  # noqa: E402
+    activations,
+    autodiff,
+    backend,
+    callbacks,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    regularizers,
+    utils,
+)
 from glassnet.autodiff import Tensor, Variable, no_grad  # noqa: E402
+from glassnet.layers import Input  # noqa: E402
+from glassnet.models import Sequential, load_model  # noqa: E402
 
-__all__ = ["Tensor", "Variable", "autodiff", "backend", "no_grad", "ops"]
+Model = Sequential
+
+__all__ = [
+    "Input", "Model", "Sequential", "Tensor", "Variable", "activations", "autodiff", "backend", "callbacks",
+    "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models", "no_grad", "ops",
+    "optimizers", "regularizers", "utils",
+]
+
+
+def __getattr__(name: str):
+    """``glassnet.inspect`` is imported on first use (it pulls in more than training needs)."""
+    if name == "inspect":
+        import importlib
+
+        return importlib.import_module("glassnet.inspect")
+    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
