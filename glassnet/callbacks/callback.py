@@ -87,11 +87,13 @@ def _overrides(callback: Callback, hook: str) -> bool:
     """Whether ``callback`` does something in ``hook`` (so batch hooks that nobody uses cost nothing)."""
     if not getattr(callback, "uses_batch_hooks", True):
         return False
+    if hook in vars(callback):  # set on the instance, as LambdaCallback does
+        return True
     cls = type(callback)
     if getattr(cls, hook) is not getattr(Callback, hook):
         return True
     alias = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}.get(hook)
-    return alias is not None and getattr(cls, alias) is not getattr(Callback, alias)
+    return alias is not None and (alias in vars(callback) or getattr(cls, alias) is not getattr(Callback, alias))
 
 
 class CallbackList(Callback):
