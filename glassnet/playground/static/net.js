@@ -1,0 +1,156 @@
+// The network column: feature and neuron thumbnails (heatmaps), links drawn by weight sign and size, biases,
+// +/− buttons per layer and a per-layer activation. Built once per structure, refreshed on every frame.
+
+import { cssColor, decodeGrid, drawHeatmap } from "./plots.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function el(tag, attrs = {}, parent = null) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v);
+  }
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function svgEl(tag, attrs, parent) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  parent.appendChild(node);
+  return node;
+}
+
+/**
+ * Draw the network into `root`. `structure`: {all_features, feature_labels, features, layers, activations,
+ * activation_choices, max_neurons}. `handlers`: toggleFeature(name), changeNeurons(layer, delta),
+ * setLayerActivation(layer, name), hoverNode(column, index | null), editWeight(layer, from, to, value),
+ * editBias(layer, neuron, value), tooltip(text, event | null).
+ */
+export function buildNetwork(root, structure, handlers) {
+  root.replaceChildren();
+  const { all_features: allFeatures, features, layers } = structure;
+  const big = Math.max(allFeatures.length, ...layers) > 8;
+  const node = big ? 26 : 34;
+  const gap = big ? 36 : 48;
+  const width = root.clientWidth || 520;
+  const columns = layers.length + 2;
+  const colX = (c) => 20 + (c * (width - 60 - node)) / (columns - 1);
+  const top = 46;
+  const rowY = (i) => top + i * gap;
+  const height = top + Math.max(allFeatures.length, ...layers, 1) * gap;
+  root.style.height = `${height}px`;
+  const svg = svgEl("svg", { width, height, class: "links" }, root);
+
+  // Positions of every node, column by column: active features only feed the first layer.
+  const positions = [features.map((f) => [colX(0), rowY(allFeatures.indexOf(f))])];
+  layers.forEach((n, l) => positions.push(Array.from({ length: n }, (_, i) => [colX(l + 1), rowY(i)])));
+  positions.push([[colX(columns - 1), rowY(0)]]);
+
+  const links = [];
+  for (let l = 0; l < positions.length - 1; l++) {
+    const layerLinks = positions[l].map(([x1, y1], i) => positions[l + 1].map(([x2, y2], j) => {
+      const a = [x1 + node, y1 + node / 2];
+      const b = [x2, y2 + node / 2];
+      const mx = (a[0] + b[0]) / 2;
+      const path = svgEl("path", { d: `M${a[0]},${a[1]} C${mx},${a[1]} ${mx},${b[1]} ${b[0]},${b[1]}`,
+        class: "link", "data-layer": l, "data-from": i, "data-to": j }, svg);
+      path.addEventListener("mousemove", (e) => handlers.tooltip(`weight ${path.dataset.value}`, e));
+      path.addEventListener("mouseleave", () => handlers.tooltip(null, null));
+      path.addEventListener("click", () => {
+        const value = window.prompt(`New weight (layer ${l + 1}, ${i + 1} → ${j + 1})`, path.dataset.value);
+        if (value !== null && value.trim() !== "") handlers.editWeight(l, i, j, Number(value));
+      });
+      return path;
+    }));
+    links.push(layerLinks);
+  }
+
+  // Feature thumbnails: all of them, the inactive ones dimmed; a click toggles.
+  const canvases = [[], ...layers.map(() => []), []];
+  allFeatures.forEach((f, i) => {
+    const active = features.includes(f);
+    const box = el("div", { class: `node feature${active ? "" : " inactive"}`, title: "Click to toggle",
+      style: `left:${colX(0)}px;top:${rowY(i)}px;width:${node}px;height:${node}px`, "data-feature": f }, root);
+    el("span", { class: "feature-label", text: structure.feature_labels[i] }, box);
+    const canvas = el("canvas", { width: node, height: node }, box);
+    if (active) canvases[0].push(canvas);
+    box.addEventListener("click", () => handlers.toggleFeature(f));
+    if (active) hoverable(box, 0, features.indexOf(f));
+  });
+
+  const biases = [];
+  layers.forEach((n, l) => {
+    const x = colX(l + 1);
+    const head = el("div", { class: "layer-head", style: `left:${x - 14}px;top:0px` }, root);
+    const plus = el("button", { class: "mini", title: "Add a neuron", text: "+" }, head);
+    const minus = el("button", { class: "mini", title: "Remove a neuron", text: "−" }, head);
+    plus.disabled = n >= structure.max_neurons;
+    minus.disabled = n <= 1;
+    plus.addEventListener("click", () => handlers.changeNeurons(l, +1));
+    minus.addEventListener("click", () => handlers.changeNeurons(l, -1));
+    const select = el("select", { class: "layer-activation", "data-layer": l, title: "Activation of this layer" },
+      head);
+    for (const a of structure.activation_choices) el("option", { value: a, text: a }, select);
+    select.value = structure.activations[l];
+    select.addEventListener("change", () => handlers.setLayerActivation(l, select.value));
+    el("div", { class: "layer-units", text: `${n} neuron${n === 1 ? "" : "s"}` }, head);
+    biases.push(positions[l + 1].map(([px, py], i) => {
+      const box = el("div", { class: "node neuron", "data-layer": l, "data-neuron": i,
+        style: `left:${px}px;top:${py}px;width:${node}px;height:${node}px` }, root);
+      canvases[l + 1].push(el("canvas", { width: node, height: node }, box));
+      hoverable(box, l + 1, i);
+      return biasBox(box, l, i);
+    }));
+  });
+  const [ox, oy] = positions[positions.length - 1][0];
+  const out = el("div", { class: "node output-node", style: `left:${ox}px;top:${oy}px;width:${node}px;height:${node}px`,
+    title: "Output" }, root);
+  canvases[canvases.length - 1].push(el("canvas", { width: node, height: node }, out));
+  hoverable(out, layers.length + 1, 0);
+  biases.push([biasBox(out, layers.length, 0)]);
+
+  function hoverable(box, column, index) {
+    box.addEventListener("mouseenter", () => handlers.hoverNode(column, index));
+    box.addEventListener("mouseleave", () => handlers.hoverNode(null, null));
+  }
+
+  function biasBox(box, layer, neuron) {
+    const b = el("div", { class: "bias", title: "bias" }, box);
+    b.addEventListener("mousemove", (e) => { e.stopPropagation(); handlers.tooltip(`bias ${b.dataset.value}`, e); });
+    b.addEventListener("mouseleave", () => handlers.tooltip(null, null));
+    b.addEventListener("click", (e) => {
+      e.stopPropagation();
+      const value = window.prompt(`New bias (layer ${layer + 1}, neuron ${neuron + 1})`, b.dataset.value);
+      if (value !== null && value.trim() !== "") handlers.editBias(layer, neuron, Number(value));
+    });
+    return b;
+  }
+
+  return { links, biases, canvases };
+}
+
+/** Refresh links, biases and thumbnails from a frame. */
+export function updateNetwork(view, frame, discretize) {
+  frame.weights.forEach(({ kernel, bias }, l) => {
+    kernel.forEach((row, i) => row.forEach((w, j) => {
+      const path = view.links[l]?.[i]?.[j];
+      if (!path) return;
+      path.dataset.value = w.toPrecision(3);
+      path.setAttribute("stroke", cssColor(Math.tanh(w)));
+      path.setAttribute("stroke-width", Math.min(10, 1 + Math.abs(w) * 1.8).toFixed(2));
+    }));
+    bias.forEach((b, j) => {
+      const box = view.biases[l]?.[j];
+      if (!box) return;
+      box.dataset.value = b.toPrecision(3);
+      box.style.background = cssColor(Math.tanh(b));
+    });
+  });
+  const grids = [frame.heatmaps.features, ...frame.heatmaps.layers, [frame.output.grid]];
+  grids.forEach((column, c) => column.forEach((b64, i) => {
+    const canvas = view.canvases[c]?.[i];
+    if (canvas) drawHeatmap(canvas, decodeGrid(b64), discretize);
+  }));
+}
