@@ -102,7 +102,7 @@ def _check_class_indices(name: str, labels: np.ndarray, num_classes: int, ignore
             return
     if labels.dtype.kind == "f" and not np.array_equal(labels, np.floor(labels)):
         bad = labels[labels != np.floor(labels)].flat[0]
-        raise ValueError(f"{name} expects integer class indices, received y_true containing {bad!r}")
+        raise ValueError(f"{name} expects integer class indices, received y_true containing {bad:g}")
     lo, hi = labels.min(), labels.max()
     if lo < 0 or hi >= num_classes:
         raise ValueError(
@@ -140,7 +140,8 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothi
     _check_elementwise_shapes("binary_crossentropy", y_true.shape, y_pred.shape)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    logits = y_pred if from_logits else _fused_logits(y_pred, "sigmoid", "binary_crossentropy", from_logits)
+    fused = _fused_logits(y_pred, "sigmoid", "binary_crossentropy", from_logits)
+    logits = y_pred if from_logits else fused
     if logits is not None:
         return ops.mean(ops.sigmoid_cross_entropy(y_true, logits), axis=axis)
     p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
@@ -156,11 +157,13 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False, label_sm
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[axis]
     last_axis = axis in (-1, y_pred.ndim - 1)
-    if from_logits:
-        return ops.softmax_cross_entropy(y_true, y_pred, axis=axis)
     logits = _fused_logits(y_pred, "softmax", "categorical_crossentropy", from_logits) if last_axis else None
+    if from_logits:
+        if last_axis:
+            return ops.softmax_cross_entropy(y_true, y_pred)
+        return -ops.sum(ops.log_softmax(y_pred, axis=axis) * y_true, axis=axis)
     if logits is not None:
-        return ops.softmax_cross_entropy(y_true, logits, axis=-1)
+        return ops.softmax_cross_entropy(y_true, logits)
     p = ops.clip(y_pred / ops.sum(y_pred, axis=axis, keepdims=True), EPSILON, 1.0 - EPSILON)
     return -ops.sum(ops.log(p) * y_true, axis=axis)
 
@@ -184,8 +187,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, i
         valid = labels != ignore_class
         labels = np.where(valid, labels, 0)
     labels = labels.astype(np.intp)
-    logits = y_pred if from_logits else _fused_logits(y_pred, "softmax", "sparse_categorical_crossentropy",
-                                                       from_logits)
+    fused = _fused_logits(y_pred, "softmax", "sparse_categorical_crossentropy", from_logits)
+    logits = y_pred if from_logits else fused
     if logits is not None:
         losses = ops.sparse_softmax_cross_entropy(labels, logits)
     else:

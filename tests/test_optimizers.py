@@ -1,0 +1,201 @@
+"""Optimizers: the first three updates equal Keras 3's update equations, written out here in float64."""
+
+import math
+
+import numpy as np
+import pytest
+
+from glassnet import optimizers
+from glassnet.autodiff.tensor import Variable
+from glassnet.optimizers import schedules
+
+W0 = np.array([[0.5, -1.5], [2.0, 0.25]])
+
+
+def grad_of(w):
+    """Gradient of a fixed small problem, L = Σ (w³/3 − w) (non-linear, so each step sees a new gradient)."""
+    return w ** 2 - 1.0
+
+
+def run(optimizer, steps=3):
+    w = Variable(W0, dtype="float64")
+    trail = []
+    for _ in range(steps):
+        optimizer.apply_gradients([(grad_of(np.array(w.value)), w)])
+        trail.append(np.array(w.value))
+    return trail
+
+
+def reference(step_fn, steps=3):
+    """Apply ``step_fn(w, g, t, state)`` (t = 1, 2, 3) from W0; return each w."""
+    w, state, trail = W0.copy(), {}, []
+    for t in range(1, steps + 1):
+        w = step_fn(w, grad_of(w), t, state)
+        trail.append(w.copy())
+    return trail
+
+
+def assert_trails(got, expected):
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, atol=1e-12, rtol=0)
+
+
+def test_sgd_plain():
+    assert_trails(run(optimizers.SGD(0.1)), reference(lambda w, g, t, s: w - 0.1 * g))
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_momentum(nesterov):
+    lr, mu = 0.1, 0.9
+
+    def step(w, g, t, s):
+        m = s["m"] = mu * s.get("m", 0.0) - lr * g
+        return w + (mu * m - lr * g if nesterov else m)
+
+    assert_trails(run(optimizers.SGD(lr, momentum=mu, nesterov=nesterov)), reference(step))
+
+
+@pytest.mark.parametrize("centered, momentum", [(False, 0.0), (True, 0.0), (False, 0.5), (True, 0.5)])
+def test_rmsprop(centered, momentum):
+    lr, rho, eps = 0.01, 0.9, 1e-7
+
+    def step(w, g, t, s):
+        v = s["v"] = rho * s.get("v", 0.0) + (1 - rho) * g * g
+        if centered:
+            a = s["a"] = rho * s.get("a", 0.0) + (1 - rho) * g
+            inc = lr * g / np.sqrt(v - a * a + eps)
+        else:
+            inc = lr * g / np.sqrt(v + eps)  # Keras puts ε inside the square root
+        if momentum:
+            inc = s["mom"] = momentum * s.get("mom", 0.0) + inc
+        return w - inc
+
+    assert_trails(run(optimizers.RMSprop(lr, centered=centered, momentum=momentum)), reference(step))
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam(amsgrad):
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
+
+    def step(w, g, t, s):
+        m = s["m"] = s.get("m", 0.0) + (g - s.get("m", 0.0)) * (1 - b1)
+        v = s["v"] = s.get("v", 0.0) + (g * g - s.get("v", 0.0)) * (1 - b2)
+        if amsgrad:
+            v = s["vh"] = np.maximum(s.get("vh", 0.0), v)
+        alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        return w - m * alpha / (np.sqrt(v) + eps)
+
+    assert_trails(run(optimizers.Adam(lr, amsgrad=amsgrad)), reference(step))
+
+
+def test_adamw_decays_before_the_adam_step():
+    lr, b1, b2, eps, wd = 0.01, 0.9, 0.999, 1e-7, 0.1
+
+    def step(w, g, t, s):
+        w = w - w * wd * lr
+        m = s["m"] = s.get("m", 0.0) + (g - s.get("m", 0.0)) * (1 - b1)
+        v = s["v"] = s.get("v", 0.0) + (g * g - s.get("v", 0.0)) * (1 - b2)
+        alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        return w - m * alpha / (np.sqrt(v) + eps)
+
+    assert_trails(run(optimizers.AdamW(lr, weight_decay=wd)), reference(step))
+    assert optimizers.AdamW().weight_decay == 0.004
+
+
+def test_clipnorm_per_variable_and_global():
+    g1, g2 = np.array([3.0, 4.0]), np.array([0.0, 12.0])  # norms 5 and 12, together 13
+    for kind, scales in (("clipnorm", (1 / 5, 1 / 12)), ("global_clipnorm", (1 / 13, 1 / 13))):
+        a, b = Variable([0.0, 0.0], dtype="float64"), Variable([0.0, 0.0], dtype="float64")
+        optimizers.SGD(1.0, **{kind: 1.0}).apply([g1, g2], [a, b])
+        np.testing.assert_allclose(a.value, -g1 * scales[0], atol=1e-15)
+        np.testing.assert_allclose(b.value, -g2 * scales[1], atol=1e-15)
+    small = Variable([0.0, 0.0], dtype="float64")
+    optimizers.SGD(1.0, clipnorm=10.0).apply([g1], [small])  # under the limit: unchanged gradient
+    np.testing.assert_allclose(small.value, -g1)
+
+
+def test_clipvalue_and_exclusive_clipping():
+    w = Variable([0.0, 0.0, 0.0], dtype="float64")
+    g = np.array([-3.0, 0.2, 7.0])
+    optimizers.SGD(1.0, clipvalue=0.5).apply([g], [w])
+    np.testing.assert_allclose(w.value, -np.clip(g, -0.5, 0.5))
+    np.testing.assert_array_equal(g, [-3.0, 0.2, 7.0])  # the caller's gradient is not modified
+    with pytest.raises(ValueError, match="Only one of `clipnorm`, `clipvalue` and `global_clipnorm`"):
+        optimizers.Adam(clipnorm=1.0, clipvalue=1.0)
+
+
+def test_float32_updates_stay_in_place_and_float32():
+    w = Variable(np.ones((3, 2)))
+    buffer = w.value
+    opt = optimizers.Adam()
+    for _ in range(2):
+        opt.apply_gradients([(np.ones((3, 2), dtype=np.float32), w)])
+    assert w.dtype == np.float32 and np.shares_memory(w.value, buffer)
+    assert np.all(buffer < 1.0)  # updated where it lives
+    assert all(a.dtype == np.float32 for a in opt.variables[1:])
+
+
+def test_schedules_closed_forms():
+    e = schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    assert e(0) == pytest.approx(0.1) and e(5) == pytest.approx(0.1 * 0.5 ** 0.5) and e(20) == pytest.approx(0.025)
+    es = schedules.ExponentialDecay(0.1, 10, 0.5, staircase=True)
+    assert es(9) == pytest.approx(0.1) and es(10) == pytest.approx(0.05)
+    pc = schedules.PiecewiseConstantDecay([10, 20], [1.0, 0.5, 0.1])
+    assert [pc(s) for s in (0, 10, 11, 20, 21)] == [1.0, 1.0, 0.5, 0.5, 0.1]
+    it = schedules.InverseTimeDecay(0.1, decay_steps=4, decay_rate=0.5)
+    assert it(6) == pytest.approx(0.1 / (1 + 0.5 * 1.5))
+    assert schedules.InverseTimeDecay(0.1, 4, 0.5, staircase=True)(6) == pytest.approx(0.1 / 1.5)
+    c = schedules.CosineDecay(0.1, decay_steps=100, alpha=0.1)
+    assert c(50) == pytest.approx(0.1 * (0.9 * 0.5 * (1 + math.cos(math.pi / 2)) + 0.1))
+    assert c(1000) == pytest.approx(0.1 * 0.1)
+    w = schedules.CosineDecay(0.0, decay_steps=10, warmup_target=1.0, warmup_steps=4)
+    assert w(2) == pytest.approx(0.5) and w(4) == pytest.approx(1.0) and w(9) == pytest.approx(0.5)
+
+
+def test_schedule_drives_the_step_size():
+    opt = optimizers.SGD(schedules.PiecewiseConstantDecay([0], [1.0, 0.1]))
+    w = Variable([0.0], dtype="float64")
+    for _ in range(2):
+        opt.apply([np.array([1.0])], [w])
+    assert w.value[0] == pytest.approx(-1.1)  # step 0 uses 1.0, step 1 uses 0.1
+    with pytest.raises(TypeError, match="not settable"):
+        opt.learning_rate = 0.5
+
+
+def test_callable_learning_rate_of_the_step_or_of_nothing():
+    opt = optimizers.SGD(lambda step: 1.0 / (step + 1))
+    w = Variable([0.0], dtype="float64")
+    for _ in range(3):
+        opt.apply([np.array([1.0])], [w])
+    assert w.value[0] == pytest.approx(-(1 + 1 / 2 + 1 / 3))
+    assert optimizers.SGD(lambda: 0.25).learning_rate == 0.25
+
+
+def test_get_config_state_round_trip():
+    opt = optimizers.get("adam")
+    assert isinstance(opt, optimizers.Adam) and isinstance(optimizers.get("SGD"), optimizers.SGD)
+    w = Variable(W0, dtype="float64")
+    for _ in range(2):
+        opt.apply_gradients([(grad_of(np.array(w.value)), w)])
+    state = opt.get_state()
+    clone = optimizers.deserialize(optimizers.serialize(opt))
+    w2 = Variable(np.array(w.value), dtype="float64")
+    clone.build([w2])
+    clone.set_state(state)
+    opt.apply_gradients([(grad_of(np.array(w.value)), w)])
+    clone.apply_gradients([(grad_of(np.array(w2.value)), w2)])
+    np.testing.assert_array_equal(w.value, w2.value)
+    assert clone.iterations == 3
+    with pytest.raises(ValueError, match="Could not interpret optimizer identifier"):
+        optimizers.get("adamax2")
+    sched = optimizers.SGD(schedules.ExponentialDecay(0.1, 10, 0.9))
+    assert optimizers.deserialize(optimizers.serialize(sched)).learning_rate == pytest.approx(0.1)
+
+
+def test_weight_decay_exclusion():
+    opt = optimizers.SGD(0.1, weight_decay=0.5)
+    kernel, bias = Variable([1.0], name="dense/kernel", dtype="float64"), Variable([1.0], name="dense/bias",
+                                                                                     dtype="float64")
+    opt.exclude_from_weight_decay(var_names=["bias"])
+    opt.apply([np.array([0.0]), np.array([0.0])], [kernel, bias])
+    assert kernel.value[0] == pytest.approx(1 - 0.5 * 0.1) and bias.value[0] == 1.0
