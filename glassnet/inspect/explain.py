@@ -66,7 +66,7 @@ class Explanation:
 
 
 def _preview(values: np.ndarray) -> str:
-    shown = values if values.ndim < 2 else values[:2, :4]
+    shown = (values if values.ndim < 2 else values[:2, :4]) + 0.0  # + 0.0 turns −0 into 0
     text = np.array2string(np.asarray(shown), precision=4, suppress_small=True, separator=", ")
     return text + (f"  … of {values.shape}" if shown.shape != values.shape else "")
 
@@ -143,6 +143,7 @@ class _Explainer:
         self.backward: list[Equation] = []
         self.batch_mean = False
         self.output_name = "A"  # the model output's name, A[L]
+        self.per_sample_id: str | None = None  # the per-sample loss L
 
     def _data_dependent(self) -> set[str]:
         found = set()
@@ -191,10 +192,14 @@ class _Explainer:
         args = [a for _, a in self.refs(n)]
         if n.op in _FUSED:
             return self.fused_forward(n)
-        if n.op == "Mean" and len(n.input_shapes[0]) >= 1:
-            return f"(1/{n.input_shapes[0][0] if n.inputs[0] not in self.data else 'm'}) Σ {_atom(args[0])}"
-        if n.op == "Sum":
-            return f"Σ {_atom(args[0])}"
+        if n.op in ("Mean", "Sum"):
+            fn = self.g.tensors[n.id].op
+            over_batch = 0 in fn.axes and n.inputs[0] in self.data and n.input_shapes[0][:1] == (self.m,)
+            if n.op == "Mean" and over_batch and len(fn.axes) == len(n.input_shapes[0]):
+                return f"(1/m) Σ {_atom(args[0])}"
+            if len(fn.axes) == len(n.input_shapes[0]):
+                return f"{'Σ' if n.op == 'Sum' else 'mean'} {_atom(args[0])}"
+            return f"{n.op.lower()}({args[0]}, axis={fn.axes[0] if len(fn.axes) == 1 else fn.axes})"
         fn_type = type(self.g.tensors[n.id].op)
         rule = _rule(fn_type)
         if len(args) == 1 and rule is not None and rule.forward and not fn_type.__module__.startswith("glassnet."):
@@ -226,6 +231,8 @@ class _Explainer:
         """(input id, gradient expression) for each input of n that needs a gradient, from n's docstring rule."""
         fn = self.g.tensors[n.id].op
         refs = self.refs(n)
+        if n.op == "Mean":  # dx = dz / n, broadcast back over the averaged axes
+            return [(refs[0][0], grad_expr if fn.count == 1 else f"{_atom(grad_expr)} / {fn.count}")]
         needed = [r[0] for r, need in zip(refs, fn.needs_input_grad) if need]
         rule = _rule(type(fn))
         if rule is None or not rule.grads or len(rule.grads) > len(refs):
@@ -321,7 +328,8 @@ def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
             ex.names[z.id] = f"Z[{ell}]"
         for k, n in enumerate(chain[:-1]):
             ex.names[n.id] = f"H{k + 1}[{ell}]" if len(chain) > 2 else f"H[{ell}]"
-        ex.names[a.id] = f"A[{ell}]"
+        if a is not z:  # a linear layer's output is its Z
+            ex.names[a.id] = f"A[{ell}]"
         structure[ell] = (own, z, chain, a)
     # Forward, layer by layer.
     for ell in layers:
@@ -334,11 +342,15 @@ def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
     if graph.loss_id is not None:
         last = structure[layers[-1]][3] if layers else None
         ex.output_name = ex.names.get(last.id, "A") if last is not None else "A"
-        mean = graph.node(graph.loss_id)
-        ex.batch_mean = mean.op == "Mean" and mean.inputs and mean.inputs[0] in ex.data
+        # The per-sample loss L: the last loss op that still has the batch dimension. The course writes the cost
+        # as J = (1/m) Σ L and keeps dZ per sample; that holds when backward reached L with d(J)/d(L) = 1/m.
+        per_sample = [n for n in loss_ops if n.id in ex.data and n.output_shape[:1] == (ex.m,)]
+        ex.per_sample_id = per_sample[-1].id if per_sample else graph.loss_id
+        reached = graph.grads.get(ex.per_sample_id)
+        ex.batch_mean = reached is not None and bool(np.allclose(reached, 1 / ex.m, rtol=1e-5))
+        others = iter(range(1, len(loss_ops) + 1))
         for n in loss_ops:
-            ex.names[n.id] = "J" if n.id == graph.loss_id else ("L" if n.op in _FUSED or len(loss_ops) == 2
-                                                               else f"L{loss_ops.index(n) + 1}")
+            ex.names[n.id] = "J" if n.id == graph.loss_id else "L" if n.id == ex.per_sample_id else f"L{next(others)}"
         for n in loss_ops:
             ex.emit(ex.forward, ex.names[n.id], ex.op_forward(n), n.id, grad=False)
         _backward(ex, graph, structure, layers, loss_ops)
@@ -386,14 +398,13 @@ def _backward(ex: _Explainer, graph: Graph, structure: dict, layers: list[int], 
 
     ops_desc = [n for n in reversed(graph.ops)]
     if fused is not None:
-        logits = fused.inputs[-1]
-        push(logits, f"{ex.output_name} − Y")
+        push(fused.inputs[-1], f"{ex.output_name} − Y")
         skip = {n.id for n in loss_ops}
     else:
-        # The batch mean J = (1/m) Σ L is kept out of the per-sample equations, as the course does.
-        skip = {graph.loss_id} if ex.batch_mean else set()
-        first = graph.node(graph.loss_id).inputs[0] if ex.batch_mean else graph.loss_id
-        push(first, "1")
+        # Per sample, as the course does: backward starts from L with dL = 1; the reduction to J is left out.
+        after = [n.id for n in loss_ops]
+        skip = set(after[after.index(ex.per_sample_id) + 1:]) if ex.per_sample_id in after else set()
+        push(ex.per_sample_id, "1")
     for n in ops_desc:
         if n.id in skip:
             continue

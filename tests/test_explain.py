@@ -1,0 +1,98 @@
+"""explain: the course's equations, read off the recorded graph, with real shapes and (with data) real values."""
+
+import numpy as np
+from inspect_models import Stack, net_2_3_1
+
+from glassnet import losses, ops
+from glassnet.autodiff import Function
+from glassnet.inspect.explain import explain
+from glassnet.layers import Dense
+
+SIX_BACKWARD = [
+    ("dZ[2]", "A[2] − Y", "(m, 1) = (m, 1) − (m, 1)"),
+    ("dW[2]", "A[1]ᵀ·dZ[2] / m", "(3, 1) = (m, 3)ᵀ·(m, 1) / m"),
+    ("db[2]", "Σ dZ[2] / m", "(1,) = Σ (m, 1) / m"),
+    ("dA[1]", "dZ[2]·W[2]ᵀ", "(m, 3) = (m, 1)·(3, 1)ᵀ"),
+    ("dZ[1]", "dA[1] · A[1](1 − A[1])", "(m, 3) = (m, 3) · (m, 3)(1 − (m, 3))"),  # g'(Z) = σ(Z)(1 − σ(Z))
+    ("dW[1]", "Xᵀ·dZ[1] / m", "(2, 3) = (m, 2)ᵀ·(m, 3) / m"),
+    ("db[1]", "Σ dZ[1] / m", "(3,) = Σ (m, 3) / m"),
+]
+
+
+def test_2_3_1_forward_and_backward_equations_with_shapes():
+    e = explain(net_2_3_1())
+    forward = [(q.lhs, q.rhs, q.shapes) for q in e.forward]
+    assert forward[:4] == [
+        ("Z[1]", "X·W[1] + b[1]", "(m, 3) = (m, 2)·(2, 3) + (3,)"),
+        ("A[1]", "σ(Z[1])", "(m, 3) = σ((m, 3))"),
+        ("Z[2]", "A[1]·W[2] + b[2]", "(m, 1) = (m, 3)·(3, 1) + (1,)"),
+        ("A[2]", "σ(Z[2])", "(m, 1) = σ((m, 1))"),
+    ]
+    assert [(q.lhs, q.rhs, q.shapes) for q in e.backward] == SIX_BACKWARD
+    text = str(e)
+    assert "Z = W·X + b" in text and "transpose" in text
+    for lhs, rhs, _ in SIX_BACKWARD:
+        assert f"{lhs} = {rhs}" in text
+
+
+def test_values_follow_the_course_formulas():
+    model = net_2_3_1()
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 2)).astype("float32")
+    y = (rng.random((5, 1)) > 0.5).astype("float32")
+    e = explain(model, x, y)
+    values = {q.lhs: q.values for q in e.forward + e.backward}
+    w1, b1, w2, b2 = (np.asarray(v.numpy(), dtype=np.float64) for layer in model.layers for v in layer.weights)
+    a1 = 1 / (1 + np.exp(-(x @ w1 + b1)))
+    a2 = 1 / (1 + np.exp(-(a1 @ w2 + b2)))
+    dz2 = a2 - y
+    da1 = dz2 @ w2.T
+    dz1 = da1 * a1 * (1 - a1)
+    expected = {"A[1]": a1, "A[2]": a2, "dZ[2]": dz2, "dW[2]": a1.T @ dz2 / 5, "db[2]": dz2.sum(0) / 5,
+                "dA[1]": da1, "dZ[1]": dz1, "dW[1]": x.T @ dz1 / 5, "db[1]": dz1.sum(0) / 5}
+    for name, want in expected.items():
+        np.testing.assert_allclose(values[name], want, atol=1e-5, err_msg=name)
+    assert "=" in str(e).split("dW[1] = Xᵀ·dZ[1] / m")[1].splitlines()[1]  # a values line follows the equation
+
+
+class Cube(Function):
+    """a = z³.  Backward: dz = da · 3z²."""
+
+    def forward(self, z):
+        self.save_for_backward(z)
+        return z**3
+
+    def backward(self, da):
+        (z,) = self.saved
+        return da * 3 * z * z
+
+
+def _built(model, n_in=2):
+    model(np.zeros((1, n_in), dtype="float32"))
+    return model
+
+
+def test_custom_activation_shows_its_own_derivative():
+    model = _built(Stack([Dense(3, activation=Cube.apply), Dense(1, activation="sigmoid")],
+                         losses.BinaryCrossentropy()))
+    e = explain(model)
+    assert ("A[1]", "Z[1]³") in [(q.lhs, q.rhs) for q in e.forward]
+    assert ("dZ[1]", "dA[1] · 3Z[1]²") in [(q.lhs, q.rhs) for q in e.backward]
+
+
+def test_composed_activation_shows_as_its_chain():
+    swish = lambda z: ops.multiply(z, ops.sigmoid(z))  # noqa: E731 - a custom activation from ops, no backward
+    model = _built(Stack([Dense(3, activation=swish), Dense(1, activation="sigmoid")], losses.BinaryCrossentropy()))
+    e = explain(model)
+    assert [(q.lhs, q.rhs) for q in e.forward][1:3] == [("H[1]", "σ(Z[1])"), ("A[1]", "Z[1] · H[1]")]
+    backward = [(q.lhs, q.rhs) for q in e.backward]
+    assert ("dH[1]", "dA[1] · Z[1]") in backward
+    assert ("dZ[1]", "dA[1] · H[1] + dH[1] · H[1](1 − H[1])") in backward  # product rule, then σ'
+
+
+def test_relu_and_softmax_output():
+    model = _built(Stack([Dense(4, activation="relu"), Dense(3, activation="softmax")],
+                         losses.CategoricalCrossentropy()))
+    backward = [(q.lhs, q.rhs) for q in explain(model).backward]
+    assert backward[0] == ("dZ[2]", "A[2] − Y")
+    assert ("dZ[1]", "dA[1] · [Z[1] > 0]") in backward
