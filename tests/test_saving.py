@@ -1,0 +1,168 @@
+"""Model files: save → load → identical predictions; corrupted, incomplete or pickled files refused; atomic writes."""
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from glassnet import models, optimizers, saving
+from glassnet.layers import Dense, Dropout
+from glassnet.saving import ModelFileError
+
+
+def trained_model():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5)).astype(np.float32)
+    y = (x.sum(axis=1) > 0).astype(np.float32)
+    model = models.Sequential([Dense(8, activation="relu", input_shape=(5,)), Dropout(0.2),
+                               Dense(1, activation="sigmoid")])
+    model.compile(optimizer=optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=2, verbose=0)
+    return model, x, y
+
+
+def test_save_load_predict_identical_and_compiled(tmp_path):
+    model, x, y = trained_model()
+    path = tmp_path / "model.keras"
+    model.save(path)
+    restored = models.load_model(path)
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert [type(layer).__name__ for layer in restored.layers] == ["Dense", "Dropout", "Dense"]
+    assert restored.metrics_names == ["loss", "accuracy"] and isinstance(restored.optimizer, optimizers.Adam)
+    assert restored.optimizer.iterations == model.optimizer.iterations
+    for a, b in zip(restored.optimizer.get_state(), model.optimizer.get_state()):
+        np.testing.assert_array_equal(a, b)
+    assert restored.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
+    with zipfile.ZipFile(path) as zf:
+        config = json.loads(zf.read("config.json"))
+    assert config["class_name"] == "Sequential" and config["compile_config"]["loss"] == "binary_crossentropy"
+    uncompiled = models.load_model(path, compile=False)
+    assert uncompiled.optimizer is None
+
+
+def test_weights_only_round_trip_and_mismatch(tmp_path):
+    model, x, _ = trained_model()
+    path = tmp_path / "model.weights.npz"
+    model.save_weights(path)
+    other = models.Sequential([Dense(8, activation="relu", input_shape=(5,)), Dropout(0.2), Dense(1, "sigmoid")])
+    other.load_weights(path)
+    np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
+    wrong = models.Sequential([Dense(4, input_shape=(5,)), Dense(1)])
+    with pytest.raises(ModelFileError, match="do not fit this model"):
+        wrong.load_weights(path)
+
+
+def test_truncated_file_is_refused(tmp_path):
+    model, _, _ = trained_model()
+    path = tmp_path / "m.keras"
+    model.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="truncated or corrupted"):
+        models.load_model(path)
+
+
+def test_bit_flip_is_refused_by_the_crc_check(tmp_path):
+    model, _, _ = trained_model()
+    path = tmp_path / "m.keras"
+    model.save(path)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("weights.npz")
+    data[info.header_offset + 30 + len(info.filename) + 200] ^= 0xFF  # inside the stored weights
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="CRC"):
+        models.load_model(path)
+
+
+def rewrite(path, **members):
+    with zipfile.ZipFile(path) as zf:
+        contents = {name: zf.read(name) for name in zf.namelist()}
+    contents.update(members)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, value in contents.items():
+            if value is not None:
+                zf.writestr(name, value)
+
+
+def test_pickled_object_array_is_refused(tmp_path):
+    model, _, _ = trained_model()
+    path = tmp_path / "m.keras"
+    model.save(path)
+    buffer = io.BytesIO()
+    weights = [np.array([{"evil": "payload"}], dtype=object), *model.get_weights()[1:]]
+    np.savez(buffer, *weights)  # np.savez pickles the object array
+    rewrite(path, **{"weights.npz": buffer.getvalue()})
+    with pytest.raises(ModelFileError, match="pickled Python object"):
+        models.load_model(path)
+    np.savez(tmp_path / "w.npz", *weights)
+    with pytest.raises(ModelFileError, match="pickled Python object"):
+        model.load_weights(tmp_path / "w.npz")
+
+
+def test_missing_member_unknown_layer_and_wrong_shapes_are_refused(tmp_path):
+    model, _, _ = trained_model()
+    path = tmp_path / "m.keras"
+    model.save(path)
+    original = path.read_bytes()
+    rewrite(path, **{"weights.npz": None})
+    with pytest.raises(ModelFileError, match="no 'weights.npz'"):
+        models.load_model(path)
+    path.write_bytes(original)
+    with zipfile.ZipFile(path) as zf:
+        config = json.loads(zf.read("config.json"))
+    config["config"]["layers"][1]["class_name"] = "os.system"
+    rewrite(path, **{"config.json": json.dumps(config)})
+    with pytest.raises(ModelFileError, match="Unknown layer: 'os.system'"):
+        models.load_model(path)
+    path.write_bytes(original)
+    buffer = io.BytesIO()
+    np.savez(buffer, *[np.zeros((w.shape[0] + 1, *w.shape[1:]), np.float32) for w in model.get_weights()])
+    rewrite(path, **{"weights.npz": buffer.getvalue()})
+    with pytest.raises(ModelFileError, match="do not fit the stored architecture"):
+        models.load_model(path)
+    path.write_bytes(b"not a zip at all")
+    with pytest.raises(ModelFileError):
+        models.load_model(path)
+
+
+def test_a_crash_mid_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    model, x, _ = trained_model()
+    path = tmp_path / "m.keras"
+    model.save(path)
+    before = path.read_bytes()
+    model.set_weights([w + 1 for w in model.get_weights()])
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full (simulated) while writing the weights")
+
+    monkeypatch.setattr(saving.np, "savez", crash)
+    with pytest.raises(OSError, match="simulated"):
+        model.save(path)
+    with pytest.raises(OSError, match="simulated"):
+        model.save_weights(tmp_path / "m.keras")
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]
+    monkeypatch.undo()
+
+    real_writestr = zipfile.ZipFile.writestr
+
+    def crash_after_config(self, name, data, *args, **kwargs):
+        if name == "weights.npz":
+            raise RuntimeError("power cut (simulated)")
+        return real_writestr(self, name, data, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", crash_after_config)
+    with pytest.raises(RuntimeError, match="power cut"):
+        model.save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]
+    assert models.load_model(path).count_params() == model.count_params()
+
+
+def test_overwrite_false(tmp_path):
+    model, _, _ = trained_model()
+    model.save(tmp_path / "m.keras")
+    with pytest.raises(FileExistsError):
+        model.save(tmp_path / "m.keras", overwrite=False)
