@@ -11,6 +11,7 @@ TensorFlow backend does with ``_keras_logits``.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable
 
@@ -416,8 +417,9 @@ class Hinge(LossFunctionWrapper):
 
 # ----- lookup and serialization --------------------------------------------------------------------------------
 def snake_case(name: str) -> str:
-    out = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-    return out
+    """'BinaryCrossentropy' → 'binary_crossentropy', 'AUC' → 'auc' (the default names of losses and metrics)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
 LOSS_CLASSES = {cls.__name__: cls for cls in (
