@@ -1,0 +1,92 @@
+"""The matmul roofline: how fast this machine multiplies each workload's exact matrices, and the lower bound on
+an epoch that follows (FLOPs of the epoch's matmuls ÷ the measured throughput of their shapes).
+
+Per Dense layer with batch m, fan-in k and n units, one training step multiplies X·W (m×k by k×n), Xᵀ·dZ
+(k×m by m×n) for dW, and, except for the first layer, dZ·Wᵀ (m×n by n×k) for dX: 2·m·k·n FLOPs each. The
+transposed operands are views, as in the backward pass, so BLAS sees the same layouts.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from benchmarks.workloads import Workload
+
+
+@dataclass(frozen=True)
+class MatmulShape:
+    """One matmul of a training step: (m×k)·(k×n), where the left or right operand is a transposed view."""
+
+    label: str
+    m: int
+    k: int
+    n: int
+    left_transposed: bool = False
+    right_transposed: bool = False
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.m * self.k * self.n
+
+
+def step_matmuls(workload: Workload, batch: int) -> list[MatmulShape]:
+    """The matmuls of one forward + backward step on a batch of ``batch`` samples."""
+    shapes = []
+    for l, (k, n) in enumerate(zip(workload.units[:-1], workload.units[1:]), start=1):
+        shapes.append(MatmulShape(f"Z{l} = A{l - 1}·W{l}", batch, k, n))
+        shapes.append(MatmulShape(f"dW{l} = A{l - 1}ᵀ·dZ{l}", k, batch, n, left_transposed=True))
+        if l > 1:
+            shapes.append(MatmulShape(f"dA{l - 1} = dZ{l}·W{l}ᵀ", batch, n, k, right_transposed=True))
+    return shapes
+
+
+def seconds_per_matmul(shape: MatmulShape, min_seconds: float = 0.05, repeats: int = 5) -> float:
+    """The best time of one float32 matmul of this shape and layout (best of ``repeats`` timed loops)."""
+    rng = np.random.default_rng(0)
+    a_shape = (shape.k, shape.m) if shape.left_transposed else (shape.m, shape.k)
+    b_shape = (shape.n, shape.k) if shape.right_transposed else (shape.k, shape.n)
+    a = rng.standard_normal(a_shape, dtype=np.float32)
+    b = rng.standard_normal(b_shape, dtype=np.float32)
+    a, b = (a.T if shape.left_transposed else a), (b.T if shape.right_transposed else b)
+    out = np.empty((shape.m, shape.n), dtype=np.float32)
+    np.matmul(a, b, out=out)
+    calls = 1
+    while True:  # grow the loop until it lasts min_seconds
+        start = time.perf_counter()
+        for _ in range(calls):
+            np.matmul(a, b, out=out)
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            break
+        calls = max(2 * calls, int(calls * min_seconds / max(elapsed, 1e-9)))
+    best = elapsed / calls
+    for _ in range(repeats - 1):
+        start = time.perf_counter()
+        for _ in range(calls):
+            np.matmul(a, b, out=out)
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def lower_bound(workload: Workload, samples: int, min_seconds: float = 0.05, repeats: int = 5) -> dict:
+    """Measure every full-batch matmul shape of ``workload``; the epoch's matmul FLOPs and its lower bound.
+
+    A final partial batch is charged at the full batch's throughput (its own is lower, so the bound stays a bound).
+    """
+    shapes = step_matmuls(workload, workload.batch_size)
+    measured = []
+    for shape in shapes:
+        seconds = seconds_per_matmul(shape, min_seconds, repeats)
+        measured.append({"label": shape.label, "m": shape.m, "k": shape.k, "n": shape.n,
+                         "seconds": seconds, "gflops_per_s": shape.flops / seconds / 1e9})
+    epoch_flops = 0
+    epoch_seconds = 0.0
+    for m in workload.batch_sizes(samples):
+        for shape, result in zip(step_matmuls(workload, m), measured):
+            epoch_flops += shape.flops
+            epoch_seconds += shape.flops / (result["gflops_per_s"] * 1e9)
+    return {"shapes": measured, "epoch_gflop": epoch_flops / 1e9, "lower_bound_s": epoch_seconds,
+            "gflops_per_s": epoch_flops / epoch_seconds / 1e9}
