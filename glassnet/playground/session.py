@@ -80,6 +80,9 @@ class Session:
         self.inspected: tuple[int, int] | None = None
         self.sample = 0
         self._grid = features.grid(GRID)
+        self._thumbs = np.arange(GRID * GRID).reshape(GRID, GRID)[::THUMB_STEP, ::THUMB_STEP].ravel()
+        self._feature_thumbs = [_encode_grid(column) for column in
+                                features.compute(self._grid[self._thumbs], list(schema.FEATURES)).T]
         if settings:
             self._apply_settings(settings)
         self._load_data()
@@ -357,7 +360,6 @@ class Session:
             "network": {
                 "all_features": list(schema.FEATURES),
                 "feature_labels": [features.LABELS[f] for f in schema.FEATURES],
-                "feature_labels_active": [features.LABELS[f] for f in names],
                 "features": names,
                 "layers": s["layers"],
                 "activations": schema.hidden_activations(s),
@@ -393,7 +395,6 @@ class Session:
     def frame(self) -> dict:
         """The live picture: epoch, losses, new history rows, weights, heatmaps, metrics and equations."""
         activations = self._grid_activations()
-        thumbs = np.arange(GRID * GRID).reshape(GRID, GRID)[::THUMB_STEP, ::THUMB_STEP].ravel()
         hidden = activations[:-1]
         output = self._color_value(activations[-1][:, 0])
         frame = {
@@ -408,8 +409,8 @@ class Session:
                         for k, b in (layer.get_weights() for layer in self.dense_layers)],
             "heatmaps": {
                 "size": GRID // THUMB_STEP,
-                "features": [_encode_grid(self.f_grid[thumbs, i]) for i in range(self.f_grid.shape[1])],
-                "layers": [[_encode_grid(a[thumbs, j]) for j in range(a.shape[1])] for a in hidden],
+                "features": self._feature_thumbs,
+                "layers": [[_encode_grid(a[self._thumbs, j]) for j in range(a.shape[1])] for a in hidden],
             },
             "output": {"size": GRID, "grid": _encode_grid(output)},
             "metrics": self._metrics(),

@@ -67,7 +67,7 @@ SCHEMA: dict[str, Setting] = {
     "optimizer": Setting("choice", "sgd", choices=("sgd", "momentum", "adam"), resets=False),
     "initializer": Setting("choice", "glorot_uniform",
                            choices=("glorot_uniform", "he_normal", "random_normal", "random_uniform", "zeros")),
-    "dropout": Setting("float", 0.0, low=0.0, high=0.9),
+    "dropout": Setting("float", 0.0, choices=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5), low=0.0, high=0.9),
     "init_seed": Setting("int", 1, low=0, high=MAX_SEED),
     "keep_initial_weights": Setting("bool", False, resets=False),
 }

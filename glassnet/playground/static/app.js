@@ -209,7 +209,7 @@ function hoveredGrid() {
   const f = app.frame;
   if (!app.hovered) return [f.output.grid, "Output"];
   const [column, index] = app.hovered;
-  if (column === 0) return [f.heatmaps.features[index], `Feature ${app.structure.feature_labels_active[index]}`];
+  if (column === 0) return [f.heatmaps.features[index], `Feature ${app.structure.feature_labels[index]}`];
   if (column <= f.heatmaps.layers.length) {
     return [f.heatmaps.layers[column - 1][index], `Layer ${column}, neuron ${index + 1}`];
   }
@@ -290,7 +290,8 @@ function showEquations(eq) {
     <div class="eq">z = w·a + b = ${vector(eq.w)}·${vector(eq.a_in)} + ${fmt(eq.b)} = <b>${fmt(eq.z)}</b></div>
     <div class="eq">a = ${eq.activation}(z) = <b>${fmt(eq.a)}</b></div>
     <div class="eq"><b>Backward</b></div>
-    <div class="eq">∂L/∂a = ${fmt(eq.da, 4)}, ∂L/∂z = ∂L/∂a · g′(z) = <b>${fmt(eq.dz, 4)}</b></div>
+    <div class="eq">${eq.da === null ? "∂L/∂z = a − y (sigmoid fused with cross-entropy)"
+    : `∂L/∂a = ${fmt(eq.da, 4)}, ∂L/∂z = ∂L/∂a · g′(z)`} = <b>${fmt(eq.dz, 4)}</b></div>
     <div class="eq">∂L/∂w = ∂L/∂z · a = ${vector(eq.dw)}</div>
     <div class="eq">∂L/∂b = ∂L/∂z = ${fmt(eq.db, 4)}</div>`;
 }

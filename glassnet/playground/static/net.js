@@ -23,7 +23,8 @@ function svgEl(tag, attrs, parent) {
 }
 
 /**
- * Draw the network into `root`. `structure`: {all_features, feature_labels, features, layers, activations,
+ * Draw the network into `root` (feature thumbnails for every feature, active or not). `structure`: {all_features,
+ * feature_labels, features, layers, activations,
  * activation_choices, max_neurons}. `handlers`: toggleFeature(name), changeNeurons(layer, delta),
  * setLayerActivation(layer, name), hoverNode(column, index | null), editWeight(layer, from, to, value),
  * editBias(layer, neuron, value), tooltip(text, event | null).
@@ -37,7 +38,7 @@ export function buildNetwork(root, structure, handlers) {
   const width = root.clientWidth || 520;
   const columns = layers.length + 2;
   const colX = (c) => 20 + (c * (width - 60 - node)) / (columns - 1);
-  const top = 46;
+  const top = 72;
   const rowY = (i) => top + i * gap;
   const height = top + Math.max(allFeatures.length, ...layers, 1) * gap;
   root.style.height = `${height}px`;
@@ -74,10 +75,9 @@ export function buildNetwork(root, structure, handlers) {
     const box = el("div", { class: `node feature${active ? "" : " inactive"}`, title: "Click to toggle",
       style: `left:${colX(0)}px;top:${rowY(i)}px;width:${node}px;height:${node}px`, "data-feature": f }, root);
     el("span", { class: "feature-label", text: structure.feature_labels[i] }, box);
-    const canvas = el("canvas", { width: node, height: node }, box);
-    if (active) canvases[0].push(canvas);
+    canvases[0].push(el("canvas", { width: node, height: node }, box));
     box.addEventListener("click", () => handlers.toggleFeature(f));
-    if (active) hoverable(box, 0, features.indexOf(f));
+    hoverable(box, 0, i);
   });
 
   const biases = [];

@@ -1,0 +1,37 @@
+"""The glassnet playground: playground.tensorflow.org's experience, served locally, training a real glassnet model.
+
+``glassnet playground [--host 127.0.0.1] [--port 8000] [--no-browser]`` runs :func:`main`; :func:`serve` is the
+same from Python. The server needs the optional extra: ``pip install 'glassnet[playground]'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The playground's command-line options (added to ``parser`` when given, e.g. a CLI subcommand)."""
+    parser = parser or argparse.ArgumentParser(prog="glassnet playground",
+                                               description="Run the glassnet playground in your browser.")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1: this computer only)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
+    return parser
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -> None:
+    """Run the playground server until interrupted (Ctrl-C)."""
+    from glassnet.playground.server import serve as run
+
+    run(host=host, port=port, open_browser=open_browser)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``glassnet playground`` with its options; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    serve(args.host, args.port, open_browser=not args.no_browser)
+    return 0
+
+
+__all__ = ["build_parser", "main", "serve"]
