@@ -1,0 +1,90 @@
+"""What the three book examples share: their command line, the training-curve PNG, and the PASS/FAIL bar check.
+
+The examples themselves stay as the book writes them; only this plumbing around them lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from glassnet import utils
+
+
+def parse_args(argv: list[str] | None, description: str, quick: str) -> argparse.Namespace:
+    """``--quick`` (a small version, described by ``quick``), ``--seed`` (default 0) and ``--out DIR`` (the PNG)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help=f"run a small version: {quick}; no bar is asserted")
+    parser.add_argument("--seed", type=int, default=0, help="random seed for weights and shuffling (default 0)")
+    parser.add_argument("--out", default=".", help="folder for the training-curve PNG (default: the current one)")
+    args = parser.parse_args(argv)
+    utils.set_random_seed(args.seed)
+    return args
+
+
+class Stopwatch:
+    """Wall-clock seconds spent inside ``with watch.timing(epochs):`` blocks, and the epochs they ran."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.epochs = 0
+
+    @contextmanager
+    def timing(self, epochs: int):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.epochs += epochs
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return self.seconds / max(self.epochs, 1)
+
+
+def save_training_curves(history: dict[str, list], metric: str, out: str | os.PathLike, filename: str,
+                         title: str) -> str | None:
+    """Plot loss and ``metric`` per epoch (training, and validation where ``val_*`` is present) side by side,
+    save them as ``out/filename`` and return the path; without matplotlib print a note and return None."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("Note: no training-curve PNG saved: plotting needs matplotlib (pip install 'glassnet[plot]').")
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, name in zip(axes, ("loss", metric)):
+        epochs = range(1, len(history[name]) + 1)
+        ax.plot(epochs, history[name], "o-", markersize=3, label=f"Training {name}")
+        if f"val_{name}" in history:
+            ax.plot(epochs, history[f"val_{name}"], "s-", markersize=3, label=f"Validation {name}")
+        ax.set_xlabel("Epochs")
+        ax.set_ylabel(name)
+        ax.set_title(f"{title}: {name}")
+        ax.legend()
+    fig.tight_layout()
+    path = Path(out) / filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    print(f"Training curves saved to {path}")
+    return str(path)
+
+
+def check_bar(name: str, value: float, bar: float, higher_is_better: bool) -> bool:
+    """Print ``PASS``/``FAIL`` for one full-run bar (``value >= bar`` or ``value <= bar``) and return the verdict."""
+    passed = value >= bar if higher_is_better else value <= bar
+    sign = ">=" if higher_is_better else "<="
+    print(f"{'PASS' if passed else 'FAIL'}: {name} = {value:.4f} (bar: {sign} {bar})")
+    return passed
+
+
+def exit_code(results: dict) -> int:
+    """1 when a full run missed a bar, else 0 (quick runs assert none)."""
+    return 1 if results.get("passed") is False else 0
