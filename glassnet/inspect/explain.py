@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from glassnet.inspect.graph import Graph, Node, trace
+from glassnet.inspect.graph import Graph, Node, example_batch, trace
 
 _FUSED = {"SigmoidCrossEntropy", "SoftmaxCrossEntropy", "SparseSoftmaxCrossEntropy"}
 _PRETTY = {"Sigmoid": "σ", "LeakyRelu": "leaky_relu", "LogSoftmax": "log_softmax"}
@@ -260,34 +260,10 @@ def explain(model: Callable, x=None, y=None, loss: Callable | str | None = None)
     """
     show_values = x is not None
     if x is None:
-        x = np.random.default_rng(0).standard_normal((4, *_input_shape(model)[1:])).astype("float32")
+        x, y = example_batch(model, 4, loss)
     has_loss = loss is not None or getattr(model, "loss", None) is not None
-    if y is None and has_loss:
-        y = _zero_labels(model, x, loss)
     graph = trace(model, x, y if has_loss else None, loss=loss)
     return _explain_graph(graph, show_values)
-
-
-def _input_shape(model) -> tuple:
-    shape = getattr(model, "input_shape", None)
-    if shape is None:
-        first = next((v for layer in getattr(model, "layers", []) for v in getattr(layer, "weights", [])), None)
-        if first is None:
-            raise ValueError("explain(model) without data needs a built model (or pass x)")
-        shape = (None, first.shape[0])
-    return tuple(shape)
-
-
-def _zero_labels(model, x, loss) -> np.ndarray:
-    from glassnet.autodiff.tensor import no_grad
-
-    with no_grad():
-        out_shape = model(x).shape
-    loss = loss if loss is not None else model.loss
-    name = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
-    if "sparse" in str(name).lower():
-        return np.zeros(out_shape[:-1], dtype="int64")
-    return np.zeros(out_shape, dtype="float32")
 
 
 def _explain_graph(graph: Graph, show_values: bool) -> Explanation:

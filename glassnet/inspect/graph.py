@@ -265,6 +265,29 @@ def _resolve_loss(model, loss):
     return loss
 
 
+def example_batch(model, batch_size: int, loss=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Random inputs of the model's input shape and zero labels of its output shape (integer class labels for a
+    sparse loss), or None labels when the model has no loss; what explain and cost trace without data."""
+    shape = getattr(model, "input_shape", None)
+    if shape is None:
+        first = next((v for layer in getattr(model, "layers", []) for v in getattr(layer, "weights", [])), None)
+        if first is None:
+            raise ValueError("inspecting a model without data needs a built model (call it once, or pass x)")
+        shape = (None, first.shape[0])
+    x = np.random.default_rng(0).standard_normal((batch_size, *tuple(shape)[1:])).astype("float32")
+    loss = loss if loss is not None else getattr(model, "loss", None)
+    if loss is None:
+        return x, None
+    from glassnet.autodiff.tensor import no_grad
+
+    with no_grad():
+        out_shape = model(x).shape
+    name = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
+    if "sparse" in str(name).lower():
+        return x, np.zeros(out_shape[:-1], dtype="int64")
+    return x, np.zeros(out_shape, dtype="float32")
+
+
 def _layer_of(scope: str, layer_names: set[str]) -> str:
     parts = scope.split("/") if scope else []
     for p in parts:
