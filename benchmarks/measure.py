@@ -12,7 +12,7 @@ import os
 import resource
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 TICK = os.sysconf("SC_CLK_TCK")
 QUANTUM_S = 2.0 / TICK  # /proc counts whole clock ticks: allow two ticks of rounding in a round
@@ -48,49 +48,38 @@ class Round:
     disturbed: bool
 
 
-@dataclass
-class Timing:
-    """All rounds of one peer on one workload; ``used`` are the undisturbed ones (or all, if none was clean)."""
+class CpuWindow:
+    """``with CpuWindow() as w: ...`` — afterwards ``w.seconds`` (wall) and ``w.others_cpu_s`` (CPU seconds the
+    rest of the machine used meanwhile, None where /proc is missing)."""
 
-    rounds: list[Round] = field(default_factory=list)
+    def __enter__(self) -> CpuWindow:
+        self._pid = os.getpid()
+        self._busy, self._own = _machine_busy_ticks(), _own_ticks(self._pid)
+        self._start = time.perf_counter()
+        return self
 
-    @property
-    def used(self) -> list[float]:
-        clean = [r.seconds for r in self.rounds if not r.disturbed]
-        return clean or [r.seconds for r in self.rounds]
-
-    @property
-    def discarded(self) -> int:
-        clean = sum(not r.disturbed for r in self.rounds)
-        return len(self.rounds) - clean if clean else 0
-
-    @property
-    def all_disturbed(self) -> bool:
-        return bool(self.rounds) and all(r.disturbed for r in self.rounds)
-
-    def to_dict(self) -> dict:
-        return {"rounds": [asdict(r) for r in self.rounds]}
-
-
-def time_rounds(run_round: Callable[[int], object], rounds: int, max_attempts: int, max_share: float) -> Timing:
-    """Run ``run_round(i)`` until ``rounds`` undisturbed rounds were timed or ``max_attempts`` rounds were run."""
-    pid = os.getpid()
-    timing = Timing()
-    attempt = 0
-    while attempt < max_attempts and sum(not r.disturbed for r in timing.rounds) < rounds:
-        busy0, own0 = _machine_busy_ticks(), _own_ticks(pid)
-        start = time.perf_counter()
-        run_round(attempt)
-        seconds = time.perf_counter() - start
-        busy1, own1 = _machine_busy_ticks(), _own_ticks(pid)
-        if None in (busy0, own0, busy1, own1):
-            others, disturbed = None, False
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self._start
+        busy, own = _machine_busy_ticks(), _own_ticks(self._pid)
+        if None in (busy, own, self._busy, self._own):
+            self.others_cpu_s = None
         else:
-            others = max(0.0, ((busy1 - busy0) - (own1 - own0)) / TICK)
-            disturbed = others > max_share * seconds + QUANTUM_S
-        timing.rounds.append(Round(seconds, others, disturbed))
-        attempt += 1
-    return timing
+            self.others_cpu_s = max(0.0, ((busy - self._busy) - (own - self._own)) / TICK)
+
+    def disturbed(self, max_share: float) -> bool:
+        """Whether others used more than ``max_share`` of a core (beyond the ticks' rounding) during the window."""
+        return self.others_cpu_s is not None and self.others_cpu_s > max_share * self.seconds + QUANTUM_S
+
+
+def time_rounds(run_round: Callable[[int], object], rounds: int, max_attempts: int, max_share: float) -> list[dict]:
+    """Run ``run_round(i)`` until ``rounds`` undisturbed rounds were timed or ``max_attempts`` rounds were run;
+    every round as a dict of Round's fields (disturbed ones included, marked)."""
+    timed: list[Round] = []
+    while len(timed) < max_attempts and sum(not r.disturbed for r in timed) < rounds:
+        with CpuWindow() as window:
+            run_round(len(timed))
+        timed.append(Round(window.seconds, window.others_cpu_s, window.disturbed(max_share)))
+    return [asdict(r) for r in timed]
 
 
 def rss_bytes() -> int:

@@ -71,7 +71,7 @@ class WorkloadResult:
     samples: int
     quick: bool
     peers: list[PeerResult]
-    roofline: dict | None
+    roofline: dict  # the roofline worker's figures for this workload, or {"error": ...}
     losses: dict | None
 
     def peer(self, name: str) -> PeerResult | None:
@@ -90,7 +90,7 @@ class WorkloadResult:
 
     @property
     def lower_bound(self) -> float | None:
-        return self.roofline["lower_bound_s"] * self.scale if self.roofline else None
+        return self.roofline["lower_bound_s"] * self.scale if "lower_bound_s" in self.roofline else None
 
 
 def _fmt(seconds: float) -> str:
@@ -117,7 +117,9 @@ def workload_table(result: WorkloadResult) -> list[str]:
         lines.append(f"| {p.label} | {p.raw['version']} | {_fmt(p.min)} | {_fmt(p.median)} | {used} ({p.discarded})"
                      f"{flag} | {others} | {p.memory_over_imports / MB:.0f} MB (total {p.raw['peak_rss'] / MB:.0f} MB)"
                      f" | {ratio} |")
-    if result.roofline:
+    if result.lower_bound is None:
+        lines += ["", f"matmul lower bound: not measured ({result.roofline.get('error')})"]
+    else:
         r = result.roofline
         text = (f"matmul lower bound: {_fmt(result.lower_bound)} {result.unit.split(' (')[0]} "
                 f"({r['epoch_gflop'] * result.scale:.3g} GFLOP at {r['gflops_per_s']:.1f} GFLOP/s measured for its "
@@ -126,7 +128,7 @@ def workload_table(result: WorkloadResult) -> list[str]:
             text += f"; glassnet median = {_fmt(ours.median)}, {ours.median / result.lower_bound:.2f} × the bound"
         lines += ["", text]
         lines += [f"  - {s['label']}: ({s['m']}×{s['k']})·({s['k']}×{s['n']}) {s['gflops_per_s']:.1f} GFLOP/s"
-                  for s in r["shapes"]]
+                  + (" (disturbed: other processes were running)" if s["disturbed"] else "") for s in r["shapes"]]
     return lines
 
 
@@ -199,15 +201,19 @@ def disturbance_note(results: list[WorkloadResult], max_share: float) -> str:
     ran = [p for r in results for p in r.peers if p.ok]
     total = sum(len(p.raw["rounds"]) for p in ran)
     disturbed = sum(r["disturbed"] for p in ran for r in p.raw["rounds"])
+    roofline = [r.workload.key for r in results if r.roofline.get("disturbed")]
+    roofline_note = (f" The matmul throughput of {', '.join(roofline)} was measured while other processes ran: its "
+                     "lower bound is too high." if roofline else "")
     if not disturbed:
-        return f"Machine quiet: no round disturbed ({total} rounds; threshold {max_share:g} core of other processes)."
+        return (f"Machine quiet: no round disturbed ({total} rounds; threshold {max_share:g} core of other "
+                f"processes).{roofline_note}")
     discarded = sum(p.discarded for p in ran)
     unusable = [f"{r.workload.key}/{p.label}" for r in results for p in r.peers if p.ok and p.all_disturbed]
     note = (f"Machine BUSY: {disturbed} of {total} rounds disturbed (other processes used > {max_share:g} core), "
             f"{discarded} discarded.")
     if unusable:
         note += f" Every round was disturbed for {', '.join(unusable)}: those figures are unreliable."
-    return note
+    return note + roofline_note
 
 
 def environment(threads: int) -> list[str]:

@@ -106,11 +106,14 @@ def run_suite(args: argparse.Namespace) -> list[WorkloadResult]:
     progress("measuring matmul throughput (roofline) ...")
     roofline = run_worker({"task": "roofline", "workloads": args.only,
                            "samples": {k: samples_for(k, args.quick) for k in args.only},
-                           "min_seconds": 0.01 if args.quick else 0.05, "repeats": 2 if args.quick else 5}, args)
+                           "min_seconds": 0.01 if args.quick else 0.05, "repeats": 2 if args.quick else 5,
+                           "max_share": args.max_share}, args)
+    if "error" in roofline:
+        progress(f"roofline: {roofline['error']}")
     results = []
     for key in args.only:
         workload, samples = WORKLOADS[key], samples_for(key, args.quick)
-        result = WorkloadResult(workload, samples, args.quick, [], roofline.get(key), None)
+        result = WorkloadResult(workload, samples, args.quick, [], roofline.get(key, roofline), None)
         for name in args.peers:
             module = peers.load(name)
             status, raw = "ok", {}

@@ -27,9 +27,9 @@ def time_peer(spec: dict) -> dict:
     trainer = peer.Trainer(workload, data, initial_weights(workload, spec["seed"]), spec["seed"])
     trainer.warmup()
     peak_is_training_only = measure.reset_peak_rss()
-    timing = measure.time_rounds(trainer.run_round, spec["rounds"], spec["max_attempts"], spec["max_share"])
+    rounds = measure.time_rounds(trainer.run_round, spec["rounds"], spec["max_attempts"], spec["max_share"])
     return {
-        **timing.to_dict(),
+        "rounds": rounds,
         "version": peer.version(),
         "data_source": data.source,
         "data_bytes": data.nbytes,
@@ -66,8 +66,8 @@ def loss_curves(spec: dict) -> dict:
 def roofline(spec: dict) -> dict:
     from benchmarks.roofline import lower_bound
 
-    return {key: lower_bound(WORKLOADS[key], spec["samples"][key], spec["min_seconds"], spec["repeats"])
-            for key in spec["workloads"]}
+    return {key: lower_bound(WORKLOADS[key], spec["samples"][key], spec["min_seconds"], spec["repeats"],
+                             spec["max_share"]) for key in spec["workloads"]}
 
 
 TASKS = {"time": time_peer, "losses": loss_curves, "roofline": roofline}

@@ -1,0 +1,133 @@
+"""The benchmark suite measures what it claims: the NumPy reference trains with Keras's math, the roofline counts
+the right FLOPs, the disturbance detector sees a neighbour, and the quick run prints ratios of its own timings."""
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import glassnet
+from glassnet import ops
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # benchmarks/ is a top-level folder of the repository, not part of the package
+
+from benchmarks import measure  # noqa: E402
+from benchmarks.peers.numpy_peer import NumpyMLP  # noqa: E402
+from benchmarks.roofline import step_matmuls  # noqa: E402
+from benchmarks.workloads import RMSPROP_EPSILON, RMSPROP_RHO, WORKLOADS, Workload, initial_weights  # noqa: E402
+
+
+def small(key: str) -> Workload:
+    """Workload ``key`` with narrow layers (same activations, loss and optimizer), for fast exact checks."""
+    w = WORKLOADS[key]
+    units = {"A": (12, 7, 4), "B": (30, 5, 5, 1), "C": (2, 8, 8, 1)}[key]
+    return Workload(w.key, w.title, units, w.activations, w.loss, w.optimizer, w.learning_rate, 6, 6, 6, w.unit, 1)
+
+
+def autodiff_loss_and_grads(workload: Workload, weights, x, y):
+    """The same network, loss and gradients computed by glassnet's engine (independent of the NumPy code)."""
+    params = [glassnet.Variable(p) for p in weights]
+    a = glassnet.Tensor(x)
+    layers = len(params) // 2
+    for l in range(layers):
+        z = ops.add(ops.matmul(a, params[2 * l]), params[2 * l + 1])
+        a = z if l == layers - 1 else getattr(ops, workload.activations[l])(z)
+    if workload.loss == "categorical_crossentropy":
+        loss = ops.mean(ops.softmax_cross_entropy(y, z))
+    elif workload.loss == "binary_crossentropy":
+        loss = ops.mean(ops.sigmoid_cross_entropy(y, z))
+    else:
+        loss = ops.mean(ops.square(ops.subtract(ops.tanh(z), y)))
+    loss.backward()
+    return float(loss.numpy()), [p.grad for p in params]
+
+
+@pytest.mark.parametrize("key", ["A", "B", "C"])
+def test_numpy_reference_matches_autodiff_and_keras_update(key):
+    workload = small(key)
+    rng = np.random.default_rng(5)
+    x = rng.random((6, workload.units[0]), dtype=np.float32)
+    if key == "A":
+        y = np.eye(workload.units[-1], dtype=np.float32)[rng.integers(0, workload.units[-1], 6)]
+    else:
+        y = rng.integers(0, 2, (6, 1)).astype(np.float32) * (2 if key == "C" else 1) - (1 if key == "C" else 0)
+    weights = initial_weights(workload, seed=1)
+    weights = [w + rng.normal(0, 0.1, w.shape).astype(np.float32) for w in weights]  # non-zero biases too
+    expected_loss, expected_grads = autodiff_loss_and_grads(workload, weights, x, y)
+
+    model = NumpyMLP(workload, weights)
+    loss = model.train_step(x, y)
+
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    for got, want in zip(model.grads, expected_grads):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    for new, old, g in zip(model.params, weights, model.grads):
+        if workload.optimizer == "rmsprop":  # Keras 3: v = ρ·0 + (1−ρ)g², w −= η·g / √(v + ε)
+            v = (1 - RMSPROP_RHO) * g.astype(np.float64) ** 2
+            want = old - workload.learning_rate * g / np.sqrt(v + RMSPROP_EPSILON)
+        else:
+            want = old - workload.learning_rate * g.astype(np.float64)
+        np.testing.assert_allclose(new, want, rtol=1e-5, atol=1e-7)
+
+
+def test_roofline_counts_the_epoch_flops_of_workload_a():
+    # per sample: X·W1 and X^T·dZ1 (784×512 each), then A1·W2, A1^T·dZ2, dZ2·W2^T (512×10 each); 2 FLOPs per MAC
+    per_sample = 2 * (2 * 784 * 512 + 3 * 512 * 10)
+    a = WORKLOADS["A"]
+    total = sum(s.flops for m in a.batch_sizes(60_000) for s in step_matmuls(a, m))
+    assert total == per_sample * 60_000
+    assert a.batch_sizes(60_000)[-1] == 60_000 - 468 * 128
+
+
+def test_a_round_with_a_busy_neighbour_is_marked_disturbed():
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        rounds = measure.time_rounds(lambda i: time.sleep(0.5), rounds=1, max_attempts=1, max_share=0.1)
+    finally:
+        burner.kill()
+        burner.wait()
+    (only,) = rounds
+    assert only["seconds"] >= 0.5
+    assert only["others_cpu_s"] > 0.2  # the burner had a core (or a good share of one) for 0.5 s
+    assert only["disturbed"]
+
+
+def _row(text: str, workload: str, label: str) -> list[str]:
+    section = text.split(f"### {workload}:")[1].split("###")[0]
+    line = next(line for line in section.splitlines() if line.startswith(f"| {label} |"))
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def _median(peer: dict, scale: float) -> float:
+    clean = [r["seconds"] for r in peer["rounds"] if not r["disturbed"]]
+    return statistics.median(clean or [r["seconds"] for r in peer["rounds"]]) * scale
+
+
+def test_quick_run_prints_ratios_computed_from_its_measurements(tmp_path):
+    out = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--peers", "numpy", "--json", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert "### Targets (issue 7)" in text and "BLAS:" in text
+    results = json.loads(out.read_text())
+    assert [r["workload"] for r in results] == ["A", "B", "C"]
+    for r in results:
+        peers = {p["peer"]: p for p in r["peers"]}
+        assert peers["glassnet"]["status"] == "ok" and peers["numpy"]["status"] == "ok"
+        assert all(round_["seconds"] > 0 for p in peers.values() for round_ in p["rounds"])
+        ours, numpy_median = _median(peers["glassnet"], r["scale"]), _median(peers["numpy"], r["scale"])
+        cells = _row(text, r["workload"], "NumPy (hand-written)")
+        assert float(cells[3]) == pytest.approx(numpy_median, rel=5e-3, abs=5e-4)
+        assert float(cells[7]) == pytest.approx(ours / numpy_median, abs=0.006)
+        assert _row(text, r["workload"], "glassnet")[7] == "1.00"
+        assert r["roofline"]["lower_bound_s"] > 0
+        assert len(r["losses"]["measured"]) == len(r["losses"]["reference"]) > 0
+    assert "loss curve = NumPy reference" in text and "matmul lower bound:" in text
