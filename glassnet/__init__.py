@@ -26,10 +26,8 @@ from glassnet.autodiff import Tensor, Variable, no_grad  # noqa: E402
 from glassnet.layers import Input  # noqa: E402
 from glassnet.models import Sequential, load_model  # noqa: E402
 
-Model = Sequential
-
 __all__ = [
-    "Input", "Model", "Sequential", "Tensor", "Variable", "activations", "autodiff", "backend", "callbacks",
+    "Input", "Sequential", "Tensor", "Variable", "activations", "autodiff", "backend", "callbacks",
     "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models", "no_grad", "ops",
     "optimizers", "regularizers", "utils",
 ]

@@ -65,11 +65,16 @@ class Plan:
             v[i] = a
         for fn, ins, out in self.forward_steps:
             v[out] = fn.forward(*[v[i] for i in ins])
-        if backward:
-            self._backward()
-        return [v[i] for i in self.output_slots]
+        return self.backward() if backward else [v[i] for i in self.output_slots]
 
-    def _backward(self) -> None:
+    def random_generators(self) -> list[np.random.Generator]:
+        """The generators the plan's ops draw from (dropout masks), to rewind them when comparing runs."""
+        found = {id(fn.rng): fn.rng for fn, _, _ in self.forward_steps
+                 if isinstance(getattr(fn, "rng", None), np.random.Generator)}
+        return list(found.values())
+
+    def backward(self) -> list[np.ndarray]:
+        """Backpropagate from the last forward (the trace's or a replay's); returns the outputs' arrays."""
         grads: list[np.ndarray | None] = [None] * len(self.values)
         loss = self.values[self.loss_slot]
         grads[self.loss_slot] = np.ones(np.shape(loss), dtype=np.asarray(loss).dtype)
@@ -89,3 +94,4 @@ class Plan:
                 grads[i] = gx if grads[i] is None else grads[i] + gx
         for var, i in self.variables:
             var.grad = grads[i]
+        return [self.values[i] for i in self.output_slots]

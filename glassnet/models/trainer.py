@@ -26,6 +26,7 @@ from glassnet import metrics as metrics_module
 from glassnet.autodiff.tensor import no_grad
 from glassnet.callbacks import CallbackList, History
 from glassnet.models import data
+from glassnet.models.step import TrainStep
 
 
 class _Interrupt:
@@ -64,8 +65,9 @@ class _Interrupt:
 class _Compiled:
     """What compile resolved: the optimizer, the Loss, the loss weight and the metrics (built on first data)."""
 
-    def __init__(self, optimizer, loss, loss_weight, metric_ids):
+    def __init__(self, optimizer, loss, loss_weight, metric_ids, run_eagerly: bool = False):
         self.optimizer = optimizer
+        self.run_eagerly = run_eagerly
         self.loss_fn = loss
         self.loss_weight = loss_weight
         self.metric_ids = metric_ids
@@ -123,8 +125,9 @@ class Trainer:
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly: bool = False, steps_per_execution: int = 1, jit_compile="auto",
                 auto_scale_loss: bool = True) -> None:
-        """Set the optimizer, the loss and the metrics for training (``run_eagerly``, ``jit_compile``,
-        ``steps_per_execution`` and ``auto_scale_loss`` are accepted for compatibility and have no effect)."""
+        """Set the optimizer, the loss and the metrics for training. By default a training step is traced once and
+        replayed (models/step.py); ``run_eagerly=True`` rebuilds the graph on every step instead. ``jit_compile``,
+        ``steps_per_execution`` and ``auto_scale_loss`` are accepted for compatibility and have no effect."""
         if weighted_metrics:
             raise NotImplementedError("compile: `weighted_metrics` is not supported by glassnet yet; pass them in "
                                       "`metrics` (computed without sample weights)")
@@ -149,7 +152,8 @@ class Trainer:
         duplicated = sorted({n for n in names if names.count(n) > 1} | ({"loss"} & set(names)))
         if duplicated:
             raise ValueError(f"compile: metric names must be unique and differ from 'loss'; received {duplicated}")
-        self._compiled = _Compiled(optimizers.get(optimizer), losses.get(loss), loss_weight, list(metrics))
+        self._compiled = _Compiled(optimizers.get(optimizer), losses.get(loss), loss_weight, list(metrics),
+                                   run_eagerly=bool(run_eagerly))
         self._compile_config = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
                                 "metrics": list(metrics)}
         self.stop_training = False
@@ -256,12 +260,19 @@ class Trainer:
         return loss, y_pred
 
     def _train_step(self, compiled: _Compiled, variables: list, xb, yb, swb):
-        for v in variables:
-            v.grad = None
-        loss, y_pred = self._forward_loss(compiled, xb, yb, swb, training=True)
-        loss.backward()
+        loss_value, y_pred = self._step_for(compiled, variables)(xb, yb, swb)
         compiled.optimizer.apply([v.grad for v in variables], variables)
-        return float(loss.data), y_pred.data
+        return loss_value, y_pred
+
+    def _step_for(self, compiled: _Compiled, variables: list) -> TrainStep:
+        """The TrainStep (with its traced plans) for these compile settings and weights, made on first use."""
+        cached = getattr(self, "_cached_step", None)
+        if cached is None or cached.compiled is not compiled or cached.variables != variables:
+            cached = TrainStep(lambda x, y, sw: self._forward_loss(compiled, x, y, sw, training=True), variables,
+                               run_eagerly=compiled.run_eagerly)
+            cached.compiled = compiled
+            self._cached_step = cached
+        return cached
 
     # ----- fit -------------------------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", callbacks=None,

@@ -1,0 +1,49 @@
+"""Replayed training steps give the eager engine's results, and fall back to eager when a replay would be wrong."""
+
+import numpy as np
+import pytest
+
+import glassnet as keras
+from glassnet import layers
+
+
+def data(n=96, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4)).astype("float32")
+    y = (x[:, :1] * x[:, 1:2] > 0).astype("float32")
+    return x, y
+
+
+class ScaleByBatchMean(layers.Layer):
+    """Reads the data through NumPy: a replay would freeze the first batch's mean, so it must stay eager."""
+
+    def call(self, x):
+        return x * float(np.abs(x.numpy()).mean())
+
+
+def train(run_eagerly, extra=(), epochs=3):
+    keras.utils.set_random_seed(7)
+    model = keras.Sequential([keras.Input((4,)), *extra, layers.Dense(8, activation="tanh"),
+                              layers.Dropout(0.25), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"], run_eagerly=run_eagerly)
+    x, y = data()
+    history = model.fit(x, y, batch_size=10, epochs=epochs, verbose=0)  # 96 = 9 batches of 10 + one of 6
+    return model, history
+
+
+@pytest.mark.parametrize("extra", [(), "data-dependent"], ids=["plain", "data-dependent layer"])
+def test_replayed_training_equals_eager_training(extra):
+    extra = (ScaleByBatchMean(),) if extra else ()
+    eager, h_eager = train(True, extra)
+    replayed, h_replayed = train(False, extra)
+    for a, b in zip(eager.get_weights(), replayed.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h_eager.history["loss"], h_replayed.history["loss"], rtol=1e-5)
+
+
+def test_data_dependent_step_falls_back_to_eager():
+    model, _ = train(False, (ScaleByBatchMean(),), epochs=1)
+    assert "eager" in [entry if isinstance(entry, str) else "plan" for entry in model._cached_step.plans.values()]
+    plain, _ = train(False, epochs=1)
+    kinds = [entry[1] for entry in plain._cached_step.plans.values()]
+    assert kinds == [True, False]  # the full batch's plan verified itself; the last batch (6) was traced once
