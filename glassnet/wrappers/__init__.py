@@ -1,0 +1,15 @@
+"""scikit-learn estimators around glassnet models: ``GlassnetClassifier`` and ``GlassnetRegressor``.
+
+They plug a glassnet network into scikit-learn's tools (``Pipeline``, ``cross_val_score``, ``GridSearchCV``) and
+pass scikit-learn's own estimator checks. Needs the ``sklearn`` extra: ``pip install 'glassnet[sklearn]'``.
+"""
+
+try:
+    import sklearn  # noqa: F401
+except ImportError as e:  # pragma: no cover - exercised only without the extra
+    raise ImportError("glassnet.wrappers needs scikit-learn: pip install 'glassnet[sklearn]'") from e
+
+from glassnet.wrappers.classifier import GlassnetClassifier
+from glassnet.wrappers.regressor import GlassnetRegressor
+
+__all__ = ["GlassnetClassifier", "GlassnetRegressor"]
