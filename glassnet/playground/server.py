@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -31,6 +32,21 @@ except ImportError as error:  # pragma: no cover - depends on the installed extr
 STATIC = Path(__file__).parent / "static"
 TRAIN_SLICE_S = 0.035  # training time between two frames while playing
 MAX_FPS = 30
+
+
+# The engine's no_grad() flag and name scope are process-wide, not per thread: one session's no_grad() frame would
+# switch off recording for another session's training step. So sessions take turns on the engine, one slice each.
+_ENGINE = threading.Lock()
+
+
+def _locked(fn, *args):
+    with _ENGINE:
+        return fn(*args)
+
+
+async def _in_thread(fn, *args):
+    """Run session work in a worker thread, one session at a time on the engine."""
+    return await asyncio.to_thread(_locked, fn, *args)
 
 
 async def index(request):
@@ -58,9 +74,9 @@ async def _read(websocket: WebSocket, inbox: asyncio.Queue) -> None:
 async def run_session(websocket: WebSocket) -> None:
     """Serve one page: hello (schema), state and a first frame; then messages in order, and frames while playing."""
     await websocket.accept()
-    session = await asyncio.to_thread(Session)
+    session = await _in_thread(Session)
     await _send(websocket, {"type": "hello", "schema": schema.schema_json(), "version": _version()})
-    for message in (session.state(), session.frame()):
+    for message in await _in_thread(lambda: [session.state(), session.frame()]):
         await _send(websocket, message)
     inbox: asyncio.Queue = asyncio.Queue()
     reader = asyncio.create_task(_read(websocket, inbox))
@@ -68,18 +84,18 @@ async def run_session(websocket: WebSocket) -> None:
     try:
         while True:
             while session.playing and inbox.empty():
-                notices = await asyncio.to_thread(session.train_for, TRAIN_SLICE_S)
+                notices = await _in_thread(session.train_for, TRAIN_SLICE_S)
                 wait = last_frame + 1 / MAX_FPS - time.perf_counter()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                frame = await asyncio.to_thread(session.frame)
+                frame = await _in_thread(session.frame)
                 last_frame = time.perf_counter()
                 for message in [*notices, frame]:
                     await _send(websocket, message)
             text = await inbox.get()
             if text is None:
                 break
-            for message in await asyncio.to_thread(session.handle_text, text):
+            for message in await _in_thread(session.handle_text, text):
                 await _send(websocket, message)
     except WebSocketDisconnect:
         pass
