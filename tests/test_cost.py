@@ -1,16 +1,17 @@
 """cost: exact FLOPs for the MNIST model (784-512-10) and an estimated epoch time within 2x of a measured one."""
 
+import importlib
 import time
 
 import numpy as np
 import pytest
 
-from glassnet.inspect import cost as cost_module
 from glassnet.inspect.cost import cost
 from glassnet.layers import Dense, Input
 from glassnet.models import Sequential
 
 B = 128
+cost_module = importlib.import_module("glassnet.inspect.cost")  # the package exports the function under that name
 
 
 def mnist_model(optimizer="rmsprop"):
@@ -83,3 +84,20 @@ def test_estimated_epoch_time_within_2x_of_measured_reduced(one_blas_thread):
 @pytest.mark.slow
 def test_estimated_epoch_time_within_2x_of_measured_full_epoch(one_blas_thread):
     _check_time(steps=60000 // B)
+
+
+def test_profile_times_every_op_and_sums_per_layer():
+    from glassnet.inspect import profile
+
+    model = mnist_model()
+    rng = np.random.default_rng(0)
+    report = profile(model, rng.random((B, 784), dtype=np.float32), rng.integers(0, 10, B), repeats=2)
+    assert [t.op for t in report.ops][:3] == ["MatMul", "Add", "Relu"]
+    assert all(t.forward_seconds > 0 for t in report.ops)
+    softmax = next(t for t in report.ops if t.op == "Softmax")
+    assert softmax.backward_seconds == 0  # off the loss's path: never run backward
+    layers = report.layers()
+    first = model.layers[0].name
+    in_first = [t for t in report.ops if t.layer == first]
+    assert layers[first] == (sum(t.forward_seconds for t in in_first), sum(t.backward_seconds for t in in_first))
+    assert "per layer" in str(report)

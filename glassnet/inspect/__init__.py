@@ -1,0 +1,17 @@
+"""Look inside a model in the course's terms: its graph, its equations, its cost, its measured time, and the
+course's experiments.
+
+``trace(model, x, y)`` → Graph (ops, shapes, FLOPs, SVG); ``explain(model, x, y)`` → the forward and backward
+equations with real shapes; ``cost(model, batch_size)`` → parameters, FLOPs, memory and estimated time;
+``profile(model, x, y)`` → measured time per op and layer; ``experiments.vectorization()`` and
+``experiments.initialization()``; ``plot_history`` and ``plot_decision_boundary`` (matplotlib).
+"""
+
+from glassnet.inspect import experiments
+from glassnet.inspect.cost import cost
+from glassnet.inspect.explain import explain
+from glassnet.inspect.graph import Graph, trace
+from glassnet.inspect.plots import plot_decision_boundary, plot_history
+from glassnet.inspect.profile import profile
+
+__all__ = ["Graph", "cost", "experiments", "explain", "plot_decision_boundary", "plot_history", "profile", "trace"]
