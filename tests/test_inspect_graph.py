@@ -129,3 +129,16 @@ def test_trace_restores_existing_gradients():
     kernel.grad = marker
     trace(model, np.ones((3, 2), dtype="float32"), np.ones((3, 1), dtype="float32"))
     assert kernel.grad is marker
+
+
+def test_trace_a_compiled_sequential_and_explain_it():
+    from glassnet.inspect import explain
+    from glassnet.layers import Dense, Input
+    from glassnet.models import Sequential
+
+    model = Sequential([Input((2,)), Dense(3, activation="sigmoid"), Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")  # model.loss is the name here
+    g = trace(model, np.ones((5, 2), dtype="float32"), np.ones((5, 1), dtype="float32"), collapse=True)
+    assert [n.layer for n in g.nodes if not n.is_leaf] == [model.layers[0].name, model.layers[1].name, "loss"]
+    assert [(q.lhs, q.rhs) for q in explain(model).backward][:2] == [("dZ[2]", "A[2] − Y"),
+                                                                      ("dW[2]", "A[1]ᵀ·dZ[2] / m")]
