@@ -22,16 +22,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int) -> None:
+def start_server(port: int):
     import uvicorn
 
     from glassnet.playground.server import create_app
 
     server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = threading.Thread(target=server.run)
+    thread.start()
     for _ in range(100):
         if server.started:
-            return
+            return server, thread
         time.sleep(0.05)
     raise RuntimeError("the playground server did not start")
 
@@ -76,13 +77,15 @@ def main() -> None:
     epochs, steps = without_streaming(args.seconds)
     print(f"training alone:         {epochs:7.1f} epochs/s ({steps:.0f} steps/s of 10 points)")
     port = free_port()
-    start_server(port)
+    server, thread = start_server(port)
     epochs, fps, loss = asyncio.run(stream(port, args.seconds, None))
     print(f"while streaming:        {epochs:7.1f} epochs/s, {fps:5.1f} frames/s (training loss {loss:.4f})")
     epochs, fps, _ = asyncio.run(stream(port, args.seconds, {"layers": [8, 8]}))
     print(f"2-8-8-1 while streaming: {epochs:6.1f} epochs/s, {fps:5.1f} frames/s")
     epochs, fps, _ = asyncio.run(stream(port, args.seconds, {"layers": [16] * 8}))
     print(f"8 × 16 while streaming: {epochs:7.1f} epochs/s, {fps:5.1f} frames/s")
+    server.should_exit = True
+    thread.join()
 
 
 if __name__ == "__main__":

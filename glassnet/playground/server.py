@@ -30,7 +30,7 @@ except ImportError as error:  # pragma: no cover - depends on the installed extr
     ) from error
 
 STATIC = Path(__file__).parent / "static"
-TRAIN_SLICE_S = 0.035  # training time between two frames while playing
+TRAIN_SLICE_S = 0.03  # training time between two frames while playing
 MAX_FPS = 30
 
 
