@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from benchmarks.workloads import Workload
 
 MB = 1024 * 1024
-LOSS_RTOL = 1e-4  # float32 noise after tens of steps: rounding differs with summation order, not with the math
+# float32 noise after tens of steps: Keras 3 itself (torch backend) stays within 3.5e-7 of the NumPy reference over
+# the loss check's 30-300 steps; a change in the math (an ε, a clip, a missing 1/m) shows as 1e-4 or more.
+LOSS_RTOL = 1e-5
 
 
 @dataclass
@@ -158,9 +160,11 @@ def memory_budget(result: WorkloadResult, data_bytes: int) -> int:
 
 
 def targets(results: list[WorkloadResult]) -> list[tuple[str, str, str]]:
-    """The issue's targets as (target, figures from this run, PASS/FAIL or n/a)."""
+    """The issue's targets as (target, figures from this run, PASS/FAIL or n/a); a verdict from timings whose
+    every round was disturbed says so."""
     rows = []
     for r in results:
+        start = len(rows)
         key, ours, torch = r.workload.key, r.peer("glassnet"), r.peer("torch")
         if key in "AB":
             if ours and torch:
@@ -194,6 +198,9 @@ def targets(results: list[WorkloadResult]) -> list[tuple[str, str, str]]:
             rows.append(("A: peak memory ≤ 1.3 × (data + params + optimizer state + one batch)",
                          f"peak RSS over imports {used / MB:.0f} MB vs 1.3 × {budget / MB:.0f} = "
                          f"{1.3 * budget / MB:.0f} MB", "PASS" if used <= 1.3 * budget else "FAIL"))
+        if any(p.ok and p.all_disturbed for p in r.peers if p.peer in ("glassnet", "torch")):
+            rows[start:] = [(t, f, v + " (disturbed)" if "loss curve" not in t and v != "n/a" else v)
+                            for t, f, v in rows[start:]]
     return rows
 
 

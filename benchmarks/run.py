@@ -40,7 +40,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-share", type=float, default=0.10,
                         help="a round is disturbed when other processes used more than this many cores (0.10)")
     parser.add_argument("--max-attempts", type=int, default=None,
-                        help="rounds run at most per peer while replacing disturbed ones (default 2 × rounds)")
+                        help="rounds run at most per peer while replacing disturbed ones (default 2 × rounds; "
+                             "quick: no replacement)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=None, help="seconds per worker (default 600, quick 180)")
     parser.add_argument("--json", type=Path, help="also write every measurement to this JSON file")
@@ -50,7 +51,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("extra", nargs="*", help="after --: arguments passed to benchmarks/examples.py")
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (2 if args.quick else 5)
-    args.max_attempts = args.max_attempts or 2 * args.rounds
+    args.max_attempts = args.max_attempts or (1 if args.quick else 2) * args.rounds
     args.timeout = args.timeout or (180 if args.quick else 600)
     args.record = (not args.quick) if args.record is None else args.record
     args.only = [k.strip().upper() for k in args.only.split(",") if k.strip()]
