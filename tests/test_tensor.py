@@ -119,3 +119,25 @@ def test_python_operators_map_to_ops():
     assert np.allclose(a.grad, expected * b.numpy())
     assert abs(Tensor([-1.5])).tolist() == [1.5]
     assert (b > 3.5).tolist() == [False, True]
+
+
+def test_no_grad_in_one_thread_does_not_affect_another():
+    import threading
+
+    w = Variable([1.0, 2.0])
+    inside, release = threading.Event(), threading.Event()
+
+    def hold_no_grad():
+        with no_grad():
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=hold_no_grad)
+    t.start()
+    inside.wait(5)
+    try:
+        y = (w * w).sum()  # this thread still records while the other sits in no_grad()
+        assert y.requires_grad and y.op is not None
+    finally:
+        release.set()
+        t.join()

@@ -79,10 +79,11 @@ class Function:
         fn.saved = ()
         fn.freed = False
         out = fn.forward(*[t._data for t in tensors])
-        if (_tensor._grad_enabled and any(t.requires_grad for t in tensors)) or _tensor._record_all:
+        state = _tensor._state
+        if (state.grad_enabled and any(t.requires_grad for t in tensors)) or state.record_all:
             fn.inputs = tensors
             fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
-            fn.scope = _tensor._scope
+            fn.scope = state.scope
             out = Tensor._from_op(out, fn)
             out.requires_grad = any(fn.needs_input_grad)
             return out

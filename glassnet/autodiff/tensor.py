@@ -8,58 +8,63 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 from collections.abc import Iterator
 
 import numpy as np
 
 from glassnet import backend
 
-_grad_enabled = True
-_record_all = False  # set by record(): keep the graph even where no input needs a gradient
-_scope = ""  # the current name scope, "model/dense_1"; recorded on each op for inspection
+
+class _EngineState(threading.local):
+    """Per-thread recording settings (like Keras and PyTorch): one thread's no_grad never affects another's."""
+
+    grad_enabled = True
+    record_all = False  # set by record(): keep the graph even where no input needs a gradient
+    scope = ""  # the current name scope, "model/dense_1"; recorded on each op for inspection
+
+
+_state = _EngineState()
 
 
 def is_grad_enabled() -> bool:
-    """Whether new operations are recorded for backpropagation."""
-    return _grad_enabled
+    """Whether new operations are recorded for backpropagation (in this thread)."""
+    return _state.grad_enabled
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
     """Run operations without recording them: no graph, no gradients (used by predict and evaluate)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    previous, _state.grad_enabled = _state.grad_enabled, False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _state.grad_enabled = previous
 
 
 @contextlib.contextmanager
 def record() -> Iterator[None]:
     """Record every op, even those whose inputs need no gradient (what inspect.trace uses to see a forward pass)."""
-    global _record_all
-    previous, _record_all = _record_all, True
+    previous, _state.record_all = _state.record_all, True
     try:
         yield
     finally:
-        _record_all = previous
+        _state.record_all = previous
 
 
 @contextlib.contextmanager
 def name_scope(name: str) -> Iterator[None]:
     """Label the ops run inside with ``name`` (nested scopes join with '/'); layers wrap their call in one."""
-    global _scope
-    previous = _scope
-    _scope = f"{previous}/{name}" if previous else name
+    previous = _state.scope
+    _state.scope = f"{previous}/{name}" if previous else name
     try:
         yield
     finally:
-        _scope = previous
+        _state.scope = previous
 
 
 def current_scope() -> str:
-    return _scope
+    return _state.scope
 
 
 class ImmutableTensorError(TypeError):
