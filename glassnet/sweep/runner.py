@@ -122,12 +122,17 @@ def _fit(search, x, y, *, serial: bool, scheduler: str | None, workers: int | No
         return
     import joblib
 
-    from glassnet.sweep.progress import Progress, ProgressDaskBackend
+    from glassnet.sweep.dask_backend import Progress, SweepDaskBackend
 
     with cluster.connect(scheduler, workers) as client:
         where = scheduler or "a local cluster"
         stream.write(f"Running {total} fits on {where} ({len(client.scheduler_info()['workers'])} workers)\n")
-        backend = ProgressDaskBackend(Progress(total, stream), client=client)
+        # The folds become a fixed list, so their index arrays are the very objects the search passes to each fit
+        # and the backend can hold them (with the data) on the cluster once, in a form a dead worker cannot lose.
+        splits = list(search.cv.split(x, y))
+        search.set_params(cv=splits)
+        shared = [x, y, *(indices for split in splits for indices in split)]
+        backend = SweepDaskBackend(Progress(total, stream), shared=shared, client=client)
         with joblib.parallel_config(backend=backend):
             search.set_params(n_jobs=-1).fit(x, y)
 
