@@ -40,5 +40,6 @@ def command(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry point: ``python -m glassnet.sweep CONFIG.toml ...``."""
-    parser = configure_parser(argparse.ArgumentParser(prog="glassnet sweep", description=__doc__))
+    parser = configure_parser(argparse.ArgumentParser(
+        prog="glassnet sweep", description="A grid or random search with K-fold validation, run on Dask."))
     return command(parser.parse_args(argv))
