@@ -1,0 +1,222 @@
+"""Keras 3 ``.keras`` files both ways: models trained in Keras predict the same in glassnet and the reverse (to
+1e-6), and a file holding anything glassnet does not know (a Lambda, a custom class, a tampered config) is refused."""
+
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+h5py = pytest.importorskip("h5py", reason="Keras .keras files need the 'keras-files' extra (h5py)")
+
+import glassnet as gk  # noqa: E402
+from glassnet import keras_format  # noqa: E402
+from glassnet.saving import ModelFileError  # noqa: E402
+
+TOLERANCE = {"rtol": 1e-6, "atol": 1e-6}
+
+
+@pytest.fixture(scope="module")
+def keras():
+    """Keras 3 on the torch backend, as an optional peer."""
+    pytest.importorskip("torch", reason="the Keras round trips run Keras 3 on torch (pip install torch==2.13.0)")
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras", reason="the Keras round trips need Keras 3 (pip install keras)")
+    if keras.backend.backend() != "torch" or int(keras.__version__.split(".")[0]) < 3:
+        pytest.skip(f"needs Keras 3 on torch, found Keras {keras.__version__} on {keras.backend.backend()}")
+    return keras
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 2, 3)).astype("float32")
+    labels = (x[:, 0, 0] > 0).astype(int) + (x[:, 1, 2] > 0.5)
+    return x, labels
+
+
+def glassnet_model() -> gk.Sequential:
+    gk.utils.set_random_seed(0)
+    model = gk.Sequential([
+        gk.Input((2, 3)), gk.layers.Flatten(),
+        gk.layers.Dense(16, activation="relu", kernel_regularizer=gk.regularizers.L2(1e-3),
+                        kernel_initializer="he_normal"),
+        gk.layers.Dropout(0.1), gk.layers.Dense(8), gk.layers.LeakyReLU(0.1), gk.layers.Dense(6, activation="tanh"),
+        gk.layers.Activation("elu"), gk.layers.Dense(3, activation="softmax", name="probabilities"),
+    ])
+    model.compile(optimizer=gk.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+# ----- Keras → glassnet --------------------------------------------------------------------------------------------
+def test_model_trained_in_keras_predicts_the_same_in_glassnet(keras, data, tmp_path):
+    x, y = data
+    keras.utils.set_random_seed(0)
+    km = keras.Sequential([
+        keras.Input((2, 3)), keras.layers.Flatten(),
+        keras.layers.Dense(16, activation="relu", kernel_regularizer=keras.regularizers.L1L2(1e-4, 1e-3)),
+        keras.layers.Dropout(0.2), keras.layers.Dense(8, kernel_initializer="lecun_normal"), keras.layers.ReLU(),
+        keras.layers.Dense(8, activation="sigmoid"), keras.layers.Activation("tanh"),
+        keras.layers.Dense(3, activation="softmax"),
+    ])
+    km.compile(optimizer=keras.optimizers.RMSprop(0.005), loss="sparse_categorical_crossentropy",
+               metrics=["accuracy"])
+    km.fit(x, y, epochs=5, batch_size=16, verbose=0)
+    path = tmp_path / "trained_in_keras.keras"
+    km.save(path)
+
+    gm = gk.models.load_model(path)
+    np.testing.assert_allclose(gm.predict(x, verbose=0), km.predict(x, verbose=0), **TOLERANCE)
+    assert [layer.name for layer in gm.layers] == [layer.name for layer in km.layers]
+    for gw, kw in zip(gm.get_weights(), km.get_weights()):
+        np.testing.assert_array_equal(gw, kw)
+    assert type(gm.optimizer).__name__ == "RMSprop"
+    assert gm.optimizer.learning_rate == pytest.approx(0.005)
+    assert gm.loss == "sparse_categorical_crossentropy"
+    dense = gm.layers[1]
+    assert (dense.kernel_regularizer.l1, dense.kernel_regularizer.l2) == pytest.approx((1e-4, 1e-3))
+    assert gm.evaluate(x, y, verbose=0)[0] == pytest.approx(km.evaluate(x, y, verbose=0)[0], rel=1e-5)
+
+
+# ----- glassnet → Keras --------------------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # no optimizer state is written
+def test_model_trained_in_glassnet_predicts_the_same_in_keras(keras, data, tmp_path):
+    x, y = data
+    gm = glassnet_model()
+    gm.fit(x, y, epochs=5, batch_size=16, verbose=0)
+    path = tmp_path / "trained_in_glassnet.keras"
+    gm.save(path, format="keras")
+
+    km = keras.models.load_model(path)  # warns that the file carries no optimizer state
+    np.testing.assert_allclose(km.predict(x, verbose=0), gm.predict(x, verbose=0), **TOLERANCE)
+    assert [layer.name for layer in km.layers] == [layer.name for layer in gm.layers]
+    assert type(km.optimizer).__name__ == "Adam" and float(km.optimizer.learning_rate) == pytest.approx(0.01)
+    assert km.layers[1].kernel_regularizer.l2 == pytest.approx(1e-3)
+    km.fit(x, y, epochs=1, verbose=0)  # Keras can keep training it
+
+
+# ----- glassnet's own writer and reader (h5py only) ------------------------------------------------------------------
+def test_weights_follow_keras_layout_and_round_trip(data, tmp_path):
+    x, _ = data
+    gm = glassnet_model()
+    path = tmp_path / "m.keras"
+    gm.save(path, format="keras")
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
+        config = json.loads(zf.read("config.json"))
+        with h5py.File(zf.open("model.weights.h5")) as f:
+            # Keras names weight groups by class (dense, dense_1, ...), not by the layers' own names
+            assert sorted(f["layers"]) == ["activation", "dense", "dense_1", "dense_2", "dense_3", "dropout",
+                                           "flatten", "leaky_re_lu"]
+            assert f["layers/dense_3/vars"].attrs["name"] == "probabilities"
+            np.testing.assert_array_equal(f["layers/dense_3/vars/0"][()], gm.layers[-1].kernel.numpy())
+            np.testing.assert_array_equal(f["layers/dense_3/vars/1"][()], gm.layers[-1].bias.numpy())
+    assert config["module"] == "keras" and config["class_name"] == "Sequential"
+    dense = config["config"]["layers"][2]
+    assert dense["module"] == "keras.layers" and dense["build_config"] == {"input_shape": [None, 6]}
+    assert dense["config"]["kernel_initializer"]["module"] == "keras.initializers"
+    assert config["compile_config"]["optimizer"]["class_name"] == "Adam"
+
+    assert keras_format.is_keras_file(path)
+    loaded = gk.models.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), gm.predict(x, verbose=0))
+
+
+def test_glassnet_files_still_load_as_glassnet_files(data, tmp_path):
+    x, _ = data
+    gm = glassnet_model()
+    path = tmp_path / "native.keras"
+    gm.save(path)  # the default is glassnet's own format, whatever the extension
+    assert not keras_format.is_keras_file(path)
+    np.testing.assert_array_equal(gk.models.load_model(path).predict(x, verbose=0), gm.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="format"):
+        gm.save(tmp_path / "x.keras", format="h5")
+
+
+def rewrite_config(path, edit) -> None:
+    """Rewrite ``config.json`` inside a .keras zip with ``edit(config)`` (what a tampered file looks like)."""
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    config = json.loads(members["config.json"])
+    edit(config)
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+
+
+def set_units(config):
+    config["config"]["layers"][2]["config"]["units"] = 17
+
+
+def set_module(config):
+    config["config"]["layers"][2]["module"] = "os"
+
+
+def set_class(config):
+    config["config"]["layers"][2]["class_name"] = "Conv2D"
+
+
+def set_initializer(config):
+    config["config"]["layers"][2]["config"]["kernel_initializer"]["module"] = "my_package.initializers"
+
+
+def set_constraint(config):
+    config["config"]["layers"][2]["config"]["kernel_constraint"] = {"module": "keras.constraints",
+                                                                     "class_name": "NonNeg", "config": {}}
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (set_units, "shape"), (set_module, "outside Keras"), (set_class, "unknown layer class 'Conv2D'"),
+    (set_initializer, "outside Keras"), (set_constraint, "kernel_constraint"),
+])
+def test_tampered_config_is_refused(tmp_path, edit, message):
+    path = tmp_path / "tampered.keras"
+    glassnet_model().save(path, format="keras")
+    rewrite_config(path, edit)
+    with pytest.raises(ModelFileError, match=message):
+        gk.models.load_model(path)
+
+
+def test_config_that_is_not_json_is_refused(tmp_path):
+    path = tmp_path / "broken.keras"
+    glassnet_model().save(path, format="keras")
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, content in members.items():
+            zf.writestr(name, content[:-40] if name == "config.json" else content)
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        gk.models.load_model(path)
+
+
+def test_custom_activation_cannot_be_saved_for_keras(tmp_path):
+    def swish_like(z):
+        return z * gk.ops.sigmoid(z)
+
+    model = gk.Sequential([gk.Input((3,)), gk.layers.Dense(2, activation=swish_like)])
+    with pytest.raises(ValueError, match="custom activation 'swish_like'"):
+        model.save(tmp_path / "custom.keras", format="keras")
+
+
+# ----- files from Keras that glassnet must refuse -------------------------------------------------------------------
+def test_lambda_layer_is_refused_without_running_it(keras, tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda t: t * 2), keras.layers.Dense(2)])
+    path = tmp_path / "lambda.keras"
+    model.save(path)
+    with pytest.raises(ModelFileError, match="unknown layer class 'Lambda'"):
+        gk.models.load_model(path)
+
+
+def test_custom_keras_class_is_refused(keras, tmp_path):
+    @keras.saving.register_keras_serializable(package="Custom")
+    class Doubling(keras.layers.Layer):
+        def call(self, x):
+            return x * 2
+
+    model = keras.Sequential([keras.Input((3,)), Doubling(), keras.layers.Dense(2)])
+    path = tmp_path / "custom.keras"
+    model.save(path)
+    with pytest.raises(ModelFileError, match="Doubling"):
+        gk.models.load_model(path)
