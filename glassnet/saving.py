@@ -180,10 +180,15 @@ def _model_class(class_name: str, path: str):
 
 def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, compile: bool = True):  # noqa: A002
     """Rebuild a model saved by ``model.save``: architecture, weights, and (``compile=True``) its compile settings
-    and optimizer state. Raises ModelFileError for a file that is not a complete, untampered glassnet model."""
+    and optimizer state. Raises ModelFileError for a file that is not a complete, untampered glassnet model.
+    A Keras 3 ``.keras`` file is read by :func:`glassnet.keras_format.load_keras`."""
     path = os.fspath(filepath)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load_model: no file at {path!r}")
+    from glassnet import keras_format
+
+    if keras_format.is_keras_file(path):  # a Keras 3 .keras zip (model.weights.h5), not a glassnet file
+        return keras_format.load_keras(path, compile=compile)
     config, weights_bytes, optimizer_bytes = _read_model_zip(path)
     cls = _model_class(config.get("class_name"), path)
     try:

@@ -257,8 +257,16 @@ class Sequential(Trainer):
             model._maybe_rebuild()
         return model
 
-    def save(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
-        """Save architecture, weights, compile settings and optimizer state to one zip file (written atomically)."""
+    def save(self, filepath: str | os.PathLike, overwrite: bool = True, format: str = "glassnet") -> None:  # noqa: A002
+        """Save architecture, weights, compile settings and optimizer state to one zip file (written atomically).
+        ``format="keras"`` writes a Keras 3 ``.keras`` file instead (without the optimizer state)."""
+        if format == "keras":
+            from glassnet import keras_format
+
+            keras_format.save_keras(self, filepath, overwrite=overwrite)
+            return
+        if format != "glassnet":
+            raise ValueError(f"save: `format` must be 'glassnet' or 'keras', received {format!r}")
         saving.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
