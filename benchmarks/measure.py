@@ -73,9 +73,12 @@ class CpuWindow:
 
 def time_rounds(run_round: Callable[[int], object], rounds: int, max_attempts: int, max_share: float) -> list[dict]:
     """Run ``run_round(i)`` until ``rounds`` undisturbed rounds were timed or ``max_attempts`` rounds were run;
-    every round as a dict of Round's fields (disturbed ones included, marked)."""
+    every round as a dict of Round's fields (disturbed ones included, marked). When the first ``rounds`` rounds
+    were all disturbed the machine is busy throughout, and replacing them would only take longer: stop there."""
     timed: list[Round] = []
     while len(timed) < max_attempts and sum(not r.disturbed for r in timed) < rounds:
+        if len(timed) >= rounds and all(r.disturbed for r in timed):
+            break
         with CpuWindow() as window:
             run_round(len(timed))
         timed.append(Round(window.seconds, window.others_cpu_s, window.disturbed(max_share)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.data import Dataset
-from benchmarks.workloads import RMSPROP_EPSILON, RMSPROP_RHO, Workload, batch_order
+from benchmarks.workloads import RMSPROP_EPSILON, RMSPROP_RHO, Workload
 
 
 def build(api, workload: Workload, weights: list[np.ndarray]):
@@ -56,7 +56,3 @@ class KerasStyleTrainer:
                        shuffle=False, verbose=0, callbacks=[Recorder()])
         return reported
 
-
-def loss_check_order(workload: Workload, data: Dataset, steps: int, seed: int) -> np.ndarray:
-    """The samples of the loss check's first ``steps`` batches, in a shuffled order both trainers follow."""
-    return batch_order(len(data.x), seed)[: steps * workload.batch_size]
