@@ -198,3 +198,15 @@ def test_grid_search_picks_the_best_mean_fold_score():
     best = search.best_estimator_[-1]
     assert best.hidden_layer_sizes == search.best_params_["glassnetclassifier__hidden_layer_sizes"]
     assert search.score(x, y) > 0.8
+
+
+def test_seeded_fits_in_threads_equal_the_serial_fits(iris):
+    from joblib import parallel_backend
+
+    x, y = iris
+    clf = GlassnetClassifier(epochs=10, random_state=3)
+    cv = KFold(4, shuffle=True, random_state=0)
+    serial = cross_val_score(clf, x, y, cv=cv, scoring="neg_log_loss")
+    with parallel_backend("threading", n_jobs=4):  # as Dask's thread workers run them
+        threaded = cross_val_score(clf, x, y, cv=cv, scoring="neg_log_loss", n_jobs=4)
+    np.testing.assert_array_equal(threaded, serial)

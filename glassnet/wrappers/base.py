@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import numbers
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -19,27 +20,32 @@ PREDICT_BATCH_SIZE = 1024  # bounds memory only: predictions do not depend on it
 META_NAMES = ("n_features_in_", "n_classes_", "classes_", "n_outputs_")
 
 
+_FIT_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def seeded(random_state) -> Iterator[None]:
     """Run the block with glassnet's global generator seeded from ``random_state`` (an int or a NumPy RandomState),
     then put the previous generator back, so a seeded fit is reproducible without changing the caller's
-    randomness. ``None`` leaves the global generator as it is."""
+    randomness. ``None`` leaves the global generator as it is. Blocks in threads of one process (joblib or Dask
+    thread workers) run one at a time, so no other fit can draw from a seeded generator."""
     if random_state is None:
-        yield
-        return
-    if isinstance(random_state, np.random.RandomState):
+        seed = None
+    elif isinstance(random_state, np.random.RandomState):
         seed = int(random_state.randint(np.iinfo(np.int32).max))
     elif isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and random_state >= 0:
         seed = int(random_state)
     else:
         raise ValueError(f"random_state must be None, a non-negative integer or a numpy RandomState, received "
                          f"{random_state!r}")
-    previous = backend._global_rng
-    backend._global_rng = np.random.default_rng(seed)
-    try:
-        yield
-    finally:
-        backend._global_rng = previous
+    with _FIT_LOCK:
+        previous = backend._global_rng
+        if seed is not None:
+            backend._global_rng = np.random.default_rng(seed)
+        try:
+            yield
+        finally:
+            backend._global_rng = previous
 
 
 def hidden_sizes(hidden_layer_sizes) -> tuple[int, ...]:

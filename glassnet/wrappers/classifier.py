@@ -25,12 +25,11 @@ class GlassnetClassifier(ClassifierMixin, GlassnetEstimator):
 
     def _read_targets(self, y) -> dict:
         check_classification_targets(y)
-        self.classes_, codes = np.unique(y, return_inverse=True)
+        self.classes_ = np.unique(y)
         self.n_classes_ = len(self.classes_)
         if self.n_classes_ < 2:
             raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in the data, but the data "
                              f"contains only 1 class: {self.classes_[0]!r}")
-        self._codes = codes
         return {"n_classes_": self.n_classes_, "classes_": self.classes_}
 
     def _output_layer(self) -> tuple[int, str]:
@@ -41,7 +40,7 @@ class GlassnetClassifier(ClassifierMixin, GlassnetEstimator):
 
     def _encode_targets(self, y, loss, output_units: int) -> np.ndarray:
         """Class indices as the loss reads them: a 0/1 column, indices, or one-hot rows."""
-        codes, self._codes = self._codes, None
+        codes = np.searchsorted(self.classes_, y)  # classes_ is sorted: each label's index
         expected = 1 if self.n_classes_ == 2 else self.n_classes_
         if output_units not in (expected, self.n_classes_):
             raise ValueError(f"{type(self).__name__}: the model has {output_units} output unit(s); for "
