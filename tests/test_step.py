@@ -47,3 +47,15 @@ def test_data_dependent_step_falls_back_to_eager():
     plain, _ = train(False, epochs=1)
     kinds = [entry[1] for entry in plain._cached_step.plans.values()]
     assert kinds == [True, False]  # the full batch's plan verified itself; the last batch (6) was traced once
+
+
+def test_a_trained_model_can_be_copied_without_its_plans():
+    import copy
+    import pickle
+
+    model, _ = train(False, epochs=1)
+    clone = pickle.loads(pickle.dumps(model))  # what Dask and joblib do with a model
+    x, _ = data()
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
+    clone.fit(x, data()[1], epochs=1, verbose=0)  # the copy traces its own step
+    assert copy.deepcopy(model).count_params() == model.count_params()

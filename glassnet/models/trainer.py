@@ -264,6 +264,12 @@ class Trainer:
         compiled.optimizer.apply([v.grad for v in variables], variables)
         return loss_value, y_pred
 
+    def __getstate__(self) -> dict:
+        """Copies (pickle, Dask) leave out the traced step plans: they are rebuilt on the next step."""
+        state = self.__dict__.copy()
+        state.pop("_cached_step", None)
+        return state
+
     def _step_for(self, compiled: _Compiled, variables: list) -> TrainStep:
         """The TrainStep (with its traced plans) for these compile settings and weights, made on first use."""
         cached = getattr(self, "_cached_step", None)
