@@ -34,7 +34,7 @@ def test_mnist_one_epoch_on_the_full_training_set(tmp_path, capsys):
     assert "Total params: 407,050" in printed  # 784·512 + 512 + 512·10 + 10
     assert "469/469" in printed  # ceil(60000 / 128) steps: the whole training set, one epoch
     assert results["epochs"] == 1 and len(results["history"]["loss"]) == 1
-    assert results["test_accuracy"] >= 0.95
+    assert results["test_accuracy"] >= 0.95  # seed 0 measured 0.9589
     assert results["passed"] is None  # quick runs assert no book bar
     check_plot(results, tmp_path)
 
@@ -51,22 +51,18 @@ def test_imdb_two_epochs_on_all_training_data(tmp_path, capsys):
     check_plot(results, tmp_path)
 
 
-def test_boston_two_folds_few_epochs(tmp_path, capsys):
+def test_boston_two_folds_few_epochs_and_the_same_seed_repeats_it(tmp_path, capsys):
     results = boston_housing.main(["--quick", "--seed", "0", "--out", str(tmp_path)])
     printed = capsys.readouterr().out
     assert "Total params: 5,121" in printed  # 13·64 + 64 + 64·64 + 64 + 64 + 1
     assert len(results["fold_val_mae"]) == 2
     assert results["mean_fold_val_mae"] == pytest.approx(np.mean(results["fold_val_mae"]))
-    assert results["mean_fold_val_mae"] <= 3.5
-    assert results["test_mae"] <= 3.5
+    assert results["mean_fold_val_mae"] <= 3.5  # seeds 0-11 measured 2.90-3.19
+    assert results["test_mae"] <= 3.5  # seeds 0-11 measured 2.87-3.19
     assert len(results["history"]["val_mae"]) == 30
     check_plot(results, tmp_path)
-
-
-def test_same_seed_same_results(tmp_path):
-    first = boston_housing.main(["--quick", "--seed", "3", "--out", str(tmp_path)])
-    second = boston_housing.main(["--quick", "--seed", "3", "--out", str(tmp_path)])
-    assert first["fold_val_mae"] == second["fold_val_mae"] and first["test_mae"] == second["test_mae"]
+    again = boston_housing.main(["--quick", "--seed", "0", "--out", str(tmp_path)])
+    assert again["fold_val_mae"] == results["fold_val_mae"] and again["test_mae"] == results["test_mae"]
 
 
 def test_registry_names_every_example_and_refuses_unknown_names():

@@ -48,31 +48,24 @@ class Stopwatch:
 
 def save_training_curves(history: dict[str, list], metric: str, out: str | os.PathLike, filename: str,
                          title: str) -> str | None:
-    """Plot loss and ``metric`` per epoch (training, and validation where ``val_*`` is present) side by side,
-    save them as ``out/filename`` and return the path; without matplotlib print a note and return None."""
+    """Plot loss and ``metric`` per epoch (training, and validation where ``val_*`` is present) side by side with
+    ``glassnet.inspect.plot_history``, save them as ``out/filename`` and return the path; without matplotlib print
+    a note and return None. A standalone Figure: no window opens and pyplot's state is left alone."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         print("Note: no training-curve PNG saved: plotting needs matplotlib (pip install 'glassnet[plot]').")
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, name in zip(axes, ("loss", metric)):
-        epochs = range(1, len(history[name]) + 1)
-        ax.plot(epochs, history[name], "o-", markersize=3, label=f"Training {name}")
-        if f"val_{name}" in history:
-            ax.plot(epochs, history[f"val_{name}"], "s-", markersize=3, label=f"Validation {name}")
-        ax.set_xlabel("Epochs")
+    from glassnet.inspect import plot_history
+
+    fig = Figure(figsize=(11, 4), layout="tight")
+    for ax, name in zip(fig.subplots(1, 2), ("loss", metric)):
+        plot_history({key: values for key, values in history.items() if key in (name, f"val_{name}")}, ax=ax)
         ax.set_ylabel(name)
         ax.set_title(f"{title}: {name}")
-        ax.legend()
-    fig.tight_layout()
     path = Path(out) / filename
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     print(f"Training curves saved to {path}")
     return str(path)
 
