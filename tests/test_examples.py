@@ -34,7 +34,7 @@ def test_mnist_one_epoch_on_the_full_training_set(tmp_path, capsys):
     assert "Total params: 407,050" in printed  # 784·512 + 512 + 512·10 + 10
     assert "469/469" in printed  # ceil(60000 / 128) steps: the whole training set, one epoch
     assert results["epochs"] == 1 and len(results["history"]["loss"]) == 1
-    assert results["test_accuracy"] >= 0.95  # seed 0 measured 0.9589
+    assert results["test_accuracy"] >= 0.95  # seeds 0-2 measured 0.9589-0.9610
     assert results["passed"] is None  # quick runs assert no book bar
     check_plot(results, tmp_path)
 
