@@ -29,7 +29,7 @@ class Sequential(Trainer):
         self.trainable = trainable
         self.built = False
         self._layers: list[Layer] = []
-        self._output_shapes: dict[int, tuple] = {}
+        self._output_shapes: dict[str, tuple] = {}  # by layer name (unique in a model; survives copies)
         self._build_input_shape: tuple | None = None
         for layer in layers or []:
             self.add(layer, rebuild=False)
@@ -123,17 +123,17 @@ class Sequential(Trainer):
             if not layer.built:
                 layer.build(shape)
             shape = tuple(layer.compute_output_shape(shape))
-            self._output_shapes[id(layer)] = shape
+            self._output_shapes[layer.name] = shape
         self._build_input_shape = (None, *tuple(self._input_batch_shape())[1:])
         self.built = True
 
     def output_shape_of(self, layer: Layer) -> tuple:
-        return self._output_shapes[id(layer)]
+        return self._output_shapes[layer.name]
 
     @property
     def output_shape(self) -> tuple:
         self._require_built("output_shape")
-        return self._output_shapes[id(self.layers[-1])]
+        return self._output_shapes[self.layers[-1].name]
 
     @property
     def input_shape(self) -> tuple:
