@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 EXTRAS ?= dev,test
 
 export GLASSNET_DATA_DIR ?= $(abspath ../shared/datasets):/usr/share/datasets
+export KERAS_BACKEND ?= torch
 
 .PHONY: run test quick-test lint bench clean system-deps
 
