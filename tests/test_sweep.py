@@ -209,3 +209,16 @@ def test_a_worker_killed_mid_sweep_loses_no_result(cluster, slow_config, serial)
 
     # the fit the dead worker was running was sent to a worker a second time: it ran again on the survivor
     assert any(client.run_on_scheduler(times_started, key) >= 2 for key in lost)
+
+
+def test_default_local_cluster_classifier_on_a_playground_set_equals_serial():
+    config = parse_config({
+        "seed": 1, "data": {"name": "toy2d.xor", "samples": 120, "noise": 0.1},
+        "estimator": {"class": "GlassnetClassifier", "epochs": 5, "batch_size": 16},
+        "search": {"cv": 2, "params": {"hidden_layer_sizes": [[4], [8]]}},
+    })
+    out = io.StringIO()
+    on_dask = run(config, workers=1, stream=out)  # a LocalCluster of one worker process on 127.0.0.1
+    assert "Running 4 fits on a local cluster (1 workers)" in out.getvalue() and "[4/4] fits done" in out.getvalue()
+    assert _split_scores(on_dask.rows) == _split_scores(run(config, serial=True).rows)
+    assert 0 <= on_dask.test_score <= 1  # accuracy on the held-out 20%

@@ -1,7 +1,7 @@
 """Where a sweep runs: a Dask cluster of worker processes on this machine, or an existing one at an address.
 
-The local cluster binds to 127.0.0.1 only (nothing outside this machine can reach it) and has no dashboard; each
-worker process runs one task at a time, so a fit gets a whole core and the BLAS threads are not oversubscribed.
+The local cluster binds to 127.0.0.1 only (nothing outside this machine can reach it), with its status server on a
+free port; each worker process runs one task at a time, so a fit gets a whole core and BLAS is not oversubscribed.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, timeout: f
     if n_workers < 1:
         raise ValueError(f"workers must be at least 1, received {n_workers}")
     with distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address="127.0.0.1:0") as cluster, \
             distributed.Client(cluster, timeout=timeout, set_as_default=False) as client:
         client.wait_for_workers(n_workers, timeout=timeout)
         yield client

@@ -1,5 +1,5 @@
-"""joblib's Dask backend with two additions a sweep needs: per-fit progress, and shared data that survives a
-worker's death.
+"""joblib's Dask backend with what a sweep needs besides: per-fit progress, shared data that survives a
+worker's death, and fits sent to the cluster even when it has a single thread.
 
 Progress: the backend already waits on its futures with ``distributed.as_completed`` and calls back once per
 finished batch of fits; the count of fits in each batch goes to a :class:`Progress`.
@@ -50,6 +50,11 @@ class SweepDaskBackend(DaskDistributedBackend):
         self.progress = progress
         self._scatter = list(shared)  # keeps the objects, hence their ids, alive (as joblib's own scatter= does)
         self.data_futures = {id(array): self.client.submit(_identity, array, pure=False) for array in shared}
+
+    def effective_n_jobs(self, n_jobs):
+        """The cluster's threads, but at least 2: joblib runs the calls in this process when it gets 1, and the
+        fits of a one-thread cluster belong on that cluster too (they simply queue there)."""
+        return max(2, super().effective_n_jobs(n_jobs))
 
     def submit(self, func, callback=None):
         fits = len(func)
