@@ -16,6 +16,7 @@ from glassnet import saving
 from glassnet.autodiff.tensor import Tensor, Variable
 from glassnet.layers.base import Layer, to_snake_case, unique_name
 from glassnet.layers.input_layer import InputLayer, KerasTensor
+from glassnet.models import display
 from glassnet.models import summary as summary_module
 from glassnet.models.trainer import Trainer
 
@@ -224,6 +225,10 @@ class Sequential(Trainer):
             variable.assign(array)
 
     # ----- description -----------------------------------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        """In Jupyter, a model displays as its summary table in HTML."""
+        return display.summary_html(self)
+
     def summary(self, line_length: int | None = None, positions=None, print_fn=None, expand_nested: bool = False,
                 show_trainable: bool = False, layer_range=None) -> None:
         """Print Keras 3's summary table: each layer's name (type), output shape and parameter count, then the
