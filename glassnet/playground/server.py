@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -34,19 +33,9 @@ TRAIN_SLICE_S = 0.03  # training time between two frames while playing
 MAX_FPS = 30
 
 
-# The engine's no_grad() flag and name scope are process-wide, not per thread: one session's no_grad() frame would
-# switch off recording for another session's training step. So sessions take turns on the engine, one slice each.
-_ENGINE = threading.Lock()
-
-
-def _locked(fn, *args):
-    with _ENGINE:
-        return fn(*args)
-
-
 async def _in_thread(fn, *args):
-    """Run session work in a worker thread, one session at a time on the engine."""
-    return await asyncio.to_thread(_locked, fn, *args)
+    """Run session work in a worker thread (the engine's recording settings are per thread)."""
+    return await asyncio.to_thread(fn, *args)
 
 
 async def index(request):

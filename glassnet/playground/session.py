@@ -3,7 +3,7 @@
 A Session is plain synchronous code (the server runs it in a worker thread, one session per WebSocket). Every
 message is validated; a bad one gets an error frame and changes nothing. Training is a real glassnet Sequential
 of Dense layers, stepped like a Keras custom training loop: ``model(x, training=True)``, loss plus
-``model.losses``, ``backward()``, ``optimizer.apply``.
+``model.losses``, ``backward()``, ``optimizer.apply`` — traced once and replayed, as ``fit`` does.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from glassnet import ops
 from glassnet.autodiff import Tensor, no_grad
 from glassnet.datasets import toy2d
 from glassnet.layers import Dense
+from glassnet.models.step import TrainStep
 from glassnet.playground import export, features, recipe
 from glassnet.playground import settings as schema
 from glassnet.playground.upload import UploadError, parse_csv
@@ -118,6 +119,7 @@ class Session:
         self.optimizer = recipe.optimizer(self.settings).build()
         self.rng = np.random.default_rng(self.settings["init_seed"])  # the shuffling order of the batches
         self.initial_weights = self.model.get_weights()
+        self._step = None
         self.epoch = 0
         self.history: list[tuple[int, float | None, float | None]] = []
         self.history_sent = 0
@@ -132,17 +134,22 @@ class Session:
 
     # ----- training --------------------------------------------------------------------------------------------
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
-        """One mini-batch step: forward, loss (+ regularization penalties), backward, optimizer update."""
-        variables = self.model.trainable_weights
-        for v in variables:
-            v.grad = None
+        """One mini-batch step: forward, loss (+ regularization penalties), backward, optimizer update.
+
+        The step is traced once and replayed (models/step.py); any settings change starts a new trace."""
+        if self._step is None:
+            self._step = TrainStep(self._forward_loss, self.model.trainable_weights)
+        loss, _ = self._step(x, y, None)
+        variables = self._step.variables
+        self.optimizer.apply([v.grad for v in variables], variables)
+        return loss
+
+    def _forward_loss(self, x, y, sample_weight=None):
         prediction = self.model(x, training=True)
         loss = self.loss_fn(y, prediction)
         for penalty in self.model.losses:
             loss = loss + penalty
-        loss.backward()
-        self.optimizer.apply([v.grad for v in variables], variables)
-        return loss.item()
+        return loss, prediction
 
     def train_epoch(self) -> None:
         """One pass over the training data in shuffled mini-batches, then the losses on train and test data."""
@@ -281,6 +288,7 @@ class Session:
         changed = self._apply_settings(update)
         if not changed:
             return [self.state(), self.frame()]
+        self._step = None  # the next step traces the new settings
         if "learning_rate" in changed:
             self.optimizer.learning_rate = self.settings["learning_rate"]
         if "optimizer" in changed:
