@@ -25,23 +25,29 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "
 
 
 # ----- shapes and labels ---------------------------------------------------------------------------------------
-def _match_rank(y_true: np.ndarray, y_pred: Tensor) -> tuple[np.ndarray, Tensor]:
-    """Keras's squeeze_or_expand_to_same_rank: fix a rank difference of one made by a trailing axis of size 1."""
-    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
-        if y_pred.ndim == 1:
-            y_pred = ops.expand_dims(y_pred, -1)
-        else:
-            y_true = y_true[..., 0]
-    elif y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
-        if y_true.ndim == 1:
-            y_true = y_true[..., None]
-        else:
-            y_pred = ops.squeeze(y_pred, -1)
-    return y_true, y_pred
+def _squeeze_last(x):
+    return ops.squeeze(x, -1) if isinstance(x, Tensor) else x[..., 0]
+
+
+def _expand_last(x):
+    return ops.expand_dims(x, -1) if isinstance(x, Tensor) else x[..., None]
+
+
+def squeeze_or_expand_to_same_rank(x1, x2):
+    """Keras's squeeze_or_expand_to_same_rank: fix a rank difference of one made by a trailing axis of size 1.
+
+    Either side may be a NumPy array or a Tensor (labels and predictions, losses and sample weights).
+    """
+    if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:
+        return (x1, _expand_last(x2)) if x2.ndim == 1 else (_squeeze_last(x1), x2)
+    if x2.ndim == x1.ndim + 1 and x2.shape[-1] == 1:
+        return (_expand_last(x1), x2) if x1.ndim == 1 else (x1, _squeeze_last(x2))
+    return x1, x2
 
 
 def _same_rank_shapes(true_shape: tuple, pred_shape: tuple) -> tuple[tuple, tuple]:
-    """The shapes _match_rank would give (for checks on shapes alone, where the batch size may be None)."""
+    """The shapes squeeze_or_expand_to_same_rank would give (for checks on shapes alone, where the batch size may
+    be None)."""
     if len(true_shape) == len(pred_shape) + 1 and true_shape[-1] == 1:
         return (true_shape, pred_shape + (1,)) if len(pred_shape) == 1 else (true_shape[:-1], pred_shape)
     if len(pred_shape) == len(true_shape) + 1 and pred_shape[-1] == 1:
@@ -137,7 +143,7 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothi
                         axis: int = -1) -> Tensor:
     """−[y·ln p + (1 − y)·ln(1 − p)] averaged over ``axis``, p clipped to [ε, 1 − ε] (fused from sigmoid logits)."""
     y_pred = as_tensor(y_pred)
-    y_true, y_pred = _match_rank(_labels(y_true, y_pred), y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(_labels(y_true, y_pred), y_pred)
     _check_elementwise_shapes("binary_crossentropy", y_true.shape, y_pred.shape)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
@@ -202,7 +208,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, i
 def mean_squared_error(y_true, y_pred) -> Tensor:
     """mean((y − ŷ)²) over the last axis."""
     y_pred = as_tensor(y_pred)
-    y_true, y_pred = _match_rank(_labels(y_true, y_pred), y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(_labels(y_true, y_pred), y_pred)
     _check_elementwise_shapes("mean_squared_error", y_true.shape, y_pred.shape)
     return ops.mean(ops.square(y_pred - y_true), axis=-1)
 
@@ -210,7 +216,7 @@ def mean_squared_error(y_true, y_pred) -> Tensor:
 def mean_absolute_error(y_true, y_pred) -> Tensor:
     """mean(|y − ŷ|) over the last axis."""
     y_pred = as_tensor(y_pred)
-    y_true, y_pred = _match_rank(_labels(y_true, y_pred), y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(_labels(y_true, y_pred), y_pred)
     _check_elementwise_shapes("mean_absolute_error", y_true.shape, y_pred.shape)
     return ops.mean(ops.abs(y_pred - y_true), axis=-1)
 
@@ -218,7 +224,7 @@ def mean_absolute_error(y_true, y_pred) -> Tensor:
 def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
     """mean over the last axis of ½e² where |e| ≤ δ, else δ·|e| − ½δ² (e = ŷ − y)."""
     y_pred = as_tensor(y_pred)
-    y_true, y_pred = _match_rank(_labels(y_true, y_pred), y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(_labels(y_true, y_pred), y_pred)
     _check_elementwise_shapes("huber", y_true.shape, y_pred.shape)
     error = y_pred - y_true
     abs_error = ops.abs(error)
@@ -230,7 +236,7 @@ def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
 def hinge(y_true, y_pred) -> Tensor:
     """mean(max(1 − y·ŷ, 0)) over the last axis; labels that are all 0/1 are first mapped to −1/1, as in Keras."""
     y_pred = as_tensor(y_pred)
-    y_true, y_pred = _match_rank(_labels(y_true, y_pred), y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(_labels(y_true, y_pred), y_pred)
     _check_elementwise_shapes("hinge", y_true.shape, y_pred.shape)
     if np.all((y_true == 0) | (y_true == 1)):
         y_true = 2.0 * y_true - 1.0
@@ -250,21 +256,6 @@ def _as_weights(sample_weight, dtype) -> np.ndarray:
     return arr.astype(dtype, copy=False)
 
 
-def _match_weight_rank(losses: Tensor, weights: np.ndarray) -> tuple[Tensor, np.ndarray]:
-    """Keras's squeeze_or_expand_to_same_rank for (losses, sample_weight)."""
-    if weights.ndim == losses.ndim + 1 and weights.shape[-1] == 1:
-        if losses.ndim == 1:
-            losses = ops.expand_dims(losses, -1)
-        else:
-            weights = weights[..., 0]
-    elif losses.ndim == weights.ndim + 1 and losses.shape[-1] == 1:
-        if weights.ndim == 1:
-            weights = weights[..., None]
-        else:
-            losses = ops.squeeze(losses, -1)
-    return losses, weights
-
-
 def reduce_weighted_values(losses: Tensor, sample_weight=None, mask: np.ndarray | None = None,
                            reduction: str | None = "sum_over_batch_size") -> Tensor:
     """Weight the per-sample losses and reduce them like Keras 3.
@@ -281,7 +272,7 @@ def reduce_weighted_values(losses: Tensor, sample_weight=None, mask: np.ndarray 
             mask = mask * (mask.size / (mask.sum() + EPSILON))
         weights = mask if weights is None else weights * mask
     if weights is not None:
-        losses, weights = _match_weight_rank(losses, weights)
+        losses, weights = squeeze_or_expand_to_same_rank(losses, weights)
         losses = losses * weights
     if reduction in ("none", None) or losses.ndim == 0:
         return losses

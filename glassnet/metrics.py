@@ -15,19 +15,11 @@ import numpy as np
 from glassnet import losses
 from glassnet.autodiff.ops_nn import stable_sigmoid
 from glassnet.autodiff.tensor import Tensor
+from glassnet.losses import squeeze_or_expand_to_same_rank
 
 
 def _array(x) -> np.ndarray:
     return x._data if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _match_rank(x1: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Keras's squeeze_or_expand_to_same_rank: fix a rank difference of one made by a trailing axis of size 1."""
-    if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:
-        return (x1, x2[..., None]) if x2.ndim == 1 else (x1[..., 0], x2)
-    if x2.ndim == x1.ndim + 1 and x2.shape[-1] == 1:
-        return (x1[..., None], x2) if x1.ndim == 1 else (x1, x2[..., 0])
-    return x1, x2
 
 
 def _samplewise(values: np.ndarray, sample_weight) -> tuple[np.ndarray, np.ndarray | None]:
@@ -36,7 +28,7 @@ def _samplewise(values: np.ndarray, sample_weight) -> tuple[np.ndarray, np.ndarr
     weights = None
     if sample_weight is not None:
         weights = np.asarray(_array(sample_weight), dtype=np.float64)
-        values, weights = _match_rank(values, weights)
+        values, weights = squeeze_or_expand_to_same_rank(values, weights)
         if values.ndim > weights.ndim:
             values = values.mean(axis=tuple(range(weights.ndim, values.ndim)))
         weights = np.broadcast_to(weights, values.shape)
@@ -120,13 +112,13 @@ class MeanMetricWrapper(Mean):
 # ----- accuracy family: per-sample values, on NumPy arrays -----------------------------------------------------
 def accuracy(y_true, y_pred) -> np.ndarray:
     """1 where y_pred equals y_true exactly."""
-    y_true, y_pred = _match_rank(_array(y_true), _array(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(_array(y_true), _array(y_pred))
     return (y_true == y_pred).astype(np.float64)
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> np.ndarray:
     """1 where (y_pred > threshold) equals the 0/1 label."""
-    y_true, y_pred = _match_rank(_array(y_true), _array(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(_array(y_true), _array(y_pred))
     return (y_true == (y_pred > threshold)).astype(np.float64)
 
 
@@ -202,7 +194,7 @@ class RootMeanSquaredError(Mean):
         super().__init__(name=name, dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        y_true, y_pred = _match_rank(_array(y_true), _array(y_pred))
+        y_true, y_pred = squeeze_or_expand_to_same_rank(_array(y_true), _array(y_pred))
         super().update_state(np.square(y_pred.astype(np.float64) - y_true), sample_weight)
 
     def result(self) -> float:
@@ -214,12 +206,12 @@ def confusion_counts(y_true, y_pred, thresholds: np.ndarray, sample_weight=None)
     """(tp, fp, tn, fn) at each threshold of the ascending ``thresholds``, a prediction counting as positive when
     it is strictly above the threshold (Keras's rule); labels are positive when non-zero. Vectorized: each value
     is binned once (searchsorted), then the counts are reverse cumulative sums of the bins."""
-    y_true, y_pred = _match_rank(_array(y_true), _array(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(_array(y_true), _array(y_pred))
     if y_true.shape != y_pred.shape:
         raise ValueError(f"expected y_true and y_pred of the same shape, received y_true of shape {y_true.shape} "
                          f"and y_pred of shape {y_pred.shape}")
     weights = np.ones(y_pred.shape) if sample_weight is None else np.broadcast_to(
-        _match_rank(np.asarray(_array(sample_weight), dtype=np.float64), y_pred)[0], y_pred.shape)
+        squeeze_or_expand_to_same_rank(np.asarray(_array(sample_weight), dtype=np.float64), y_pred)[0], y_pred.shape)
     positive = y_true.reshape(-1).astype(bool)
     weights = weights.reshape(-1)
     above = np.searchsorted(thresholds, y_pred.reshape(-1), side="left")  # thresholds[:above] < prediction
