@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from glassnet.callbacks.callback import Callback
-from glassnet.callbacks.monitor import check_mode, higher_is_better, monitored_value
+from glassnet.callbacks.monitor import check_mode, higher_is_better, improves, monitored_value, worst_value
 
 
 class EarlyStopping(Callback):
@@ -40,13 +40,7 @@ class EarlyStopping(Callback):
         self.best_weights = None
         self.best_epoch = 0
         self._maximize = higher_is_better(self.monitor, self.mode, "EarlyStopping")
-        self.best = -float("inf") if self._maximize else float("inf")
-
-    def _is_improvement(self, value: float, reference: float) -> bool:
-        """value beats reference by more than min_delta, in the monitored direction."""
-        if self._maximize:
-            return value - self.min_delta > reference
-        return value + self.min_delta < reference
+        self.best = worst_value(self._maximize)
 
     def on_epoch_end(self, epoch, logs=None):
         current = monitored_value(logs, self.monitor, "EarlyStopping")
@@ -56,12 +50,12 @@ class EarlyStopping(Callback):
             self.best_weights = self.model.get_weights()
             self.best_epoch = epoch
         self.wait += 1
-        if self._is_improvement(current, self.best):
+        if improves(current, self.best, self._maximize, self.min_delta):
             self.best = current
             self.best_epoch = epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
-            if self.baseline is None or self._is_improvement(current, self.baseline):
+            if self.baseline is None or improves(current, self.baseline, self._maximize, self.min_delta):
                 self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
 from glassnet.callbacks.callback import Callback
-from glassnet.callbacks.monitor import check_mode, higher_is_better, monitored_value
+from glassnet.callbacks.monitor import check_mode, higher_is_better, improves, monitored_value, worst_value
 
 
 class ModelCheckpoint(Callback):
@@ -39,7 +37,7 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             self._maximize = higher_is_better(self.monitor, self.mode, "ModelCheckpoint")
             if self.best is None:
-                self.best = -np.inf if self._maximize else np.inf
+                self.best = worst_value(self._maximize)
 
     def _format_path(self, epoch: int, logs: dict) -> str:
         try:
@@ -70,8 +68,7 @@ class ModelCheckpoint(Callback):
         current = monitored_value(logs, self.monitor, "ModelCheckpoint")
         if current is None:
             return
-        improved = current > self.best if self._maximize else current < self.best
-        if improved:
+        if improves(current, self.best, self._maximize):
             if self.verbose > 0:
                 print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {current:.5f}, "
                       f"saving model to {path}")

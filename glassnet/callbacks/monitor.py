@@ -3,6 +3,7 @@ callbacks that watch one: EarlyStopping, ReduceLROnPlateau, ModelCheckpoint."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 _MODES = ("auto", "min", "max")
@@ -29,6 +30,18 @@ def higher_is_better(monitor: str, mode: str, owner: str) -> bool:
         f"{owner} received monitor={monitor!r} but cannot tell whether that quantity should be maximized or "
         "minimized. Pass mode='max' to treat the highest value as best, or mode='min' for the lowest."
     )
+
+
+def worst_value(maximize: bool) -> float:
+    """The starting "best so far", which any value improves on: −∞ when maximizing, +∞ when minimizing."""
+    return -math.inf if maximize else math.inf
+
+
+def improves(value: float, reference: float, maximize: bool, min_delta: float = 0.0) -> bool:
+    """``value`` beats ``reference`` by more than ``min_delta``, in the monitored direction."""
+    if maximize:
+        return value - min_delta > reference
+    return value + min_delta < reference
 
 
 def monitored_value(logs: dict | None, monitor: str, owner: str) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.callbacks.callback import Callback
-from glassnet.callbacks.monitor import check_mode, higher_is_better, monitored_value
+from glassnet.callbacks.monitor import check_mode, higher_is_better, improves, monitored_value, worst_value
 
 
 class ReduceLROnPlateau(Callback):
@@ -35,14 +35,9 @@ class ReduceLROnPlateau(Callback):
 
     def on_train_begin(self, logs=None):
         self._maximize = higher_is_better(self.monitor, self.mode, "ReduceLROnPlateau")
-        self.best = -np.inf if self._maximize else np.inf
+        self.best = worst_value(self._maximize)
         self.wait = 0
         self.cooldown_counter = 0
-
-    def _improved(self, value: float) -> bool:
-        if self._maximize:
-            return value > self.best + self.min_delta
-        return value < self.best - self.min_delta
 
     def on_epoch_end(self, epoch, logs=None):
         optimizer = self.model.optimizer
@@ -54,7 +49,7 @@ class ReduceLROnPlateau(Callback):
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._improved(current):
+        if improves(current, self.best, self._maximize, self.min_delta):
             self.best = current
             self.wait = 0
         elif self.cooldown_counter == 0:
