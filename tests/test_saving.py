@@ -23,6 +23,15 @@ def trained_model():
     return model, x, y
 
 
+@pytest.fixture
+def saved(tmp_path):
+    """A trained model and the .keras file it was saved to."""
+    model, _, _ = trained_model()
+    path = tmp_path / "m.keras"
+    model.save(path)
+    return model, path
+
+
 def test_save_load_predict_identical_and_compiled(tmp_path):
     model, x, y = trained_model()
     path = tmp_path / "model.keras"
@@ -54,20 +63,16 @@ def test_weights_only_round_trip_and_mismatch(tmp_path):
         wrong.load_weights(path)
 
 
-def test_truncated_file_is_refused(tmp_path):
-    model, _, _ = trained_model()
-    path = tmp_path / "m.keras"
-    model.save(path)
+def test_truncated_file_is_refused(saved):
+    _, path = saved
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ModelFileError, match="truncated or corrupted"):
         models.load_model(path)
 
 
-def test_bit_flip_is_refused_by_the_crc_check(tmp_path):
-    model, _, _ = trained_model()
-    path = tmp_path / "m.keras"
-    model.save(path)
+def test_bit_flip_is_refused_by_the_crc_check(saved):
+    _, path = saved
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo("weights.npz")
@@ -87,10 +92,8 @@ def rewrite(path, **members):
                 zf.writestr(name, value)
 
 
-def test_pickled_object_array_is_refused(tmp_path):
-    model, _, _ = trained_model()
-    path = tmp_path / "m.keras"
-    model.save(path)
+def test_pickled_object_array_is_refused(tmp_path, saved):
+    model, path = saved
     buffer = io.BytesIO()
     weights = [np.array([{"evil": "payload"}], dtype=object), *model.get_weights()[1:]]
     np.savez(buffer, *weights)  # np.savez pickles the object array
@@ -102,10 +105,8 @@ def test_pickled_object_array_is_refused(tmp_path):
         model.load_weights(tmp_path / "w.npz")
 
 
-def test_missing_member_unknown_layer_and_wrong_shapes_are_refused(tmp_path):
-    model, _, _ = trained_model()
-    path = tmp_path / "m.keras"
-    model.save(path)
+def test_missing_member_unknown_layer_and_wrong_shapes_are_refused(saved):
+    model, path = saved
     original = path.read_bytes()
     rewrite(path, **{"weights.npz": None})
     with pytest.raises(ModelFileError, match="no 'weights.npz'"):
@@ -128,10 +129,8 @@ def test_missing_member_unknown_layer_and_wrong_shapes_are_refused(tmp_path):
         models.load_model(path)
 
 
-def test_a_crash_mid_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
-    model, x, _ = trained_model()
-    path = tmp_path / "m.keras"
-    model.save(path)
+def test_a_crash_mid_save_leaves_the_previous_file_intact(tmp_path, saved, monkeypatch):
+    model, path = saved
     before = path.read_bytes()
     model.set_weights([w + 1 for w in model.get_weights()])
 
