@@ -66,7 +66,7 @@ def is_estimated(op_name: str) -> bool:
     return op_name not in ELEMENTWISE and op_name not in REDUCTIONS and op_name not in MOVES and op_name != "MatMul"
 
 
-def _matmul_flops(x_shape: tuple[int, ...], w_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
+def _matmul_flops(x_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
     """2·k per output element, where k is the contracted dimension."""
     return 2 * x_shape[-1] * _size(out_shape)
 
@@ -74,7 +74,7 @@ def _matmul_flops(x_shape: tuple[int, ...], w_shape: tuple[int, ...], out_shape:
 def forward_flops(op_name: str, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
     """FLOPs of one op's forward, from its name (the Function class) and shapes."""
     if op_name == "MatMul":
-        return _matmul_flops(input_shapes[0], input_shapes[1], output_shape)
+        return _matmul_flops(input_shapes[0], output_shape)
     if op_name in MOVES:
         return 0
     if op_name in REDUCTIONS:
@@ -99,7 +99,7 @@ def backward_flops(
         if not needed:
             continue
         if op_name == "MatMul":
-            total += _matmul_flops(input_shapes[0], input_shapes[1], output_shape)
+            total += _matmul_flops(input_shapes[0], output_shape)
         elif op_name in MOVES:
             total += 0
         elif op_name in REDUCTIONS:
