@@ -81,6 +81,13 @@ class _Compiled:
                         for m in self.metric_ids]
 
 
+def _batch_bounds(n: int, batch_size: int, steps: int | None = None) -> list[tuple[int, int]]:
+    """(start, stop) of each batch of ``batch_size`` samples out of ``n`` (the last one may be shorter), only the
+    first ``steps`` of them when given."""
+    total = math.ceil(n / batch_size) if steps is None else min(int(steps), math.ceil(n / batch_size))
+    return [(start, min(start + batch_size, n)) for start in range(0, total * batch_size, batch_size)]
+
+
 def _metric_name(identifier) -> str:
     """The log key of a metric: exactly the string the user passed, else the metric's own name."""
     if isinstance(identifier, str):
@@ -325,6 +332,7 @@ class Trainer:
         x_buf = np.empty((min(batch_size, n), *x.shape[1:]), dtype=x.dtype) if shuffle else None
         y_buf = np.empty((min(batch_size, n), *y.shape[1:]), dtype=y.dtype) if shuffle else None
         sw_buf = np.empty(min(batch_size, n), dtype=sw.dtype) if shuffle and sw is not None else None
+        bounds = _batch_bounds(n, batch_size, steps)
         epoch_logs: dict = {}
         with interrupt.deferred():
             cbs.on_train_begin()
@@ -332,8 +340,7 @@ class Trainer:
                 tracker = _Tracker(compiled)
                 cbs.on_epoch_begin(epoch)
                 order = rng.permutation(n) if shuffle else None
-                for step in range(steps):
-                    start, stop = step * batch_size, min((step + 1) * batch_size, n)
+                for step, (start, stop) in enumerate(bounds):
                     if order is None:
                         xb, yb = x[start:stop], y[start:stop]
                         swb = sw[start:stop] if sw is not None else None
@@ -370,13 +377,10 @@ class Trainer:
                          steps=None) -> dict:
         """The loss and metrics over (x, y) in batches, under no_grad; calls the test hooks."""
         tracker = _Tracker(compiled)
-        n = len(x)
-        total_steps = math.ceil(n / batch_size) if steps is None else min(int(steps), math.ceil(n / batch_size))
         begin_hooks, end_hooks = cbs.batch_hooks("test")
         cbs.on_test_begin()
         with no_grad():
-            for step in range(total_steps):
-                start, stop = step * batch_size, min((step + 1) * batch_size, n)
+            for step, (start, stop) in enumerate(_batch_bounds(len(x), batch_size, steps)):
                 for hook in begin_hooks:
                     hook(step, None)
                 swb = sw[start:stop] if sw is not None else None
@@ -417,7 +421,8 @@ class Trainer:
         if not self.built:
             self.build((None, *x.shape[1:]))
         n = len(x)
-        total_steps = math.ceil(n / batch_size) if steps is None else min(int(steps), math.ceil(n / batch_size))
+        bounds = _batch_bounds(n, batch_size, steps)
+        total_steps = len(bounds)
         verbose = 1 if verbose == "auto" else verbose
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                            steps=total_steps)
@@ -425,8 +430,7 @@ class Trainer:
         out = None
         cbs.on_predict_begin()
         with no_grad():
-            for step in range(total_steps):
-                start, stop = step * batch_size, min((step + 1) * batch_size, n)
+            for step, (start, stop) in enumerate(bounds):
                 for hook in begin_hooks:
                     hook(step, None)
                 batch_out = self(x[start:stop], training=False).data
