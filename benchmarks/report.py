@@ -199,7 +199,7 @@ def targets(results: list[WorkloadResult]) -> list[tuple[str, str, str]]:
                          f"peak RSS over imports {used / MB:.0f} MB vs 1.3 × {budget / MB:.0f} = "
                          f"{1.3 * budget / MB:.0f} MB", "PASS" if used <= 1.3 * budget else "FAIL"))
         if any(p.ok and p.all_disturbed for p in r.peers if p.peer in ("glassnet", "torch")):
-            rows[start:] = [(t, f, v + " (disturbed)" if "loss curve" not in t and v != "n/a" else v)
+            rows[start:] = [(t, f, v + " (disturbed)" if v != "n/a" and not ("loss" in t or "memory" in t) else v)
                             for t, f, v in rows[start:]]
     return rows
 
