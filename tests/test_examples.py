@@ -81,7 +81,8 @@ def test_a_missed_bar_prints_fail_and_exits_with_1(capsys):
 
 
 def test_without_matplotlib_no_png_and_a_note_naming_the_extra(tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` raise ImportError
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.pyplot"):
+        monkeypatch.setitem(sys.modules, name, None)  # makes importing them raise ImportError, even if loaded
     history = {"loss": [2.0, 1.0], "mae": [1.5, 1.0]}
     assert _common.save_training_curves(history, "mae", tmp_path, "curves.png", "t") is None
     assert "glassnet[plot]" in capsys.readouterr().out
