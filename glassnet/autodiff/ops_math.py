@@ -204,17 +204,20 @@ class MatMul(Function):
     """Z = X·W.  Backward: dX = dZ·Wᵀ, dW = Xᵀ·dZ (batch dimensions are summed by unbroadcast)."""
 
     def forward(self, x, w):
-        if x.ndim == 0 or w.ndim == 0 or x.shape[-1] != w.shape[-2 if w.ndim > 1 else 0]:
+        self.save_for_backward(x, w)
+        try:
+            return x @ w
+        except ValueError:
             raise ValueError(
                 f"matmul: shapes {x.shape} and {w.shape} are not aligned: the last dimension of the first "
                 f"({x.shape[-1] if x.ndim else 'scalar'}) must equal the "
                 f"{'second-to-last' if w.ndim > 1 else 'only'} dimension of the second"
-            )
-        self.save_for_backward(x, w)
-        return x @ w
+            ) from None
 
     def backward(self, dz):
         x, w = self.saved
+        if x.ndim == 2 and w.ndim == 2:  # the common case, a batch of rows times a kernel
+            return (dz @ w.T if self.needs_input_grad[0] else None), (x.T @ dz if self.needs_input_grad[1] else None)
         x2 = x[None, :] if x.ndim == 1 else x
         w2 = w[:, None] if w.ndim == 1 else w
         dz2 = dz.reshape(*x2.shape[:-1], w2.shape[-1]) if (x.ndim == 1 or w.ndim == 1) else dz

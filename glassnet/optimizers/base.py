@@ -53,6 +53,7 @@ class Optimizer:
         self._variables: list[Variable] = []
         self._slots: dict[Variable, dict[str, np.ndarray]] = {}
         self._scratch: dict[tuple, list[np.ndarray]] = {}
+        self._scratch_of: dict[Variable, list[np.ndarray]] = {}  # each variable's entry of _scratch, looked up once
         self._exclude_ids: set[int] = set()
         self._exclude_names: tuple[str, ...] = ()
 
@@ -109,7 +110,11 @@ class Optimizer:
     def scratch(self, var: Variable, index: int) -> np.ndarray:
         """Temporary buffer number ``index`` of ``var``'s shape and dtype, shared by all variables of that shape
         (buffer 0 holds the prepared gradient; update steps use 1 and 2)."""
-        buffers = self._scratch.setdefault((var.shape, var.dtype.str), [])
+        buffers = self._scratch_of.get(var)
+        if buffers is None:
+            buffers = self._scratch_of[var] = self._scratch.setdefault((var.shape, var.dtype.str), [])
+        if index < len(buffers):
+            return buffers[index]
         while len(buffers) <= index:
             buffers.append(np.empty(var.shape, dtype=var.dtype))
         return buffers[index]
@@ -169,9 +174,11 @@ class Optimizer:
         pairs = [(self._as_gradient(g, v), v) for g, v in zip(grads, variables) if g is not None]
         lr = self.learning_rate
         scale = self._global_clip_scale([g for g, _ in pairs])
+        clipping = self.clipnorm or self.clipvalue or scale != 1.0
         for g, var in pairs:
             self._slots_of(var)
-            g = self._clip(g, var, scale)
+            if clipping or g.dtype != var._data.dtype:
+                g = self._clip(g, var, scale)
             if self.weight_decay and self._uses_weight_decay(var):
                 decay = self.scratch(var, 1)
                 np.multiply(var.value, self.weight_decay * lr, out=decay)
@@ -183,7 +190,7 @@ class Optimizer:
         if not isinstance(var, Variable):
             raise TypeError(f"Optimizer '{self.name}' updates glassnet Variables, received {type(var).__name__}")
         g = grad._data if isinstance(grad, Tensor) else np.asarray(grad)
-        if g.shape != var.shape:
+        if g.shape != var._data.shape:
             raise ValueError(f"Optimizer '{self.name}' received a gradient of shape {g.shape} for variable "
                              f"'{var.name}' of shape {var.shape}")
         return g
