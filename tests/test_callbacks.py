@@ -3,6 +3,7 @@ LambdaCallback, and the hooks' order."""
 
 import io
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -179,3 +180,13 @@ def test_hook_order_and_params():
                       "batch_end 1", "epoch_end 1 ['loss', 'mae', 'val_loss', 'val_mae']", "train_end"]
     with pytest.raises(ValueError, match="unknown hook"):
         callbacks.LambdaCallback(on_epoch_finish=print)
+
+
+def test_a_process_that_merely_imported_ipykernel_is_not_a_notebook(capsys, monkeypatch):
+    import types
+
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    x, y = data()
+    regression_model().fit(x, y, epochs=1)
+    out = capsys.readouterr().out
+    assert "\r" not in out and out.startswith("2/2 ━")  # printed once, for a file or pipe

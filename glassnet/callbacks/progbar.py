@@ -12,9 +12,16 @@ import time
 BAR_CHAR = "━"
 
 
+def in_notebook() -> bool:
+    """Whether this code runs inside a Jupyter kernel (not merely in a process that imported ipykernel)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def is_interactive(stream) -> bool:
-    """Whether ``stream`` redraws a line on a carriage return: a terminal, or a notebook (ipykernel) output."""
-    return "ipykernel" in sys.modules or bool(getattr(stream, "isatty", lambda: False)())
+    """Whether ``stream`` redraws a line on a carriage return: a terminal, or a notebook's output."""
+    return in_notebook() or bool(getattr(stream, "isatty", lambda: False)())
 
 
 def format_value(value: float) -> str:
