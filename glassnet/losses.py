@@ -230,7 +230,7 @@ def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
     abs_error = ops.abs(error)
     quadratic = ops.square(error) * 0.5
     linear = abs_error * delta - 0.5 * delta * delta
-    return ops.mean(ops.where(abs_error.data <= delta, quadratic, linear), axis=-1)
+    return ops.mean(ops.where(abs_error <= delta, quadratic, linear), axis=-1)
 
 
 def hinge(y_true, y_pred) -> Tensor:

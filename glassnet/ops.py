@@ -224,9 +224,8 @@ def _labels(labels, dtype) -> Tensor:
 
 # ----- Python operators on Tensor ------------------------------------------------------------------------------
 def _attach_operators() -> None:
-    def compare(fn):
-        return lambda self, other: Tensor._from_op(fn(self._data, other._data if isinstance(other, Tensor)
-                                                      else other), None)
+    def compare(ufunc):
+        return lambda self, other: m.Compare.apply(self, other, ufunc=ufunc)
 
     methods = {
         "__add__": add, "__radd__": lambda a, b: add(b, a),

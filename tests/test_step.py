@@ -59,3 +59,13 @@ def test_a_trained_model_can_be_copied_without_its_plans():
     np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
     clone.fit(x, data()[1], epochs=1, verbose=0)  # the copy traces its own step
     assert copy.deepcopy(model).count_params() == model.count_params()
+
+
+def test_a_loss_that_compares_values_replays_its_mask():
+    """Huber picks ½e² or δ|e| − ½δ² by comparing |e| with δ: the comparison is an op, so replays recompute it."""
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="huber")
+    x, y = data()
+    model.fit(x, 3 * y - 1, batch_size=16, epochs=2, verbose=0)  # 96 = 6 full batches: traced, then verified
+    assert [entry[1] for entry in model._cached_step.plans.values()] == [True]

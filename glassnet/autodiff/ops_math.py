@@ -171,6 +171,21 @@ class Minimum(Function):
         return dz * x_wins, dz * ~x_wins
 
 
+class Compare(Function):
+    """z = x < y (or ≤, >, ≥) elementwise, a boolean mask.  Backward: none (a comparison has no gradient).
+
+    Recorded like any op so that a replayed step recomputes the mask from new data instead of freezing it."""
+
+    def __init__(self, ufunc):
+        self.ufunc = ufunc
+
+    def forward(self, x, y):
+        return self.ufunc(x, y)
+
+    def backward(self, dz):
+        return None, None
+
+
 class Where(Function):
     """z = x where condition else y.  Backward: dx = dz where condition, dy = dz elsewhere (none to condition)."""
 
