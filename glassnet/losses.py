@@ -118,10 +118,12 @@ def _check_class_indices(name: str, labels: np.ndarray, num_classes: int, ignore
         )
 
 
-def _labels(y_true, like: Tensor) -> np.ndarray:
-    """y_true as a NumPy array of y_pred's float dtype (labels are data, never differentiated)."""
-    arr = y_true._data if isinstance(y_true, Tensor) else np.asarray(y_true)
-    return arr.astype(like.dtype, copy=False)
+def _labels(y_true, like: Tensor) -> Tensor:
+    """y_true as a Tensor of y_pred's float dtype (labels are data, never differentiated). A Tensor stays in the
+    graph (cast by an op), so a replayed training step reads each batch's labels."""
+    if isinstance(y_true, Tensor):
+        return ops.cast(y_true, like.dtype)
+    return Tensor._from_op(np.asarray(y_true).astype(like.dtype, copy=False), None)
 
 
 def _fused_logits(y_pred: Tensor, kind: str, loss_name: str, from_logits: bool) -> Tensor | None:
@@ -184,24 +186,23 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, i
     if axis not in (-1, as_tensor(y_pred).ndim - 1):
         raise ValueError(f"sparse_categorical_crossentropy supports only axis=-1, received axis={axis}")
     y_pred = as_tensor(y_pred)
-    labels = y_true._data if isinstance(y_true, Tensor) else np.asarray(y_true)
+    label_tensor = y_true if isinstance(y_true, Tensor) else Tensor._from_op(np.asarray(y_true), None)
+    labels = label_tensor._data
     _check_sparse_shapes("sparse_categorical_crossentropy", labels.shape, y_pred.shape)
     num_classes = y_pred.shape[-1]
     _check_class_indices("sparse_categorical_crossentropy", labels, num_classes, ignore_class)
-    labels = labels.reshape(y_pred.shape[:-1])
+    label_tensor = ops.reshape(label_tensor, y_pred.shape[:-1])
     valid = None
-    if ignore_class is not None:
-        valid = labels != ignore_class
-        labels = np.where(valid, labels, 0)
-    labels = labels.astype(np.intp)
+    if ignore_class is not None:  # a mask from this batch's labels (a replayed step re-checks it against eager)
+        valid = labels.reshape(y_pred.shape[:-1]) != ignore_class
+        label_tensor = Tensor._from_op(np.where(valid, label_tensor._data, 0), None)
     fused = _fused_logits(y_pred, "softmax", "sparse_categorical_crossentropy", from_logits)
     logits = y_pred if from_logits else fused
     if logits is not None:
-        losses = ops.sparse_softmax_cross_entropy(labels, logits)
+        losses = ops.sparse_softmax_cross_entropy(label_tensor, logits)
     else:
         p = ops.clip(y_pred / ops.sum(y_pred, axis=-1, keepdims=True), EPSILON, 1.0 - EPSILON)
-        one_hot = np.eye(num_classes, dtype=y_pred.dtype)[labels]
-        losses = -ops.sum(ops.log(p) * one_hot, axis=-1)
+        losses = -ops.sum(ops.log(p) * ops.one_hot(label_tensor, num_classes, y_pred.dtype), axis=-1)
     return losses if valid is None else losses * valid.astype(losses.dtype)
 
 
@@ -238,7 +239,8 @@ def hinge(y_true, y_pred) -> Tensor:
     y_pred = as_tensor(y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(_labels(y_true, y_pred), y_pred)
     _check_elementwise_shapes("hinge", y_true.shape, y_pred.shape)
-    if np.all((y_true == 0) | (y_true == 1)):
+    labels = y_true.numpy()
+    if np.all((labels == 0) | (labels == 1)):  # decided per batch, as Keras does
         y_true = 2.0 * y_true - 1.0
     return ops.mean(ops.maximum(1.0 - y_pred * y_true, 0.0), axis=-1)
 
@@ -251,9 +253,11 @@ def _standardize_reduction(reduction):
     return reduction
 
 
-def _as_weights(sample_weight, dtype) -> np.ndarray:
-    arr = sample_weight._data if isinstance(sample_weight, Tensor) else np.asarray(sample_weight)
-    return arr.astype(dtype, copy=False)
+def _as_weights(sample_weight, dtype) -> Tensor:
+    """Sample weights as a Tensor of the losses' dtype (kept in the graph, like the labels)."""
+    if isinstance(sample_weight, Tensor):
+        return ops.cast(sample_weight, dtype)
+    return Tensor._from_op(np.asarray(sample_weight).astype(dtype, copy=False), None)
 
 
 def reduce_weighted_values(losses: Tensor, sample_weight=None, mask: np.ndarray | None = None,
@@ -279,8 +283,9 @@ def reduce_weighted_values(losses: Tensor, sample_weight=None, mask: np.ndarray 
     total = ops.sum(losses)
     if reduction == "sum":
         return total
-    divisor = weights.sum() if reduction == "mean_with_sample_weight" and weights is not None else losses.size
-    return total / divisor if divisor else total * 0.0
+    if reduction == "mean_with_sample_weight" and weights is not None:
+        return total / ops.maximum(ops.sum(weights), EPSILON)  # Keras's divide_no_nan: 0 when all weights are 0
+    return total / losses.size if losses.size else total * 0.0
 
 
 # ----- Loss classes --------------------------------------------------------------------------------------------
@@ -304,6 +309,8 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
         y_pred = as_tensor(y_pred, dtype=self.dtype)
+        if not isinstance(y_true, Tensor):  # loss functions receive tensors, as in Keras (labels keep their dtype)
+            y_true = Tensor._from_op(np.asarray(y_true), None)
         losses = self.call(y_true, y_pred)
         return reduce_weighted_values(losses, sample_weight, self.mask(y_true), self.reduction)
 

@@ -91,6 +91,17 @@ def where(condition, x, y) -> Tensor:
     return m.Where.apply(condition, x, y)
 
 
+def cast(x, dtype) -> Tensor:
+    """x converted to ``dtype`` (recorded, so a replayed step converts new data too)."""
+    x = as_tensor(x)
+    return x if x.dtype == np.dtype(dtype) else m.Cast.apply(x, dtype=dtype)
+
+
+def one_hot(labels, num_classes: int, dtype="float32") -> Tensor:
+    """Integer labels as one-hot rows (no gradient)."""
+    return m.OneHot.apply(labels, num_classes=num_classes, dtype=dtype)
+
+
 def clip(x, x_min, x_max) -> Tensor:
     """x limited to [x_min, x_max]; no gradient flows where the value was clipped."""
     return m.Clip.apply(x, lo=x_min, hi=x_max)

@@ -171,6 +171,33 @@ class Minimum(Function):
         return dz * x_wins, dz * ~x_wins
 
 
+class Cast(Function):
+    """z = x converted to another dtype.  Backward: dx = dz converted back to x's dtype."""
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        self.in_dtype = x.dtype
+        return x.astype(self.dtype, copy=False)
+
+    def backward(self, dz):
+        return dz.astype(self.in_dtype, copy=False)
+
+
+class OneHot(Function):
+    """z[i, k] = 1 if label[i] = k else 0.  Backward: none (labels are data)."""
+
+    def __init__(self, num_classes: int, dtype):
+        self.num_classes, self.dtype = num_classes, np.dtype(dtype)
+
+    def forward(self, labels):
+        return np.eye(self.num_classes, dtype=self.dtype)[labels.astype(np.intp, copy=False)]
+
+    def backward(self, dz):
+        return None
+
+
 class Compare(Function):
     """z = x < y (or ≤, >, ≥) elementwise, a boolean mask.  Backward: none (a comparison has no gradient).
 

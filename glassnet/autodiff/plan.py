@@ -27,7 +27,10 @@ class Plan:
     """
 
     def __init__(self, fn: Callable[..., Tensor | Sequence[Tensor]], example_inputs: Sequence[np.ndarray]):
-        placeholders = [Tensor._from_op(np.asarray(a), None) for a in example_inputs]
+        # private copies: a value that bypassed the inputs (read with .numpy() and frozen into the graph) can then
+        # never alias a buffer the caller refills, and shows up as a difference when the plan is checked
+        self.traced_inputs = [np.array(a, copy=True) for a in example_inputs]
+        placeholders = [Tensor._from_op(a, None) for a in self.traced_inputs]
         with record():
             outputs = fn(*placeholders)
         outputs = tuple(outputs) if isinstance(outputs, (tuple, list)) else (outputs,)
@@ -46,6 +49,8 @@ class Plan:
         for t in order:
             ins = [slot_of(x) for x in t.op.inputs]
             self.forward_steps.append((t.op, ins, slot_of(t)))
+        consumed = {i for _, ins, _ in self.forward_steps for i in ins}
+        self.all_inputs_used = all(i in consumed for i in self.input_slots)
         self.output_slots = [slot_of(t) for t in outputs]
         self.loss_slot = self.output_slots[0]
         self.backward_steps = [

@@ -2,10 +2,11 @@
 
 Every batch of a fit builds the same graph, so the step is traced once per batch shape and replayed
 (``glassnet.autodiff.plan``): the same ops, without rebuilding the graph. A plan is used only after it proved
-itself: on the second batch of its shape the step also runs eagerly and both gradients must agree (with the
-random generators rewound, so dropout draws the same mask). A step whose graph depends on the data through
-Python code (which a replay would freeze) fails that check and stays eager. ``compile(run_eagerly=True)``
-skips plans altogether.
+itself: on a later batch of its shape whose data differ from the traced batch in every input, the step also runs
+eagerly and both must agree (with the random generators rewound, so dropout draws the same mask). A step whose
+graph depends on the data through Python code (which a replay would freeze: the plan traced private copies of the
+inputs, so a frozen value is always the traced batch's) fails that check and stays eager, and so does a step that
+does not feed one of its inputs into the graph at all. ``compile(run_eagerly=True)`` skips plans altogether.
 """
 
 from __future__ import annotations
@@ -62,11 +63,15 @@ class TrainStep:
         plan = Plan(lambda xt, yt, *swt: self.forward_loss(xt, yt, swt[0] if swt else None), inputs)
         loss, y_pred = plan.backward()
         self._fill_missing_grads()
-        self.plans[key] = (plan, False)
+        self.plans[key] = (plan, False) if plan.all_inputs_used else _EAGER
         return float(loss), y_pred
 
     def _verify(self, key, plan: Plan, x, y, sw) -> tuple[float, np.ndarray]:
-        """Run the step both ways on the same batch and random draws; keep the plan only if they agree."""
+        """Run the step both ways on the same batch and random draws; keep the plan only if they agree. A batch
+        equal to the traced one in some input cannot reveal a frozen value there: it runs eagerly, unchecked."""
+        inputs = [x, y] if sw is None else [x, y, sw]
+        if any(np.array_equal(a, b) for a, b in zip(inputs, plan.traced_inputs)):
+            return self.eager(x, y, sw)
         generators = plan.random_generators()
         states = [g.bit_generator.state for g in generators]
         loss, y_pred = self.eager(x, y, sw)
