@@ -89,21 +89,33 @@ def test_without_matplotlib_no_png_and_a_note_naming_the_extra(tmp_path, monkeyp
     assert not list(tmp_path.iterdir())
 
 
+SEEDS = ("0", "1", "2")  # a single run's figure moves by about ±0.2 MAE (Boston) or ±0.005 accuracy (IMDB)
+
+
+def full_runs(module, tmp_path) -> list[dict]:
+    """The full example once per seed (as benchmarks/examples.py records them)."""
+    return [module.main(["--seed", seed, "--out", str(tmp_path)]) for seed in SEEDS]
+
+
+def mean(runs: list[dict], key: str) -> float:
+    return sum(r[key] for r in runs) / len(runs)
+
+
 @pytest.mark.slow
 def test_mnist_full_reaches_the_book(tmp_path):
-    results = mnist.main(["--out", str(tmp_path)])
-    assert results["test_accuracy"] >= mnist.BAR_TEST_ACCURACY and results["passed"] is True
+    runs = full_runs(mnist, tmp_path)
+    assert mean(runs, "test_accuracy") >= mnist.BAR_TEST_ACCURACY
 
 
 @pytest.mark.slow
 def test_imdb_full_reaches_the_book(tmp_path):
-    results = imdb.main(["--out", str(tmp_path)])
-    assert len(results["history"]["val_loss"]) == 20
-    assert results["test_accuracy"] >= imdb.BAR_TEST_ACCURACY and results["passed"] is True
+    runs = full_runs(imdb, tmp_path)
+    assert all(len(r["history"]["val_loss"]) == 20 for r in runs)
+    assert mean(runs, "test_accuracy") >= imdb.BAR_TEST_ACCURACY
 
 
 @pytest.mark.slow
 def test_boston_full_reaches_the_book(tmp_path):
-    results = boston_housing.main(["--out", str(tmp_path)])
-    assert results["mean_fold_val_mae"] <= boston_housing.BAR_MEAN_FOLD_MAE
-    assert results["test_mae"] <= boston_housing.BAR_TEST_MAE and results["passed"] is True
+    runs = full_runs(boston_housing, tmp_path)
+    assert mean(runs, "mean_fold_val_mae") <= boston_housing.BAR_MEAN_FOLD_MAE
+    assert mean(runs, "test_mae") <= boston_housing.BAR_TEST_MAE
