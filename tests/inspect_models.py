@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
 from glassnet import losses
@@ -30,3 +33,12 @@ def net_2_3_1(seed: int = 0) -> Stack:
         layer.kernel.assign(rng.standard_normal(layer.kernel.shape))
         layer.bias.assign(rng.standard_normal(layer.bias.shape))
     return model
+
+
+def example(name: str):
+    """The module ``examples/NAME.py`` of this repository (the examples folder is not a package)."""
+    path = Path(__file__).resolve().parents[1] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

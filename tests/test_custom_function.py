@@ -1,9 +1,7 @@
 """A custom layer with its own backward rule (a Function) passes gradcheck, as docs/custom_layers.md shows."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
+from inspect_models import example
 
 from glassnet import ops
 from glassnet.autodiff import Function, Variable, gradcheck
@@ -64,22 +62,14 @@ def test_custom_activation_from_ops_needs_no_backward():
     assert gradcheck(swish, [z]).ok
 
 
-def _example(name):
-    path = Path(__file__).resolve().parents[1] / "examples" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_two_layer_by_hand_matches_glassnet_and_learns(capsys):
-    accuracy = _example("two_layer_by_hand").main(steps=150)  # asserts equal gradients at every step
+    accuracy = example("two_layer_by_hand").main(steps=150)  # asserts equal gradients at every step
     costs = [float(line.split()[-1]) for line in capsys.readouterr().out.splitlines() if line.startswith("step")]
     assert costs == sorted(costs, reverse=True) and costs[-1] < costs[0] / 2
     assert accuracy > 0.9
 
 
 def test_custom_activation_example_explains_both_kinds(capsys):
-    _example("custom_activation").main()
+    example("custom_activation").main()
     out = capsys.readouterr().out
     assert "dZ[2] = dA[2] · 3Z[2]²" in out and "dZ[1] = dA[1] · H[1] + dH[1] · H[1](1 − H[1])" in out

@@ -1,10 +1,9 @@
 """explain: the course's equations, read off the recorded graph, with real shapes and (with data) real values."""
 
 import numpy as np
-from inspect_models import Stack, net_2_3_1
+from inspect_models import Stack, example, net_2_3_1
 
 from glassnet import losses, ops
-from glassnet.autodiff import Function
 from glassnet.inspect.explain import explain
 from glassnet.layers import Dense
 
@@ -55,16 +54,7 @@ def test_values_follow_the_course_formulas():
     assert "=" in str(e).split("dW[1] = Xᵀ·dZ[1] / m")[1].splitlines()[1]  # a values line follows the equation
 
 
-class Cube(Function):
-    """a = z³.  Backward: dz = da · 3z²."""
-
-    def forward(self, z):
-        self.save_for_backward(z)
-        return z**3
-
-    def backward(self, da):
-        (z,) = self.saved
-        return da * 3 * z * z
+Cube = example("custom_activation").Cube  # a custom Function: a = z³, backward dz = da · 3z²
 
 
 def _built(model, n_in=2):
