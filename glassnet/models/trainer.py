@@ -346,9 +346,11 @@ class Trainer:
                         swb = sw[start:stop] if sw is not None else None
                     else:
                         idx, m = order[start:stop], stop - start
-                        xb = np.take(x, idx, axis=0, out=x_buf[:m])
-                        yb = np.take(y, idx, axis=0, out=y_buf[:m])
-                        swb = np.take(sw, idx, out=sw_buf[:m]) if sw is not None else None
+                        # mode="clip": the indices are a permutation, always valid; with mode="raise" NumPy
+                        # buffers `out` and copies every batch twice (3x slower on IMDB's 20 MB batches)
+                        xb = np.take(x, idx, axis=0, out=x_buf[:m], mode="clip")
+                        yb = np.take(y, idx, axis=0, out=y_buf[:m], mode="clip")
+                        swb = np.take(sw, idx, out=sw_buf[:m], mode="clip") if sw is not None else None
                     for hook in begin_hooks:
                         hook(step, None)
                     loss_value, y_pred = self._train_step(compiled, variables, xb, yb, swb)
