@@ -1,4 +1,5 @@
-"""Optimizers: the first three updates equal Keras 3's update equations, written out here in float64."""
+"""Optimizers: the first three updates equal Keras 3's update equations, written out here in float64, both on a
+small variable (NumPy evaluates the update rule) and on a large one (the rule compiled by Numba, when installed)."""
 
 import math
 
@@ -7,7 +8,7 @@ import pytest
 
 from glassnet import optimizers
 from glassnet.autodiff.tensor import Variable
-from glassnet.optimizers import schedules
+from glassnet.optimizers import fused, schedules
 
 W0 = np.array([[0.5, -1.5], [2.0, 0.25]])
 
@@ -18,11 +19,16 @@ def grad_of(w):
 
 
 def run(optimizer, steps=3):
+    """The trail of W0 under ``optimizer``; the same optimizer also updates a large variable made of copies of W0,
+    which must follow the small one bit for bit (a different code path: the fused, compiled update)."""
     w = Variable(W0, dtype="float64")
+    tiles = fused.COMPILED_MIN_SIZE // W0.size
+    large = Variable(np.tile(W0, (tiles, 1)), dtype="float64")
     trail = []
     for _ in range(steps):
-        optimizer.apply_gradients([(grad_of(np.array(w.value)), w)])
+        optimizer.apply_gradients([(grad_of(np.array(w.value)), w), (grad_of(np.array(large.value)), large)])
         trail.append(np.array(w.value))
+        np.testing.assert_array_equal(large.value, np.tile(w.value, (tiles, 1)))
     return trail
 
 
@@ -199,3 +205,47 @@ def test_weight_decay_exclusion():
     opt.exclude_from_weight_decay(var_names=["bias"])
     opt.apply([np.array([0.0]), np.array([0.0])], [kernel, bias])
     assert kernel.value[0] == pytest.approx(1 - 0.5 * 0.1) and bias.value[0] == 1.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_compiled_rule_equals_numpy_rule_bit_for_bit(dtype):
+    pytest.importorskip("numba")
+    assert fused.numba_available()
+    rng = np.random.default_rng(0)
+    shape = (fused.COMPILED_MIN_SIZE // 64, 64)
+    w, g, v, s = (rng.standard_normal(shape).astype(dtype) for _ in range(4))
+    v = np.abs(v)
+    g_transposed = np.asfortranarray(g)  # a gradient that is not C-contiguous is read through a copy
+    constants = [0.01, 0.9, 0.1, 1e-7, 0.5]
+    by_numpy = [w.copy(), g, v.copy(), s.copy()]
+    fused.numpy_update(optimizers.rmsprop.rmsprop_momentum, by_numpy, constants)  # Python floats, as update passes
+    by_numba = [w.copy(), g_transposed, v.copy(), s.copy()]
+    fused.compiled_update(optimizers.rmsprop.rmsprop_momentum, by_numba, [np.dtype(dtype).type(c) for c in constants])
+    assert (optimizers.rmsprop.rmsprop_momentum, 4, 5) in fused._loops
+    for got, expected in zip(by_numba, by_numpy):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, expected)
+    assert not np.array_equal(by_numpy[0], w)
+
+
+def test_compiled_update_refuses_non_contiguous_weights():
+    pytest.importorskip("numba")
+    w = np.zeros((4, fused.COMPILED_MIN_SIZE)).T
+    with pytest.raises(ValueError, match="C-contiguous"):
+        fused.compiled_update(optimizers.sgd.sgd, [w, np.ones_like(w)], [np.float64(0.1)])
+
+
+def test_without_numba_large_updates_use_numpy(monkeypatch):
+    monkeypatch.setenv("GLASSNET_NUMBA", "0")
+    monkeypatch.setattr(fused, "_numba", None)
+    assert not fused.numba_available()
+    w = Variable(np.ones((fused.COMPILED_MIN_SIZE, 2)))
+    optimizers.SGD(0.5).apply_gradients([(np.ones((fused.COMPILED_MIN_SIZE, 2)), w)])
+    np.testing.assert_array_equal(w.value, 0.5)
+
+
+def test_precompile_compiles_the_rule_the_optimizer_uses():
+    pytest.importorskip("numba")
+    fused._loops.pop((optimizers.adam.adam_amsgrad, 5, 4), None)
+    optimizers.Adam(amsgrad=True).precompile("float64")
+    assert (optimizers.adam.adam_amsgrad, 5, 4) in fused._loops

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from glassnet.autodiff.tensor import Variable
+from glassnet.optimizers import fused
 from glassnet.optimizers.base import Optimizer
 
 
@@ -26,24 +27,11 @@ class Adam(Optimizer):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         slots = self._slots[variable]
-        m, v, tmp = slots["momentum"], slots["velocity"], self.scratch(variable, 1)
         t = self.iterations + 1
         alpha = learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        np.subtract(gradient, m, out=tmp)
-        tmp *= 1 - self.beta_1
-        m += tmp
-        np.square(gradient, out=tmp)
-        tmp -= v
-        tmp *= 1 - self.beta_2
-        v += tmp
-        if self.amsgrad:
-            np.maximum(slots["velocity_hat"], v, out=slots["velocity_hat"])
-            v = slots["velocity_hat"]
-        np.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        step = np.divide(m, tmp, out=tmp)
-        step *= alpha
-        variable.assign_sub(step)
+        states = [slots["momentum"], slots["velocity"]] + ([slots["velocity_hat"]] if self.amsgrad else [])
+        fused.update(adam_amsgrad if self.amsgrad else adam, variable._buffer, gradient, states,
+                     [alpha, 1 - self.beta_1, 1 - self.beta_2, self.epsilon])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
@@ -61,3 +49,20 @@ class AdamW(Adam):
         super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
                          weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
                          global_clipnorm=global_clipnorm, name=name)
+
+
+# The update of one weight (fused.update runs them on whole arrays or as one compiled loop), in Keras 3's order.
+
+def adam(w, g, m, v, alpha, one_minus_beta_1, one_minus_beta_2, epsilon):
+    """m ← m + (g − m)(1 − β₁);  v ← v + (g² − v)(1 − β₂);  w ← w − α·m / (√v + ε)."""
+    m = m + (g - m) * one_minus_beta_1
+    v = v + (g * g - v) * one_minus_beta_2
+    return w - m * alpha / (np.sqrt(v) + epsilon), m, v
+
+
+def adam_amsgrad(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon):
+    """As adam, with v̂ ← max(v̂, v) in place of v under the root."""
+    m = m + (g - m) * one_minus_beta_1
+    v = v + (g * g - v) * one_minus_beta_2
+    v_hat = np.maximum(v_hat, v)
+    return w - m * alpha / (np.sqrt(v_hat) + epsilon), m, v, v_hat

@@ -3,7 +3,8 @@ per-variable state created on first use, and in-place updates through ``Variable
 
 One step, as in Keras 3: lr = learning_rate(iterations); clip the gradients (clipnorm per variable, global_clipnorm
 over all of them, or clipvalue); w ← w − w·weight_decay·lr; ``update_step`` (the optimizer's own rule);
-iterations += 1. Updates are written with ``out=`` into preallocated float buffers: no full-size temporaries per step.
+iterations += 1. Each optimizer writes its rule as the math of one weight; ``fused.update`` runs it in place, as one
+compiled pass over each large variable (Numba) or with NumPy.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from glassnet.autodiff.tensor import Tensor, Variable
-from glassnet.optimizers import schedules
+from glassnet.optimizers import fused, schedules
 
 
 def _takes_step(fn: Callable) -> bool:
@@ -109,7 +110,7 @@ class Optimizer:
 
     def scratch(self, var: Variable, index: int) -> np.ndarray:
         """Temporary buffer number ``index`` of ``var``'s shape and dtype, shared by all variables of that shape
-        (buffer 0 holds the prepared gradient; update steps use 1 and 2)."""
+        (buffer 0 holds the prepared gradient, buffer 1 the weight decay)."""
         buffers = self._scratch_of.get(var)
         if buffers is None:
             buffers = self._scratch_of[var] = self._scratch.setdefault((var.shape, var.dtype.str), [])
@@ -146,6 +147,14 @@ class Optimizer:
         self.iterations = int(arrays[0])
         for target, value in zip(self.variables[1:], arrays[1:]):
             np.copyto(target, value, casting="same_kind")
+
+    def precompile(self, dtype: str = "float32") -> None:
+        """Compile this optimizer's fused update for ``dtype`` now instead of at the first large update (Numba
+        takes about 0.4 s and 50 MB the first time): one step of a copy of the optimizer on a throwaway variable."""
+        if fused.numba_available():
+            clone = type(self).from_config(self.get_config())
+            dummy = Variable(np.zeros(fused.COMPILED_MIN_SIZE, dtype=dtype), dtype=dtype)
+            clone.apply([np.zeros(dummy.shape, dtype=dtype)], [dummy])
 
     # ----- weight decay ----------------------------------------------------------------------------------------
     def exclude_from_weight_decay(self, var_list: Iterable[Variable] | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autodiff.tensor import Variable
+from glassnet.optimizers import fused
 from glassnet.optimizers.base import Optimizer
 
 
@@ -25,32 +26,47 @@ class RMSprop(Optimizer):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         slots = self._slots[variable]
-        v, tmp = slots["velocity"], self.scratch(variable, 1)
-        v *= self.rho
-        np.square(gradient, out=tmp)
-        tmp *= 1 - self.rho
-        v += tmp
-        if self.centered:
-            avg = slots["average_gradient"]
-            avg *= self.rho
-            np.multiply(gradient, 1 - self.rho, out=tmp)
-            avg += tmp
-            np.square(avg, out=tmp)
-            np.subtract(v, tmp, out=tmp)
-            tmp += self.epsilon
-        else:
-            np.add(v, self.epsilon, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        increment = np.divide(gradient, tmp, out=tmp)
-        increment *= learning_rate
-        if self.momentum > 0:
-            s = slots["momentum"]
-            s *= self.momentum
-            s += increment
-            variable.assign_sub(s)
-        else:
-            variable.assign_sub(increment)
+        rule = _RULES[self.centered, self.momentum > 0]
+        states = [slots["velocity"]] + ([slots["average_gradient"]] if self.centered else []) + \
+            ([slots["momentum"]] if self.momentum > 0 else [])
+        fused.update(rule, variable._buffer, gradient, states,
+                     [learning_rate, self.rho, 1 - self.rho, self.epsilon, self.momentum])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
                 "centered": self.centered}
+
+
+# The update of one weight (fused.update runs them on whole arrays or as one compiled loop). Keras 3's order:
+# v ← ρ·v + (1 − ρ)·g²;  increment = lr·g / √(v + ε), with v − ḡ² under the root when centered.
+
+def rmsprop(w, g, v, lr, rho, one_minus_rho, epsilon, momentum):
+    """w ← w − lr·g / √(v + ε)."""
+    v = rho * v + one_minus_rho * (g * g)
+    return w - lr * g / np.sqrt(v + epsilon), v
+
+
+def rmsprop_momentum(w, g, v, s, lr, rho, one_minus_rho, epsilon, momentum):
+    """s ← momentum·s + lr·g / √(v + ε);  w ← w − s."""
+    v = rho * v + one_minus_rho * (g * g)
+    s = momentum * s + lr * g / np.sqrt(v + epsilon)
+    return w - s, v, s
+
+
+def rmsprop_centered(w, g, v, a, lr, rho, one_minus_rho, epsilon, momentum):
+    """ḡ ← ρ·ḡ + (1 − ρ)·g;  w ← w − lr·g / √(v − ḡ² + ε)."""
+    v = rho * v + one_minus_rho * (g * g)
+    a = rho * a + one_minus_rho * g
+    return w - lr * g / np.sqrt(v - a * a + epsilon), v, a
+
+
+def rmsprop_centered_momentum(w, g, v, a, s, lr, rho, one_minus_rho, epsilon, momentum):
+    """ḡ ← ρ·ḡ + (1 − ρ)·g;  s ← momentum·s + lr·g / √(v − ḡ² + ε);  w ← w − s."""
+    v = rho * v + one_minus_rho * (g * g)
+    a = rho * a + one_minus_rho * g
+    s = momentum * s + lr * g / np.sqrt(v - a * a + epsilon)
+    return w - s, v, a, s
+
+
+_RULES = {(False, False): rmsprop, (False, True): rmsprop_momentum,
+          (True, False): rmsprop_centered, (True, True): rmsprop_centered_momentum}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autodiff.tensor import Variable
+from glassnet.optimizers import fused
 from glassnet.optimizers.base import Optimizer
 
 
@@ -23,19 +24,30 @@ class SGD(Optimizer):
         return ("momentum",) if self.momentum != 0 else ()
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
-        step = np.multiply(gradient, learning_rate, out=self.scratch(variable, 1))  # lr·g
         if self.momentum == 0:
-            variable.assign_sub(step)
-            return
-        m = self._slots[variable]["momentum"]
-        m *= self.momentum
-        m -= step
-        if self.nesterov:
-            look_ahead = np.multiply(m, self.momentum, out=self.scratch(variable, 2))
-            look_ahead -= step
-            variable.assign_add(look_ahead)
+            fused.update(sgd, variable._buffer, gradient, [], [learning_rate])
         else:
-            variable.assign_add(m)
+            fused.update(sgd_nesterov if self.nesterov else sgd_momentum, variable._buffer, gradient,
+                         [self._slots[variable]["momentum"]], [learning_rate, self.momentum])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+# The update of one weight (fused.update runs them on whole arrays or as one compiled loop), in Keras 3's order.
+
+def sgd(w, g, lr):
+    """w ← w − g·lr."""
+    return (w - g * lr,)
+
+
+def sgd_momentum(w, g, m, lr, momentum):
+    """m ← momentum·m − g·lr;  w ← w + m."""
+    m = momentum * m - g * lr
+    return w + m, m
+
+
+def sgd_nesterov(w, g, m, lr, momentum):
+    """m ← momentum·m − g·lr;  w ← w + momentum·m − g·lr."""
+    m = momentum * m - g * lr
+    return w + (momentum * m - g * lr), m
