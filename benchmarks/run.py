@@ -1,7 +1,9 @@
 """Run the benchmark suite: ``python -m benchmarks`` or ``python benchmarks/run.py`` (``--help`` for options).
 
-Default: workloads A, B, C for glassnet and every installed peer, each peer in its own process, then the matmul
-roofline, the loss-curve check and the issue's targets; the report is printed and appended to RESULTS.md.
+Default: workloads A, B, C for glassnet and every installed peer, then the matmul roofline, the loss-curve check and
+the issue's targets; the report is printed and appended to RESULTS.md. Every round runs in a fresh process, and the
+peers take turns round by round (glassnet, PyTorch, …, glassnet, PyTorch, …): this virtual machine's speed drifts by
+up to 1.5× over minutes, unseen by the CPU-share check, and turns make the peers' medians share the same periods.
 ``--examples`` runs the full MNIST/IMDB/Boston examples instead (benchmarks/examples.py, when it exists).
 """
 
@@ -103,6 +105,13 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def merge_turns(turns: list[dict]) -> dict:
+    """One peer's turns as one result: every timed round, and the memory figures of the turn that used the most."""
+    merged = dict(max(turns, key=lambda t: t["peak_rss"] - t["rss_baseline"]))
+    merged["rounds"] = [r for t in turns for r in t["rounds"]]
+    return merged
+
+
 def run_suite(args: argparse.Namespace) -> list[WorkloadResult]:
     progress("measuring matmul throughput (roofline) ...")
     roofline = run_worker({"task": "roofline", "workloads": args.only,
@@ -115,22 +124,29 @@ def run_suite(args: argparse.Namespace) -> list[WorkloadResult]:
     for key in args.only:
         workload, samples = WORKLOADS[key], samples_for(key, args.quick)
         result = WorkloadResult(workload, samples, args.quick, [], roofline.get(key, roofline), None)
+        statuses, raws = {}, {}
         for name in args.peers:
             module = peers.load(name)
-            status, raw = "ok", {}
+            statuses[name], raws[name] = "ok", []
             if key not in module.WORKLOADS:
-                status = f"skipped: {module.LABEL} does not run workload {key}"
+                statuses[name] = f"skipped: {module.LABEL} does not run workload {key}"
             elif (why := peers.missing(name)) is not None:
-                status = f"skipped: {why}"
-            else:
+                statuses[name] = f"skipped: {why}"
+        attempts = -(-args.max_attempts // args.rounds)
+        for turn in range(args.rounds):
+            for name in [n for n in args.peers if statuses[n] == "ok"]:
                 start = time.perf_counter()
                 raw = run_worker({"task": "time", "peer": name, "workload": key, "samples": samples,
-                                  "rounds": args.rounds, "max_attempts": args.max_attempts,
-                                  "max_share": args.max_share, "seed": args.seed}, args)
+                                  "rounds": 1, "max_attempts": attempts, "max_share": args.max_share,
+                                  "seed": args.seed}, args)
                 if "error" in raw:
-                    status = f"failed: {raw['error']}"
-                progress(f"{key} {name}: {status} ({time.perf_counter() - start:.0f} s)")
-            result.peers.append(PeerResult(name, module.LABEL, status, raw, result.scale))
+                    statuses[name] = f"failed: {raw['error']}"
+                raws[name].append(raw)
+                progress(f"{key} {name} round {turn + 1}/{args.rounds}: {statuses[name]} "
+                         f"({time.perf_counter() - start:.0f} s)")
+        for name in args.peers:
+            raw = merge_turns(raws[name]) if statuses[name] == "ok" else {}
+            result.peers.append(PeerResult(name, peers.load(name).LABEL, statuses[name], raw, result.scale))
         steps = max(2, workload.loss_check_steps // 10) if args.quick else workload.loss_check_steps
         progress(f"{key}: loss curve of glassnet against the NumPy reference ({steps} steps) ...")
         result.losses = run_worker({"task": "losses", "peer": "glassnet", "workload": key, "steps": steps,
