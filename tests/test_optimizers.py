@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from glassnet import optimizers
+from glassnet.autodiff import storage
 from glassnet.autodiff.tensor import Variable
 from glassnet.optimizers import fused, schedules
 
@@ -249,3 +250,39 @@ def test_precompile_compiles_the_rule_the_optimizer_uses():
     fused._loops.pop((optimizers.adam.adam_amsgrad, 5, 4), None)
     optimizers.Adam(amsgrad=True).precompile("float64")
     assert (optimizers.adam.adam_amsgrad, 5, 4) in fused._loops
+
+
+@pytest.mark.parametrize("make", [
+    lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+    lambda: optimizers.RMSprop(0.01, centered=True, momentum=0.5, global_clipnorm=0.5),
+    lambda: optimizers.Adam(0.01, amsgrad=True),
+    lambda: optimizers.AdamW(0.01, weight_decay=0.1),
+], ids=["sgd-nesterov", "rmsprop-centered-momentum-clipped", "adam-amsgrad", "adamw"])
+def test_small_variables_updated_together_equal_one_by_one(make):
+    """A model's small variables lie back to back (autodiff/storage.py) and are updated as one array; the result
+    is the same, bit for bit, as updating each variable alone, and the slots stay each variable's own."""
+    rng = np.random.default_rng(0)
+    shapes = [(3, 4), (4,), (4, 2), (2,)]
+    values = [rng.standard_normal(s) for s in shapes]
+    together = [Variable(v, dtype="float32") for v in values]
+    assert len(storage.contiguous_runs([v._buffer for v in together])) == 1
+    alone = []
+    for v in values:
+        alone.append(Variable(v, dtype="float32"))
+        Variable(np.zeros(1), dtype="float32")  # a gap, so that these are not back to back
+    assert storage.contiguous_runs([v._buffer for v in alone]) == []
+    opt_together, opt_alone = make(), make()
+    for _ in range(3):
+        grads = [grad_of(np.asarray(v.value, dtype="float64")) for v in together]  # float64: cast on the way
+        opt_together.apply(grads, together)
+        opt_alone.apply(grads, alone)
+    assert opt_together._layout_cache[1] and not opt_alone._layout_cache[1]
+    for a, b in zip(together, alone):
+        np.testing.assert_array_equal(a.value, b.value)
+    for a, b in zip(together, alone):
+        for name in opt_together.slot_names():
+            np.testing.assert_array_equal(opt_together._slots[a][name], opt_alone._slots[b][name])
+    state = opt_together.get_state()
+    opt_together.set_state([np.zeros_like(s) for s in state])
+    opt_together.set_state(state)
+    np.testing.assert_array_equal(opt_together.get_state()[-1], state[-1])

@@ -33,6 +33,7 @@ class _Reduction(Function):
         self.axes = _normalize_axis(self.axis, x.ndim)
         self.in_shape = x.shape
         self.kept_shape = tuple(1 if i in self.axes else n for i, n in enumerate(x.shape))
+        self.count = math.prod(x.shape[a] for a in self.axes)  # how many entries each output reduces
 
     def _expand(self, g):
         """dz reshaped so it broadcasts against the input (the reduced axes put back as size 1)."""
@@ -61,8 +62,7 @@ class Mean(_Reduction):
 
     def forward(self, x):
         self._setup(x)
-        self.count = math.prod(x.shape[a] for a in self.axes)
-        return np.add.reduce(x, axis=self.axes, keepdims=self.keepdims) / np.asarray(self.count, dtype=x.dtype)
+        return np.add.reduce(x, axis=self.axes, keepdims=self.keepdims) / x.dtype.type(self.count)
 
     def backward(self, dz):
         return self._spread(dz / self.count)

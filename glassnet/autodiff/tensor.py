@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from glassnet import backend
+from glassnet.autodiff import storage
 
 
 class _EngineState(threading.local):
@@ -165,8 +166,7 @@ class Tensor:
             "Variable.assign / assign_add / assign_sub."
         )
 
-    def __hash__(self) -> int:
-        return id(self)
+    __hash__ = object.__hash__  # identity, as __eq__ is elementwise; object's C slot is faster than a method
 
     # ----- backpropagation -------------------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph: bool = False) -> None:
@@ -205,7 +205,9 @@ class Variable(Tensor):
         if isinstance(initial_value, Tensor):
             initial_value = initial_value._data
         dtype = dtype or backend.floatx()  # like keras.Variable: floatx unless told otherwise
-        buffer = np.array(backend.to_array(initial_value, dtype, name=name or "Variable initial_value"), copy=True)
+        value = backend.to_array(initial_value, dtype, name=name or "Variable initial_value")
+        buffer = storage.allocate(value.shape, value.dtype)  # small ones side by side, for one-call updates
+        np.copyto(buffer, value)
         self._buffer = buffer
         self._data = _readonly(buffer)
         self.grad = None

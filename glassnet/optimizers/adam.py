@@ -6,8 +6,6 @@ import math
 
 import numpy as np
 
-from glassnet.autodiff.tensor import Variable
-from glassnet.optimizers import fused
 from glassnet.optimizers.base import Optimizer
 
 
@@ -25,13 +23,11 @@ class Adam(Optimizer):
     def slot_names(self) -> tuple[str, ...]:
         return ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 
-    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
-        slots = self._slots[variable]
+    def update_rule(self, learning_rate: float):
         t = self.iterations + 1
         alpha = learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        states = [slots["momentum"], slots["velocity"]] + ([slots["velocity_hat"]] if self.amsgrad else [])
-        fused.update(adam_amsgrad if self.amsgrad else adam, variable._buffer, gradient, states,
-                     [alpha, 1 - self.beta_1, 1 - self.beta_2, self.epsilon])
+        states = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
+        return (adam_amsgrad if self.amsgrad else adam), states, [alpha, 1 - self.beta_1, 1 - self.beta_2, self.epsilon]
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from glassnet.autodiff import storage
 from glassnet.autodiff.tensor import Tensor, Variable
 from glassnet.optimizers import fused, schedules
 
@@ -57,6 +58,7 @@ class Optimizer:
         self._scratch_of: dict[Variable, list[np.ndarray]] = {}  # each variable's entry of _scratch, looked up once
         self._exclude_ids: set[int] = set()
         self._exclude_names: tuple[str, ...] = ()
+        self._layout_cache: tuple | None = None
 
     # ----- learning rate ---------------------------------------------------------------------------------------
     @property
@@ -175,7 +177,11 @@ class Optimizer:
         self.apply([g for g, _ in pairs], [v for _, v in pairs])
 
     def apply(self, grads: Sequence, variables: Sequence[Variable] | None = None) -> None:
-        """One update of ``variables`` (default: those the optimizer was built with) from ``grads``, in place."""
+        """One update of ``variables`` (default: those the optimizer was built with) from ``grads``, in place.
+
+        Small variables that lie back to back in memory (a model's biases and small kernels, see
+        autodiff/storage.py) are updated together: their gradients are copied side by side and the rule runs once.
+        """
         variables = self._variables if variables is None else list(variables)
         if len(grads) != len(variables):
             raise ValueError(f"Optimizer '{self.name}' received {len(grads)} gradients for {len(variables)} "
@@ -183,17 +189,55 @@ class Optimizer:
         pairs = [(self._as_gradient(g, v), v) for g, v in zip(grads, variables) if g is not None]
         lr = self.learning_rate
         scale = self._global_clip_scale([g for g, _ in pairs])
-        clipping = self.clipnorm or self.clipvalue or scale != 1.0
-        for g, var in pairs:
+        for _, var in pairs:
             self._slots_of(var)
-            if clipping or g.dtype != var._data.dtype:
-                g = self._clip(g, var, scale)
             if self.weight_decay and self._uses_weight_decay(var):
                 decay = self.scratch(var, 1)
                 np.multiply(var.value, self.weight_decay * lr, out=decay)
                 var.assign_sub(decay)
+        runs, alone = self._layout([var for _, var in pairs])
+        if runs:
+            rule, names, constants = self.update_rule(lr)
+            for run in runs:
+                for i, target in zip(run.indices, run.gradients):
+                    if scale != 1.0:
+                        np.multiply(pairs[i][0], scale, out=target, casting="same_kind")
+                    else:
+                        np.copyto(target, pairs[i][0], casting="same_kind")
+                fused.update(rule, run.weights, run.gradient, [run.states[n] for n in names], constants)
+        for i in alone:
+            g, var = pairs[i]
+            if self.clipnorm or self.clipvalue or scale != 1.0 or g.dtype != var._data.dtype:
+                g = self._clip(g, var, scale)
             self.update_step(g, var, lr)
         self.iterations += 1
+
+    def _layout(self, variables: list[Variable]) -> tuple[list[_Run], list[int]]:
+        """The runs of ``variables`` updated together, and the indices of those updated one by one (all of them
+        when the optimizer clips per variable or defines its own ``update_step``). Kept for the next call."""
+        cached = self._layout_cache
+        if cached is not None and len(cached[0]) == len(variables) and all(
+                a is b for a, b in zip(cached[0], variables)):
+            return cached[1], cached[2]
+        runs = []
+        if not (self.clipnorm or self.clipvalue) and type(self).update_step is Optimizer.update_step:
+            for indices, weights in storage.contiguous_runs([v._buffer for v in variables]):
+                members = [variables[i] for i in indices]
+                runs.append(_Run(indices, weights, members, [self._slots[v] for v in members], self.slot_names()))
+        grouped = {i for run in runs for i in run.indices}
+        self._layout_cache = (list(variables), runs, [i for i in range(len(variables)) if i not in grouped])
+        return self._layout_cache[1], self._layout_cache[2]
+
+    def update_rule(self, learning_rate: float) -> tuple[Callable, tuple[str, ...], list[float]]:
+        """The optimizer's rule (see fused.py), the names of the slots it updates in its argument order, and its
+        constants for this step."""
+        raise NotImplementedError(f"{type(self).__name__} must define update_rule(lr) or update_step(g, w, lr)")
+
+    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
+        """Update one variable in place (Keras's hook: a custom optimizer may override this instead)."""
+        rule, names, constants = self.update_rule(learning_rate)
+        slots = self._slots[variable]
+        fused.update(rule, variable._buffer, gradient, [slots[n] for n in names], constants)
 
     def _as_gradient(self, grad, var: Variable) -> np.ndarray:
         if not isinstance(var, Variable):
@@ -226,9 +270,6 @@ class Optimizer:
             return out
         return g
 
-    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must define update_step(gradient, variable, lr)")
-
     # ----- config ----------------------------------------------------------------------------------------------
     def get_config(self) -> dict:
         lr = self._learning_rate
@@ -251,3 +292,25 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} learning_rate={self._learning_rate!r}>"
+
+
+class _Run:
+    """Variables that lie back to back in one storage block, updated as one array: ``weights`` views all of them,
+    ``gradient`` is a buffer their gradients are copied into (``gradients``: its per-variable views), and
+    ``states`` holds one array per slot, whose per-variable views replace the variables' own slots (values kept)."""
+
+    def __init__(self, indices: list[int], weights: np.ndarray, variables: list[Variable],
+                 slots: list[dict[str, np.ndarray]], names: tuple[str, ...]):
+        self.indices, self.weights = indices, weights
+        self.gradient = np.empty_like(weights)
+        self.states = {name: np.empty_like(weights) for name in names}
+        self.gradients = []
+        start = 0
+        for var, slot in zip(variables, slots):
+            stop = start + var._buffer.size
+            self.gradients.append(self.gradient[start:stop].reshape(var.shape))
+            for name in names:
+                view = self.states[name][start:stop].reshape(var.shape)
+                view[...] = slot[name]
+                slot[name] = view
+            start = stop

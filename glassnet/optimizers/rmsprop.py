@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.autodiff.tensor import Variable
-from glassnet.optimizers import fused
 from glassnet.optimizers.base import Optimizer
 
 
@@ -24,13 +22,11 @@ class RMSprop(Optimizer):
         return ("velocity",) + (("momentum",) if self.momentum > 0 else ()) + \
             (("average_gradient",) if self.centered else ())
 
-    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
-        slots = self._slots[variable]
-        rule = _RULES[self.centered, self.momentum > 0]
-        states = [slots["velocity"]] + ([slots["average_gradient"]] if self.centered else []) + \
-            ([slots["momentum"]] if self.momentum > 0 else [])
-        fused.update(rule, variable._buffer, gradient, states,
-                     [learning_rate, self.rho, 1 - self.rho, self.epsilon, self.momentum])
+    def update_rule(self, learning_rate: float):
+        states = ("velocity",) + (("average_gradient",) if self.centered else ()) + \
+            (("momentum",) if self.momentum > 0 else ())
+        return (_RULES[self.centered, self.momentum > 0], states,
+                [learning_rate, self.rho, 1 - self.rho, self.epsilon, self.momentum])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from glassnet.autodiff.tensor import Variable
-from glassnet.optimizers import fused
 from glassnet.optimizers.base import Optimizer
 
 
@@ -23,12 +19,10 @@ class SGD(Optimizer):
     def slot_names(self) -> tuple[str, ...]:
         return ("momentum",) if self.momentum != 0 else ()
 
-    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
+    def update_rule(self, learning_rate: float):
         if self.momentum == 0:
-            fused.update(sgd, variable._buffer, gradient, [], [learning_rate])
-        else:
-            fused.update(sgd_nesterov if self.nesterov else sgd_momentum, variable._buffer, gradient,
-                         [self._slots[variable]["momentum"]], [learning_rate, self.momentum])
+            return sgd, (), [learning_rate]
+        return (sgd_nesterov if self.nesterov else sgd_momentum), ("momentum",), [learning_rate, self.momentum]
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -1,0 +1,38 @@
+"""Variable storage: small variables side by side in shared blocks, large ones alone; runs found back."""
+
+import numpy as np
+
+from glassnet.autodiff import storage
+from glassnet.autodiff.tensor import Variable
+
+
+def test_small_arrays_share_a_block_back_to_back_and_large_ones_do_not():
+    a, b = storage.allocate((3, 5), "float32"), storage.allocate((7,), "float32")
+    large = storage.allocate((storage.SMALL_SIZE,), "float32")
+    assert a.base is b.base and a.base.size == storage.BLOCK_SIZE
+    assert large.base is None and large.flags.owndata
+    assert a.flags.c_contiguous and a.flags.writeable and not a.any()
+    runs = storage.contiguous_runs([b, large, a])
+    assert [indices for indices, _ in runs] == [[2, 0]]
+    flat = runs[0][1]
+    flat[:] = np.arange(22)
+    np.testing.assert_array_equal(a.ravel(), np.arange(15))
+    np.testing.assert_array_equal(b, np.arange(15, 22))
+
+
+def test_a_full_block_starts_a_new_one_and_dtypes_keep_apart():
+    first = storage.allocate((storage.SMALL_SIZE - 1,), "float64")
+    per_block = storage.BLOCK_SIZE // storage.SMALL_SIZE
+    filler = [storage.allocate((storage.SMALL_SIZE - 1,), "float64") for _ in range(per_block)]
+    assert filler[-1].base is not first.base
+    assert storage.allocate((4,), "float32").base is not storage.allocate((4,), "float64").base
+    assert storage.contiguous_runs([first, filler[-1]]) == []
+
+
+def test_variables_keep_their_values_in_the_blocks():
+    v = Variable(np.arange(6.0).reshape(2, 3), dtype="float32")
+    w = Variable([1.0, 2.0], dtype="float32")
+    assert v._buffer.base is w._buffer.base
+    v.assign_sub(np.ones((2, 3)))
+    np.testing.assert_array_equal(v.value, np.arange(6.0).reshape(2, 3) - 1)
+    np.testing.assert_array_equal(w.value, [1.0, 2.0])
