@@ -1,0 +1,54 @@
+"""Batch slicing: train on a batch whose input is too big for the cache a few rows at a time, accumulating the
+gradient, so that each slice's input is still in cache when the backward pass reads it again (dW = Xᵀ·dZ).
+
+IMDB's batch of 512 multi-hot reviews is 512 × 10000 floats, 20 MB: gathered, read by X·W, then read again by
+Xᵀ·dZ, it goes through main memory three times. In slices of 128 rows (5 MB) it goes once, and the step takes about
+30% less time (benchmarks/RESULTS.md). The result is the same step: with the loss a mean over the batch, the
+gradient is the mean of the slices' gradients weighted by their sizes, up to float rounding. That holds only when
+every sample's loss depends on that sample alone, so slicing is used only for models built from glassnet's own
+per-sample layers, activations, regularizers and losses.
+"""
+
+from __future__ import annotations
+
+import math
+
+from glassnet import activations, losses, regularizers
+from glassnet.layers import ELU, Activation, Dense, Dropout, Flatten, InputLayer, LeakyReLU, ReLU, Softmax
+
+#: A batch whose input takes more bytes than this is trained on in slices of at most about this size.
+SLICE_BYTES = 6 * 2 ** 20
+
+_PER_SAMPLE_LAYERS = (InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, Dropout, Flatten)
+
+
+def rows_per_slice(layers: list, loss_fn, x, batch_size: int) -> int | None:
+    """Rows per slice for training on ``x`` in batches of ``batch_size`` (slices of equal size), or None to
+    train on whole batches: the batch fits in SLICE_BYTES, or the model or loss is not provably per-sample."""
+    rows = min(batch_size, len(x))
+    batch_bytes = rows * (x.nbytes // max(len(x), 1))
+    if batch_bytes <= SLICE_BYTES or not (per_sample_loss(loss_fn) and all(map(per_sample_layer, layers))):
+        return None
+    return math.ceil(rows / math.ceil(batch_bytes / SLICE_BYTES))
+
+
+def per_sample_layer(layer) -> bool:
+    """Whether each sample's output depends on that sample alone: one of glassnet's own layers, with glassnet's
+    activations and regularizers (a custom function could mix the samples of a batch)."""
+    if type(layer) not in _PER_SAMPLE_LAYERS:
+        return False
+    if isinstance(layer, Softmax) and layer.axis != -1:
+        return False
+    activation = getattr(layer, "activation", None)
+    if activation is not None and getattr(activation, "__module__", None) != activations.__name__:
+        return False
+    regularizer = layer.activity_regularizer
+    return regularizer is None or type(regularizer).__module__ == regularizers.__name__
+
+
+def per_sample_loss(loss_fn) -> bool:
+    """Whether the loss is the batch mean of per-sample losses computed by glassnet's own functions, with no
+    ignored class (which would make the mean one over the kept samples of each slice)."""
+    return (isinstance(loss_fn, losses.LossFunctionWrapper) and type(loss_fn).__module__ == losses.__name__
+            and getattr(loss_fn.fn, "__module__", None) == losses.__name__
+            and loss_fn.reduction == "sum_over_batch_size" and getattr(loss_fn, "ignore_class", None) is None)
