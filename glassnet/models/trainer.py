@@ -27,6 +27,7 @@ from glassnet.autodiff.tensor import no_grad
 from glassnet.callbacks import CallbackList, History
 from glassnet.models import data, slicing
 from glassnet.models.step import TrainStep
+from glassnet.optimizers import fused
 
 
 class _Interrupt:
@@ -286,7 +287,7 @@ class Trainer:
                 if a == 0:
                     np.multiply(v.grad, share, out=total)
                 else:
-                    total += v.grad * share
+                    fused.update(slicing.accumulate, total, v.grad, [], [share])
             loss_value += slice_loss * share
             predictions.append(slice_pred.copy())  # a replay may hand back a view of its input buffer
         compiled.optimizer.apply(grad_sums, variables)
