@@ -125,13 +125,21 @@ def workload_table(result: WorkloadResult) -> list[str]:
         r = result.roofline
         text = (f"matmul lower bound: {_fmt(result.lower_bound)} {result.unit.split(' (')[0]} "
                 f"({r['epoch_gflop'] * result.scale:.3g} GFLOP at {r['gflops_per_s']:.1f} GFLOP/s measured for its "
-                "shapes)")
+                "shapes" + _turns(r, result.scale) + ")")
         if ours:
             text += f"; glassnet median = {_fmt(ours.median)}, {ours.median / result.lower_bound:.2f} × the bound"
         lines += ["", text]
         lines += [f"  - {s['label']}: ({s['m']}×{s['k']})·({s['k']}×{s['n']}) {s['gflops_per_s']:.1f} GFLOP/s"
                   + (" (disturbed: other processes were running)" if s["disturbed"] else "") for s in r["shapes"]]
     return lines
+
+
+def _turns(roofline: dict, scale: float) -> str:
+    """', the median of N turns: a, b, …' when the bound was measured in several turns."""
+    bounds = roofline.get("turn_bounds_s", [])
+    if len(bounds) < 2:
+        return ""
+    return f"; the median of {len(bounds)} turns: " + ", ".join(_fmt(b * scale) for b in bounds)
 
 
 def loss_check(result: WorkloadResult) -> tuple[str, str] | None:

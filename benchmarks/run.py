@@ -2,8 +2,9 @@
 
 Default: workloads A, B, C for glassnet and every installed peer, then the matmul roofline, the loss-curve check and
 the issue's targets; the report is printed and appended to RESULTS.md. Every round runs in a fresh process, and the
-peers take turns round by round (glassnet, PyTorch, …, glassnet, PyTorch, …): this virtual machine's speed drifts by
-up to 1.5× over minutes, unseen by the CPU-share check, and turns make the peers' medians share the same periods.
+peers take turns round by round (roofline, glassnet, PyTorch, …, roofline, glassnet, PyTorch, …): this virtual
+machine's speed drifts by up to 1.5× over minutes, unseen by the CPU-share check, and turns make the peers' medians
+and the median matmul bound share the same periods.
 ``--examples`` runs the full MNIST/IMDB/Boston examples instead (benchmarks/examples.py, when it exists).
 """
 
@@ -112,18 +113,22 @@ def merge_turns(turns: list[dict]) -> dict:
     return merged
 
 
+def merge_rooflines(turns: list[dict]) -> dict:
+    """The roofline of the turn whose lower bound is the median (an error when none was measured), with every
+    turn's bound listed: the bound is measured in each turn because the VM's matmul throughput drifts too."""
+    measured = sorted((t for t in turns if "lower_bound_s" in t), key=lambda t: t["lower_bound_s"])
+    if not measured:
+        return turns[0] if turns else {"error": "not measured"}
+    return {**measured[(len(measured) - 1) // 2], "turn_bounds_s": [t["lower_bound_s"] for t in turns
+                                                                     if "lower_bound_s" in t]}
+
+
 def run_suite(args: argparse.Namespace) -> list[WorkloadResult]:
-    progress("measuring matmul throughput (roofline) ...")
-    roofline = run_worker({"task": "roofline", "workloads": args.only,
-                           "samples": {k: samples_for(k, args.quick) for k in args.only},
-                           "min_seconds": 0.01 if args.quick else 0.05, "repeats": 2 if args.quick else 5,
-                           "max_share": args.max_share}, args)
-    if "error" in roofline:
-        progress(f"roofline: {roofline['error']}")
     results = []
     for key in args.only:
         workload, samples = WORKLOADS[key], samples_for(key, args.quick)
-        result = WorkloadResult(workload, samples, args.quick, [], roofline.get(key, roofline), None)
+        result = WorkloadResult(workload, samples, args.quick, [], {}, None)
+        rooflines = []
         statuses, raws = {}, {}
         for name in args.peers:
             module = peers.load(name)
@@ -134,6 +139,11 @@ def run_suite(args: argparse.Namespace) -> list[WorkloadResult]:
                 statuses[name] = f"skipped: {why}"
         attempts = -(-args.max_attempts // args.rounds)
         for turn in range(args.rounds):
+            roofline = run_worker({"task": "roofline", "workloads": [key], "samples": {key: samples},
+                                   "min_seconds": 0.01 if args.quick else 0.05, "repeats": 2 if args.quick else 5,
+                                   "max_share": args.max_share}, args)
+            rooflines.append(roofline.get(key, roofline))
+            progress(f"{key} roofline round {turn + 1}/{args.rounds}: {roofline.get('error', 'ok')}")
             for name in [n for n in args.peers if statuses[n] == "ok"]:
                 start = time.perf_counter()
                 raw = run_worker({"task": "time", "peer": name, "workload": key, "samples": samples,
@@ -144,6 +154,7 @@ def run_suite(args: argparse.Namespace) -> list[WorkloadResult]:
                 raws[name].append(raw)
                 progress(f"{key} {name} round {turn + 1}/{args.rounds}: {statuses[name]} "
                          f"({time.perf_counter() - start:.0f} s)")
+        result.roofline = merge_rooflines(rooflines)
         for name in args.peers:
             raw = merge_turns(raws[name]) if statuses[name] == "ok" else {}
             result.peers.append(PeerResult(name, peers.load(name).LABEL, statuses[name], raw, result.scale))
