@@ -33,7 +33,7 @@ class Relu(Function):
     """a = max(z, 0).  Backward: dz = da · [z > 0]."""
 
     def forward(self, z):
-        positive = z > 0
+        positive = (z > 0).astype(z.dtype)  # as 0/1 floats: multiplying by a bool array casts it on every use
         self.save_for_backward(positive)
         return z * positive
 
@@ -175,9 +175,11 @@ class SoftmaxCrossEntropy(Function):
     """
 
     def forward(self, y, z):
-        log_a = stable_log_softmax(z, -1)
-        self.save_for_backward(np.exp(log_a), y)
-        return -np.sum(y * log_a, axis=-1)
+        shifted = z - np.max(z, axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        total = np.sum(e, axis=-1, keepdims=True)
+        self.save_for_backward(e / total, y)  # softmax(z)
+        return -np.sum(y * (shifted - np.log(total)), axis=-1)  # log softmax(z) = (z − max z) − ln Σ e^(z − max z)
 
     def backward(self, dloss):
         a, y = self.saved
