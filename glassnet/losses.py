@@ -280,6 +280,8 @@ def reduce_weighted_values(losses: Tensor, sample_weight=None, mask: np.ndarray 
         losses = losses * weights
     if reduction in ("none", None) or losses.ndim == 0:
         return losses
+    if reduction in ("mean", "sum_over_batch_size") and losses.size:
+        return ops.mean(losses)  # Σ w·L / (number of losses), as one op
     total = ops.sum(losses)
     if reduction == "sum":
         return total

@@ -25,11 +25,11 @@ def test_mnist_flops_params_and_memory_are_exact():
     params1, params2 = 784 * 512 + 512, 512 * 10 + 10
     assert [c.params for c in report.layers[:2]] == [params1, params2] and report.params == 407_050
     # Forward: X·W1 (2·B·784·512), + b1, relu (1 per value each), A1·W2, + b2, softmax (5 per value), sparse
-    # cross-entropy (5 per logit), Σ over the batch and one divide.
+    # cross-entropy (5 per logit), the batch mean (Σ over the batch and one divide).
     forward = 2 * B * 784 * 512 + B * 512 + B * 512 + 2 * B * 512 * 10 + B * 10 + 5 * B * 10 + 5 * B * 10 + B + 1
     # Backward: dW1 only (no dX for the data), db1 = Σ dZ1, relu' (1 per value); dA1 and dW2, db2; the output
-    # softmax is skipped (the loss reads the logits); A − Y is 2 per logit, Σ's backward is free, the divide's 3.
-    backward = 2 * B * 784 * 512 + B * 512 + B * 512 + 2 * 2 * B * 512 * 10 + B * 10 + 2 * B * 10 + 3
+    # softmax is skipped (the loss reads the logits); A − Y is 2 per logit, the batch mean's backward 1 per sample.
+    backward = 2 * B * 784 * 512 + B * 512 + B * 512 + 2 * 2 * B * 512 * 10 + B * 10 + 2 * B * 10 + B
     assert report.forward_flops == forward and report.backward_flops == backward
     assert report.param_bytes == 4 * 407_050
     assert report.optimizer_bytes == 2 * 4 * 407_050  # Adam keeps two arrays per parameter

@@ -70,13 +70,13 @@ def test_flops_equal_the_hand_count(traced):
     _, _, _, g = traced
     # Forward: X·W1 is 2·m·2·3, + b1 is m·3, σ is 4 per value; the same for layer 2; the loss is 7 per value
     # (max(z,0) − z·y + ln(1 + e^−|z|)), Keras's mean over the last axis 1 per value + 1 divide per sample, then
-    # the batch reduction: Σ over m values and one divide.
+    # the batch mean: m adds and one divide.
     forward = (2 * M * 2 * 3 + M * 3 + 4 * M * 3) + (2 * M * 3 * 1 + M * 1 + 4 * M * 1) + 7 * M + (M + M) + M + 1
     assert g.total_flops == forward
     # Backward: dW1 = Xᵀ·dZ1 only (X needs no gradient), db1 = Σ dZ1 (m·3), σ' is 3 per value; layer 2 needs
     # dA1 and dW2 (2·m·3·1 each) and db2 (m); the output σ is off the loss path; the fused loss is 2 per value,
-    # the mean's backward 1 per value, Σ's is free, and the divide's 3.
-    backward = (2 * M * 2 * 3 + M * 3 + 3 * M * 3) + (2 * 2 * M * 3 * 1 + M * 1) + 2 * M + M + 0 + 3
+    # each mean's backward 1 per value (the per-sample one over m values, the batch one over m).
+    backward = (2 * M * 2 * 3 + M * 3 + 3 * M * 3) + (2 * 2 * M * 3 * 1 + M * 1) + 2 * M + M + M
     assert g.total_backward_flops == backward
 
 
