@@ -1,5 +1,8 @@
 """Tensors are immutable, Variables change only through assign*, graphs free after backward, bad input is refused."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -141,3 +144,14 @@ def test_no_grad_in_one_thread_does_not_affect_another():
     finally:
         release.set()
         t.join()
+
+
+@pytest.mark.parametrize("copier", [copy.deepcopy, lambda v: pickle.loads(pickle.dumps(v))], ids=["deepcopy", "pickle"])
+def test_a_copied_variable_still_shows_its_assignments(copier):
+    """The read-only value is a view of the writable buffer; a copy must rebuild that view, not copy it apart."""
+    original = Variable(np.ones(3), name="w")
+    copied = copier(original)
+    copied.assign_sub(np.ones(3))
+    np.testing.assert_array_equal(copied.value, 0.0)
+    np.testing.assert_array_equal(original.value, 1.0)
+    assert copied.name == "w" and copied.trainable

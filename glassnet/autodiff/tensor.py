@@ -231,6 +231,16 @@ class Variable(Tensor):
             )
         return arr
 
+    def __getstate__(self) -> dict:
+        """For pickle and copy: the read-only view is left out and rebuilt, so it keeps aliasing the buffer."""
+        names = [n for cls in type(self).__mro__ for n in getattr(cls, "__slots__", ()) if n != "__weakref__"]
+        return {n: getattr(self, n) for n in names if n != "_data" and hasattr(self, n)}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._data = _readonly(self._buffer)
+
     def assign(self, value) -> Variable:
         """Replace the value (same shape, or a scalar; cast to the variable's dtype)."""
         np.copyto(self._buffer, self._checked(value, "assign"), casting="same_kind")
