@@ -61,6 +61,7 @@ class Plan:
         leaves = {id(x): x for t in order for x in t.op.inputs if x.op is None}
         self.variables = [(v, slot[id(v)]) for v in leaves.values() if isinstance(v, Variable) and v.trainable]
         self.values = values
+        self._seed: np.ndarray | None = None
         self.outputs = outputs  # the traced tensors, for inspection
         self._keep = placeholders  # slot keys are ids: keep the traced tensors alive
 
@@ -69,7 +70,7 @@ class Plan:
         for i, a in zip(self.input_slots, arrays):
             v[i] = a
         for fn, ins, out in self.forward_steps:
-            v[out] = fn.forward(*[v[i] for i in ins])
+            v[out] = fn.forward(v[ins[0]]) if len(ins) == 1 else fn.forward(*[v[i] for i in ins])
         return self.backward() if backward else [v[i] for i in self.output_slots]
 
     def random_generators(self) -> list[np.random.Generator]:
@@ -82,13 +83,17 @@ class Plan:
         """Backpropagate from the last forward (the trace's or a replay's); returns the outputs' arrays."""
         grads: list[np.ndarray | None] = [None] * len(self.values)
         loss = self.values[self.loss_slot]
-        grads[self.loss_slot] = np.ones(np.shape(loss), dtype=np.asarray(loss).dtype)
+        seed = self._seed
+        if seed is None or seed.shape != np.shape(loss) or seed.dtype != np.asarray(loss).dtype:
+            seed = self._seed = np.ones(np.shape(loss), dtype=np.asarray(loss).dtype)
+            seed.flags.writeable = False  # d(loss)/d(loss) = 1, shared by every replay
+        grads[self.loss_slot] = seed
         for fn, out, targets in self.backward_steps:
             g = grads[out]
             if g is None:
                 continue
             in_grads = fn.backward(g)
-            if not isinstance(in_grads, tuple):
+            if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             for target, gx in zip(targets, in_grads):
                 if target is None or gx is None:

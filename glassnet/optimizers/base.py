@@ -189,14 +189,14 @@ class Optimizer:
                              "variables; expected one gradient per variable")
         pairs = [(self._as_gradient(g, v), v) for g, v in zip(grads, variables) if g is not None]
         lr = self.learning_rate
-        scale = self._global_clip_scale([g for g, _ in pairs])
-        for _, var in pairs:
-            self._slots_of(var)
-            if self.weight_decay and self._uses_weight_decay(var):
-                decay = self.scratch(var, 1)
-                np.multiply(var.value, self.weight_decay * lr, out=decay)
-                var.assign_sub(decay)
-        runs, alone = self._layout([var for _, var in pairs])
+        scale = self._global_clip_scale(pairs)
+        runs, alone = self._layout([var for _, var in pairs])  # creates the slots of new variables
+        if self.weight_decay:
+            for _, var in pairs:
+                if self._uses_weight_decay(var):
+                    decay = self.scratch(var, 1)
+                    np.multiply(var.value, self.weight_decay * lr, out=decay)
+                    var.assign_sub(decay)
         if runs:
             rule, names, constants = self.update_rule(lr)
             for run in runs:
@@ -220,6 +220,8 @@ class Optimizer:
         if cached is not None and len(cached[0]) == len(variables) and all(
                 a is b for a, b in zip(cached[0], variables)):
             return cached[1], cached[2]
+        for var in variables:
+            self._slots_of(var)
         runs = []
         if not (self.clipnorm or self.clipvalue) and type(self).update_step is Optimizer.update_step:
             for indices, weights in storage.contiguous_runs([v._buffer for v in variables]):
@@ -249,11 +251,11 @@ class Optimizer:
                              f"'{var.name}' of shape {var.shape}")
         return g
 
-    def _global_clip_scale(self, grads: list[np.ndarray]) -> float:
+    def _global_clip_scale(self, pairs: list[tuple[np.ndarray, Variable]]) -> float:
         """c / max(‖g‖, c) with ‖g‖ the norm of all gradients together (1 without global_clipnorm)."""
         if not self.global_clipnorm:
             return 1.0
-        norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+        norm = math.sqrt(sum(float(np.vdot(g, g)) for g, _ in pairs))
         return self.global_clipnorm / max(norm, self.global_clipnorm)
 
     def _clip(self, g: np.ndarray, var: Variable, scale: float) -> np.ndarray:
