@@ -286,3 +286,16 @@ def test_small_variables_updated_together_equal_one_by_one(make):
     opt_together.set_state([np.zeros_like(s) for s in state])
     opt_together.set_state(state)
     np.testing.assert_array_equal(opt_together.get_state()[-1], state[-1])
+
+
+def test_a_custom_update_step_sees_every_variable_one_by_one():
+    """Keras's hook still works: an optimizer that overrides update_step gets each variable, runs or not."""
+    class SignDescent(optimizers.Optimizer):
+        def update_step(self, gradient, variable, learning_rate):
+            variable.assign_sub(learning_rate * np.sign(gradient))
+
+    together = [Variable(np.ones(s), dtype="float32") for s in [(2, 3), (3,)]]
+    assert storage.contiguous_runs([v._buffer for v in together])
+    SignDescent(0.5).apply([np.ones((2, 3)), -np.ones(3)], together)
+    np.testing.assert_array_equal(together[0].value, 0.5)
+    np.testing.assert_array_equal(together[1].value, 1.5)
