@@ -299,3 +299,12 @@ def test_a_custom_update_step_sees_every_variable_one_by_one():
     SignDescent(0.5).apply([np.ones((2, 3)), -np.ones(3)], together)
     np.testing.assert_array_equal(together[0].value, 0.5)
     np.testing.assert_array_equal(together[1].value, 1.5)
+
+
+def test_large_float16_variables_are_updated_by_numpy():
+    """Numba has no float16 arithmetic: such variables take the NumPy rule, whatever their size."""
+    w = Variable(np.ones(fused.COMPILED_MIN_SIZE), dtype="float16")
+    optimizers.RMSprop(0.01).apply([np.ones(fused.COMPILED_MIN_SIZE, dtype="float16")], [w])
+    expected = 1 - np.float16(0.01) / np.sqrt(np.float16(0.1) + np.float16(1e-7))
+    np.testing.assert_allclose(w.value, expected, rtol=1e-3)
+    assert w.dtype == np.float16

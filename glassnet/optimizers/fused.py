@@ -81,9 +81,9 @@ def _compile(rule: Callable, n_states: int, n_constants: int) -> Callable:
 
 def update(rule: Callable, weights: np.ndarray, gradient: np.ndarray, states: Sequence[np.ndarray],
            constants: Sequence[float]) -> None:
-    """Apply ``rule`` in place to ``weights`` and ``states``: compiled for large arrays when Numba is available,
-    NumPy otherwise (where Python floats already act in the arrays' dtype)."""
-    if weights.size >= COMPILED_MIN_SIZE and numba_available():
+    """Apply ``rule`` in place to ``weights`` and ``states``: compiled for large float32/float64 arrays when Numba
+    is available (it has no float16 arithmetic), NumPy otherwise (where Python floats act in the arrays' dtype)."""
+    if weights.size >= COMPILED_MIN_SIZE and weights.dtype.char in "fd" and numba_available():
         compiled_update(rule, [weights, gradient, *states], [weights.dtype.type(c) for c in constants])
     else:
         numpy_update(rule, [weights, gradient, *states], constants)
