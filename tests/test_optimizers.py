@@ -308,3 +308,27 @@ def test_large_float16_variables_are_updated_by_numpy():
     expected = 1 - np.float16(0.01) / np.sqrt(np.float16(0.1) + np.float16(1e-7))
     np.testing.assert_allclose(w.value, expected, rtol=1e-3)
     assert w.dtype == np.float16
+
+
+def test_a_copied_model_trains_on_its_own_weights():
+    """Runs view the variables' storage, so a copy must lay out its own: the copy then trains exactly as the
+    original does, and neither touches the other's weights."""
+    import copy
+
+    import glassnet as keras
+    from glassnet import layers
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((64, 4)).astype("float32"), rng.standard_normal((64, 1)).astype("float32")
+    model = keras.Sequential([layers.Input((4,)), layers.Dense(8, activation="tanh"), layers.Dense(1)])
+    model.compile(optimizer="rmsprop", loss="mse")
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    twin = copy.deepcopy(model)
+    before = [w.copy() for w in model.get_weights()]
+    twin.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    for w, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(w, b)
+    model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert not np.array_equal(model.get_weights()[0], before[0])

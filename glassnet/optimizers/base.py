@@ -293,6 +293,13 @@ class Optimizer:
             config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
         return cls(**config)
 
+    def __getstate__(self) -> dict:
+        """For pickle and copy: the runs are left out (their arrays view the original variables' storage); the
+        next apply lays them out again on the copied variables."""
+        state = self.__dict__.copy()
+        state["_layout_cache"] = None
+        return state
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} learning_rate={self._learning_rate!r}>"
 
