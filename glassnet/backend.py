@@ -8,6 +8,7 @@ seeded by :func:`set_random_seed`, from which every unseeded layer, initializer 
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
@@ -16,6 +17,24 @@ xp = np
 _FLOATX = "float32"
 _FLOAT_TYPES = ("float16", "float32", "float64")
 _global_rng = np.random.default_rng()
+_numba = None  # the numba module once imported; False when it is not installed or turned off
+
+
+def numba():
+    """The ``numba`` module that compiles glassnet's loops (fused optimizer updates, sparse inputs), or None when it
+    is not installed or ``GLASSNET_NUMBA=0`` turns it off; then glassnet runs the same math with NumPy alone.
+    Imported on first use: its compiler costs about 170 MB and a second of startup that a small model never pays."""
+    global _numba
+    if _numba is None:
+        _numba = False
+        if os.environ.get("GLASSNET_NUMBA", "1") != "0":
+            try:
+                import numba as module
+            except ImportError:
+                pass
+            else:
+                _numba = module
+    return _numba or None
 
 
 def floatx() -> str:

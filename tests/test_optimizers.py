@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from glassnet import optimizers
+from glassnet import backend, optimizers
 from glassnet.autodiff import storage
 from glassnet.autodiff.tensor import Variable
 from glassnet.optimizers import fused, schedules
@@ -211,7 +211,7 @@ def test_weight_decay_exclusion():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_compiled_rule_equals_numpy_rule_bit_for_bit(dtype):
     pytest.importorskip("numba")
-    assert fused.numba_available()
+    assert backend.numba() is not None
     rng = np.random.default_rng(0)
     shape = (fused.COMPILED_MIN_SIZE // 64, 64)
     w, g, v, s = (rng.standard_normal(shape).astype(dtype) for _ in range(4))
@@ -238,8 +238,8 @@ def test_compiled_update_refuses_non_contiguous_weights():
 
 def test_without_numba_large_updates_use_numpy(monkeypatch):
     monkeypatch.setenv("GLASSNET_NUMBA", "0")
-    monkeypatch.setattr(fused, "_numba", None)
-    assert not fused.numba_available()
+    monkeypatch.setattr(backend, "_numba", None)
+    assert backend.numba() is None
     w = Variable(np.ones((fused.COMPILED_MIN_SIZE, 2)))
     optimizers.SGD(0.5).apply_gradients([(np.ones((fused.COMPILED_MIN_SIZE, 2)), w)])
     np.testing.assert_array_equal(w.value, 0.5)

@@ -17,6 +17,7 @@ import numpy as np
 
 from glassnet.autodiff.function import unbroadcast
 from glassnet.autodiff.graph import topological_order
+from glassnet.autodiff.sparse import SparseRows
 from glassnet.autodiff.tensor import Tensor, Variable, record
 
 
@@ -29,7 +30,7 @@ class Plan:
     def __init__(self, fn: Callable[..., Tensor | Sequence[Tensor]], example_inputs: Sequence[np.ndarray]):
         # private copies: a value that bypassed the inputs (read with .numpy() and frozen into the graph) can then
         # never alias a buffer the caller refills, and shows up as a difference when the plan is checked
-        self.traced_inputs = [np.array(a, copy=True) for a in example_inputs]
+        self.traced_inputs = [a.copy() if isinstance(a, SparseRows) else np.array(a, copy=True) for a in example_inputs]
         placeholders = [Tensor._from_op(a, None) for a in self.traced_inputs]
         with record():
             outputs = fn(*placeholders)

@@ -15,6 +15,7 @@ import numpy as np
 
 from glassnet import backend
 from glassnet.autodiff import storage
+from glassnet.autodiff.sparse import SparseRows
 
 
 class _EngineState(threading.local):
@@ -103,7 +104,8 @@ class Tensor:
     def _from_op(cls, data: np.ndarray, op) -> Tensor:
         """Internal fast constructor for the output of a Function (no validation, no copy)."""
         t = cls.__new__(cls)
-        t._data = _readonly(data) if isinstance(data, np.ndarray) else np.asarray(data)
+        t._data = _readonly(data) if isinstance(data, np.ndarray) else data if isinstance(data, SparseRows) else \
+            np.asarray(data)
         t.grad = None
         t.requires_grad = op is not None
         t.op = op
@@ -118,8 +120,8 @@ class Tensor:
         return self._data
 
     def numpy(self) -> np.ndarray:
-        """The value as a read-only NumPy array (no copy), like ``tf.Tensor.numpy()``."""
-        return self._data
+        """The value as a read-only NumPy array (no copy), like ``tf.Tensor.numpy()``; SparseRows are made dense."""
+        return self._data if isinstance(self._data, np.ndarray) else np.asarray(self._data)
 
     def item(self) -> float:
         return self._data.item()
@@ -155,6 +157,8 @@ class Tensor:
         return float(self._data)
 
     def __repr__(self) -> str:
+        if isinstance(self._data, SparseRows):
+            return f"Tensor({self._data!r})"
         body = np.array2string(self._data, precision=4, separator=", ", threshold=20, edgeitems=2)
         origin = f", op={type(self.op).__name__}" if self.op is not None else ""
         return f"Tensor({body}, shape={self.shape}, dtype={self.dtype}{origin})"
@@ -262,7 +266,9 @@ class Variable(Tensor):
 
 
 def as_tensor(value, dtype=None) -> Tensor:
-    """Return ``value`` if it is a Tensor, else wrap it (float32 by default)."""
+    """Return ``value`` if it is a Tensor, else wrap it (float32 by default; SparseRows as they are)."""
     if isinstance(value, Tensor):
         return value
+    if isinstance(value, SparseRows) and (dtype is None or np.dtype(dtype) == value.dtype):
+        return Tensor._from_op(value, None)
     return Tensor(value, dtype=dtype)

@@ -11,7 +11,14 @@ import math
 import numpy as np
 
 from glassnet import backend
+from glassnet.autodiff.sparse import SparseRows
 from glassnet.autodiff.tensor import Tensor
+
+#: Inputs with at most this share of nonzeros are stored by rows (SparseRows) when the first layer is a Dense:
+#: below it, skipping the zeros beats multi-threaded BLAS on the whole matrix (benchmarks/RESULTS.md).
+SPARSE_MAX_DENSITY = 0.1
+#: Smaller inputs stay dense: their matmuls are quick either way, and tests and toy data keep BLAS's exact sums.
+SPARSE_MIN_BYTES = 1 << 20
 
 
 def as_array(value, arg: str, method: str, dtype=None) -> np.ndarray:
@@ -60,6 +67,19 @@ def check_finite(arr: np.ndarray, arg: str, method: str) -> None:
         f"{method}: argument `{arg}` contains {n_nan} NaN and {n_inf} infinite value(s) (first in sample {first}); "
         "expected finite numbers. Remove or impute them before training."
     )
+
+
+def sparse_rows(x: np.ndarray) -> SparseRows | None:
+    """``x`` stored as the nonzeros of its rows when it is a large 2-D float matrix that is mostly zeros (a multi-hot
+    or bag-of-words input), else None. Building them also checks every value finite: with ``x`` returned as
+    SparseRows, check_finite need not read it again. Needs Numba."""
+    if (x.ndim != 2 or x.dtype.char not in "fd" or not x.flags.c_contiguous or x.nbytes < SPARSE_MIN_BYTES
+            or backend.numba() is None):
+        return None
+    sample = x[::max(1, len(x) // 64)]  # 64 rows spread over the data: a cheap first guess of the density
+    if np.count_nonzero(sample) > SPARSE_MAX_DENSITY * sample.size:
+        return None
+    return SparseRows.from_dense(x, int(SPARSE_MAX_DENSITY * x.size))
 
 
 def check_lengths(method: str, **arrays) -> int:

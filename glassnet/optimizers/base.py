@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from glassnet import backend
 from glassnet.autodiff import storage
 from glassnet.autodiff.tensor import Tensor, Variable
 from glassnet.optimizers import fused, schedules
@@ -153,7 +154,7 @@ class Optimizer:
     def precompile(self, dtype: str = "float32") -> None:
         """Compile this optimizer's fused update for ``dtype`` now instead of at the first large update (Numba
         takes about 0.4 s and 50 MB the first time), by running its rule once on throwaway arrays."""
-        if type(self).update_rule is Optimizer.update_rule or not fused.numba_available():
+        if type(self).update_rule is Optimizer.update_rule or backend.numba() is None:
             return  # a custom update_step, or nothing to compile
         rule, names, constants = self.update_rule(self.learning_rate)
         arrays = [np.zeros(fused.COMPILED_MIN_SIZE, dtype=dtype) for _ in range(2 + len(names))]

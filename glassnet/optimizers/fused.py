@@ -17,31 +17,16 @@ uses no number literals, since Numba would compute ``1 - rho`` in float64 where 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
+from glassnet import backend
 
 #: Variables with at least this many elements use the compiled loop (when Numba is installed).
 COMPILED_MIN_SIZE = 1 << 12
 
 _loops: dict[tuple[Callable, int, int], Callable] = {}
-_numba = None  # the numba module once imported; False when it is not installed or turned off
-
-
-def numba_available() -> bool:
-    """Whether large updates run as compiled loops: Numba is installed and ``GLASSNET_NUMBA`` is not ``0``."""
-    global _numba
-    if _numba is None:
-        _numba = False
-        if os.environ.get("GLASSNET_NUMBA", "1") != "0":
-            try:
-                import numba
-            except ImportError:
-                pass
-            else:
-                _numba = numba
-    return _numba is not False
 
 
 def numpy_update(rule: Callable, arrays: list[np.ndarray], constants: Sequence) -> None:
@@ -65,8 +50,7 @@ def compiled_update(rule: Callable, arrays: Sequence[np.ndarray], constants: Seq
 def _compile(rule: Callable, n_states: int, n_constants: int) -> Callable:
     """The loop ``for i in range(w.size): w[i], s0[i], … = rule(w[i], g[i], s0[i], …, c0, …)``, compiled with
     the rule inlined and NumPy's error model (no zero-division branch), so that LLVM vectorizes the update."""
-    import numba
-
+    numba = backend.numba()
     states = [f"s{k}" for k in range(n_states)]
     constants = [f"c{k}" for k in range(n_constants)]
     outputs = ["w[i]"] + [f"{s}[i]" for s in states]
@@ -83,7 +67,7 @@ def update(rule: Callable, weights: np.ndarray, gradient: np.ndarray, states: Se
            constants: Sequence[float]) -> None:
     """Apply ``rule`` in place to ``weights`` and ``states``: compiled for large float32/float64 arrays when Numba
     is available (it has no float16 arithmetic), NumPy otherwise (where Python floats act in the arrays' dtype)."""
-    if weights.size >= COMPILED_MIN_SIZE and weights.dtype.char in "fd" and numba_available():
+    if weights.size >= COMPILED_MIN_SIZE and weights.dtype.char in "fd" and backend.numba() is not None:
         compiled_update(rule, [weights, gradient, *states], [weights.dtype.type(c) for c in constants])
     else:
         numpy_update(rule, [weights, gradient, *states], constants)
