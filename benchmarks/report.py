@@ -105,6 +105,7 @@ def workload_table(result: WorkloadResult) -> list[str]:
              f"{result.samples} samples: {result.unit}"]
     sources = sorted({p.raw.get("data_source") for p in result.peers if p.ok})
     lines += [f"data: {s}" for s in sources]
+    lines += [f"input storage: {s}" for s in sorted({p.raw.get("storage") for p in result.peers if p.ok} - {None})]
     lines += ["", "| peer | version | min | median | rounds used (discarded) | others' CPU, max "
               "| peak RSS over imports | glassnet / peer (median) |", "|" + " --- |" * 8]
     ours = result.peer("glassnet")

@@ -38,6 +38,7 @@ def time_peer(spec: dict) -> dict:
         "peak_rss": measure.peak_rss_bytes(),
         "peak_rss_training_only": peak_is_training_only,
         "lifetime_peak_rss": measure.lifetime_peak_rss_bytes(),
+        "storage": getattr(trainer, "describe", lambda: None)(),
     }
 
 

@@ -54,3 +54,27 @@ def test_dropout_draws_a_new_mask_on_each_replay():
     plan(np.ones((1, 1)))
     assert not np.array_equal(first, w.grad)
     assert set(np.unique(first)) <= {0.0, 2.0} and 400 < np.count_nonzero(first) < 600
+
+
+def test_a_value_used_twice_gets_both_gradients_and_an_unused_output_none():
+    """x·x, a Variable read by two ops and an output the loss does not depend on: the written-out backward adds
+    the two contributions where a value feeds two inputs and skips the ops no gradient reaches."""
+    rng = np.random.default_rng(3)
+    w = Variable(rng.normal(size=(3, 3)), dtype=np.float64)
+
+    def fn(x):
+        h = x @ w
+        loss = ops.sum(h * h) + ops.sum(ops.tanh(h @ w))
+        return loss, ops.exp(h)  # the second output: no gradient flows from it
+
+    x0 = rng.normal(size=(4, 3))
+    plan = Plan(fn, [x0])
+    assert "+ gx" in plan.source  # w and h each feed two inputs
+    x = rng.normal(size=(4, 3))
+    loss, extra = plan(x)
+    replayed = w.grad.copy()
+    w.grad = None
+    eager_loss, eager_extra = fn(x)
+    eager_loss.backward()
+    assert loss == eager_loss.item() and np.array_equal(extra, eager_extra.numpy())
+    np.testing.assert_array_equal(replayed, w.grad)

@@ -39,3 +39,12 @@ class Trainer(KerasStyleTrainer):
         glassnet.backend.set_random_seed(seed)
         api = SimpleNamespace(layers=layers, models=models, optimizers=optimizers, callbacks=callbacks)
         super().__init__(api, workload, data, weights, seed)
+
+    def describe(self) -> str | None:
+        """How glassnet held the input it trained on, when not as a dense array (the report prints it)."""
+        from glassnet.autodiff import SparseRows
+
+        if any(key[0] is SparseRows for key in self.model._cached_step.plans):
+            return ("glassnet stored the input as SparseRows (the nonzeros of each row): its first layer's X·W and "
+                    "Xᵀ·dZ skip the zeros, so it multiplies less than the dense matmuls of the bound count")
+        return None

@@ -36,7 +36,7 @@ class TrainStep:
     def __call__(self, x: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> tuple[float, np.ndarray]:
         if self.run_eagerly:
             return self.eager(x, y, sw)
-        key = (type(x), x.shape, x.dtype.str, y.shape, y.dtype.str, None if sw is None else sw.shape)
+        key = (type(x), x.shape, x.dtype, y.shape, y.dtype, None if sw is None else sw.shape)
         entry = self.plans.get(key)
         if entry is None:
             return self._trace(key, x, y, sw)
