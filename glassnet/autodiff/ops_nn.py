@@ -19,14 +19,14 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
 
 def stable_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """softmax(x) = e^(x − max x) / Σ e^(x − max x) along axis."""
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))  # the ufunc reductions: np.max and np.sum
+    return e / np.add.reduce(e, axis=axis, keepdims=True)  # add 2-3 µs of argument handling per call
 
 
 def stable_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """log softmax(x) = (x − max x) − ln Σ e^(x − max x) along axis."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 class Relu(Function):
@@ -175,11 +175,11 @@ class SoftmaxCrossEntropy(Function):
     """
 
     def forward(self, y, z):
-        shifted = z - np.max(z, axis=-1, keepdims=True)
+        shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
         e = np.exp(shifted)
-        total = np.sum(e, axis=-1, keepdims=True)
+        total = np.add.reduce(e, axis=-1, keepdims=True)
         self.save_for_backward(e / total, y)  # softmax(z)
-        return -np.sum(y * (shifted - np.log(total)), axis=-1)  # log softmax(z) = (z − max z) − ln Σ e^(z − max z)
+        return -np.add.reduce(y * (shifted - np.log(total)), axis=-1)  # log softmax(z) = (z − max z) − ln Σ e^(z − max z)
 
     def backward(self, dloss):
         a, y = self.saved
