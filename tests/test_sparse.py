@@ -167,3 +167,10 @@ def test_a_tensor_of_sparse_rows_shows_and_converts():
     assert t.shape == (10, 70) and t.dtype == np.float32 and len(t) == 10
     np.testing.assert_array_equal(t.numpy(), x)
     assert repr(t).startswith("Tensor(SparseRows(shape=(10, 70), dtype=float32, nonzeros=")
+
+
+def test_dense_conversion_refuses_to_pretend_it_is_no_copy():
+    rows = SparseRows.from_dense(multi_hot(5, 64, 0.2), 320)
+    assert np.asarray(rows, dtype="float64").dtype == np.float64
+    with pytest.raises(ValueError, match="without a copy"):
+        np.asarray(rows, copy=False)

@@ -179,7 +179,8 @@ class SoftmaxCrossEntropy(Function):
         e = np.exp(shifted)
         total = np.add.reduce(e, axis=-1, keepdims=True)
         self.save_for_backward(e / total, y)  # softmax(z)
-        return -np.add.reduce(y * (shifted - np.log(total)), axis=-1)  # log softmax(z) = (z − max z) − ln Σ e^(z − max z)
+        # log softmax(z) = (z − max z) − ln Σ e^(z − max z)
+        return -np.add.reduce(y * (shifted - np.log(total)), axis=-1)
 
     def backward(self, dloss):
         a, y = self.saved

@@ -123,6 +123,8 @@ class SparseRows:
         return dense
 
     def __array__(self, dtype=None, copy=None):
+        if copy is False:
+            raise ValueError("SparseRows cannot be viewed as a dense array without a copy (np.asarray makes one)")
         dense = self.toarray()
         return dense if dtype is None else dense.astype(dtype, copy=False)
 

@@ -1,9 +1,10 @@
 """Batch slicing: train on a batch whose input is too big for the cache a few rows at a time, accumulating the
 gradient, so that each slice's input is still in cache when the backward pass reads it again (dW = Xᵀ·dZ).
 
-IMDB's batch of 512 multi-hot reviews is 512 × 10000 floats, 20 MB: gathered, read by X·W, then read again by
-Xᵀ·dZ, it goes through main memory three times. In slices of 128 rows (5 MB) it goes once: the gather and the two
-matmuls take about 30% less time, a whole IMDB epoch about 10% (benchmarks/RESULTS.md).
+A dense batch of 512 rows of 10,000 features is 20 MB: gathered, read by X·W, then read again by Xᵀ·dZ, it goes
+through main memory three times. In slices of 128 rows (5 MB) it goes once: the gather and the two matmuls take
+about 30% less time, a whole epoch of IMDB stored densely about 10% (benchmarks/RESULTS.md; IMDB's multi-hot
+reviews are now stored as SparseRows, whose batches are small).
 
 The result is the same step: with the loss a mean over the batch, the gradient is the mean of the slices'
 gradients weighted by their sizes, up to float rounding. That holds only when every sample's loss depends on that
