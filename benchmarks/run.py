@@ -107,9 +107,10 @@ def progress(message: str) -> None:
 
 
 def merge_turns(turns: list[dict]) -> dict:
-    """One peer's turns as one result: every timed round, and the memory figures of the turn that used the most."""
+    """One peer's turns as one result: every timed round (with its turn's number), and the memory figures of the
+    turn that used the most."""
     merged = dict(max(turns, key=lambda t: t["peak_rss"] - t["rss_baseline"]))
-    merged["rounds"] = [r for t in turns for r in t["rounds"]]
+    merged["rounds"] = [dict(r, turn=i) for i, t in enumerate(turns) for r in t["rounds"]]
     return merged
 
 
@@ -120,7 +121,8 @@ def merge_rooflines(turns: list[dict]) -> dict:
     if not measured:
         return turns[0] if turns else {"error": "not measured"}
     return {**measured[(len(measured) - 1) // 2], "turn_bounds_s": [t["lower_bound_s"] for t in turns
-                                                                     if "lower_bound_s" in t]}
+                                                                     if "lower_bound_s" in t],
+            "bound_by_turn_s": [t.get("lower_bound_s") for t in turns]}
 
 
 def run_suite(args: argparse.Namespace) -> list[WorkloadResult]:

@@ -110,6 +110,11 @@ def _median(peer: dict, scale: float) -> float:
     return statistics.median(clean or [r["seconds"] for r in peer["rounds"]]) * scale
 
 
+def _target(text: str, key: str) -> str:
+    """The targets table's row for ``key``'s matmul bound."""
+    return next(line for line in text.splitlines() if line.startswith(f"| {key}: glassnet ≤ 1.5 × matmul"))
+
+
 def test_quick_run_prints_ratios_computed_from_its_measurements(tmp_path):
     out = tmp_path / "results.json"
     done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--peers", "numpy", "--json", str(out)],
@@ -129,5 +134,10 @@ def test_quick_run_prints_ratios_computed_from_its_measurements(tmp_path):
         assert float(cells[7]) == pytest.approx(ours / numpy_median, abs=0.006)
         assert _row(text, r["workload"], "glassnet")[7] == "1.00"
         assert r["roofline"]["lower_bound_s"] > 0
+        if r["workload"] in "AB":  # each glassnet round against the bound measured in its own turn
+            bounds = r["roofline"]["bound_by_turn_s"]
+            used = [x for x in peers["glassnet"]["rounds"] if not x["disturbed"]] or peers["glassnet"]["rounds"]
+            paired = statistics.median(x["seconds"] / bounds[x["turn"]] for x in used)
+            assert f"its own turn's bound, median {paired:.2f} ×" in _target(text, r["workload"])
         assert len(r["losses"]["measured"]) == len(r["losses"]["reference"]) > 0
     assert "loss curve = NumPy reference" in text and "matmul lower bound:" in text
