@@ -174,3 +174,9 @@ def test_dense_conversion_refuses_to_pretend_it_is_no_copy():
     assert np.asarray(rows, dtype="float64").dtype == np.float64
     with pytest.raises(ValueError, match="without a copy"):
         np.asarray(rows, copy=False)
+
+
+def test_sparse_rows_name_numba_when_it_is_turned_off(monkeypatch):
+    monkeypatch.setattr(backend, "_numba", False)
+    with pytest.raises(RuntimeError, match="SparseRows needs Numba"):
+        SparseRows.from_dense(multi_hot(5, 64, 0.2), 320)

@@ -18,9 +18,6 @@ import numpy as np
 
 from glassnet import backend
 
-#: ``from_dense`` may store one block of values (sparse_kernels.BLOCK) past the count before it checks it.
-_BLOCK = 64
-
 
 class SparseRows:
     """Rows ``i`` of an (n, d) matrix as ``values[indptr[i]:indptr[i+1]]`` at columns
@@ -42,11 +39,12 @@ class SparseRows:
         """``x`` (2-D, C-contiguous, float32 or float64) by rows, in one pass that also checks every value is
         finite. None when ``x`` has more than ``max_nonzeros`` nonzeros or any NaN or ±inf (the caller keeps it
         dense, and its own checks report the bad values)."""
-        capacity = max_nonzeros + _BLOCK  # a block's nonzeros are stored before the count is checked
+        loops = _loops()
+        capacity = max_nonzeros + loops.BLOCK  # a block's nonzeros are stored before the count is checked
         indptr = np.zeros(len(x) + 1, dtype=np.int64)
         indices = np.empty(capacity, dtype=np.int32)  # pages that stay unwritten cost no memory
         values = np.empty(capacity, dtype=x.dtype)
-        nonzeros = _kernel("compress")(x, max_nonzeros, indptr, indices, values)
+        nonzeros = loops.compress(x, max_nonzeros, indptr, indices, values)
         if nonzeros < 0:
             return None
         return cls(indptr, indices[:nonzeros].copy(), values[:nonzeros].copy(), x.shape)
@@ -95,7 +93,7 @@ class SparseRows:
         np.cumsum(self.indptr[rows + 1] - self.indptr[rows], out=indptr[1:])
         indices = np.empty(indptr[-1], dtype=self.indices.dtype)
         values = np.empty(indptr[-1], dtype=self.values.dtype)
-        _kernel("take")(self.indptr, self.indices, self.values, rows, indptr, indices, values)
+        _loops().take(self.indptr, self.indices, self.values, rows, indptr, indices, values)
         return SparseRows(indptr, indices, values, (len(rows), self.shape[1]))
 
     # ----- the two products MatMul needs -----------------------------------------------------------------------
@@ -105,7 +103,7 @@ class SparseRows:
             raise ValueError(f"SparseRows @ w: expected w of shape ({self.shape[1]}, units), received "
                              f"{getattr(w, 'shape', type(w).__name__)}")
         out = np.empty((self.shape[0], w.shape[1]), dtype=np.result_type(self.dtype, w.dtype))
-        _kernel("matmul")(self.indptr, self.indices, self.values, np.ascontiguousarray(w, dtype=out.dtype), out)
+        _loops().matmul(self.indptr, self.indices, self.values, np.ascontiguousarray(w, dtype=out.dtype), out)
         return out
 
     @property
@@ -157,7 +155,7 @@ class _TransposedRows:
             raise ValueError(f"SparseRows.T @ dz: expected dz of shape ({x.shape[0]}, units), received "
                              f"{getattr(dz, 'shape', type(dz).__name__)}")
         out = np.zeros((x.shape[1], dz.shape[1]), dtype=np.result_type(x.dtype, dz.dtype))
-        _kernel("transposed_matmul")(x.indptr, x.indices, x.values, np.ascontiguousarray(dz, dtype=out.dtype), out)
+        _loops().transposed_matmul(x.indptr, x.indices, x.values, np.ascontiguousarray(dz, dtype=out.dtype), out)
         return out
 
 
@@ -167,10 +165,10 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _kernel(name: str):
-    """The compiled loop ``name`` from sparse_kernels, which imports Numba only when SparseRows are first used."""
+def _loops():
+    """The module of compiled loops (sparse_kernels), imported when SparseRows are first used: it imports Numba."""
     if backend.numba() is None:
         raise RuntimeError("SparseRows needs Numba: pip install numba (and leave GLASSNET_NUMBA unset)")
     from glassnet.autodiff import sparse_kernels
 
-    return getattr(sparse_kernels, name)
+    return sparse_kernels

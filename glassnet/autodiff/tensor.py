@@ -104,8 +104,11 @@ class Tensor:
     def _from_op(cls, data: np.ndarray, op) -> Tensor:
         """Internal fast constructor for the output of a Function (no validation, no copy)."""
         t = cls.__new__(cls)
-        t._data = _readonly(data) if isinstance(data, np.ndarray) else data if isinstance(data, SparseRows) else \
-            np.asarray(data)
+        if isinstance(data, np.ndarray):
+            data = _readonly(data)
+        elif not isinstance(data, SparseRows):  # SparseRows are read-only already
+            data = np.asarray(data)
+        t._data = data
         t.grad = None
         t.requires_grad = op is not None
         t.op = op

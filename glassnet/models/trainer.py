@@ -4,8 +4,8 @@ One training step: clear the gradients, ``model(x, training=True)``, loss + the 
 sum as ``loss``), one backward pass, ``optimizer.apply``, then the metrics update on NumPy arrays. Data are checked
 and converted once before the first step (a large, mostly-zero input into SparseRows when the first layer is a
 Dense); batches are views (no shuffle) or gathered with ``np.take`` into one reused buffer (shuffle), so no step
-copies the dataset. The shuffle order comes from a generator drawn from
-glassnet's global one: ``glassnet.utils.set_random_seed(s)`` makes training bit-identical.
+copies the dataset. The shuffle order comes from a generator drawn from glassnet's global one:
+``glassnet.utils.set_random_seed(s)`` makes training bit-identical.
 
 Ctrl-C during fit is deferred to the end of the current step, so weights are never left half-updated; fit then
 re-raises KeyboardInterrupt (as Keras does) with ``model.history`` holding the epochs that completed and
