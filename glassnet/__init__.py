@@ -6,6 +6,12 @@
 
 __version__ = "0.1.0"
 
+# First: glassnet.ops gives Tensor its Python operators (+, @, [], .sum(), ...). Importing any glassnet module runs
+# this file first, so they are attached before user code reaches a Tensor (even `from glassnet.autodiff import
+# Tensor`). The tiers below glassnet.ops (backend, autodiff) never import it, and use no operator at import time.
+from glassnet import ops  # noqa: E402
+
+# isort: split
 from glassnet import (  # noqa: E402
     activations,
     autodiff,
@@ -17,7 +23,6 @@ from glassnet import (  # noqa: E402
     losses,
     metrics,
     models,
-    ops,
     optimizers,
     regularizers,
     utils,

@@ -2,9 +2,13 @@
 
 Public names: Tensor, Variable, no_grad, is_grad_enabled, Function (write your own op), gradcheck, SparseRows
 (a mostly-zero input stored by rows).
+
+The Python operators on Tensor (``+ - * / ** @``, ``[]``, ``.sum()``, ...) are attached by :mod:`glassnet.ops`, the
+functional API one tier above this package; ``glassnet/__init__.py`` imports it first, and every import of a glassnet
+module runs that file first, so ``from glassnet.autodiff import Tensor`` alone finds them. Nothing in this package
+imports ``glassnet.ops``.
 """
 
-from glassnet import ops as _ops  # noqa: F401,E402  (attaches the Python operators to Tensor)
 from glassnet.autodiff.function import Function, unbroadcast
 from glassnet.autodiff.gradcheck import GradcheckError, GradcheckResult, gradcheck
 from glassnet.autodiff.graph import FreedGraphError, backward, topological_order
