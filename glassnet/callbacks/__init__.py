@@ -1,6 +1,7 @@
 """Callbacks for fit/evaluate/predict, with Keras 3 names and behaviour."""
 
-from glassnet.callbacks.callback import Callback, CallbackList
+from glassnet.callbacks.callback import Callback
+from glassnet.callbacks.callback_list import CallbackList
 from glassnet.callbacks.csv_logger import CSVLogger
 from glassnet.callbacks.early_stopping import EarlyStopping
 from glassnet.callbacks.history import History
