@@ -126,7 +126,8 @@ def exponential(x) -> Tensor:
     return ops.exp(x)
 
 
-_ACTIVATIONS: dict[str, Callable] = {
+#: The built-in activations by name (what serialize gives and a Keras file may name); aliases are in _ALIASES.
+ACTIVATIONS: dict[str, Callable] = {
     fn.__name__: fn
     for fn in (linear, relu, relu6, leaky_relu, sigmoid, tanh, softmax, log_softmax, softplus, softsign, elu, selu,
                gelu, silu, mish, hard_sigmoid, hard_silu, exponential)
@@ -136,7 +137,7 @@ _ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
 
 def serialize(activation: Callable) -> str:
     """The name of an activation (``'relu'``); a user function is named by its ``__name__``."""
-    for name, fn in _ACTIVATIONS.items():
+    for name, fn in ACTIVATIONS.items():
         if fn is activation:
             return name
     return getattr(activation, "__name__", type(activation).__name__)
@@ -147,10 +148,10 @@ def deserialize(name: str, custom_objects: dict[str, Callable] | None = None) ->
     if custom_objects and name in custom_objects:
         return custom_objects[name]
     name = _ALIASES.get(name, name)
-    if name not in _ACTIVATIONS:
-        known = sorted([*_ACTIVATIONS, *_ALIASES])
+    if name not in ACTIVATIONS:
+        known = sorted([*ACTIVATIONS, *_ALIASES])
         raise ValueError(f"Unknown activation function: {name!r}. Expected one of {known} or a callable.")
-    return _ACTIVATIONS[name]
+    return ACTIVATIONS[name]
 
 
 def get(identifier: str | Callable | None) -> Callable:

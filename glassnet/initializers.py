@@ -268,7 +268,8 @@ class Orthogonal(RandomInitializer):
         return {"gain": self.gain, "seed": self.seed}
 
 
-_CLASSES: dict[str, type] = {
+#: The built-in initializers by class name (deserialize and the Keras file reader look names up here).
+INITIALIZER_CLASSES: dict[str, type] = {
     cls.__name__: cls
     for cls in (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, GlorotUniform,
                 GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Identity, Orthogonal)
@@ -298,7 +299,7 @@ def serialize(initializer: Initializer) -> dict:
 
 
 def _class_for(name: str) -> type:
-    cls = _CLASSES.get(_SNAKE_NAMES.get(name, name))
+    cls = INITIALIZER_CLASSES.get(_SNAKE_NAMES.get(name, name))
     if cls is None:
         raise ValueError(
             f"Unknown initializer: {name!r}. Expected one of {sorted(_SNAKE_NAMES)} (or their class names)."

@@ -8,6 +8,9 @@ name made unique in layer order (``dense``, ``dense_1``, ...), not the layer's o
 Reading is data only: JSON and numeric HDF5 datasets. Every object must come from a ``keras`` module and name a
 class glassnet knows (its layer, initializer, regularizer, optimizer, loss and metric registries); anything else (a
 ``Lambda`` with its bytecode, a custom class, a module outside Keras) is refused with :class:`ModelFileError`.
+
+This module sits below glassnet.models (``model.save(format="keras")`` calls :func:`save_keras`) and imports no
+model: :func:`load_keras` builds the model class it is handed, as :func:`glassnet.models.load_model` does.
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Mapping
 from datetime import datetime
 
 import numpy as np
 
 from glassnet import activations, backend, initializers, layers, losses, metrics, optimizers, regularizers
 from glassnet.layers.base import to_snake_case
-from glassnet.models import Sequential
 from glassnet.saving import ModelFileError, atomic_write
 
 CONFIG_MEMBER = "config.json"
@@ -39,7 +42,6 @@ KERAS_ONLY_DEFAULTS = {
     "use_ema": (False,), "ema_overwrite_frequency": (None,), "loss_scale_factor": (None,),
     "gradient_accumulation_steps": (None,),
 }
-RUNTIME_COMPILE_KEYS = ("run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss")
 
 
 def _h5py():
@@ -139,10 +141,12 @@ def _glassnet_layer_config(obj: dict, index: int) -> dict:
         config["activation"] = _activation_name(config["activation"], where)
     for key in ("kernel_initializer", "bias_initializer"):
         if isinstance(config.get(key), dict):
-            config[key] = _drop_object_keys(config[key], initializers._CLASSES, "initializer", f"{where} {key}")
+            config[key] = _drop_object_keys(config[key], initializers.INITIALIZER_CLASSES, "initializer",
+                                            f"{where} {key}")
     for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer"):
         if isinstance(config.get(key), dict):
-            config[key] = _drop_object_keys(config[key], regularizers._CLASSES, "regularizer", f"{where} {key}")
+            config[key] = _drop_object_keys(config[key], regularizers.REGULARIZER_CLASSES, "regularizer",
+                                            f"{where} {key}")
     return {"class_name": layer["class_name"], "config": config}
 
 
@@ -151,15 +155,15 @@ def _drop_object_keys(obj: dict, registry, what: str, where: str) -> dict:
     return {"class_name": known["class_name"], "config": _drop_keras_only(known["config"] or {}, where)}
 
 
-def _build_model(config: dict, path: str) -> Sequential:
-    model_obj = _known_object(config, {"Sequential": Sequential}, "model", repr(path))
+def _build_model(config: dict, model_classes: Mapping[str, type], path: str):
+    model_obj = _known_object(config, model_classes, "model", repr(path))
     model_config = model_obj["config"] or {}
     layer_configs = [_glassnet_layer_config(obj, i) for i, obj in enumerate(model_config.get("layers", []))]
     build_shape = model_config.get("build_input_shape") or (config.get("build_config") or {}).get("input_shape")
     glassnet_config = {"name": model_config.get("name"), "trainable": model_config.get("trainable", True),
                        "layers": layer_configs, "build_input_shape": _plain(build_shape, "build_input_shape")}
     try:
-        return Sequential.from_config(glassnet_config)
+        return model_classes[model_obj["class_name"]].from_config(glassnet_config)
     except (TypeError, ValueError, NotImplementedError) as e:
         raise ModelFileError(f"{path!r}: cannot build the model described in {CONFIG_MEMBER}: {e}") from None
 
@@ -185,7 +189,7 @@ def _compile_arguments(compile_config: dict, path: str) -> dict:
             "loss": loss, "loss_weights": compile_config.get("loss_weights"), "metrics": metric_list}
 
 
-def _read_weights(model: Sequential, weights_bytes: bytes, path: str) -> list[np.ndarray]:
+def _read_weights(model, weights_bytes: bytes, path: str) -> list[np.ndarray]:
     """The arrays for ``model.weights`` from Keras's HDF5 layout, checked (numeric, hard links, shapes, counts)."""
     h5py = _h5py()
     arrays: list[np.ndarray] = []
@@ -230,7 +234,7 @@ def _read_vars(f, group_path: str, where: str, h5py) -> list[np.ndarray]:
     return values
 
 
-def _weight_group_names(model: Sequential) -> list[str]:
+def _weight_group_names(model) -> list[str]:
     """Keras's names for the layers' weight groups: snake_case class names, ``_1``, ``_2``... on repeats."""
     counts: dict[str, int] = {}
     names = []
@@ -241,9 +245,11 @@ def _weight_group_names(model: Sequential) -> list[str]:
     return names
 
 
-def load_keras(filepath: str | os.PathLike, compile: bool = True) -> Sequential:  # noqa: A002 - Keras's name
-    """A glassnet Sequential from a Keras 3 ``.keras`` file: architecture, weights and (``compile=True``) the
-    optimizer, loss and metrics (optimizer state is not read). Raises ModelFileError for anything unknown."""
+def load_keras(filepath: str | os.PathLike, compile: bool = True,  # noqa: A002 - Keras's name
+               *, model_classes: Mapping[str, type]):
+    """A glassnet model from a Keras 3 ``.keras`` file: architecture, weights and (``compile=True``) the optimizer,
+    loss and metrics (optimizer state is not read). ``model_classes`` maps the Keras model classes that may be read
+    (``"Sequential"``) to the glassnet classes to build. Raises ModelFileError for anything unknown."""
     path = os.fspath(filepath)
     try:
         with zipfile.ZipFile(path) as zf:
@@ -258,7 +264,7 @@ def load_keras(filepath: str | os.PathLike, compile: bool = True) -> Sequential:
         config = json.loads(config_bytes.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ModelFileError(f"{path!r}: {CONFIG_MEMBER} is not valid JSON: {e}") from None
-    model = _build_model(config, path)
+    model = _build_model(config, model_classes, path)
     try:
         weights = _read_weights(model, weights_bytes, path)
     except OSError as e:
@@ -294,7 +300,7 @@ def _keras_layer(layer, input_shape) -> dict:
         config = {"batch_shape": list(config["batch_shape"]), "dtype": dtype, "sparse": False, "name": config["name"]}
     else:
         config["dtype"] = _keras_dtype(config.get("dtype"))
-    if "activation" in config and config["activation"] not in activations._ACTIVATIONS:
+    if "activation" in config and config["activation"] not in activations.ACTIVATIONS:
         raise ValueError(f"save_keras: layer '{layer.name}' uses the custom activation {config['activation']!r}, "
                          "which Keras could not load; only built-in activations can be saved in a .keras file")
     for key, value in config.items():
@@ -307,7 +313,7 @@ def _keras_layer(layer, input_shape) -> dict:
     return entry
 
 
-def _keras_compile_config(model: Sequential) -> dict | None:
+def _keras_compile_config(model) -> dict | None:
     compile_config = model.get_compile_config()
     if compile_config is None:
         return None
@@ -325,7 +331,7 @@ def _keras_compile_config(model: Sequential) -> dict | None:
             "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
 
 
-def keras_config(model: Sequential) -> dict:
+def keras_config(model) -> dict:
     """The ``config.json`` Keras 3 writes for this Sequential (model built)."""
     input_shape = model.input_shape
     entries = [_keras_layer(model._layers[0], input_shape)]
@@ -340,7 +346,7 @@ def keras_config(model: Sequential) -> dict:
             "compile_config": _keras_compile_config(model)}
 
 
-def _weights_h5(model: Sequential) -> bytes:
+def _weights_h5(model) -> bytes:
     """Keras's HDF5 layout: ``vars`` (the model's own, none) and ``layers/<name>/vars/<i>``, each ``vars`` group
     carrying its object's name as the attribute ``name``."""
     h5py = _h5py()
@@ -355,7 +361,7 @@ def _weights_h5(model: Sequential) -> bytes:
     return buffer.getvalue()
 
 
-def save_keras(model: Sequential, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+def save_keras(model, filepath: str | os.PathLike, overwrite: bool = True) -> None:
     """Write ``model`` as a Keras 3 ``.keras`` file (architecture, weights, compile settings; not the optimizer
     state), atomically. Raises ValueError for what Keras could not rebuild (a custom activation or layer)."""
     from glassnet import __version__

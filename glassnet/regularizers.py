@@ -86,7 +86,8 @@ class L2(Regularizer):
 # Keras's lower-case aliases: regularizers.l2(0.001) is L2(0.001).
 l1, l2, l1_l2 = L1, L2, L1L2
 
-_CLASSES: dict[str, type] = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1_l2": L1L2}
+#: The built-in regularizers by class name and alias (deserialize and the Keras file reader look names up here).
+REGULARIZER_CLASSES: dict[str, type] = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1_l2": L1L2}
 
 
 def serialize(regularizer: Regularizer) -> dict:
@@ -100,9 +101,9 @@ def serialize(regularizer: Regularizer) -> dict:
 def deserialize(config: dict | str) -> Regularizer:
     """A regularizer from a name (``'l2'``) or a ``{'class_name': ..., 'config': {...}}`` dict (known classes only)."""
     name, kwargs = (config, {}) if isinstance(config, str) else (config.get("class_name"), config.get("config") or {})
-    if name not in _CLASSES:
-        raise ValueError(f"Unknown regularizer: {name!r}. Expected one of {sorted(_CLASSES)}.")
-    return _CLASSES[name].from_config(dict(kwargs))
+    if name not in REGULARIZER_CLASSES:
+        raise ValueError(f"Unknown regularizer: {name!r}. Expected one of {sorted(REGULARIZER_CLASSES)}.")
+    return REGULARIZER_CLASSES[name].from_config(dict(kwargs))
 
 
 def get(identifier: str | dict | Regularizer | Callable | None) -> Regularizer | Callable | None:

@@ -4,6 +4,9 @@
 Loading never runs code from the file: layers are built only from glassnet's registry of known classes, and an
 array that would need pickle is refused. Every write goes to a temporary file in the same folder, is flushed to
 disk, then renamed over the target, so a crash mid-save never destroys the previous file.
+
+This module sits below glassnet.models: ``model.save`` calls it, and it imports no model. :func:`load_model` builds
+the model class it is handed; :func:`glassnet.models.load_model` (what users call) hands it the known ones.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -169,28 +172,24 @@ def _read_model_zip(path: str) -> tuple[dict, bytes, bytes | None]:
     return config, weights_bytes, optimizer_bytes
 
 
-def _model_class(class_name: str, path: str):
-    from glassnet import models
-
-    known = {"Sequential": models.Sequential}
-    if class_name not in known:
-        raise ModelFileError(f"{path!r} describes a model of class {class_name!r}; expected one of {sorted(known)}")
-    return known[class_name]
+def _model_class(class_name: str, model_classes: Mapping[str, type], path: str) -> type:
+    if class_name not in model_classes:
+        raise ModelFileError(f"{path!r} describes a model of class {class_name!r}; expected one of "
+                             f"{sorted(model_classes)}")
+    return model_classes[class_name]
 
 
-def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, compile: bool = True):  # noqa: A002
+def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, compile: bool = True,  # noqa: A002
+               *, model_classes: Mapping[str, type]):
     """Rebuild a model saved by ``model.save``: architecture, weights, and (``compile=True``) its compile settings
     and optimizer state. Raises ModelFileError for a file that is not a complete, untampered glassnet model.
-    A Keras 3 ``.keras`` file is read by :func:`glassnet.keras_format.load_keras`."""
+    ``model_classes`` maps the class names a file may give to the classes to build (any other name is refused);
+    :func:`glassnet.models.load_model` passes glassnet's, and also reads Keras 3 ``.keras`` files."""
     path = os.fspath(filepath)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load_model: no file at {path!r}")
-    from glassnet import keras_format
-
-    if keras_format.is_keras_file(path):  # a Keras 3 .keras zip (model.weights.h5), not a glassnet file
-        return keras_format.load_keras(path, compile=compile)
     config, weights_bytes, optimizer_bytes = _read_model_zip(path)
-    cls = _model_class(config.get("class_name"), path)
+    cls = _model_class(config.get("class_name"), model_classes, path)
     try:
         model = cls.from_config(config["config"], custom_objects=custom_objects)
     except (KeyError, TypeError, ValueError) as e:
