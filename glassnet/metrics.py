@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from glassnet import losses
-from glassnet.autodiff.ops_nn import stable_sigmoid
+from glassnet.autodiff import stable_sigmoid
 from glassnet.autodiff.tensor import Tensor
 from glassnet.losses import squeeze_or_expand_to_same_rank
 

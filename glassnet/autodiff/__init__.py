@@ -1,7 +1,8 @@
 """glassnet's reverse-mode autodiff: immutable Tensors, trainable Variables, ops with one backward rule each.
 
 Public names: Tensor, Variable, no_grad, is_grad_enabled, Function (write your own op), gradcheck, SparseRows
-(a mostly-zero input stored by rows).
+(a mostly-zero input stored by rows), and stable_sigmoid (the NumPy σ behind the sigmoid op, for code that works on
+arrays, as the metrics do).
 
 The Python operators on Tensor (``+ - * / ** @``, ``[]``, ``.sum()``, ...) are attached by :mod:`glassnet.ops`, the
 functional API one tier above this package; ``glassnet/__init__.py`` imports it first, and every import of a glassnet
@@ -12,6 +13,7 @@ imports ``glassnet.ops``.
 from glassnet.autodiff.function import Function, unbroadcast
 from glassnet.autodiff.gradcheck import GradcheckError, GradcheckResult, gradcheck
 from glassnet.autodiff.graph import FreedGraphError, backward, topological_order
+from glassnet.autodiff.ops_nn import stable_sigmoid
 from glassnet.autodiff.sparse import SparseRows
 from glassnet.autodiff.tensor import (
     ImmutableTensorError,
@@ -28,5 +30,5 @@ from glassnet.autodiff.tensor import (
 __all__ = [
     "Function", "FreedGraphError", "GradcheckError", "GradcheckResult", "ImmutableTensorError", "SparseRows", "Tensor",
     "Variable", "as_tensor", "backward", "current_scope", "gradcheck", "is_grad_enabled", "name_scope", "no_grad",
-    "record", "topological_order", "unbroadcast",
+    "record", "stable_sigmoid", "topological_order", "unbroadcast",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from glassnet.models.summary import HEADER, _bytes, _count, format_shape, readable_size
+from glassnet.models.summary import HEADER, format_shape, param_bytes, param_count, readable_size
 
 _STYLE = "border-collapse: collapse; font-family: monospace; text-align: left"
 _CELL = "padding: 2px 10px; border-bottom: 1px solid #ccc"
@@ -40,7 +40,7 @@ def summary_totals(model) -> list[tuple[str, str]]:
               ("Non-trainable params", non_trainable)]
     if optimizer_variables:
         groups.append(("Optimizer params", optimizer_variables))
-    return [(label, f"{_count(weights):,} ({readable_size(_bytes(weights))})") for label, weights in groups]
+    return [(label, f"{param_count(weights):,} ({readable_size(param_bytes(weights))})") for label, weights in groups]
 
 
 def summary_html(model) -> str:

@@ -78,11 +78,11 @@ def format_shape(shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
-def _count(weights) -> int:
+def param_count(weights) -> int:
     return int(sum(int(np.prod(w.shape)) for w in weights))
 
 
-def _bytes(weights) -> int:
+def param_bytes(weights) -> int:
     return int(sum(int(np.prod(w.shape)) * np.dtype(w.dtype).itemsize for w in weights))
 
 
@@ -111,12 +111,12 @@ def summary_lines(model, line_length: int | None = None, positions=None) -> list
     lines.append(_rule(widths, "└", "┴", "┘", "─"))
     trainable, non_trainable = model.trainable_weights, model.non_trainable_weights
     optimizer_variables = model.optimizer_variables()
-    total = _count(trainable) + _count(non_trainable) + _count(optimizer_variables)
-    total_bytes = _bytes(trainable) + _bytes(non_trainable) + _bytes(optimizer_variables)
+    total = param_count(trainable) + param_count(non_trainable) + param_count(optimizer_variables)
+    total_bytes = param_bytes(trainable) + param_bytes(non_trainable) + param_bytes(optimizer_variables)
     lines.append(f" Total params: {total:,} ({readable_size(total_bytes)})")
-    lines.append(f" Trainable params: {_count(trainable):,} ({readable_size(_bytes(trainable))})")
-    lines.append(f" Non-trainable params: {_count(non_trainable):,} ({readable_size(_bytes(non_trainable))})")
+    lines.append(f" Trainable params: {param_count(trainable):,} ({readable_size(param_bytes(trainable))})")
+    lines.append(f" Non-trainable params: {param_count(non_trainable):,} ({readable_size(param_bytes(non_trainable))})")
     if optimizer_variables:
-        lines.append(f" Optimizer params: {_count(optimizer_variables):,} "
-                     f"({readable_size(_bytes(optimizer_variables))})")
+        lines.append(f" Optimizer params: {param_count(optimizer_variables):,} "
+                     f"({readable_size(param_bytes(optimizer_variables))})")
     return lines

@@ -19,7 +19,7 @@ from glassnet import ops
 from glassnet.autodiff import Tensor, no_grad
 from glassnet.datasets import toy2d
 from glassnet.layers import Dense
-from glassnet.models.step import TrainStep
+from glassnet.models import TrainStep
 from glassnet.playground import export, features, recipe
 from glassnet.playground import settings as schema
 from glassnet.playground.upload import UploadError, parse_csv
@@ -118,7 +118,6 @@ class Session:
         self.loss_fn = recipe.loss(self.settings).build()
         self.optimizer = recipe.optimizer(self.settings).build()
         self.rng = np.random.default_rng(self.settings["init_seed"])  # the shuffling order of the batches
-        self.initial_weights = self.model.get_weights()
         self._step = None
         self.epoch = 0
         self.history: list[tuple[int, float | None, float | None]] = []
