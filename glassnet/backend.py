@@ -1,18 +1,17 @@
-"""The array namespace, the default float type and the seeded random generators.
+"""The bottom of glassnet: the default float type, the seeded random generators, array conversion and Numba.
 
-Everything numeric in glassnet goes through NumPy as ``xp``; the module is kept small so that a NumPy-compatible
-array library (CuPy) could stand in. Randomness comes from ``np.random.Generator`` objects: one global generator
-seeded by :func:`set_random_seed`, from which every unseeded layer, initializer and shuffle draws its own.
+Randomness comes from ``np.random.Generator`` objects: one global generator seeded by :func:`set_random_seed`, from
+which every unseeded layer, initializer and shuffle draws its own. This module imports nothing from glassnet.
 """
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
+from collections.abc import Iterator
 
 import numpy as np
-
-xp = np
 
 _FLOATX = "float32"
 _FLOAT_TYPES = ("float16", "float32", "float64")
@@ -58,6 +57,21 @@ def set_random_seed(seed: int) -> None:
         raise ValueError(f"set_random_seed expects a non-negative integer, received {seed!r}")
     _global_rng = np.random.default_rng(int(seed))
     np.random.seed(int(seed) % 2**32)  # noqa: NPY002 - also seeds user code that uses the legacy API, as Keras does
+
+
+@contextlib.contextmanager
+def temporary_seed(seed: int | None) -> Iterator[None]:
+    """Run the block with the global generator seeded from ``seed``, then put the previous generator back (NumPy's
+    legacy generator is left alone). ``None`` leaves the global generator as it is. Not thread-safe: callers that
+    run in threads hold a lock around it."""
+    global _global_rng
+    previous = _global_rng
+    if seed is not None:
+        _global_rng = np.random.default_rng(seed)
+    try:
+        yield
+    finally:
+        _global_rng = previous
 
 
 def make_rng(seed: int | np.random.Generator | None = None) -> np.random.Generator:

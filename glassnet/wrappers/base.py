@@ -17,7 +17,6 @@ from glassnet import backend, layers, losses, optimizers
 from glassnet.models import Sequential
 
 PREDICT_BATCH_SIZE = 1024  # bounds memory only: predictions do not depend on it
-META_NAMES = ("n_features_in_", "n_classes_", "classes_", "n_outputs_")
 
 
 _FIT_LOCK = threading.RLock()
@@ -38,14 +37,8 @@ def seeded(random_state) -> Iterator[None]:
     else:
         raise ValueError(f"random_state must be None, a non-negative integer or a numpy RandomState, received "
                          f"{random_state!r}")
-    with _FIT_LOCK:
-        previous = backend._global_rng
-        if seed is not None:
-            backend._global_rng = np.random.default_rng(seed)
-        try:
-            yield
-        finally:
-            backend._global_rng = previous
+    with _FIT_LOCK, backend.temporary_seed(seed):
+        yield
 
 
 def hidden_sizes(hidden_layer_sizes) -> tuple[int, ...]:
