@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine (Python 3.11 + the package registries):
 #   make run    the main job: the course's examples, end to end (glassnet example ...)
-#   make test   ruff + the test suite (what CI runs)
+#   make test   ruff + the import contract (lint-imports) + the test suite (what CI runs)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -26,10 +26,12 @@ run: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

@@ -4,15 +4,14 @@
 ``keras.datasets.mnist.load_data()``, ... Then ``glassnet.inspect`` opens the box.
 """
 
-__version__ = "0.1.0"
-
 # First: glassnet.ops gives Tensor its Python operators (+, @, [], .sum(), ...). Importing any glassnet module runs
 # this file first, so they are attached before user code reaches a Tensor (even `from glassnet.autodiff import
 # Tensor`). The tiers below glassnet.ops (backend, autodiff) never import it, and use no operator at import time.
-from glassnet import ops  # noqa: E402
+from glassnet import ops
+from glassnet.version import __version__ as __version__  # re-exported
 
 # isort: split
-from glassnet import (  # noqa: E402
+from glassnet import (
     activations,
     autodiff,
     backend,
@@ -27,9 +26,9 @@ from glassnet import (  # noqa: E402
     regularizers,
     utils,
 )
-from glassnet.autodiff import Tensor, Variable, no_grad  # noqa: E402
-from glassnet.layers import Input  # noqa: E402
-from glassnet.models import Sequential, load_model  # noqa: E402
+from glassnet.autodiff import Tensor, Variable, no_grad
+from glassnet.layers import Input
+from glassnet.models import Sequential, load_model
 
 __all__ = [
     "Input", "Sequential", "Tensor", "Variable", "activations", "autodiff", "backend", "callbacks",

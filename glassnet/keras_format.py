@@ -27,6 +27,7 @@ import numpy as np
 from glassnet import activations, backend, initializers, layers, losses, metrics, optimizers, regularizers
 from glassnet.layers.base import to_snake_case
 from glassnet.saving import ModelFileError, atomic_write
+from glassnet.version import __version__
 
 CONFIG_MEMBER = "config.json"
 METADATA_MEMBER = "metadata.json"
@@ -364,8 +365,6 @@ def _weights_h5(model) -> bytes:
 def save_keras(model, filepath: str | os.PathLike, overwrite: bool = True) -> None:
     """Write ``model`` as a Keras 3 ``.keras`` file (architecture, weights, compile settings; not the optimizer
     state), atomically. Raises ValueError for what Keras could not rebuild (a custom activation or layer)."""
-    from glassnet import __version__
-
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{os.fspath(filepath)!r} already exists and overwrite=False was passed")
     if not model.built:

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from glassnet.version import __version__
+
 FORMAT = "glassnet.model"
 FORMAT_VERSION = 1
 CONFIG_MEMBER = "config.json"
@@ -76,8 +78,6 @@ def _check_overwrite(filepath, overwrite: bool) -> None:
 
 def save_model(model, filepath: str | os.PathLike, overwrite: bool = True) -> None:
     """Write ``model`` (architecture, weights, compile settings and optimizer state) to one zip file."""
-    from glassnet import __version__
-
     _check_overwrite(filepath, overwrite)
     config = {
         "format": FORMAT,
