@@ -56,6 +56,11 @@ def matmul(x, w) -> Tensor:
     return m.MatMul.apply(x, w)
 
 
+def affine(x, w, b) -> Tensor:
+    """x · w + b, a dense layer's pre-activation as one op (its backward gives dX, dW and db = Σ dZ)."""
+    return m.Affine.apply(x, w, b)
+
+
 def exp(x) -> Tensor:
     return m.Exp.apply(x)
 

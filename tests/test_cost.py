@@ -34,7 +34,7 @@ def test_mnist_flops_params_and_memory_are_exact():
     assert report.param_bytes == 4 * 407_050
     assert report.optimizer_bytes == 2 * 4 * 407_050  # Adam keeps two arrays per parameter
     assert cost(mnist_model("rmsprop"), B).optimizer_bytes == 4 * 407_050  # RMSprop one
-    assert report.layers[0].activation_bytes == 3 * 4 * B * 512  # X·W1, + b1, relu outputs
+    assert report.layers[0].activation_bytes == 2 * 4 * B * 512  # X·W1 + b1 (one Affine op), relu outputs
     assert "407,050" in str(report)
 
 
@@ -92,7 +92,7 @@ def test_profile_times_every_op_and_sums_per_layer():
     model = mnist_model()
     rng = np.random.default_rng(0)
     report = profile(model, rng.random((B, 784), dtype=np.float32), rng.integers(0, 10, B), repeats=2)
-    assert [t.op for t in report.ops][:3] == ["MatMul", "Add", "Relu"]
+    assert [t.op for t in report.ops][:3] == ["Affine", "Relu", "Affine"]
     assert all(t.forward_seconds > 0 for t in report.ops)
     softmax = next(t for t in report.ops if t.op == "Softmax")
     assert softmax.backward_seconds == 0  # off the loss's path: never run backward

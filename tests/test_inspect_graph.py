@@ -26,17 +26,15 @@ def test_ops_layers_and_shapes(traced):
     names = [layer.name for layer in model.layers]
     got = [(n.op, n.layer, n.input_shapes, n.output_shape) for n in g.ops if n.layer != "loss"]
     assert got == [
-        ("MatMul", names[0], [(M, 2), (2, 3)], (M, 3)),
-        ("Add", names[0], [(M, 3), (3,)], (M, 3)),
+        ("Affine", names[0], [(M, 2), (2, 3), (3,)], (M, 3)),
         ("Sigmoid", names[0], [(M, 3)], (M, 3)),
-        ("MatMul", names[1], [(M, 3), (3, 1)], (M, 1)),
-        ("Add", names[1], [(M, 1), (1,)], (M, 1)),
+        ("Affine", names[1], [(M, 3), (3, 1), (1,)], (M, 1)),
         ("Sigmoid", names[1], [(M, 1)], (M, 1)),
     ]
     loss_ops = [n.op for n in g.ops if n.layer == "loss"]
     assert loss_ops[0] == "SigmoidCrossEntropy"  # the fused A − Y op, fed by Z[2], not by σ(Z[2])
     fused = next(n for n in g.ops if n.op == "SigmoidCrossEntropy")
-    assert g.node(fused.inputs[-1]).op == "Add" and g.node(fused.inputs[-1]).layer == names[1]
+    assert g.node(fused.inputs[-1]).op == "Affine" and g.node(fused.inputs[-1]).layer == names[1]
     variables = {n.name: n.output_shape for n in g.nodes if n.op == "Variable"}
     assert sorted(variables.values()) == [(1,), (2, 3), (3,), (3, 1)]
     assert all(n.dtype == "float32" for n in g.nodes)
@@ -112,14 +110,14 @@ def test_dot_and_text_forms(traced):
     assert dot.startswith("digraph") and dot.rstrip().endswith("}")
     assert dot.count("->") == len(g.edges) and "subgraph cluster_" in dot
     text = str(g)
-    assert "MatMul" in text and "SigmoidCrossEntropy" in text and f"{g.total_flops:,} FLOPs forward" in text
+    assert "Affine" in text and "SigmoidCrossEntropy" in text and f"{g.total_flops:,} FLOPs forward" in text
 
 
 def test_trace_without_labels_is_forward_only():
     model = net_2_3_1()
     g = trace(model, np.ones((3, 2), dtype="float32"))
     assert g.loss_id is None and g.total_backward_flops == 0
-    assert [n.op for n in g.ops] == ["MatMul", "Add", "Sigmoid", "MatMul", "Add", "Sigmoid"]
+    assert [n.op for n in g.ops] == ["Affine", "Sigmoid", "Affine", "Sigmoid"]
 
 
 def test_trace_restores_existing_gradients():

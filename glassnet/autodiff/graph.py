@@ -1,10 +1,13 @@
 """Reverse-mode differentiation: order the recorded ops topologically, then walk them once in reverse.
 
 Each op's backward turns d(loss)/d(output) into d(loss)/d(input) for each input; gradients of a tensor used in
-several places add up (the chain rule's sum over paths).
+several places add up (the chain rule's sum over paths). This walk is the only one: ``Tensor.backward()`` runs
+it, and a replayed training step (``autodiff.plan``) is written out from the Visits it records on one batch.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,12 +43,35 @@ def topological_order(*roots: Tensor) -> list[Tensor]:
     return order
 
 
+@dataclass(frozen=True)
+class Received:
+    """What one input received from an op's backward: its gradient was converted to the input's dtype (``cast``),
+    summed back to the input's shape (``unbroadcast``), and/or added to an earlier gradient (``added``)."""
+
+    tensor: Tensor
+    cast: bool
+    unbroadcast: bool
+    added: bool
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One op visited by the backward walk: its output, whether its backward returned a tuple, and for each input
+    what it received (None where the input needs no gradient or the rule gave none)."""
+
+    output: Tensor
+    returned_tuple: bool
+    received: tuple[Received | None, ...]
+
+
 def _accumulate(t: Tensor, grad: np.ndarray) -> None:
     t.grad = grad if t.grad is None else t.grad + grad
 
 
-def backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(t) into ``t.grad`` for every tensor t that requires a gradient and root depends on."""
+def backward(root: Tensor, grad=None, retain_graph: bool = False, visits: list[Visit] | None = None) -> None:
+    """Accumulate d(root)/d(t) into ``t.grad`` for every tensor t that requires a gradient and root depends on.
+
+    ``visits``, when given, receives one Visit per op, in the order the walk runs them."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward() called on a tensor that does not require a gradient: it depends on no trainable "
@@ -76,20 +102,30 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
             continue
         _accumulate(t, g)
         in_grads = fn.backward(g)
-        if not isinstance(in_grads, tuple):
+        returned_tuple = isinstance(in_grads, tuple)
+        if not returned_tuple:
             in_grads = (in_grads,)
+        received = []
         for x, gx, needed in zip(fn.inputs, in_grads, fn.needs_input_grad):
             if not needed or gx is None:
+                received.append(None)
                 continue
             data = x._data
-            if type(gx) is not np.ndarray or gx.dtype != data.dtype:
+            cast = type(gx) is not np.ndarray or gx.dtype != data.dtype
+            if cast:
                 gx = np.asarray(gx, dtype=data.dtype)
-            if gx.shape != data.shape:
+            stretched = gx.shape != data.shape
+            if stretched:
                 gx = unbroadcast(gx, data.shape)
             if x.op is None:
+                added = x.grad is not None
                 _accumulate(x, gx)
             else:
                 key = id(x)
-                pending[key] = gx if key not in pending else pending[key] + gx
+                added = key in pending
+                pending[key] = pending[key] + gx if added else gx
+            received.append(Received(x, cast, stretched, added))
+        if visits is not None:
+            visits.append(Visit(t, returned_tuple, tuple(received)))
         if not retain_graph:
             fn.free()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet import kernels
 from glassnet.autodiff.function import Function
 
 
@@ -243,40 +244,44 @@ class Clip(Function):
 
 
 class MatMul(Function):
-    """Z = X·W.  Backward: dX = dZ·Wᵀ, dW = Xᵀ·dZ (batch dimensions are summed by unbroadcast)."""
+    """Z = X·W.  Backward: dX = dZ·Wᵀ, dW = Xᵀ·dZ (a vector is a one-row X or a one-column W)."""
 
     def forward(self, x, w):
         self.save_for_backward(x, w)
-        try:
-            return x @ w
-        except ValueError:
-            raise ValueError(
-                f"matmul: shapes {x.shape} and {w.shape} are not aligned: the last dimension of the first "
-                f"({x.shape[-1] if x.ndim else 'scalar'}) must equal the "
-                f"{'second-to-last' if w.ndim > 1 else 'only'} dimension of the second"
-            ) from None
+        return _matmul(x, w)
 
     def backward(self, dz):
         x, w = self.saved
-        if x.ndim == 2 and w.ndim == 2:  # the common case, a batch of rows times a kernel
-            # a small Wᵀ is copied contiguous: OpenBLAS is slow on a transposed, thin W (MNIST's 10×512: 42 → 18 µs)
-            wt = np.ascontiguousarray(w.T) if w.size <= 16384 else w.T
-            return (dz @ wt if self.needs_input_grad[0] else None), (x.T @ dz if self.needs_input_grad[1] else None)
-        x2 = x[None, :] if x.ndim == 1 else x
-        w2 = w[:, None] if w.ndim == 1 else w
-        dz2 = dz.reshape(*x2.shape[:-1], w2.shape[-1]) if (x.ndim == 1 or w.ndim == 1) else dz
-        dx = dw = None
-        if self.needs_input_grad[0]:
-            dx = dz2 @ np.swapaxes(w2, -1, -2)
-            if x.ndim == 1:
-                dx = dx.reshape(-1, x.shape[0]).sum(axis=0) if dx.ndim > 2 else dx[0]
-        if self.needs_input_grad[1]:
-            if x2.ndim == 2 and w2.ndim == 2:
-                dw = x2.T @ dz2
-            elif w2.ndim == 2:  # batched X against one W: fold the batch into the rows
-                dw = x2.reshape(-1, x2.shape[-1]).T @ dz2.reshape(-1, dz2.shape[-1])
-            else:
-                dw = np.swapaxes(x2, -1, -2) @ dz2
-            if w.ndim == 1:
-                dw = dw[..., 0]
-        return dx, dw
+        x2, w2 = (x[None, :] if x.ndim == 1 else x), (w[:, None] if w.ndim == 1 else w)
+        dz2 = dz.reshape(*np.broadcast_shapes(x2.shape[:-2], w2.shape[:-2]), x2.shape[-2], w2.shape[-1])
+        dx = kernels.times_transposed(dz2, w2) if self.needs_input_grad[0] else None
+        dw = kernels.transposed_times(x2, dz2, batched=w2.ndim > 2) if self.needs_input_grad[1] else None
+        dx = dx[..., 0, :] if x.ndim == 1 and dx is not None else dx
+        return dx, (dw[..., 0] if w.ndim == 1 and dw is not None else dw)
+
+
+class Affine(Function):
+    """Z = X·W + b.  Backward: dX = dZ·Wᵀ, dW = Xᵀ·dZ, db = Σ dZ (a dense layer: the bias add fused into the
+    product, so its three gradients are the course's three lines; any batch axes of X are summed like samples)."""
+
+    def forward(self, x, w, b):
+        self.save_for_backward(x, w)
+        return _matmul(x, w) + b
+
+    def backward(self, dz):
+        x, w = self.saved
+        dx = kernels.times_transposed(dz, w) if self.needs_input_grad[0] else None
+        dw = kernels.transposed_times(x, dz) if self.needs_input_grad[1] else None
+        return dx, dw, (kernels.sum_rows(dz) if self.needs_input_grad[2] else None)
+
+
+def _matmul(x, w) -> np.ndarray:
+    """x @ w, with an error that names both shapes when they do not align."""
+    try:
+        return x @ w
+    except ValueError:
+        raise ValueError(
+            f"matmul: shapes {x.shape} and {w.shape} are not aligned: the last dimension of the first "
+            f"({x.shape[-1] if x.ndim else 'scalar'}) must equal the "
+            f"{'second-to-last' if w.ndim > 1 else 'only'} dimension of the second"
+        ) from None

@@ -97,7 +97,7 @@ class Softplus(Function):
 
 
 class Softmax(Function):
-    """a = softmax(z) along axis.  Backward: dz = a · (da − Σ da·a)."""
+    """a = softmax(z) (along axis).  Backward: dz = a · (da − Σ da·a)."""
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -113,7 +113,7 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """a = log softmax(z) along axis.  Backward: dz = da − softmax(z) · Σ da."""
+    """a = log softmax(z) (along axis).  Backward: dz = da − softmax(z) · Σ da."""
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -188,13 +188,13 @@ class SoftmaxCrossEntropy(Function):
 
 
 class SparseSoftmaxCrossEntropy(Function):
-    """L = −log softmax(z)[label], per sample, for integer labels over the last axis.
+    """L = −log softmax(z)[y], per sample, for integer labels y over the last axis.
 
-    Backward: dz = dL · (softmax(z) − onehot(label)), the course's A − Y.
+    Backward: dz = dL · (softmax(z) − onehot(y)), the course's A − Y.
     """
 
-    def forward(self, labels, z):
-        labels = labels.astype(np.intp, copy=False)[..., None]
+    def forward(self, y, z):
+        labels = y.astype(np.intp, copy=False)[..., None]
         log_a = stable_log_softmax(z, -1)
         self.save_for_backward(log_a, labels)
         return -np.take_along_axis(log_a, labels, axis=-1)[..., 0]

@@ -3,8 +3,9 @@ course's experiments.
 
 ``trace(model, x, y)`` → Graph (ops, shapes, FLOPs, SVG); ``explain(model, x, y)`` → the forward and backward
 equations with real shapes; ``cost(model, batch_size)`` → parameters, FLOPs, memory and estimated time;
-``profile(model, x, y)`` → measured time per op and layer; ``experiments.vectorization()`` and
-``experiments.initialization()``; ``plot_history`` and ``plot_decision_boundary`` (matplotlib).
+``profile(model, x, y)`` → measured time per op and layer; ``step_source(model)`` → the Python that fit runs for
+one step; ``experiments.vectorization()`` and ``experiments.initialization()``; ``plot_history`` and
+``plot_decision_boundary`` (matplotlib).
 """
 
 from glassnet.inspect import experiments
@@ -13,5 +14,7 @@ from glassnet.inspect.explain import explain
 from glassnet.inspect.graph import Graph, trace
 from glassnet.inspect.plots import plot_decision_boundary, plot_history
 from glassnet.inspect.profile import profile
+from glassnet.inspect.step_source import step_source
 
-__all__ = ["Graph", "cost", "experiments", "explain", "plot_decision_boundary", "plot_history", "profile", "trace"]
+__all__ = ["Graph", "cost", "experiments", "explain", "plot_decision_boundary", "plot_history", "profile",
+           "step_source", "trace"]

@@ -173,7 +173,7 @@ def _op_seconds(graph: Graph, node, backward: bool) -> float:
     if backward and node.grad_shape is None:
         return 0.0
     overhead = op_overhead_seconds()
-    if node.op == "MatMul" and len(node.input_shapes[0]) >= 2 and len(node.input_shapes[1]) == 2:
+    if node.op in ("MatMul", "Affine") and len(node.input_shapes[0]) >= 2 and len(node.input_shapes[1]) == 2:
         (k, n) = node.input_shapes[1]
         m = math.prod(node.input_shapes[0][:-1])
         one = matmul_seconds(m, k, n, node.dtype)

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from glassnet.autodiff.equations import atom, rule_of, substitute
 from glassnet.inspect.graph import Graph, Node, example_batch, trace
 
 _FUSED = {"SigmoidCrossEntropy", "SoftmaxCrossEntropy", "SparseSoftmaxCrossEntropy"}
 _PRETTY = {"Sigmoid": "σ", "LeakyRelu": "leaky_relu", "LogSoftmax": "log_softmax"}
-_REMARK = re.compile(r"\s*\((?=[^()]*[a-z]{4,})[^()]*\)")  # "(elementwise)", "(to x on ties)"
-_LETTER = "A-Za-zα-ωΑ-Ω_"
 
 
 @dataclass
@@ -71,61 +70,6 @@ def _preview(values: np.ndarray) -> str:
     return text + (f"  … of {values.shape}" if shown.shape != values.shape else "")
 
 
-# ----- reading an op's docstring -----------------------------------------------------------------------------
-@dataclass
-class _Rule:
-    output: str  # the output's symbol in the docstring ("a")
-    forward: str | None  # the forward expression ("σ(z)"), None when unreadable
-    grads: list[tuple[str, str]]  # [("dz", "da · a(1 − a)")], in input order
-
-
-def _cut(expr: str) -> str:
-    """An expression up to the first ', ' or '. ' outside brackets, without English remarks in parentheses."""
-    depth = 0
-    for i, ch in enumerate(expr):
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        if depth == 0 and expr[i:i + 2] in (", ", ". ") or (depth == 0 and expr[i:] == "."):
-            expr = expr[:i]
-            break
-    return _REMARK.sub("", expr).strip()
-
-
-def _rule(fn_type: type) -> _Rule | None:
-    doc = " ".join((fn_type.__doc__ or "").split())
-    head = re.match(r"\s*([A-Za-z]\w*)\s*=\s*(.*)", doc)
-    if not head:
-        return None
-    forward_text, _, backward_text = head.group(2).partition("Backward:")
-    grads = []
-    marks = list(re.finditer(r"\b(d[A-Za-z]\w*)\s*=\s*", backward_text))
-    for i, mk in enumerate(marks):
-        end = marks[i + 1].start() if i + 1 < len(marks) else len(backward_text)
-        grads.append((mk.group(1), _cut(backward_text[mk.end():end])))
-    return _Rule(head.group(1), _cut(forward_text) or None, grads)
-
-
-def _substitute(text: str, names: dict[str, str]) -> str:
-    """Replace whole symbols in one pass (so a replacement is never replaced again)."""
-    if not names:
-        return text
-    alternatives = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
-    pattern = rf"(?<![{_LETTER}\]])(" + alternatives + rf")(?![{_LETTER}\[])"  # "2x", "z²", "Xᵀ" are matches
-    return re.sub(pattern, lambda m: names[m.group(1)], text)
-
-
-def _atom(expr: str) -> str:
-    """Parenthesize an expression before it is placed inside another, when it has a space outside brackets
-    (``A[1] − Y``); tight ones (``X·W[1]``, ``σ(Z[1])``) stay as they are."""
-    depth = 0
-    for ch in expr.strip():
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        if ch == " " and depth == 0:
-            return f"({expr})"
-    return expr
-
-
 # ----- the explanation ---------------------------------------------------------------------------------------
 class _Explainer:
     def __init__(self, graph: Graph):
@@ -161,7 +105,7 @@ class _Explainer:
     def shapes_of(self, expr: str, extra: dict[str, str]) -> str:
         table = {name: self.shape_text(i) for i, name in self.names.items()}
         table.update(extra)
-        return _substitute(expr, table)
+        return substitute(expr, table)
 
     def value(self, node_id: str, grad: bool) -> np.ndarray | None:
         if not grad:
@@ -196,18 +140,18 @@ class _Explainer:
             fn = self.g.tensors[n.id].op
             over_batch = 0 in fn.axes and n.inputs[0] in self.data and n.input_shapes[0][:1] == (self.m,)
             if n.op == "Mean" and over_batch and len(fn.axes) == len(n.input_shapes[0]):
-                return f"(1/m) Σ {_atom(args[0])}"
+                return f"(1/m) Σ {atom(args[0])}"
             if len(fn.axes) == len(n.input_shapes[0]):
-                return f"{'Σ' if n.op == 'Sum' else 'mean'} {_atom(args[0])}"
+                return f"{'Σ' if n.op == 'Sum' else 'mean'} {atom(args[0])}"
             return f"{n.op.lower()}({args[0]}, axis={fn.axes[0] if len(fn.axes) == 1 else fn.axes})"
         fn_type = type(self.g.tensors[n.id].op)
-        rule = _rule(fn_type)
+        rule = rule_of(fn_type)
         if len(args) == 1 and rule is not None and rule.forward and not fn_type.__module__.startswith("glassnet."):
-            return _substitute(rule.forward, {rule.grads[0][0][1:]: _atom(args[0])} if rule.grads else {})
+            return substitute(rule.forward, {rule.grads[0][0][1:]: atom(args[0])} if rule.grads else {})
         if len(args) == 1 or rule is None or rule.forward is None or len(rule.grads) != len(args):
             return f"{_PRETTY.get(n.op, n.op.lower())}({', '.join(args)})"
-        symbols = {dx[1:]: _atom(a) for (dx, _), a in zip(rule.grads, args)}
-        return _substitute(rule.forward, symbols)
+        symbols = {dx[1:]: atom(a) for (dx, _), a in zip(rule.grads, args)}
+        return substitute(rule.forward, symbols)
 
     def expr(self, node_id: str) -> str:
         """A node's name if it has one, else its forward expression inlined."""
@@ -232,23 +176,23 @@ class _Explainer:
         fn = self.g.tensors[n.id].op
         refs = self.refs(n)
         if n.op == "Mean":  # dx = dz / n, broadcast back over the averaged axes
-            return [(refs[0][0], grad_expr if fn.count == 1 else f"{_atom(grad_expr)} / {fn.count}")]
+            return [(refs[0][0], grad_expr if fn.count == 1 else f"{atom(grad_expr)} / {fn.count}")]
         needed = [r[0] for r, need in zip(refs, fn.needs_input_grad) if need]
-        rule = _rule(type(fn))
+        rule = rule_of(type(fn))
         if rule is None or not rule.grads or len(rule.grads) > len(refs):
             g = _PRETTY.get(n.op, n.op.lower())
-            return [(i, f"{_atom(grad_expr)} * {g}'({self.expr(i)})") for i in needed]
+            return [(i, f"{atom(grad_expr)} * {g}'({self.expr(i)})") for i in needed]
         mapped = refs[-len(rule.grads):]
-        symbols = {rule.output: _atom(self.expr(n.id)), f"d{rule.output}": _atom(grad_expr)}
-        symbols.update({dx[1:]: _atom(text) for (dx, _), (_, text) in zip(rule.grads, mapped)})
-        return [(i, self.simplify(_substitute(body, symbols), n, i))
+        symbols = {rule.output: atom(self.expr(n.id)), f"d{rule.output}": atom(grad_expr)}
+        symbols.update({dx[1:]: atom(text) for (dx, _), (_, text) in zip(rule.grads, mapped)})
+        return [(i, self.simplify(substitute(body, symbols), n, i))
                 for (_, body), (i, _) in zip(rule.grads, mapped) if i in needed]
 
     def simplify(self, expr: str, n: Node, input_id: str) -> str:
         """Write the sum that undoes broadcasting (a bias's gradient) as the course's Σ over samples."""
         expr = re.sub(r"\s*broadcast back.*$", "", expr)
-        if self.by_id[input_id].output_shape != n.output_shape and n.op not in ("MatMul", "Sum", "Mean"):
-            return f"Σ {_atom(expr)}"
+        if self.by_id[input_id].output_shape != n.output_shape and n.op not in ("MatMul", "Affine", "Sum", "Mean"):
+            return f"Σ {atom(expr)}"
         return expr
 
 
@@ -298,8 +242,10 @@ def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
             for i in n.inputs:
                 v = graph.node(i)
                 if v.op == "Variable" and i not in ex.names:
-                    ex.names[i] = f"W[{ell}]" if n.op == "MatMul" else f"b[{ell}]" if n.op in ("Add", "Sub") \
-                        else v.name
+                    position = n.inputs.index(i)
+                    kernel = n.op in ("MatMul", "Affine") and position == 1
+                    bias = n.op in ("Add", "Sub") or (n.op == "Affine" and position == 2)
+                    ex.names[i] = f"W[{ell}]" if kernel else f"b[{ell}]" if bias else v.name
         if z is not None:
             ex.names[z.id] = f"Z[{ell}]"
         for k, n in enumerate(chain[:-1]):

@@ -63,7 +63,8 @@ def _size(shape: tuple[int, ...]) -> int:
 
 def is_estimated(op_name: str) -> bool:
     """True for ops outside the tables (custom Functions), whose FLOPs are the 1-per-element estimate."""
-    return op_name not in ELEMENTWISE and op_name not in REDUCTIONS and op_name not in MOVES and op_name != "MatMul"
+    tabled = op_name in ELEMENTWISE or op_name in REDUCTIONS or op_name in MOVES
+    return not tabled and op_name not in ("MatMul", "Affine")
 
 
 def _matmul_flops(x_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
@@ -75,6 +76,8 @@ def forward_flops(op_name: str, input_shapes: list[tuple[int, ...]], output_shap
     """FLOPs of one op's forward, from its name (the Function class) and shapes."""
     if op_name == "MatMul":
         return _matmul_flops(input_shapes[0], output_shape)
+    if op_name == "Affine":  # X·W, then + b once per output element
+        return _matmul_flops(input_shapes[0], output_shape) + _size(output_shape)
     if op_name in MOVES:
         return 0
     if op_name in REDUCTIONS:
@@ -95,10 +98,12 @@ def backward_flops(
 ) -> int:
     """FLOPs of one op's backward: one gradient per input that needs it, plus the sums undoing broadcasts."""
     total = 0
-    for shape, needed in zip(input_shapes, needs_input_grad):
+    for position, (shape, needed) in enumerate(zip(input_shapes, needs_input_grad)):
         if not needed:
             continue
-        if op_name == "MatMul":
+        if op_name == "Affine" and position == 2:
+            total += _size(output_shape)  # db = Σ dZ
+        elif op_name in ("MatMul", "Affine"):
             total += _matmul_flops(input_shapes[0], output_shape)
         elif op_name in MOVES:
             total += 0

@@ -52,9 +52,7 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: fan_in})
 
     def call(self, x):
-        z = ops.matmul(x, self.kernel)
-        if self.bias is not None:
-            z = ops.add(z, self.bias)
+        z = ops.matmul(x, self.kernel) if self.bias is None else ops.affine(x, self.kernel, self.bias)
         return self.activation(z)
 
     def compute_output_shape(self, input_shape) -> tuple:

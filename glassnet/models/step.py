@@ -27,11 +27,14 @@ class TrainStep:
     Variables (gradients of the others are not needed).
     """
 
-    def __init__(self, forward_loss: Callable, variables: list, run_eagerly: bool = False):
+    def __init__(self, forward_loss: Callable, variables: list, run_eagerly: bool = False,
+                 title: str = "The training step"):
         self.forward_loss = forward_loss
         self.variables = variables
         self.run_eagerly = run_eagerly
+        self.title = title
         self.plans: dict = {}
+        self.latest: Plan | None = None  # the plan of the last replayed or traced step
 
     def __call__(self, x: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> tuple[float, np.ndarray]:
         if self.run_eagerly:
@@ -60,7 +63,9 @@ class TrainStep:
         for v in self.variables:
             v.grad = None
         inputs = [x, y] if sw is None else [x, y, sw]
-        plan = Plan(lambda xt, yt, *swt: self.forward_loss(xt, yt, swt[0] if swt else None), inputs)
+        plan = Plan(lambda xt, yt, *swt: self.forward_loss(xt, yt, swt[0] if swt else None), inputs,
+                    input_names=["X", "Y", "SW"][:len(inputs)], title=self.title)
+        self.latest = plan
         loss, y_pred = plan.backward()
         self._fill_missing_grads()
         self.plans[key] = (plan, False) if plan.all_inputs_used else _EAGER
@@ -89,6 +94,7 @@ class TrainStep:
         return loss, y_pred
 
     def _replay(self, plan: Plan, x, y, sw) -> tuple[float, np.ndarray]:
+        self.latest = plan
         for v in self.variables:
             v.grad = None
         loss, y_pred = plan(x, y) if sw is None else plan(x, y, sw)

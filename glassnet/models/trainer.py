@@ -25,7 +25,8 @@ import numpy as np
 from glassnet import backend, losses, optimizers
 from glassnet import metrics as metrics_module
 from glassnet.autodiff.sparse import SparseRows
-from glassnet.autodiff.tensor import no_grad
+from glassnet.autodiff.step_source import StepSource
+from glassnet.autodiff.tensor import name_scope, no_grad
 from glassnet.callbacks import CallbackList, History
 from glassnet.layers import Dense, InputLayer
 from glassnet.models import data, slicing
@@ -291,11 +292,12 @@ class Trainer:
     def _forward_loss(self, compiled: _Compiled, xb, yb, swb, training: bool):
         """(total loss Tensor, predictions Tensor): the compiled loss, weighted, plus the layers' penalties."""
         y_pred = self(xb, training=training)
-        loss = compiled.loss_fn(yb, y_pred, sample_weight=swb)
-        if compiled.loss_weight != 1.0:
-            loss = loss * compiled.loss_weight
-        for penalty in self.losses:
-            loss = loss + penalty
+        with name_scope("loss"):
+            loss = compiled.loss_fn(yb, y_pred, sample_weight=swb)
+            if compiled.loss_weight != 1.0:
+                loss = loss * compiled.loss_weight
+            for penalty in self.losses:
+                loss = loss + penalty
         return loss, y_pred
 
     def _train_step(self, compiled: _Compiled, variables: list, xb, yb, swb):
@@ -334,11 +336,55 @@ class Trainer:
         """The TrainStep (with its traced plans) for these compile settings and weights, made on first use."""
         cached = getattr(self, "_cached_step", None)
         if cached is None or cached.compiled is not compiled or cached.variables != variables:
+            title = (f"The training step of {type(self).__name__} '{self.name}' "
+                     f"(loss {getattr(compiled.loss_fn, 'name', compiled.loss_fn)})")
             cached = TrainStep(lambda x, y, sw: self._forward_loss(compiled, x, y, sw, training=True), variables,
-                               run_eagerly=compiled.run_eagerly)
+                               run_eagerly=compiled.run_eagerly, title=title)
             cached.compiled = compiled
             self._cached_step = cached
         return cached
+
+    def step_source(self, batch_size: int | None = None) -> StepSource:
+        """The Python that ``fit`` runs for one training step, as text: ``forward`` then ``backward``, one line
+        per op, named after the layers and the course's symbols, each line with its equation.
+
+        Without ``batch_size``: the step fit ran last, or else a step recorded now on a batch of 32 random
+        samples. With it: the step for batches of that size (recorded now if fit has not run one; recording
+        draws one dropout mask). ``exec(source, dict(source.bindings))`` defines the functions that run."""
+        if self._compiled is None:
+            raise ValueError(f"step_source: model '{self.name}' has not been compiled, so it has no training step "
+                             "yet. Call `model.compile(optimizer=..., loss=...)` first.")
+        if not self.built:
+            raise ValueError(f"step_source: model '{self.name}' has not been built, so its step has no shapes yet. "
+                             "Call `model.build(input_shape)`, call the model on data, or start it with "
+                             "`Input(shape)` first.")
+        if self._compiled.run_eagerly:
+            raise ValueError(f"step_source: model '{self.name}' was compiled with run_eagerly=True, so fit runs "
+                             "the eager tape, not a written-out step. Compile without run_eagerly to see it.")
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                       or batch_size < 1):
+            raise ValueError(f"step_source: argument `batch_size` must be a positive integer, received "
+                             f"{batch_size!r}")
+        step = self._step_for(self._compiled, self.trainable_weights)
+        if step.latest is not None and batch_size in (None, step.latest.traced_inputs[0].shape[0]):
+            return step.latest.source
+        x, y = self._example_batch(batch_size or 32)
+        x, y, sw = self._prepare_xy(x, y, None, None, "step_source")
+        step(x, y, sw)
+        return step.latest.source
+
+    def _example_batch(self, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Random inputs of the model's input shape and zero labels its loss accepts (class indices for a
+        sparse loss), for recording a step without data."""
+        dtype = self.trainable_weights[0].dtype if self.trainable_weights else backend.floatx()
+        x = np.random.default_rng(0).standard_normal((batch_size, *self.input_shape[1:])).astype(dtype)
+        output_shape = (batch_size, *self.output_shape[1:])
+        y = np.zeros(output_shape, dtype=dtype)
+        try:
+            losses.validate_targets(self._compiled.loss_fn, y, self.output_shape)
+        except (ValueError, TypeError):
+            y = np.zeros(output_shape[:-1], dtype=np.int64)
+        return x, y
 
     # ----- fit -------------------------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", callbacks=None,

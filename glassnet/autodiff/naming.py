@@ -1,0 +1,109 @@
+"""Course names for the values of a recorded step: X and Y, W[l] and b[l], Z[l] and A[l], the loss J.
+
+The ops of a layer run under the layer's name scope, so a recorded step knows which layer made each value.
+Layers that hold weights are numbered 1, 2, … in the order they run; a layer without weights (an Activation)
+continues the one before it. In layer l, the last value computed from a weight is Z[l] and the layer's output
+is A[l]; what comes between is H[l] (H1[l], H2[l], … when several). Weights are W[l] (the kernel of a product)
+and b[l] (what is added to it); values under the ``loss`` scope are J (the loss) and L1, L2, …; anything else
+is named after its op (``relu_1``). Each name has a display form (``Z[1]``) and an identifier form (``Z1``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Sequence
+
+from glassnet.autodiff.tensor import Tensor, Variable
+
+_KERNEL_OPS = ("MatMul", "Affine")  # ops whose second input is a kernel W
+_BIAS_POSITIONS = {"Affine": 2, "Add": 1}  # where a bias b enters
+
+
+def snake(name: str) -> str:
+    """``SigmoidCrossEntropy`` → ``sigmoid_cross_entropy``; any character not allowed in a name becomes ``_``."""
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return re.sub(r"\W", "_", name)
+
+
+def identifier(display: str) -> str:
+    """The Python name of a display name: ``Z[1]`` → ``Z1``, ``H2[1]`` → ``H2_1``, ``J`` → ``J``."""
+    match = re.fullmatch(r"(\w+?)\[(\d+)\]", display)
+    if match:
+        base, layer = match.groups()
+        return f"{base}_{layer}" if base[-1].isdigit() else f"{base}{layer}"
+    return re.sub(r"\W", "_", display)
+
+
+def layer_of(t: Tensor) -> str:
+    """The name of the innermost scope (the layer) that made ``t``; "" outside any scope."""
+    return t.op.scope.rsplit("/", 1)[-1] if t.op is not None else ""
+
+
+def course_names(order: Sequence[Tensor], given: dict[int, str], loss: Tensor | None) -> dict[int, str]:
+    """Display names for every value of a recorded step, keyed by ``id``: ``given`` ones first (the inputs, as
+    X and Y), then weights and layer outputs by the rules above, then the loss values, then op names."""
+    names = dict(given)
+    taken = set(names.values()) | set(dir(builtins))  # a value is never called `sum` or `abs`
+
+    def name(t: Tensor, wanted: str) -> None:
+        if id(t) in names:
+            return
+        unique, k = wanted, 1
+        while unique in taken:
+            k += 1
+            unique = f"{wanted}_{k}"
+        names[id(t)] = unique
+        taken.add(unique)
+
+    if loss is not None and layer_of(loss) == "loss":
+        name(loss, "J")
+    for number, values in _numbered_layers(order):
+        _name_layer(number, values, name)
+    loss_values = iter(range(1, len(order) + 1))
+    for t in order:
+        if layer_of(t) == "loss":
+            name(t, f"L{next(loss_values)}")
+        else:
+            name(t, snake(type(t.op).__name__))
+        for x in t.op.inputs:
+            if x.op is None:
+                name(x, snake(x.name.rsplit("/", 1)[-1]) if isinstance(x, Variable) else "const")
+    return names
+
+
+def _numbered_layers(order: Sequence[Tensor]) -> list[tuple[int, list[Tensor]]]:
+    """The values of each numbered layer, in order (a layer without weights joins the number before it)."""
+    groups: dict[str, list[Tensor]] = {}
+    for t in order:
+        if layer_of(t) not in ("", "loss"):
+            groups.setdefault(layer_of(t), []).append(t)
+    numbered: dict[int, list[Tensor]] = {}
+    number = 0
+    for values in groups.values():
+        has_weights = any(isinstance(x, Variable) for t in values for x in t.op.inputs)
+        number += has_weights or number == 0
+        numbered.setdefault(number, []).extend(values)
+    return list(numbered.items())
+
+
+def _name_layer(number: int, values: list[Tensor], name) -> None:
+    """W[l], b[l], Z[l], H[l] and A[l] in one numbered layer."""
+    from_weights = [t for t in values if any(isinstance(x, Variable) for x in t.op.inputs)]
+    if not from_weights:
+        return
+    for t in from_weights:
+        op = type(t.op).__name__
+        for position, x in enumerate(t.op.inputs):
+            if isinstance(x, Variable):
+                kernel = op in _KERNEL_OPS and position == 1
+                bias = _BIAS_POSITIONS.get(op) == position
+                name(x, f"W[{number}]" if kernel else f"b[{number}]" if bias else
+                     f"{snake(x.name.rsplit('/', 1)[-1])}[{number}]")
+    z = from_weights[-1]
+    name(z, f"Z[{number}]")
+    chain = values[values.index(z) + 1:]
+    for k, t in enumerate(chain[:-1]):
+        name(t, f"H{k + 1}[{number}]" if len(chain) > 2 else f"H[{number}]")
+    if chain:
+        name(chain[-1], f"A[{number}]")

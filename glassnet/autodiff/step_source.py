@@ -1,0 +1,157 @@
+"""Write a recorded step out as Python: ``forward`` (one line per op) and ``backward`` (one line per op visited
+by the backward walk), each line calling the op's own ``forward`` or ``backward`` and carrying its equation.
+
+Nothing here knows any op's math. The lines call the recorded Function objects, the gradients' bookkeeping
+(conversion to the input's dtype, the sum that undoes broadcasting, the sum over paths) is written exactly where
+the walk did it on the recorded batch, and each comment is the op's docstring rule with the course's names
+substituted (``dW[1] = Xᵀ·dZ[1]``). A value computed in the forward is written by its name in later equations
+(``σ(Z[2])`` becomes ``A[2]``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+
+import numpy as np
+
+from glassnet.autodiff.equations import atom, rule_of, substitute
+from glassnet.autodiff.graph import Visit
+from glassnet.autodiff.naming import identifier, layer_of, snake
+from glassnet.autodiff.tensor import Tensor, Variable
+
+
+class StepSource(str):
+    """The text of a written-out step; ``bindings`` are the objects its names refer to (the recorded ops, the
+    weights' arrays, the constants). ``exec(source, dict(source.bindings))`` defines the ``forward`` and
+    ``backward`` that the step runs."""
+
+    bindings: dict[str, object]
+
+    def __new__(cls, text: str, bindings: dict[str, object]) -> StepSource:
+        source = super().__new__(cls, text)
+        source.bindings = bindings
+        return source
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class StepWriter:
+    """Writes ``forward(inputs…)`` and ``backward(d<loss>)`` for a recorded step and collects the names its text
+    needs bound (the op objects, the weights' arrays, the constants) in ``bindings``."""
+
+    def __init__(self, order: Sequence[Tensor], inputs: Sequence[Tensor], outputs: Sequence[Tensor],
+                 names: dict[int, str]):
+        self.order, self.inputs, self.outputs, self.display = order, inputs, outputs, names
+        self.bindings: dict[str, object] = {"np": np}
+        self.op_names: dict[int, str] = {}
+        self.named_expressions: dict[str, str] = {}  # "σ(Z[2])" -> "A[2]"
+        self.taken = {identifier(name) for name in names.values()}  # value names, which op names must avoid
+
+    def name(self, t: Tensor) -> str:
+        """The identifier of a value, binding it first when it is a weight or a constant."""
+        ident = identifier(self.display[id(t)])
+        if t.op is None and all(t is not x for x in self.inputs):
+            self.bindings[ident] = t._data  # a Variable's array keeps its identity: assign* writes into it
+        return ident
+
+    def op_name(self, t: Tensor) -> str:
+        """``dense_affine``: the layer's name and the op's, bound to the recorded Function."""
+        if id(t) not in self.op_names:
+            wanted = snake(f"{layer_of(t) or 'op'}_{type(t.op).__name__}")
+            unique, k = wanted, 1
+            while unique in self.bindings or unique in self.taken or f"d{unique}" in self.taken:
+                k += 1
+                unique = f"{wanted}_{k}"
+            self.bindings[unique] = t.op
+            self.op_names[id(t)] = unique
+        return self.op_names[id(t)]
+
+    # ----- equations -------------------------------------------------------------------------------------------
+    def symbols(self, t: Tensor) -> dict[str, str]:
+        """The docstring's symbols of t's op mapped to the course names of its output, inputs and gradients."""
+        fn = t.op
+        out = self.display[id(t)]
+        table = {}
+        parameters = [p.name for p in inspect.signature(type(fn).forward).parameters.values()
+                      if p.kind is p.POSITIONAL_OR_KEYWORD][1:]
+        for symbol, x in zip(parameters, fn.inputs):
+            table.setdefault(symbol, atom(self.display[id(x)]))
+        rule = rule_of(type(fn))
+        if rule is not None:
+            for (grad, _), x in zip(rule.grads, fn.inputs[len(fn.inputs) - len(rule.grads):]):
+                table[grad[1:]] = atom(self.display[id(x)])
+                table[grad] = f"d{self.display[id(x)]}"
+            table[rule.output] = out
+            table[f"d{rule.output}"] = f"d{out}"
+        return table
+
+    def named(self, text: str) -> str:
+        for expression, name in self.named_expressions.items():
+            text = text.replace(expression, name)
+        return text
+
+    def forward_equation(self, t: Tensor) -> str:
+        rule = rule_of(type(t.op))
+        if rule is not None and rule.forward is not None:
+            rhs = self.named(substitute(rule.forward, self.symbols(t)))
+        else:
+            rhs = f"{snake(type(t.op).__name__)}({', '.join(self.display[id(x)] for x in t.op.inputs)})"
+        if len(t.op.inputs) == 1:
+            self.named_expressions[rhs] = self.display[id(t)]
+        return f"{self.display[id(t)]} = {rhs}"
+
+    def backward_equations(self, visit: Visit) -> str:
+        t = visit.output
+        rule = rule_of(type(t.op))
+        grads = dict(zip(range(len(t.op.inputs) - len(rule.grads), len(t.op.inputs)), rule.grads)) if rule else {}
+        table = self.symbols(t)
+        lines = []
+        for j, received in enumerate(visit.received):
+            if received is None:
+                continue
+            lhs = f"d{self.display[id(received.tensor)]}"
+            if j in grads:
+                lines.append(f"{lhs} = {self.named(substitute(grads[j][1], table))}")
+            else:
+                lines.append(f"{lhs} = the backward of {snake(type(t.op).__name__)}, from d{self.display[id(t)]}")
+        return "; ".join(lines)
+
+    # ----- the two functions -----------------------------------------------------------------------------------
+    def forward(self) -> list[str]:
+        lines = [f"def forward({', '.join(self.name(x) for x in self.inputs)}):"]
+        for t in self.order:
+            call = f"{self.name(t)} = {self.op_name(t)}.forward({', '.join(self.name(x) for x in t.op.inputs)})"
+            lines.append(_commented(f"    {call}", self.forward_equation(t)))
+        lines.append(f"    return [{', '.join(self.name(t) for t in self.outputs)}]")
+        return lines
+
+    def backward(self, visits: Sequence[Visit], variables: Sequence[Variable]) -> list[str]:
+        lines = [f"def backward(d{self.name(self.outputs[0])}):"]
+        for visit in visits:
+            targets, after = [], []
+            for received in visit.received:
+                if received is None:
+                    targets.append("_")
+                    continue
+                x = received.tensor
+                grad = f"d{self.name(x)}"
+                part = f"{grad}_part" if received.added else grad
+                targets.append(part)
+                if received.cast:
+                    after.append(f"    {part} = np.asarray({part}, dtype=np.{x.dtype.name})")
+                if received.unbroadcast:
+                    after.append(f"    {part} = unbroadcast({part}, {tuple(x.shape)})  # Σ over broadcast axes")
+                if received.added:
+                    after.append(f"    {grad} = {grad} + {part}  # the sum over paths")
+            lhs = ", ".join(targets) + ("," if visit.returned_tuple and len(targets) == 1 else "")
+            call = f"    {lhs} = {self.op_name(visit.output)}.backward(d{self.name(visit.output)})"
+            lines.append(_commented(call, self.backward_equations(visit)))
+            lines += after
+        lines.append(f"    return [{', '.join(f'd{self.name(v)}' for v in variables)}]")
+        return lines
+
+
+def _commented(code: str, equation: str) -> str:
+    return f"{code.ljust(60)}  # {equation}"
