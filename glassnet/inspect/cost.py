@@ -109,10 +109,6 @@ class CostReport:
         return sum(c.backward_flops for c in self.layers)
 
     @property
-    def flops_per_step(self) -> int:
-        return self.forward_flops + self.backward_flops
-
-    @property
     def activation_bytes(self) -> int:
         return sum(c.activation_bytes for c in self.layers)
 

@@ -11,8 +11,7 @@ Conventions (one FLOP = one scalar add, multiply, divide, compare or elementary 
   indexing, concatenate) costs 0.
 - When broadcasting stretched an input (a bias added to every row), backward sums the gradient back: one FLOP per
   output element (that is the course's db = Σ dZ).
-- An op not in the tables (a custom Function) is counted as 1 FLOP per output element each way, flagged as an
-  estimate by :func:`is_estimated`.
+- An op not in the tables (a custom Function) is counted as 1 FLOP per output element each way: an estimate.
 """
 
 from __future__ import annotations
@@ -59,12 +58,6 @@ MOVES = {"Reshape", "Transpose", "GetItem", "Concatenate", "Stack"}
 
 def _size(shape: tuple[int, ...]) -> int:
     return math.prod(shape)
-
-
-def is_estimated(op_name: str) -> bool:
-    """True for ops outside the tables (custom Functions), whose FLOPs are the 1-per-element estimate."""
-    tabled = op_name in ELEMENTWISE or op_name in REDUCTIONS or op_name in MOVES
-    return not tabled and op_name not in ("MatMul", "Affine")
 
 
 def _matmul_flops(x_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
