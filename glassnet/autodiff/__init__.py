@@ -10,9 +10,9 @@ module runs that file first, so ``from glassnet.autodiff import Tensor`` alone f
 imports ``glassnet.ops``.
 """
 
-from glassnet.autodiff.function import Function, unbroadcast
+from glassnet.autodiff.function import Function
 from glassnet.autodiff.gradcheck import GradcheckError, GradcheckResult, gradcheck
-from glassnet.autodiff.graph import FreedGraphError, backward, topological_order
+from glassnet.autodiff.graph import FreedGraphError, backward, topological_order, unbroadcast
 from glassnet.autodiff.ops_nn import stable_sigmoid
 from glassnet.autodiff.sparse import SparseRows
 from glassnet.autodiff.tensor import (

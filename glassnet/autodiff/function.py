@@ -17,7 +17,8 @@ Write a new op (or a custom layer with its own backward) by subclassing Function
 
 ``forward`` receives NumPy arrays and returns one; ``backward`` receives d(loss)/d(output) and returns one
 gradient per input (a tuple, or a single array for a one-input op; None where an input needs no gradient).
-Broadcasting is undone once, here, for every op: each gradient is summed back to its input's shape.
+Broadcasting is undone once, by the backward walk (``graph.unbroadcast``), for every op: each gradient is summed
+back to its input's shape.
 """
 
 from __future__ import annotations
@@ -26,21 +27,6 @@ import numpy as np
 
 from glassnet.autodiff import tensor as _tensor
 from glassnet.autodiff.tensor import Tensor
-
-
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``grad`` over the axes that broadcasting added or stretched, so that it has ``shape`` again."""
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = np.add.reduce(grad, axis=tuple(range(extra)))
-        if grad.shape == shape:  # the common case: a bias added over a batch
-            return grad
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = np.add.reduce(grad, axis=stretched, keepdims=True)
-    return grad.reshape(shape)
 
 
 def _lift(value, like_dtype) -> Tensor:

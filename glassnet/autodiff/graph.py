@@ -8,11 +8,27 @@ it, and a replayed training step (``autodiff.plan``) is written out from the Vis
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from glassnet.autodiff.function import unbroadcast
-from glassnet.autodiff.tensor import Tensor
+if TYPE_CHECKING:  # the walk reads Tensors' fields only: importing tensor.py here would close a circle
+    from glassnet.autodiff.tensor import Tensor
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, so that it has ``shape`` again."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = np.add.reduce(grad, axis=tuple(range(extra)))
+        if grad.shape == shape:  # the common case: a bias added over a batch
+            return grad
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = np.add.reduce(grad, axis=stretched, keepdims=True)
+    return grad.reshape(shape)
 
 
 class FreedGraphError(RuntimeError):
@@ -85,7 +101,7 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, visits: list[V
             )
         grad = np.ones(root.shape, dtype=root.dtype)
     else:
-        grad = np.asarray(grad._data if isinstance(grad, Tensor) else grad, dtype=root.dtype)
+        grad = np.asarray(grad, dtype=root.dtype)  # a Tensor gives its value through __array__
         if grad.shape != root.shape:
             raise ValueError(f"backward(grad=...) expects shape {root.shape}, received {grad.shape}")
     order = topological_order(root)

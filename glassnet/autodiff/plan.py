@@ -18,8 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from glassnet.autodiff import naming
-from glassnet.autodiff.function import unbroadcast
-from glassnet.autodiff.graph import Visit, backward, topological_order
+from glassnet.autodiff.graph import Visit, backward, topological_order, unbroadcast
 from glassnet.autodiff.sparse import SparseRows
 from glassnet.autodiff.step_source import StepSource, StepWriter
 from glassnet.autodiff.tensor import Tensor, Variable, record
