@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from glassnet import backend, optimizers
-from glassnet.autodiff import storage
 from glassnet.autodiff.tensor import Variable
-from glassnet.optimizers import fused, schedules
+from glassnet.kernels import storage, updates
+from glassnet.optimizers import schedules
 
 W0 = np.array([[0.5, -1.5], [2.0, 0.25]])
 
@@ -23,7 +23,7 @@ def run(optimizer, steps=3):
     """The trail of W0 under ``optimizer``; the same optimizer also updates a large variable made of copies of W0,
     which must follow the small one bit for bit (a different code path: the fused, compiled update)."""
     w = Variable(W0, dtype="float64")
-    tiles = fused.COMPILED_MIN_SIZE // W0.size
+    tiles = updates.COMPILED_MIN_SIZE // W0.size
     large = Variable(np.tile(W0, (tiles, 1)), dtype="float64")
     trail = []
     for _ in range(steps):
@@ -213,16 +213,16 @@ def test_compiled_rule_equals_numpy_rule_bit_for_bit(dtype):
     pytest.importorskip("numba")
     assert backend.numba() is not None
     rng = np.random.default_rng(0)
-    shape = (fused.COMPILED_MIN_SIZE // 64, 64)
+    shape = (updates.COMPILED_MIN_SIZE // 64, 64)
     w, g, v, s = (rng.standard_normal(shape).astype(dtype) for _ in range(4))
     v = np.abs(v)
     g_transposed = np.asfortranarray(g)  # a gradient that is not C-contiguous is read through a copy
     constants = [0.01, 0.9, 0.1, 1e-7, 0.5]
     by_numpy = [w.copy(), g, v.copy(), s.copy()]
-    fused.numpy_update(optimizers.rmsprop.rmsprop_momentum, by_numpy, constants)  # Python floats, as update passes
+    updates.numpy_update(optimizers.rmsprop.rmsprop_momentum, by_numpy, constants)  # Python floats, as update passes
     by_numba = [w.copy(), g_transposed, v.copy(), s.copy()]
-    fused.compiled_update(optimizers.rmsprop.rmsprop_momentum, by_numba, [np.dtype(dtype).type(c) for c in constants])
-    assert (optimizers.rmsprop.rmsprop_momentum, 4, 5) in fused._loops
+    updates.compiled_update(optimizers.rmsprop.rmsprop_momentum, by_numba, [np.dtype(dtype).type(c) for c in constants])
+    assert (optimizers.rmsprop.rmsprop_momentum, 4, 5) in updates._loops
     for got, expected in zip(by_numba, by_numpy):
         assert got.dtype == dtype
         np.testing.assert_array_equal(got, expected)
@@ -231,25 +231,25 @@ def test_compiled_rule_equals_numpy_rule_bit_for_bit(dtype):
 
 def test_compiled_update_refuses_non_contiguous_weights():
     pytest.importorskip("numba")
-    w = np.zeros((4, fused.COMPILED_MIN_SIZE)).T
+    w = np.zeros((4, updates.COMPILED_MIN_SIZE)).T
     with pytest.raises(ValueError, match="C-contiguous"):
-        fused.compiled_update(optimizers.sgd.sgd, [w, np.ones_like(w)], [np.float64(0.1)])
+        updates.compiled_update(optimizers.sgd.sgd, [w, np.ones_like(w)], [np.float64(0.1)])
 
 
 def test_without_numba_large_updates_use_numpy(monkeypatch):
     monkeypatch.setenv("GLASSNET_NUMBA", "0")
     monkeypatch.setattr(backend, "_numba", None)
     assert backend.numba() is None
-    w = Variable(np.ones((fused.COMPILED_MIN_SIZE, 2)))
-    optimizers.SGD(0.5).apply_gradients([(np.ones((fused.COMPILED_MIN_SIZE, 2)), w)])
+    w = Variable(np.ones((updates.COMPILED_MIN_SIZE, 2)))
+    optimizers.SGD(0.5).apply_gradients([(np.ones((updates.COMPILED_MIN_SIZE, 2)), w)])
     np.testing.assert_array_equal(w.value, 0.5)
 
 
 def test_precompile_compiles_the_rule_the_optimizer_uses():
     pytest.importorskip("numba")
-    fused._loops.pop((optimizers.adam.adam_amsgrad, 5, 4), None)
+    updates._loops.pop((optimizers.adam.adam_amsgrad, 5, 4), None)
     optimizers.Adam(amsgrad=True).precompile("float64")
-    assert (optimizers.adam.adam_amsgrad, 5, 4) in fused._loops
+    assert (optimizers.adam.adam_amsgrad, 5, 4) in updates._loops
 
 
 @pytest.mark.parametrize("make", [
@@ -303,8 +303,8 @@ def test_a_custom_update_step_sees_every_variable_one_by_one():
 
 def test_large_float16_variables_are_updated_by_numpy():
     """Numba has no float16 arithmetic: such variables take the NumPy rule, whatever their size."""
-    w = Variable(np.ones(fused.COMPILED_MIN_SIZE), dtype="float16")
-    optimizers.RMSprop(0.01).apply([np.ones(fused.COMPILED_MIN_SIZE, dtype="float16")], [w])
+    w = Variable(np.ones(updates.COMPILED_MIN_SIZE), dtype="float16")
+    optimizers.RMSprop(0.01).apply([np.ones(updates.COMPILED_MIN_SIZE, dtype="float16")], [w])
     expected = 1 - np.float16(0.01) / np.sqrt(np.float16(0.1) + np.float16(1e-7))
     np.testing.assert_allclose(w.value, expected, rtol=1e-3)
     assert w.dtype == np.float16

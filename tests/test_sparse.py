@@ -6,7 +6,8 @@ import pytest
 
 import glassnet as keras
 from glassnet import backend, layers
-from glassnet.autodiff import SparseRows, Tensor, Variable, as_tensor
+from glassnet.autodiff import Tensor, Variable, as_tensor
+from glassnet.kernels import SparseRows
 from glassnet.models import data
 
 pytest.importorskip("numba")

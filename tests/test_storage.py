@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from glassnet.autodiff import storage
 from glassnet.autodiff.tensor import Variable
+from glassnet.kernels import storage
 
 
 def test_small_arrays_share_a_block_back_to_back_and_large_ones_do_not():

@@ -42,7 +42,7 @@ class Trainer(KerasStyleTrainer):
 
     def describe(self) -> str | None:
         """How glassnet held the input it trained on, when not as a dense array (the report prints it)."""
-        from glassnet.autodiff import SparseRows
+        from glassnet.kernels import SparseRows
 
         if any(key[0] is SparseRows for key in self.model._cached_step.plans):
             return ("glassnet stored the input as SparseRows (the nonzeros of each row): its first layer's X·W and "

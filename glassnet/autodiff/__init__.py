@@ -1,8 +1,7 @@
 """glassnet's reverse-mode autodiff: immutable Tensors, trainable Variables, ops with one backward rule each.
 
-Public names: Tensor, Variable, no_grad, is_grad_enabled, Function (write your own op), gradcheck, SparseRows
-(a mostly-zero input stored by rows), and stable_sigmoid (the NumPy σ behind the sigmoid op, for code that works on
-arrays, as the metrics do).
+Public names: Tensor, Variable, no_grad, is_grad_enabled, Function (write your own op), gradcheck, and
+stable_sigmoid (the NumPy σ behind the sigmoid op, for code that works on arrays, as the metrics do).
 
 The Python operators on Tensor (``+ - * / ** @``, ``[]``, ``.sum()``, ...) are attached by :mod:`glassnet.ops`, the
 functional API one tier above this package; ``glassnet/__init__.py`` imports it first, and every import of a glassnet
@@ -14,7 +13,6 @@ from glassnet.autodiff.function import Function
 from glassnet.autodiff.gradcheck import GradcheckError, GradcheckResult, gradcheck
 from glassnet.autodiff.graph import FreedGraphError, backward, topological_order, unbroadcast
 from glassnet.autodiff.ops_nn import stable_sigmoid
-from glassnet.autodiff.sparse import SparseRows
 from glassnet.autodiff.tensor import (
     ImmutableTensorError,
     Tensor,
@@ -28,7 +26,7 @@ from glassnet.autodiff.tensor import (
 )
 
 __all__ = [
-    "Function", "FreedGraphError", "GradcheckError", "GradcheckResult", "ImmutableTensorError", "SparseRows", "Tensor",
+    "Function", "FreedGraphError", "GradcheckError", "GradcheckResult", "ImmutableTensorError", "Tensor",
     "Variable", "as_tensor", "backward", "current_scope", "gradcheck", "is_grad_enabled", "name_scope", "no_grad",
     "record", "stable_sigmoid", "topological_order", "unbroadcast",
 ]

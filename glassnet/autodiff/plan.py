@@ -19,9 +19,9 @@ import numpy as np
 
 from glassnet.autodiff import naming
 from glassnet.autodiff.graph import Visit, backward, topological_order, unbroadcast
-from glassnet.autodiff.sparse import SparseRows
 from glassnet.autodiff.step_source import StepSource, StepWriter
 from glassnet.autodiff.tensor import Tensor, Variable, record
+from glassnet.kernels.sparse import SparseRows
 
 
 class Plan:

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from glassnet import backend
-from glassnet.autodiff import storage
-from glassnet.autodiff.sparse import SparseRows
+from glassnet.kernels import storage
+from glassnet.kernels.sparse import SparseRows
 
 
 class _EngineState(threading.local):

@@ -5,5 +5,6 @@ loop). Nothing here knows about Tensors or graphs: kernels take and return array
 """
 
 from glassnet.kernels.linalg import sum_rows, times_transposed, transposed_times
+from glassnet.kernels.sparse import SparseRows
 
-__all__ = ["sum_rows", "times_transposed", "transposed_times"]
+__all__ = ["SparseRows", "sum_rows", "times_transposed", "transposed_times"]

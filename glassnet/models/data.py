@@ -11,8 +11,8 @@ import math
 import numpy as np
 
 from glassnet import backend
-from glassnet.autodiff.sparse import SparseRows
 from glassnet.autodiff.tensor import Tensor
+from glassnet.kernels.sparse import SparseRows
 
 #: Inputs with at most this share of nonzeros are stored by rows (SparseRows) when the first layer is a Dense:
 #: below it, skipping the zeros beats multi-threaded BLAS on the whole matrix (benchmarks/RESULTS.md).

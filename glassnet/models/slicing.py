@@ -55,9 +55,3 @@ def per_sample_loss(loss_fn) -> bool:
     return (isinstance(loss_fn, losses.LossFunctionWrapper) and type(loss_fn).__module__ == losses.__name__
             and getattr(loss_fn.fn, "__module__", None) == losses.__name__
             and loss_fn.reduction == "sum_over_batch_size" and getattr(loss_fn, "ignore_class", None) is None)
-
-
-def accumulate(total, g, share):
-    """total ← total + g·share: one slice's gradient added to the batch's (a rule for optimizers.fused.update,
-    which makes it one pass over a large gradient)."""
-    return (total + g * share,)

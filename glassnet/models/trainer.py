@@ -24,14 +24,14 @@ import numpy as np
 
 from glassnet import backend, losses, optimizers
 from glassnet import metrics as metrics_module
-from glassnet.autodiff.sparse import SparseRows
 from glassnet.autodiff.step_source import StepSource
 from glassnet.autodiff.tensor import name_scope, no_grad
 from glassnet.callbacks import CallbackList, History
+from glassnet.kernels import updates
+from glassnet.kernels.sparse import SparseRows
 from glassnet.layers import Dense, InputLayer
 from glassnet.models import data, slicing
 from glassnet.models.step import TrainStep
-from glassnet.optimizers import fused
 
 
 class _Interrupt:
@@ -320,7 +320,7 @@ class Trainer:
                 if a == 0:
                     np.multiply(v.grad, share, out=total)
                 else:
-                    fused.update(slicing.accumulate, total, v.grad, [], [share])
+                    updates.update(updates.accumulate, total, v.grad, [], [share])
             loss_value += slice_loss * share
             predictions.append(slice_pred.copy())  # a replay may hand back a view of its input buffer
         compiled.optimizer.apply(grad_sums, variables)

@@ -47,7 +47,7 @@ class AdamW(Adam):
                          global_clipnorm=global_clipnorm, name=name)
 
 
-# The update of one weight (fused.update runs them on whole arrays or as one compiled loop), in Keras 3's order.
+# The update of one weight (kernels.updates runs it on whole arrays or as one compiled loop), in Keras 3's order.
 
 def adam(w, g, m, v, alpha, one_minus_beta_1, one_minus_beta_2, epsilon):
     """m ← m + (g − m)(1 − β₁);  v ← v + (g² − v)(1 − β₂);  w ← w − α·m / (√v + ε)."""

@@ -3,7 +3,7 @@ per-variable state created on first use, and in-place updates through ``Variable
 
 One step, as in Keras 3: lr = learning_rate(iterations); clip the gradients (clipnorm per variable, global_clipnorm
 over all of them, or clipvalue); w ← w − w·weight_decay·lr; ``update_step`` (the optimizer's own rule);
-iterations += 1. Each optimizer writes its rule as the math of one weight; ``fused.update`` runs it in place, as one
+iterations += 1. Each optimizer writes its rule as the math of one weight; ``updates.update`` runs it in place, as one
 compiled pass over each large variable (Numba) or with NumPy.
 """
 
@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from glassnet import backend
-from glassnet.autodiff import storage
 from glassnet.autodiff.tensor import Tensor, Variable
-from glassnet.optimizers import fused, schedules
+from glassnet.kernels import storage, updates
+from glassnet.optimizers import schedules
 
 
 def _takes_step(fn: Callable) -> bool:
@@ -157,8 +157,8 @@ class Optimizer:
         if type(self).update_rule is Optimizer.update_rule or backend.numba() is None:
             return  # a custom update_step, or nothing to compile
         rule, names, constants = self.update_rule(self.learning_rate)
-        arrays = [np.zeros(fused.COMPILED_MIN_SIZE, dtype=dtype) for _ in range(2 + len(names))]
-        fused.update(rule, arrays[0], arrays[1], arrays[2:], constants)
+        arrays = [np.zeros(updates.COMPILED_MIN_SIZE, dtype=dtype) for _ in range(2 + len(names))]
+        updates.update(rule, arrays[0], arrays[1], arrays[2:], constants)
 
     # ----- weight decay ----------------------------------------------------------------------------------------
     def exclude_from_weight_decay(self, var_list: Iterable[Variable] | None = None,
@@ -206,7 +206,7 @@ class Optimizer:
                         np.multiply(pairs[i][0], scale, out=target, casting="same_kind")
                     else:
                         np.copyto(target, pairs[i][0], casting="same_kind")
-                fused.update(rule, run.weights, run.gradient, [run.states[n] for n in names], constants)
+                updates.update(rule, run.weights, run.gradient, [run.states[n] for n in names], constants)
         for i in alone:
             g, var = pairs[i]
             if self.clipnorm or self.clipvalue or scale != 1.0 or g.dtype != var._data.dtype:
@@ -233,15 +233,15 @@ class Optimizer:
         return self._layout_cache[1], self._layout_cache[2]
 
     def update_rule(self, learning_rate: float) -> tuple[Callable, tuple[str, ...], list[float]]:
-        """The optimizer's rule (see fused.py), the names of the slots it updates in its argument order, and its
-        constants for this step."""
+        """The optimizer's rule (see kernels/updates.py), the names of the slots it updates in its argument order,
+        and its constants for this step."""
         raise NotImplementedError(f"{type(self).__name__} must define update_rule(lr) or update_step(g, w, lr)")
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         """Update one variable in place (Keras's hook: a custom optimizer may override this instead)."""
         rule, names, constants = self.update_rule(learning_rate)
         slots = self._slots[variable]
-        fused.update(rule, variable._buffer, gradient, [slots[n] for n in names], constants)
+        updates.update(rule, variable._buffer, gradient, [slots[n] for n in names], constants)
 
     def _as_gradient(self, grad, var: Variable) -> np.ndarray:
         if type(grad) is np.ndarray and type(var) is Variable and grad.shape == var._data.shape:

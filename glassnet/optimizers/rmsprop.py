@@ -33,7 +33,7 @@ class RMSprop(Optimizer):
                 "centered": self.centered}
 
 
-# The update of one weight (fused.update runs them on whole arrays or as one compiled loop). Keras 3's order:
+# The update of one weight (kernels.updates runs it on whole arrays or as one compiled loop). Keras 3's order:
 # v ← ρ·v + (1 − ρ)·g²;  increment = lr·g / √(v + ε), with v − ḡ² under the root when centered.
 
 def rmsprop(w, g, v, lr, rho, one_minus_rho, epsilon, momentum):

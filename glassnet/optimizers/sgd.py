@@ -28,7 +28,7 @@ class SGD(Optimizer):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
-# The update of one weight (fused.update runs them on whole arrays or as one compiled loop), in Keras 3's order.
+# The update of one weight (kernels.updates runs it on whole arrays or as one compiled loop), in Keras 3's order.
 
 def sgd(w, g, lr):
     """w ← w − g·lr."""

@@ -1,5 +1,5 @@
-"""Fused optimizer updates: each rule is written once, as the math of one weight (``v = rho*v + (1-rho)*g*g``),
-and run on whole arrays in one of two ways.
+"""Fused updates (the optimizers' rules, and the sum of a sliced batch's gradients): each rule is written once, as
+the math of one weight (``v = rho*v + (1-rho)*g*g``), and run on whole arrays in one of two ways.
 
 - NumPy evaluates the rule on the arrays, one operation (one pass over memory, on one core) at a time. This is the
   readable reference, and what small variables use: there the compiled loop gains little, and a model made only of
@@ -71,3 +71,9 @@ def update(rule: Callable, weights: np.ndarray, gradient: np.ndarray, states: Se
         compiled_update(rule, [weights, gradient, *states], [weights.dtype.type(c) for c in constants])
     else:
         numpy_update(rule, [weights, gradient, *states], constants)
+
+
+def accumulate(total, g, share):
+    """total ← total + g·share: one slice's gradient added to its batch's (batch slicing, models/slicing.py), as
+    one pass over a large gradient."""
+    return (total + g * share,)

@@ -166,9 +166,9 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 
 def _loops():
-    """The module of compiled loops (sparse_kernels), imported when SparseRows are first used: it imports Numba."""
+    """The module of compiled loops (sparse_loops), imported when SparseRows are first used: it imports Numba."""
     if backend.numba() is None:
         raise RuntimeError("SparseRows needs Numba: pip install numba (and leave GLASSNET_NUMBA unset)")
-    from glassnet.autodiff import sparse_kernels
+    from glassnet.kernels import sparse_loops
 
-    return sparse_kernels
+    return sparse_loops
