@@ -1,39 +1,48 @@
 # Two commands set everything up on a fresh machine (Python 3.11 + the package registries):
 #   make run    the main job: the course's examples, end to end (glassnet example ...)
-#   make test   ruff + the import contract (lint-imports) + the test suite (what CI runs)
+#   make test   ruff + the import contract (lint-imports) + the test suite, once with the fast kernels and once with
+#               plain NumPy (GLASSNET_KERNELS=numpy): what CI runs
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
-EXTRAS ?= dev,test
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
 export GLASSNET_DATA_DIR ?= $(abspath ../shared/datasets):/usr/share/datasets
 export KERAS_BACKEND ?= torch
 
 .PHONY: run test quick-test lint bench clean system-deps
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
-	touch $(STAMP)
+
+# make run installs glassnet with its fast kernels (Numba) only; make test adds the tools and the reference peers
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e '.[fast]'
+	touch $(RUN_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e '.[fast,dev,test]'
+	touch $(TEST_STAMP)
 
 system-deps:
 	bash scripts/system-deps.sh
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(VENV)/bin/glassnet example mnist
 
-test: $(STAMP) system-deps
+test: $(TEST_STAMP) system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest
+	GLASSNET_KERNELS=numpy $(VENV)/bin/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(PY) -m benchmarks
 
 clean:

@@ -1,4 +1,5 @@
-"""The bottom of glassnet: the default float type, the seeded random generators, array conversion and Numba.
+"""The bottom of glassnet: the default float type, the seeded random generators, array conversion, and which
+kernels run the math (fast, with Numba, or plain NumPy).
 
 Randomness comes from ``np.random.Generator`` objects: one global generator seeded by :func:`set_random_seed`, from
 which every unseeded layer, initializer and shuffle draws its own. This module imports nothing from glassnet.
@@ -16,24 +17,44 @@ import numpy as np
 _FLOATX = "float32"
 _FLOAT_TYPES = ("float16", "float32", "float64")
 _global_rng = np.random.default_rng()
-_numba = None  # the numba module once imported; False when it is not installed or turned off
+_kernels: str | None = None  # "fast" or "numpy", chosen on first use (see kernels())
+_numba = None  # the numba module when the fast kernels run
+
+
+def kernels() -> str:
+    """Which kernels run the math: ``"fast"`` (Numba loops, sparse inputs, shared storage blocks, batch slicing,
+    BLAS layout choices; the default when Numba is installed) or ``"numpy"`` (plain NumPy, nothing else: the
+    reference every fast path must match). Set with ``GLASSNET_KERNELS=numpy|fast`` before the first use, or
+    :func:`set_kernels`."""
+    global _kernels
+    if _kernels is None:
+        wanted = os.environ.get("GLASSNET_KERNELS", "").strip().lower() or None
+        set_kernels(wanted)
+    return _kernels
+
+
+def set_kernels(name: str | None) -> None:
+    """Choose the kernels: ``"fast"``, ``"numpy"``, or None for the default (fast when Numba is installed).
+    ``"fast"`` without Numba raises, naming the extra that installs it."""
+    global _kernels, _numba
+    if name not in (None, "fast", "numpy"):
+        raise ValueError(f"GLASSNET_KERNELS must be 'fast' or 'numpy', received {name!r}")
+    module = None
+    if name != "numpy":
+        try:
+            import numba as module
+        except ImportError:
+            if name == "fast":
+                raise ImportError("GLASSNET_KERNELS=fast needs Numba: pip install 'glassnet[fast]'") from None
+    _numba = module
+    _kernels = "fast" if module is not None else "numpy"
 
 
 def numba():
-    """The ``numba`` module that compiles glassnet's loops (fused optimizer updates, sparse inputs), or None when it
-    is not installed or ``GLASSNET_NUMBA=0`` turns it off; then glassnet runs the same math with NumPy alone.
-    Imported on first use: its compiler costs about 170 MB and a second of startup that a small model never pays."""
-    global _numba
-    if _numba is None:
-        _numba = False
-        if os.environ.get("GLASSNET_NUMBA", "1") != "0":
-            try:
-                import numba as module
-            except ImportError:
-                pass
-            else:
-                _numba = module
-    return _numba or None
+    """The ``numba`` module that compiles glassnet's loops when the fast kernels run, else None (then the same math
+    runs with NumPy alone). Imported on first use: its compiler costs about 170 MB and a second of startup."""
+    kernels()
+    return _numba
 
 
 def floatx() -> str:

@@ -1,4 +1,5 @@
-"""Test-suite settings: slow end-to-end runs are opt-in, and the datasets come from the shared data folder."""
+"""Test-suite settings: slow end-to-end runs are opt-in, tests of the fast kernels themselves skip under
+GLASSNET_KERNELS=numpy, and the datasets come from the shared data folder."""
 
 import os
 from pathlib import Path
@@ -16,9 +17,12 @@ if "GLASSNET_DATA_DIR" not in os.environ:
 
 
 def pytest_collection_modifyitems(config, items):
-    if os.environ.get("GLASSNET_SLOW") == "1":
-        return
-    skip = pytest.mark.skip(reason="slow end-to-end run: set GLASSNET_SLOW=1 to include it")
+    from glassnet import backend
+
+    slow = os.environ.get("GLASSNET_SLOW") != "1"
+    numpy_kernels = backend.kernels() != "fast"
     for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+        if slow and "slow" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="slow end-to-end run: set GLASSNET_SLOW=1 to include it"))
+        if numpy_kernels and "fast_kernels" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="tests a fast kernel: GLASSNET_KERNELS=numpy runs plain NumPy"))

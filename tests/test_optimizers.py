@@ -208,9 +208,9 @@ def test_weight_decay_exclusion():
     assert kernel.value[0] == pytest.approx(1 - 0.5 * 0.1) and bias.value[0] == 1.0
 
 
+@pytest.mark.fast_kernels
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_compiled_rule_equals_numpy_rule_bit_for_bit(dtype):
-    pytest.importorskip("numba")
     assert backend.numba() is not None
     rng = np.random.default_rng(0)
     shape = (updates.COMPILED_MIN_SIZE // 64, 64)
@@ -229,24 +229,25 @@ def test_compiled_rule_equals_numpy_rule_bit_for_bit(dtype):
     assert not np.array_equal(by_numpy[0], w)
 
 
+@pytest.mark.fast_kernels
 def test_compiled_update_refuses_non_contiguous_weights():
-    pytest.importorskip("numba")
     w = np.zeros((4, updates.COMPILED_MIN_SIZE)).T
     with pytest.raises(ValueError, match="C-contiguous"):
         updates.compiled_update(optimizers.sgd.sgd, [w, np.ones_like(w)], [np.float64(0.1)])
 
 
-def test_without_numba_large_updates_use_numpy(monkeypatch):
-    monkeypatch.setenv("GLASSNET_NUMBA", "0")
+def test_with_numpy_kernels_large_updates_use_numpy(monkeypatch):
+    monkeypatch.setattr(backend, "_kernels", None)
     monkeypatch.setattr(backend, "_numba", None)
-    assert backend.numba() is None
+    monkeypatch.setenv("GLASSNET_KERNELS", "numpy")
+    assert backend.kernels() == "numpy" and backend.numba() is None
     w = Variable(np.ones((updates.COMPILED_MIN_SIZE, 2)))
     optimizers.SGD(0.5).apply_gradients([(np.ones((updates.COMPILED_MIN_SIZE, 2)), w)])
     np.testing.assert_array_equal(w.value, 0.5)
 
 
+@pytest.mark.fast_kernels
 def test_precompile_compiles_the_rule_the_optimizer_uses():
-    pytest.importorskip("numba")
     updates._loops.pop((optimizers.adam.adam_amsgrad, 5, 4), None)
     optimizers.Adam(amsgrad=True).precompile("float64")
     assert (optimizers.adam.adam_amsgrad, 5, 4) in updates._loops
@@ -258,30 +259,32 @@ def test_precompile_compiles_the_rule_the_optimizer_uses():
     lambda: optimizers.Adam(0.01, amsgrad=True),
     lambda: optimizers.AdamW(0.01, weight_decay=0.1),
 ], ids=["sgd-nesterov", "rmsprop-centered-momentum-clipped", "adam-amsgrad", "adamw"])
+@pytest.mark.fast_kernels
 def test_small_variables_updated_together_equal_one_by_one(make):
-    """A model's small variables lie back to back (autodiff/storage.py) and are updated as one array; the result
-    is the same, bit for bit, as updating each variable alone, and the slots stay each variable's own."""
+    """A model's small variables lie back to back (kernels/storage.py), their slots too, and are updated as one
+    array; the result is the same, bit for bit, as updating each variable alone."""
     rng = np.random.default_rng(0)
     shapes = [(3, 4), (4,), (4, 2), (2,)]
     values = [rng.standard_normal(s) for s in shapes]
     together = [Variable(v, dtype="float32") for v in values]
-    assert len(storage.contiguous_runs([v._buffer for v in together])) == 1
+    assert len(storage.contiguous_runs([v.storage for v in together])) == 1
     alone = []
     for v in values:
         alone.append(Variable(v, dtype="float32"))
         Variable(np.zeros(1), dtype="float32")  # a gap, so that these are not back to back
-    assert storage.contiguous_runs([v._buffer for v in alone]) == []
+    assert storage.contiguous_runs([v.storage for v in alone]) == []
     opt_together, opt_alone = make(), make()
     for _ in range(3):
         grads = [grad_of(np.asarray(v.value, dtype="float64")) for v in together]  # float64: cast on the way
         opt_together.apply(grads, together)
         opt_alone.apply(grads, alone)
-    assert opt_together._layout_cache[1] and not opt_alone._layout_cache[1]
+    slots = [[s for s in opt_together.variables[1:]][k::len(opt_together.slot_names())]
+             for k in range(len(opt_together.slot_names()))]
+    assert len(storage.contiguous_runs([v.storage for v in together], *slots)) == 1  # one pass updated them all
     for a, b in zip(together, alone):
         np.testing.assert_array_equal(a.value, b.value)
-    for a, b in zip(together, alone):
-        for name in opt_together.slot_names():
-            np.testing.assert_array_equal(opt_together._slots[a][name], opt_alone._slots[b][name])
+    for a, b in zip(opt_together.get_state(), opt_alone.get_state()):
+        np.testing.assert_array_equal(a, b)
     state = opt_together.get_state()
     opt_together.set_state([np.zeros_like(s) for s in state])
     opt_together.set_state(state)
@@ -295,7 +298,6 @@ def test_a_custom_update_step_sees_every_variable_one_by_one():
             variable.assign_sub(learning_rate * np.sign(gradient))
 
     together = [Variable(np.ones(s), dtype="float32") for s in [(2, 3), (3,)]]
-    assert storage.contiguous_runs([v._buffer for v in together])
     SignDescent(0.5).apply([np.ones((2, 3)), -np.ones(3)], together)
     np.testing.assert_array_equal(together[0].value, 0.5)
     np.testing.assert_array_equal(together[1].value, 1.5)

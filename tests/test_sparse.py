@@ -1,4 +1,4 @@
-"""SparseRows (autodiff/sparse.py): a mostly-zero input stored by rows gives the dense results, through MatMul's
+"""SparseRows (kernels/sparse.py): a mostly-zero input stored by rows gives the dense results, through MatMul's
 own forward and backward, and fit/evaluate/predict use it only where the model's first layer is a Dense."""
 
 import numpy as np
@@ -10,7 +10,7 @@ from glassnet.autodiff import Tensor, Variable, as_tensor
 from glassnet.kernels import SparseRows
 from glassnet.models import data
 
-pytest.importorskip("numba")
+fast = pytest.mark.fast_kernels  # SparseRows are a fast kernel: GLASSNET_KERNELS=numpy never makes them
 
 
 def multi_hot(n, d, density, seed=0, dtype="float32"):
@@ -23,6 +23,7 @@ def multi_hot(n, d, density, seed=0, dtype="float32"):
     return x
 
 
+@fast
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("d", [64, 130, 1000])
 def test_from_dense_keeps_every_nonzero_in_place(dtype, d):
@@ -33,6 +34,7 @@ def test_from_dense_keeps_every_nonzero_in_place(dtype, d):
     assert np.all(np.diff(rows.indices[rows.indptr[1]:rows.indptr[2]]) > 0)  # columns increase within a row
 
 
+@fast
 def test_from_dense_refuses_too_many_nonzeros_and_non_finite_values():
     x = multi_hot(40, 200, 0.1)
     assert SparseRows.from_dense(x, np.count_nonzero(x)) is not None
@@ -43,6 +45,7 @@ def test_from_dense_refuses_too_many_nonzeros_and_non_finite_values():
         assert SparseRows.from_dense(y, y.size) is None
 
 
+@fast
 def test_rows_by_slice_by_index_and_take():
     x = multi_hot(30, 100, 0.1)
     rows = SparseRows.from_dense(x, x.size)
@@ -60,6 +63,7 @@ def test_rows_by_slice_by_index_and_take():
         rows.take([[1]])
 
 
+@fast
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_products_equal_the_dense_products(dtype):
     rng = np.random.default_rng(3)
@@ -77,6 +81,7 @@ def test_products_equal_the_dense_products(dtype):
         rows.T @ dz[:-1]
 
 
+@fast
 def test_matmul_records_dw_as_xt_dz():
     """The engine's MatMul needs nothing new: forward x @ w, backward dW = xᵀ·dZ, on SparseRows as on arrays."""
     rng = np.random.default_rng(4)
@@ -109,6 +114,7 @@ def input_types(model):
     return {key[0] for key in model._cached_step.plans}
 
 
+@fast
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_fit_on_sparse_rows_trains_like_dense(monkeypatch, shuffle):
     x, y = imdb_like()
@@ -133,6 +139,7 @@ def test_fit_on_sparse_rows_trains_like_dense(monkeypatch, shuffle):
     np.testing.assert_allclose(sparse.evaluate(x, y, verbose=0), dense.evaluate(x, y, verbose=0), rtol=1e-5)
 
 
+@fast
 def test_inputs_stay_dense_when_sparse_rows_would_not_serve():
     x, y = imdb_like()
     model = imdb_model()
@@ -146,8 +153,8 @@ def test_inputs_stay_dense_when_sparse_rows_would_not_serve():
     assert isinstance(model64._prepare_x(x, "predict"), np.ndarray)  # cast to float64 on the way: dense
 
 
-def test_without_numba_inputs_stay_dense(monkeypatch):
-    monkeypatch.setenv("GLASSNET_NUMBA", "0")
+def test_numpy_kernels_keep_inputs_dense(monkeypatch):
+    monkeypatch.setattr(backend, "_kernels", "numpy")
     monkeypatch.setattr(backend, "_numba", None)
     x, y = imdb_like()
     model = imdb_model()
@@ -155,6 +162,7 @@ def test_without_numba_inputs_stay_dense(monkeypatch):
     assert input_types(model) == {np.ndarray}
 
 
+@fast
 def test_bad_values_are_reported_as_for_dense_inputs():
     x, y = imdb_like()
     x[123, 999] = np.nan
@@ -162,6 +170,7 @@ def test_bad_values_are_reported_as_for_dense_inputs():
         imdb_model().fit(x, y, verbose=0)
 
 
+@fast
 def test_a_tensor_of_sparse_rows_shows_and_converts():
     x = multi_hot(10, 70, 0.1)
     t = as_tensor(SparseRows.from_dense(x, x.size))
@@ -170,6 +179,7 @@ def test_a_tensor_of_sparse_rows_shows_and_converts():
     assert repr(t).startswith("Tensor(SparseRows(shape=(10, 70), dtype=float32, nonzeros=")
 
 
+@fast
 def test_dense_conversion_refuses_to_pretend_it_is_no_copy():
     rows = SparseRows.from_dense(multi_hot(5, 64, 0.2), 320)
     assert np.asarray(rows, dtype="float64").dtype == np.float64
@@ -177,7 +187,8 @@ def test_dense_conversion_refuses_to_pretend_it_is_no_copy():
         np.asarray(rows, copy=False)
 
 
-def test_sparse_rows_name_numba_when_it_is_turned_off(monkeypatch):
-    monkeypatch.setattr(backend, "_numba", False)
-    with pytest.raises(RuntimeError, match="SparseRows needs Numba"):
+def test_sparse_rows_name_the_fast_kernels_when_numpy_ones_run(monkeypatch):
+    monkeypatch.setattr(backend, "_kernels", "numpy")
+    monkeypatch.setattr(backend, "_numba", None)
+    with pytest.raises(RuntimeError, match=r"SparseRows need the fast kernels.*glassnet\[fast\]"):
         SparseRows.from_dense(multi_hot(5, 64, 0.2), 320)

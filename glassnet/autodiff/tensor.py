@@ -229,6 +229,11 @@ class Variable(Tensor):
         """The current value, read-only (no copy)."""
         return self._data
 
+    @property
+    def storage(self) -> np.ndarray:
+        """The writable array behind the value, for updates in place (what optimizers' kernels write into)."""
+        return self._buffer
+
     def _checked(self, value, what: str) -> np.ndarray:
         arr = value._data if isinstance(value, Tensor) else np.asarray(value)
         if arr.shape != self._buffer.shape and arr.ndim != 0:

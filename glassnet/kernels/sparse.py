@@ -168,7 +168,8 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 def _loops():
     """The module of compiled loops (sparse_loops), imported when SparseRows are first used: it imports Numba."""
     if backend.numba() is None:
-        raise RuntimeError("SparseRows needs Numba: pip install numba (and leave GLASSNET_NUMBA unset)")
+        raise RuntimeError("SparseRows need the fast kernels: install Numba (pip install 'glassnet[fast]') and leave "
+                           "GLASSNET_KERNELS unset or set it to 'fast'")
     from glassnet.kernels import sparse_loops
 
     return sparse_loops

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from glassnet import backend
+from glassnet.kernels import storage
 
 #: Variables with at least this many elements use the compiled loop (when Numba is installed).
 COMPILED_MIN_SIZE = 1 << 12
@@ -71,6 +72,51 @@ def update(rule: Callable, weights: np.ndarray, gradient: np.ndarray, states: Se
         compiled_update(rule, [weights, gradient, *states], [weights.dtype.type(c) for c in constants])
     else:
         numpy_update(rule, [weights, gradient, *states], constants)
+
+
+class GroupedUpdates:
+    """Runs one rule over many weights: those that lie back to back in a shared block, with their states in twin
+    blocks (``storage.Twins``), as one array, after copying their gradients side by side; the others one by one.
+    The grouping is worked out once per list of weights and kept while the same weights come back."""
+
+    def __init__(self):
+        self._layout: tuple | None = None  # (weights, states, runs, alone) of the last call
+
+    def apply(self, rule: Callable, weights: Sequence[np.ndarray], gradients: Sequence[np.ndarray],
+              states: Sequence[Sequence[np.ndarray]], constants: Sequence[float]) -> None:
+        """weights[i], states[i] ← rule(weights[i], gradients[i], *states[i], *constants), in place."""
+        runs, alone = self._runs(weights, states)
+        for indices, weights_view, gradient, gradient_views, state_views in runs:
+            for i, target in zip(indices, gradient_views):
+                np.copyto(target, gradients[i], casting="same_kind")
+            update(rule, weights_view, gradient, state_views, constants)
+        for i in alone:
+            update(rule, weights[i], gradients[i], states[i], constants)
+
+    def _runs(self, weights: Sequence[np.ndarray], states: Sequence[Sequence[np.ndarray]]) -> tuple[list, list]:
+        cached = self._layout
+        if cached is not None and len(cached[0]) == len(weights) and all(
+                a is b for a, b in zip(cached[0], weights)) and all(
+                a is b for old, new in zip(cached[1], states) for a, b in zip(old, new)):
+            return cached[2], cached[3]
+        n_states = len(states[0]) if states else 0
+        per_state = [[s[k] for s in states] for k in range(n_states)]
+        runs = []
+        for indices, weights_view, *state_views in storage.contiguous_runs(weights, *per_state):
+            gradient = np.empty_like(weights_view)
+            views, start = [], 0
+            for i in indices:
+                views.append(gradient[start:start + weights[i].size].reshape(weights[i].shape))
+                start += weights[i].size
+            runs.append((indices, weights_view, gradient, views, state_views))
+        grouped = {i for run in runs for i in run[0]}
+        alone = [i for i in range(len(weights)) if i not in grouped]
+        self._layout = (list(weights), [list(s) for s in states], runs, alone)
+        return runs, alone
+
+    def __getstate__(self) -> dict:
+        """Copies (pickle, deepcopy) lay the runs out anew: their views belong to the original's arrays."""
+        return {"_layout": None}
 
 
 def accumulate(total, g, share):
