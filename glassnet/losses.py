@@ -5,8 +5,8 @@ multiplies by ``sample_weight`` and reduces, by default ``'sum_over_batch_size'`
 number of loss values (not Σ wᵢ), exactly like Keras. Probabilities are clipped to [ε, 1 − ε], ε = 1e-7.
 
 When ``y_pred`` came out of a sigmoid (softmax) and ``from_logits=False``, the cross-entropies are computed from the
-remembered logits with a fused op, so backpropagation gives the course's dZ = (A − Y)/m exactly, as Keras's
-TensorFlow backend does with ``_keras_logits``.
+logits behind it with a fused op (autodiff/fusions.py), so backpropagation gives the course's dZ = (A − Y)/m
+exactly, as Keras's TensorFlow backend does with ``_keras_logits``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from glassnet import ops
+from glassnet.autodiff import fusions
 from glassnet.autodiff.tensor import Tensor, as_tensor
 
 EPSILON = 1e-7
@@ -128,7 +129,8 @@ def _labels(y_true, like: Tensor) -> Tensor:
 
 def _fused_logits(y_pred: Tensor, kind: str, loss_name: str, from_logits: bool) -> Tensor | None:
     """The logits z behind y_pred = sigmoid(z) or softmax(z), when the fused A − Y path applies."""
-    if y_pred.logits is None or y_pred.logits[0] != kind:
+    logits = fusions.logits_behind(y_pred, kind)
+    if logits is None:
         return None
     if from_logits:
         warnings.warn(
@@ -137,7 +139,7 @@ def _fused_logits(y_pred: Tensor, kind: str, loss_name: str, from_logits: bool) 
             stacklevel=3,
         )
         return None
-    return y_pred.logits[1]
+    return logits
 
 
 # ----- per-sample loss functions -------------------------------------------------------------------------------

@@ -48,6 +48,10 @@ class Function:
 
     __slots__ = ("inputs", "saved", "needs_input_grad", "freed", "scope", "__weakref__")
 
+    #: Whether the output links to this op even when no gradient is recorded (under no_grad), so that a later op
+    #: can read what it was computed from: the fused cross-entropies read the logits behind a sigmoid or softmax.
+    keeps_inputs = False
+
     def save_for_backward(self, *values) -> None:
         """Keep what backward will need (arrays or any values)."""
         self.saved = values
@@ -68,9 +72,10 @@ class Function:
         fn.freed = False
         out = fn.forward(*[t._data for t in tensors])
         state = _tensor._state
-        if (state.grad_enabled and any(t.requires_grad for t in tensors)) or state.record_all:
+        recorded = (state.grad_enabled and any(t.requires_grad for t in tensors)) or state.record_all
+        if recorded or cls.keeps_inputs:
             fn.inputs = tensors
-            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            fn.needs_input_grad = tuple(t.requires_grad for t in tensors) if recorded else (False,) * len(tensors)
             fn.scope = state.scope
             out = Tensor._from_op(out, fn)
             out.requires_grad = any(fn.needs_input_grad)

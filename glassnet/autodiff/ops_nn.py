@@ -61,6 +61,8 @@ class LeakyRelu(Function):
 class Sigmoid(Function):
     """a = σ(z).  Backward: dz = da · a(1 − a)."""
 
+    keeps_inputs = True  # a binary cross-entropy on a reads the logits z (autodiff/fusions.py)
+
     def forward(self, z):
         a = stable_sigmoid(z)
         self.save_for_backward(a)
@@ -98,6 +100,8 @@ class Softplus(Function):
 
 class Softmax(Function):
     """a = softmax(z) (along axis).  Backward: dz = a · (da − Σ da·a)."""
+
+    keeps_inputs = True  # a categorical cross-entropy on a reads the logits z (autodiff/fusions.py)
 
     def __init__(self, axis=-1):
         self.axis = axis

@@ -17,11 +17,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from glassnet import kernels
 from glassnet.autodiff import naming
 from glassnet.autodiff.graph import Visit, backward, topological_order, unbroadcast
 from glassnet.autodiff.step_source import StepSource, StepWriter
 from glassnet.autodiff.tensor import Tensor, Variable, record
-from glassnet.kernels.sparse import SparseRows
 
 
 class Plan:
@@ -35,7 +35,7 @@ class Plan:
                  input_names: Sequence[str] | None = None, title: str = "A recorded step"):
         # private copies: a value that bypassed the inputs (read with .numpy() and frozen into the graph) can then
         # never alias a buffer the caller refills, and shows up as a difference when the plan is checked
-        self.traced_inputs = [a.copy() if isinstance(a, SparseRows) else np.array(a, copy=True)
+        self.traced_inputs = [a.copy() if kernels.is_kernel_array(a) else np.array(a, copy=True)
                               for a in example_inputs]
         placeholders = [Tensor._from_op(a, None) for a in self.traced_inputs]
         with record():

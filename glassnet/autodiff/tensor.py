@@ -13,9 +13,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from glassnet import backend
+from glassnet import backend, kernels
 from glassnet.kernels import storage
-from glassnet.kernels.sparse import SparseRows
 
 
 class _EngineState(threading.local):
@@ -87,7 +86,7 @@ class Tensor:
     NumPy float arrays keep their dtype. ``op`` is None for a leaf (data or a Variable).
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "op", "name", "logits", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "op", "name", "__weakref__")
     __array_priority__ = 100  # numpy_array + tensor defers to Tensor.__radd__
 
     def __init__(self, value, dtype=None, requires_grad: bool = False, name: str | None = None):
@@ -98,7 +97,6 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.op = None
         self.name = name
-        self.logits = None
 
     @classmethod
     def _from_op(cls, data: np.ndarray, op) -> Tensor:
@@ -106,14 +104,13 @@ class Tensor:
         t = cls.__new__(cls)
         if isinstance(data, np.ndarray):
             data = _readonly(data)
-        elif not isinstance(data, SparseRows):  # SparseRows are read-only already
+        elif not kernels.is_kernel_array(data):  # those are read-only already
             data = np.asarray(data)
         t._data = data
         t.grad = None
         t.requires_grad = op is not None
         t.op = op
         t.name = None
-        t.logits = None
         return t
 
     # ----- the value -------------------------------------------------------------------------------------------
@@ -123,7 +120,8 @@ class Tensor:
         return self._data
 
     def numpy(self) -> np.ndarray:
-        """The value as a read-only NumPy array (no copy), like ``tf.Tensor.numpy()``; SparseRows are made dense."""
+        """The value as a read-only NumPy array (no copy), like ``tf.Tensor.numpy()``; a value held in a kernel's
+        own layout (SparseRows) is made dense."""
         return self._data if isinstance(self._data, np.ndarray) else np.asarray(self._data)
 
     def item(self) -> float:
@@ -160,7 +158,7 @@ class Tensor:
         return float(self._data)
 
     def __repr__(self) -> str:
-        if isinstance(self._data, SparseRows):
+        if not isinstance(self._data, np.ndarray):
             return f"Tensor({self._data!r})"
         body = np.array2string(self._data, precision=4, separator=", ", threshold=20, edgeitems=2)
         origin = f", op={type(self.op).__name__}" if self.op is not None else ""
@@ -222,7 +220,6 @@ class Variable(Tensor):
         self.requires_grad = self.trainable
         self.op = None
         self.name = name or f"variable_{next(Variable._uids)}"
-        self.logits = None
 
     @property
     def value(self) -> np.ndarray:
@@ -274,9 +271,9 @@ class Variable(Tensor):
 
 
 def as_tensor(value, dtype=None) -> Tensor:
-    """Return ``value`` if it is a Tensor, else wrap it (float32 by default; SparseRows as they are)."""
+    """Return ``value`` if it is a Tensor, else wrap it (float32 by default; a kernel's array as it is)."""
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, SparseRows) and (dtype is None or np.dtype(dtype) == value.dtype):
+    if kernels.is_kernel_array(value) and (dtype is None or np.dtype(dtype) == value.dtype):
         return Tensor._from_op(value, None)
     return Tensor(value, dtype=dtype)

@@ -1,10 +1,18 @@
 """Kernels: how the math runs fast, kept behind named functions so that the ops state only the math.
 
 An op's backward says *what* it computes (dW = Xᵀ·dZ); a kernel decides *how* (which BLAS layout, which compiled
-loop). Nothing here knows about Tensors or graphs: kernels take and return arrays.
+loop). Nothing here knows about Tensors or graphs: kernels take and return arrays. ``backend.kernels()`` says
+which run: the fast ones, or plain NumPy (GLASSNET_KERNELS=numpy), the reference they must match.
 """
 
 from glassnet.kernels.linalg import sum_rows, times_transposed, transposed_times
 from glassnet.kernels.sparse import SparseRows
 
-__all__ = ["SparseRows", "sum_rows", "times_transposed", "transposed_times"]
+
+def is_kernel_array(value) -> bool:
+    """Whether ``value`` is an array in a kernel's own layout (SparseRows), read-only and understood by the kernels
+    of the ops that meet it: a Tensor holds it as it is instead of converting it to a dense ndarray."""
+    return isinstance(value, SparseRows)
+
+
+__all__ = ["SparseRows", "is_kernel_array", "sum_rows", "times_transposed", "transposed_times"]
