@@ -55,11 +55,10 @@ class Optimizer:
         self.iterations = 0
         self._variables: list[Variable] = []
         self._slots: dict[Variable, dict[str, np.ndarray]] = {}
-        self._scratch: dict[tuple, list[np.ndarray]] = {}
-        self._scratch_of: dict[Variable, list[np.ndarray]] = {}  # each variable's entry of _scratch, looked up once
+        self._slot_storage = storage.Twins()  # each slot lies where its variable does, in a twin block
+        self._updates = updates.GroupedUpdates()
         self._exclude_ids: set[int] = set()
         self._exclude_names: tuple[str, ...] = ()
-        self._layout_cache: tuple | None = None
 
     # ----- learning rate ---------------------------------------------------------------------------------------
     @property
@@ -106,22 +105,10 @@ class Optimizer:
     def _slots_of(self, var: Variable) -> dict[str, np.ndarray]:
         slots = self._slots.get(var)
         if slots is None:
-            slots = {name: np.zeros(var.shape, dtype=var.dtype) for name in self.slot_names()}
+            slots = {name: self._slot_storage.zeros_like(var.storage, name) for name in self.slot_names()}
             self._slots[var] = slots
             self._variables.append(var)
         return slots
-
-    def scratch(self, var: Variable, index: int) -> np.ndarray:
-        """Temporary buffer number ``index`` of ``var``'s shape and dtype, shared by all variables of that shape
-        (buffer 0 holds the prepared gradient, buffer 1 the weight decay)."""
-        buffers = self._scratch_of.get(var)
-        if buffers is None:
-            buffers = self._scratch_of[var] = self._scratch.setdefault((var.shape, var.dtype.str), [])
-        if index < len(buffers):
-            return buffers[index]
-        while len(buffers) <= index:
-            buffers.append(np.empty(var.shape, dtype=var.dtype))
-        return buffers[index]
 
     @property
     def variables(self) -> list[np.ndarray]:
@@ -179,58 +166,27 @@ class Optimizer:
         self.apply([g for g, _ in pairs], [v for _, v in pairs])
 
     def apply(self, grads: Sequence, variables: Sequence[Variable] | None = None) -> None:
-        """One update of ``variables`` (default: those the optimizer was built with) from ``grads``, in place.
-
-        Small variables that lie back to back in memory (a model's biases and small kernels, see
-        autodiff/storage.py) are updated together: their gradients are copied side by side and the rule runs once.
-        """
+        """One update of ``variables`` (default: those the optimizer was built with) from ``grads``, in place."""
         variables = self._variables if variables is None else list(variables)
         if len(grads) != len(variables):
             raise ValueError(f"Optimizer '{self.name}' received {len(grads)} gradients for {len(variables)} "
                              "variables; expected one gradient per variable")
         pairs = [(self._as_gradient(g, v), v) for g, v in zip(grads, variables) if g is not None]
         lr = self.learning_rate
-        scale = self._global_clip_scale(pairs)
-        runs, alone = self._layout([var for _, var in pairs])  # creates the slots of new variables
+        pairs = self._clipped(pairs)
         if self.weight_decay:
             for _, var in pairs:
                 if self._uses_weight_decay(var):
-                    decay = self.scratch(var, 1)
-                    np.multiply(var.value, self.weight_decay * lr, out=decay)
-                    var.assign_sub(decay)
-        if runs:
+                    var.assign_sub(var.value * (self.weight_decay * lr))
+        if type(self).update_step is not Optimizer.update_step:  # a custom optimizer's own per-variable step
+            for g, var in pairs:
+                self._slots_of(var)
+                self.update_step(g, var, lr)
+        else:
             rule, names, constants = self.update_rule(lr)
-            for run in runs:
-                for i, target in zip(run.indices, run.gradients):
-                    if scale != 1.0:
-                        np.multiply(pairs[i][0], scale, out=target, casting="same_kind")
-                    else:
-                        np.copyto(target, pairs[i][0], casting="same_kind")
-                updates.update(rule, run.weights, run.gradient, [run.states[n] for n in names], constants)
-        for i in alone:
-            g, var = pairs[i]
-            if self.clipnorm or self.clipvalue or scale != 1.0 or g.dtype != var._data.dtype:
-                g = self._clip(g, var, scale)
-            self.update_step(g, var, lr)
+            states = [[self._slots_of(var)[n] for n in names] for _, var in pairs]
+            self._updates.apply(rule, [var.storage for _, var in pairs], [g for g, _ in pairs], states, constants)
         self.iterations += 1
-
-    def _layout(self, variables: list[Variable]) -> tuple[list[_Run], list[int]]:
-        """The runs of ``variables`` updated together, and the indices of those updated one by one (all of them
-        when the optimizer clips per variable or defines its own ``update_step``). Kept for the next call."""
-        cached = self._layout_cache
-        if cached is not None and len(cached[0]) == len(variables) and all(
-                a is b for a, b in zip(cached[0], variables)):
-            return cached[1], cached[2]
-        for var in variables:
-            self._slots_of(var)
-        runs = []
-        if not (self.clipnorm or self.clipvalue) and type(self).update_step is Optimizer.update_step:
-            for indices, weights in storage.contiguous_runs([v._buffer for v in variables]):
-                members = [variables[i] for i in indices]
-                runs.append(_Run(indices, weights, members, [self._slots[v] for v in members], self.slot_names()))
-        grouped = {i for run in runs for i in run.indices}
-        self._layout_cache = (list(variables), runs, [i for i in range(len(variables)) if i not in grouped])
-        return self._layout_cache[1], self._layout_cache[2]
 
     def update_rule(self, learning_rate: float) -> tuple[Callable, tuple[str, ...], list[float]]:
         """The optimizer's rule (see kernels/updates.py), the names of the slots it updates in its argument order,
@@ -240,41 +196,34 @@ class Optimizer:
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         """Update one variable in place (Keras's hook: a custom optimizer may override this instead)."""
         rule, names, constants = self.update_rule(learning_rate)
-        slots = self._slots[variable]
-        updates.update(rule, variable._buffer, gradient, [slots[n] for n in names], constants)
+        slots = self._slots_of(variable)
+        updates.update(rule, variable.storage, gradient, [slots[n] for n in names], constants)
 
     def _as_gradient(self, grad, var: Variable) -> np.ndarray:
-        if type(grad) is np.ndarray and type(var) is Variable and grad.shape == var._data.shape:
-            return grad  # what a training step passes: checked in three comparisons
+        """The gradient as an array of the variable's shape and dtype (checked cheaply for a training step's)."""
+        if type(grad) is np.ndarray and type(var) is Variable and grad.shape == var.shape and grad.dtype == var.dtype:
+            return grad
         if not isinstance(var, Variable):
             raise TypeError(f"Optimizer '{self.name}' updates glassnet Variables, received {type(var).__name__}")
-        g = grad._data if isinstance(grad, Tensor) else np.asarray(grad)
-        if g.shape != var._data.shape:
+        g = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
+        if g.shape != var.shape:
             raise ValueError(f"Optimizer '{self.name}' received a gradient of shape {g.shape} for variable "
                              f"'{var.name}' of shape {var.shape}")
-        return g
+        return g.astype(var.dtype, copy=False)
 
-    def _global_clip_scale(self, pairs: list[tuple[np.ndarray, Variable]]) -> float:
-        """c / max(‖g‖, c) with ‖g‖ the norm of all gradients together (1 without global_clipnorm)."""
-        if not self.global_clipnorm:
-            return 1.0
-        norm = math.sqrt(sum(float(np.vdot(g, g)) for g, _ in pairs))
-        return self.global_clipnorm / max(norm, self.global_clipnorm)
-
-    def _clip(self, g: np.ndarray, var: Variable, scale: float) -> np.ndarray:
-        """The gradient to use: clipped into scratch buffer 0 when a clip applies, cast to the variable's dtype."""
-        out = self.scratch(var, 0)
+    def _clipped(self, pairs: list[tuple[np.ndarray, Variable]]) -> list[tuple[np.ndarray, Variable]]:
+        """The gradients clipped as configured: g·c / max(‖g‖, c) over all of them (global_clipnorm) or per
+        variable (clipnorm), or each value into [−c, c] (clipvalue)."""
+        if self.global_clipnorm:
+            norm = math.sqrt(sum(float(np.vdot(g, g)) for g, _ in pairs))
+            scale = self.global_clipnorm / max(norm, self.global_clipnorm)
+            return [(g * g.dtype.type(scale), v) if scale != 1.0 else (g, v) for g, v in pairs]
         if self.clipnorm:
-            norm = math.sqrt(float(np.vdot(g, g)))
-            scale = self.clipnorm / max(norm, self.clipnorm)
+            scales = [self.clipnorm / max(math.sqrt(float(np.vdot(g, g))), self.clipnorm) for g, _ in pairs]
+            return [(g * g.dtype.type(c), v) if c != 1.0 else (g, v) for c, (g, v) in zip(scales, pairs)]
         if self.clipvalue:
-            return np.clip(g, -self.clipvalue, self.clipvalue, out=out)
-        if scale != 1.0:
-            return np.multiply(g, scale, out=out)
-        if g.dtype != var.dtype:
-            np.copyto(out, g, casting="same_kind")
-            return out
-        return g
+            return [(np.clip(g, -self.clipvalue, self.clipvalue), v) for g, v in pairs]
+        return pairs
 
     # ----- config ----------------------------------------------------------------------------------------------
     def get_config(self) -> dict:
@@ -296,34 +245,5 @@ class Optimizer:
             config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
         return cls(**config)
 
-    def __getstate__(self) -> dict:
-        """For pickle and copy: the runs are left out (their arrays view the original variables' storage); the
-        next apply lays them out again on the copied variables."""
-        state = self.__dict__.copy()
-        state["_layout_cache"] = None
-        return state
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} learning_rate={self._learning_rate!r}>"
-
-
-class _Run:
-    """Variables that lie back to back in one storage block, updated as one array: ``weights`` views all of them,
-    ``gradient`` is a buffer their gradients are copied into (``gradients``: its per-variable views), and
-    ``states`` holds one array per slot, whose per-variable views replace the variables' own slots (values kept)."""
-
-    def __init__(self, indices: list[int], weights: np.ndarray, variables: list[Variable],
-                 slots: list[dict[str, np.ndarray]], names: tuple[str, ...]):
-        self.indices, self.weights = indices, weights
-        self.gradient = np.empty_like(weights)
-        self.states = {name: np.empty_like(weights) for name in names}
-        self.gradients = []
-        start = 0
-        for var, slot in zip(variables, slots):
-            stop = start + var._buffer.size
-            self.gradients.append(self.gradient[start:stop].reshape(var.shape))
-            for name in names:
-                view = self.states[name][start:stop].reshape(var.shape)
-                view[...] = slot[name]
-                slot[name] = view
-            start = stop
