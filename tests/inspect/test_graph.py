@@ -4,10 +4,10 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from inspect_models import net_2_3_1
 
 from glassnet.inspect import graph as graph_module
 from glassnet.inspect.graph import trace
+from tests.example_models import net_2_3_1
 
 M = 4
 

@@ -24,7 +24,7 @@ from glassnet.sweep import load_config, parse_config, run  # noqa: E402
 from glassnet.sweep import main as sweep_main  # noqa: E402
 from glassnet.sweep.runner import MODEL_FILE, RESULTS_FILE, SweepResult, build_search  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
 START_TIMEOUT = 30
 

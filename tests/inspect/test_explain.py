@@ -1,11 +1,11 @@
 """explain: the course's equations, read off the recorded graph, with real shapes and (with data) real values."""
 
 import numpy as np
-from inspect_models import Stack, example, net_2_3_1
 
 from glassnet import losses, ops
 from glassnet.inspect.explain import explain
 from glassnet.layers import Dense
+from tests.example_models import Stack, example, net_2_3_1
 
 SIX_BACKWARD = [
     ("dZ[2]", "A[2] − Y", "(m, 1) = (m, 1) − (m, 1)"),

@@ -131,7 +131,7 @@ def test_offline_without_data_raises_one_error_naming_the_file_and_the_three_way
 
 
 def test_data_dirs_are_searched_in_order_and_a_corrupt_copy_is_skipped(isolated, tmp_path, monkeypatch):
-    shared = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
     if not (shared / "boston_housing" / "boston_housing.npz").is_file():
         pytest.skip("the shared datasets folder is absent")
     corrupt = tmp_path / "corrupt" / "boston_housing"
@@ -146,7 +146,7 @@ def test_data_dirs_are_searched_in_order_and_a_corrupt_copy_is_skipped(isolated,
 
 
 def test_explicit_path_is_used_alone_and_verified(isolated, tmp_path):
-    shared = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "boston_housing"
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "boston_housing"
     if not shared.is_dir():
         pytest.skip("the shared datasets folder is absent")
     (x_train, _), (x_test, _) = boston_housing.load_data(path=shared / "boston_housing.npz")
@@ -162,7 +162,7 @@ def test_explicit_path_is_used_alone_and_verified(isolated, tmp_path):
 
 
 def test_a_bare_keras_cache_name_as_path_searches_as_usual(tmp_path, monkeypatch):
-    shared = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
     if not (shared / "boston_housing").is_dir():
         pytest.skip("the shared datasets folder is absent")
     monkeypatch.setenv(_download.DATA_DIR_ENV, str(shared))

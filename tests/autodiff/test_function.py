@@ -1,11 +1,11 @@
 """A custom layer with its own backward rule (a Function) passes gradcheck, as docs/custom_layers.md shows."""
 
 import numpy as np
-from inspect_models import example
 
 from glassnet import ops
 from glassnet.autodiff import Function, Variable, gradcheck
 from glassnet.layers import Layer
+from tests.example_models import example
 
 
 class ScaledTanh(Function):
