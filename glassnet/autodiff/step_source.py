@@ -69,6 +69,12 @@ class StepWriter:
         return self.op_names[id(t)]
 
     # ----- equations -------------------------------------------------------------------------------------------
+    def shown(self, x: Tensor) -> str:
+        """How a value is written in an equation: its course name, or its number for a one-element constant."""
+        if x.op is None and not isinstance(x, Variable) and x.size == 1 and all(x is not i for i in self.inputs):
+            return f"{float(x._data.reshape(())):g}"
+        return self.display[id(x)]
+
     def symbols(self, t: Tensor) -> dict[str, str]:
         """The docstring's symbols of t's op mapped to the course names of its output, inputs and gradients."""
         fn = t.op
@@ -77,11 +83,11 @@ class StepWriter:
         parameters = [p.name for p in inspect.signature(type(fn).forward).parameters.values()
                       if p.kind is p.POSITIONAL_OR_KEYWORD][1:]
         for symbol, x in zip(parameters, fn.inputs):
-            table.setdefault(symbol, atom(self.display[id(x)]))
+            table.setdefault(symbol, atom(self.shown(x)))
         rule = rule_of(type(fn))
         if rule is not None:
             for (grad, _), x in zip(rule.grads, fn.inputs[len(fn.inputs) - len(rule.grads):]):
-                table[grad[1:]] = atom(self.display[id(x)])
+                table[grad[1:]] = atom(self.shown(x))
                 table[grad] = f"d{self.display[id(x)]}"
             table[rule.output] = out
             table[f"d{rule.output}"] = f"d{out}"
@@ -97,7 +103,7 @@ class StepWriter:
         if rule is not None and rule.forward is not None:
             rhs = self.named(substitute(rule.forward, self.symbols(t)))
         else:
-            rhs = f"{snake(type(t.op).__name__)}({', '.join(self.display[id(x)] for x in t.op.inputs)})"
+            rhs = f"{snake(type(t.op).__name__)}({', '.join(self.shown(x) for x in t.op.inputs)})"
         if len(t.op.inputs) == 1:
             self.named_expressions[rhs] = self.display[id(t)]
         return f"{self.display[id(t)]} = {rhs}"
@@ -140,7 +146,8 @@ class StepWriter:
                 part = f"{grad}_part" if received.added else grad
                 targets.append(part)
                 if received.cast:
-                    after.append(f"    {part} = np.asarray({part}, dtype=np.{x.dtype.name})")
+                    cast = f"np.asarray({part}, dtype=np.{x.dtype.name})"
+                    after.append(f"    {part} = {cast}  # to {self.display[id(x)]}'s dtype")
                 if received.unbroadcast:
                     after.append(f"    {part} = unbroadcast({part}, {tuple(x.shape)})  # Σ over broadcast axes")
                 if received.added:
