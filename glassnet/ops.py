@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from glassnet.autodiff import ops_conv as cv
 from glassnet.autodiff import ops_math as m
 from glassnet.autodiff import ops_nn as nn
 from glassnet.autodiff import ops_reduce as r
@@ -256,3 +257,54 @@ def _attach_operators() -> None:
 
 
 _attach_operators()
+
+
+# ----- convolution and pooling (channels_last; 1-D inputs (batch, steps, channels), 2-D (batch, height, width,
+# channels)) ----------------------------------------------------------------------------------------------------
+def _spatial_rank(x: Tensor, what: str, data_format) -> int:
+    """The number of spatial axes of a channels_last input (1 or 2), or an error naming what was received."""
+    if data_format not in (None, "channels_last"):
+        raise NotImplementedError(f"{what}: glassnet supports data_format='channels_last' only (inputs (batch, "
+                                  f"..., channels)), received data_format={data_format!r}; transpose the inputs")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{what} expects inputs of rank 3 (batch, steps, channels) or 4 (batch, height, width, "
+                         f"channels), received shape {x.shape}")
+    return x.ndim - 2
+
+
+def conv(inputs, kernel, strides=1, padding: str = "valid", data_format=None, dilation_rate=1, *,
+         bias=None) -> Tensor:
+    """keras.ops.conv: Z = X ⋆ W, the kernel (*kernel_size, in_channels, filters) slid over the inputs (a
+    cross-correlation, as in every framework). ``bias`` (glassnet's addition) fuses + b into the op, as
+    :func:`affine` does for a dense layer. padding 'valid', 'same' (split as TensorFlow splits it), or 'causal'
+    for 1-D."""
+    x, w = as_tensor(inputs), as_tensor(kernel)
+    rank = _spatial_rank(x, "conv", data_format)
+    if w.ndim != x.ndim or w.shape[-2] != x.shape[-1]:
+        raise ValueError(f"conv expects a kernel of shape (*kernel_size, {x.shape[-1]}, filters) for inputs of shape "
+                         f"{x.shape} ({x.shape[-1]} channels), received a kernel of shape {w.shape}")
+    params = {"strides": cv.spatial_tuple(strides, rank, "strides"), "padding": cv.padding_mode(padding, rank),
+              "dilation": cv.spatial_tuple(dilation_rate, rank, "dilation_rate")}
+    if bias is None:
+        return cv.CONV_OPS[rank, False].apply(x, w, **params)
+    return cv.CONV_OPS[rank, True].apply(x, w, bias, **params)
+
+
+def _pool(mode: str, inputs, pool_size, strides, padding: str, data_format) -> Tensor:
+    x = as_tensor(inputs)
+    rank = _spatial_rank(x, f"{mode}_pool", data_format)
+    pool_size = cv.spatial_tuple(pool_size, rank, "pool_size")
+    strides = pool_size if strides is None else cv.spatial_tuple(strides, rank, "strides")
+    return cv.POOL_OPS[rank, mode].apply(x, pool_size=pool_size, strides=strides,
+                                         padding=cv.padding_mode(padding, 2))
+
+
+def max_pool(inputs, pool_size, strides=None, padding: str = "valid", data_format=None) -> Tensor:
+    """keras.ops.max_pool: the maximum of each window; strides default to pool_size; 'same' pads with −∞."""
+    return _pool("max", inputs, pool_size, strides, padding, data_format)
+
+
+def average_pool(inputs, pool_size, strides=None, padding: str = "valid", data_format=None) -> Tensor:
+    """keras.ops.average_pool: the mean of each window; strides default to pool_size; with 'same' the padding is
+    left out of each mean (TensorFlow's rule)."""
+    return _pool("average", inputs, pool_size, strides, padding, data_format)

@@ -5,6 +5,7 @@ loop). Nothing here knows about Tensors or graphs: kernels take and return array
 which run: the fast ones, or plain NumPy (GLASSNET_KERNELS=numpy), the reference they must match.
 """
 
+from glassnet.kernels.conv import col2im, count_windows, im2col, same_padding, window_counts
 from glassnet.kernels.linalg import sum_rows, times_transposed, transposed_times
 from glassnet.kernels.sparse import SparseRows
 
@@ -15,4 +16,7 @@ def is_kernel_array(value) -> bool:
     return isinstance(value, SparseRows)
 
 
-__all__ = ["SparseRows", "is_kernel_array", "sum_rows", "times_transposed", "transposed_times"]
+__all__ = [
+    "SparseRows", "col2im", "count_windows", "im2col", "is_kernel_array", "same_padding", "sum_rows",
+    "times_transposed", "transposed_times", "window_counts",
+]

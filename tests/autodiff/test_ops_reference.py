@@ -438,6 +438,99 @@ case("sparse_softmax_cross_entropy", "", labels_draw("integer"), lambda z, y: op
      torch_cross_entropy)
 
 
+# convolution and pooling: channels_last in glassnet, NCHW in torch; 'same' padded explicitly, split as TF splits it
+def tf_same_padding(size: int, window: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """TensorFlow's 'same': ⌈size / stride⌉ outputs; the padding they need, the odd one after."""
+    total = max((-(-size // stride) - 1) * stride + dilation * (window - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def torch_padded(x, window, strides, dilation, padding: str, fill: float = 0.0):
+    """x (N, C, *spatial) with the padding of Keras's ``padding`` added explicitly (torch's own is symmetric)."""
+    if padding == "valid":
+        return x
+    if padding == "causal":
+        pads = [(d * (k - 1), 0) for k, d in zip(window, dilation)]
+    else:
+        pads = [tf_same_padding(n, k, s, d) for n, k, s, d in zip(x.shape[2:], window, strides, dilation)]
+    return F.pad(x, [p for pair in reversed(pads) for p in pair], value=fill)
+
+
+def as_tuple(value, rank):
+    return (value,) * rank if isinstance(value, int) else tuple(value)
+
+
+def torch_conv(x, w, b=None, strides=1, padding="valid", dilation_rate=1):
+    rank = x.dim() - 2
+    strides, dilation = as_tuple(strides, rank), as_tuple(dilation_rate, rank)
+    xt = torch_padded(x.movedim(-1, 1), w.shape[:rank], strides, dilation, padding)
+    wt = w.permute(rank + 1, rank, *range(rank)).contiguous()  # (*window, in, out) → (out, in, *window)
+    out = (F.conv1d if rank == 1 else F.conv2d)(xt.contiguous(), wt, b, stride=strides, dilation=dilation)
+    return out.movedim(1, -1)
+
+
+def torch_max_pool(x, pool_size, strides=None, padding="valid"):
+    rank = x.dim() - 2
+    window = as_tuple(pool_size, rank)
+    strides = window if strides is None else as_tuple(strides, rank)
+    xt = torch_padded(x.movedim(-1, 1), window, strides, (1,) * rank, padding, fill=-torch.inf)
+    return (F.max_pool1d if rank == 1 else F.max_pool2d)(xt, window, strides).movedim(1, -1)
+
+
+def torch_average_pool(x, pool_size, strides=None, padding="valid"):
+    """TF's average: each window's sum over its real inputs only (the 'same' padding is not counted)."""
+    rank = x.dim() - 2
+    window = as_tuple(pool_size, rank)
+    strides = window if strides is None else as_tuple(strides, rank)
+    pool = F.avg_pool1d if rank == 1 else F.avg_pool2d
+    xt = x.movedim(-1, 1)
+    sums = pool(torch_padded(xt, window, strides, (1,) * rank, padding), window, strides)
+    counts = pool(torch_padded(torch.ones_like(xt), window, strides, (1,) * rank, padding), window, strides)
+    return (sums / counts).movedim(1, -1)
+
+
+def conv_draw(rank: int, padding: str, strided: bool, dilated: bool, bias: bool = False):
+    def draw(rng, k):
+        window = tuple(int(v) for v in rng.integers(1, 4, size=rank))
+        strides = tuple(int(v) for v in rng.integers(1, 3, size=rank)) if strided else 1
+        dilation = tuple(int(v) for v in rng.integers(1, 3, size=rank)) if dilated else 1
+        spans = [d * (w - 1) + 1 for w, d in zip(window, as_tuple(dilation, rank))]
+        spatial = tuple(int(rng.integers(s, s + 5)) for s in spans)  # the window always fits
+        n, c, o = (int(v) for v in rng.integers(1, 4, size=3))
+        shapes = [(n, *spatial, c), (*window, c, o)] + ([(o,)] if bias else [])
+        return Draw(shapes, kwargs={"strides": strides, "padding": padding, "dilation_rate": dilation})
+    return draw
+
+
+def pool_draw(rank: int, padding: str, strides: str):
+    def draw(rng, k):
+        window = tuple(int(v) for v in rng.integers(1, 4, size=rank))
+        spatial = tuple(int(rng.integers(w, w + 5)) for w in window)
+        kwargs = {"pool_size": window if k else window[0], "padding": padding}
+        if strides != "default":
+            kwargs["strides"] = tuple(int(v) for v in rng.integers(1, 3, size=rank))
+        return Draw([(int(rng.integers(1, 4)), *spatial, int(rng.integers(1, 4)))], kwargs=kwargs)
+    return draw
+
+
+for rank in (1, 2):
+    for padding in ("valid", "same") + (("causal",) if rank == 1 else ()):
+        for strided, dilated in ((False, False), (True, False), (False, True), (True, True)):
+            variant = f"{rank}d-{padding}{'-strided' if strided else ''}{'-dilated' if dilated else ''}"
+            case("conv", variant, conv_draw(rank, padding, strided, dilated), ops.conv, torch_conv)
+        case("conv", f"{rank}d-{padding}-bias", conv_draw(rank, padding, True, False, bias=True),
+             lambda x, w, b, **kw: ops.conv(x, w, bias=b, **kw), torch_conv)
+    for padding in ("valid", "same"):
+        for strides in ("default", "strides"):
+            case("max_pool", f"{rank}d-{padding}-{strides}", pool_draw(rank, padding, strides), ops.max_pool,
+                 torch_max_pool)
+            case("average_pool", f"{rank}d-{padding}-{strides}", pool_draw(rank, padding, strides),
+                 ops.average_pool, torch_average_pool)
+    # equal values in a window: the gradient goes to the first maximum, as torch's max_pool does
+    case("max_pool", f"{rank}d-ties", pool_draw(rank, "valid", "strides"), ops.max_pool, torch_max_pool,
+         values="ties")
+
+
 # beyond glassnet.ops: the activations composed from it, erf, and the Python operators on Tensor
 case("activations.elu", "", unary, activations.elu, F.elu, values="nonzero")
 case("activations.elu", "alpha-0.5", unary, lambda x: activations.elu(x, 0.5), lambda x: F.elu(x, 0.5),

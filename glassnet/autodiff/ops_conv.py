@@ -1,0 +1,200 @@
+"""Convolution and pooling over 1 or 2 spatial axes, channels_last: each op is the sum or the maximum it is, run as
+one gather of the input's windows (``kernels.im2col``) followed by one matrix product or one reduction.
+
+The 2-D classes do the work for any number of spatial axes; the 1-D classes only state their own equations (the
+docstring is what ``step_source`` and ``inspect.explain`` print). Symbols: s the stride, d the dilation, (p, q) the
+offset inside a window, c an input channel, o an output channel (a filter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from glassnet import kernels
+from glassnet.autodiff.function import Function
+
+PADDINGS = ("valid", "same", "causal")
+
+
+# ----- arguments and shapes (Keras's rules) --------------------------------------------------------------------
+def spatial_tuple(value, rank: int, name: str) -> tuple[int, ...]:
+    """``value`` (an int, or ``rank`` ints) as a tuple of ``rank`` positive ints, as Keras standardizes
+    kernel_size, strides, dilation_rate and pool_size."""
+    values = (value,) * rank if isinstance(value, (int, np.integer)) else tuple(value) if isinstance(
+        value, (tuple, list)) else None
+    if values is None or len(values) != rank or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in values):
+        raise ValueError(f"The `{name}` argument must be a positive integer or a tuple of {rank} positive integers. "
+                         f"Received {name}={value!r}")
+    return tuple(int(v) for v in values)
+
+
+def padding_mode(padding, rank: int) -> str:
+    """'valid' or 'same' (any case); 'causal' for 1-D only (left padding: an output never sees a later step)."""
+    mode = padding.lower() if isinstance(padding, str) else padding
+    allowed = PADDINGS if rank == 1 else PADDINGS[:2]
+    if mode not in allowed:
+        raise ValueError(f"The `padding` argument must be one of {', '.join(map(repr, allowed))} for {rank}-D "
+                         f"inputs. Received padding={padding!r}")
+    return mode
+
+
+def paddings(spatial_shape: Sequence[int], window: Sequence[int], strides: Sequence[int],
+             dilation: Sequence[int], padding: str) -> list[tuple[int, int]]:
+    """(before, after) per spatial axis: none for 'valid', TF's split for 'same', d·(k − 1) before for 'causal'."""
+    if padding == "valid":
+        return [(0, 0)] * len(window)
+    if padding == "causal":
+        return [(d * (k - 1), 0) for k, d in zip(window, dilation)]
+    return [kernels.same_padding(n, k, s, d) for n, k, s, d in zip(spatial_shape, window, strides, dilation)]
+
+
+def output_length(size: int | None, window: int, stride: int, dilation: int, padding: str) -> int | None:
+    """Windows along one axis, Keras's formula: ⌊(size − d·(k − 1) − 1) / s⌋ + 1 for 'valid', ⌈size / s⌉
+    otherwise; None (an unknown size) stays None. Zero or less means the window is larger than the input."""
+    if size is None:
+        return None
+    if padding == "valid":
+        return (size - dilation * (window - 1) - 1) // stride + 1
+    return -(-size // stride)
+
+
+def _check_windows(x: np.ndarray, window, strides, dilation, padding, what: str) -> None:
+    """Refuse a window that does not fit the input with padding='valid' (an empty output), naming both."""
+    sizes = [output_length(n, k, s, d, padding) for n, k, s, d in zip(x.shape[1:-1], window, strides, dilation)]
+    if min(sizes, default=1) <= 0:
+        span = tuple(d * (k - 1) + 1 for k, d in zip(window, dilation))
+        raise ValueError(f"{what}: the window {tuple(window)} (spanning {span} with dilation {tuple(dilation)}) is "
+                         f"larger than the input's spatial size {x.shape[1:-1]} with padding='valid', so the output "
+                         f"would be empty; use padding='same', a smaller window or larger inputs. Received input "
+                         f"shape {x.shape}")
+
+
+def _product(cols: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """im2col(X)·W: the windows as rows (n·positions, window·c) times the kernel as (window·c, filters)."""
+    rank = w.ndim - 2
+    out_shape = cols.shape[:1 + rank]
+    return (cols.reshape(-1, w[..., 0].size) @ w.reshape(-1, w.shape[-1])).reshape(*out_shape, w.shape[-1])
+
+
+# ----- convolution ---------------------------------------------------------------------------------------------
+class Conv2d(Function):
+    """Z = X ⋆ W: Z[n,i,j,o] = Σ_{p,q,c} X[n, i·s+p·d, j·s+q·d, c]·W[p,q,c,o] (s the stride, d the dilation), run as
+    one product im2col(X)·W.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ."""
+
+    def __init__(self, strides: tuple[int, ...], dilation: tuple[int, ...], padding: str):
+        self.strides, self.dilation, self.padding = strides, dilation, padding
+
+    def forward(self, x, w):
+        window = w.shape[:-2]
+        _check_windows(x, window, self.strides, self.dilation, self.padding, "conv")
+        self.pads = paddings(x.shape[1:-1], window, self.strides, self.dilation, self.padding)
+        cols = kernels.im2col(x, window, self.strides, self.dilation, self.pads)
+        self.save_for_backward(cols, w, x.shape)
+        return _product(cols, w)
+
+    def backward(self, dz):
+        cols, w, x_shape = self.saved
+        dz2, w2 = dz.reshape(-1, dz.shape[-1]), w.reshape(-1, w.shape[-1])
+        dx = kernels.col2im(kernels.times_transposed(dz2, w2).reshape(cols.shape), x_shape, w.shape[:-2],
+                            self.strides, self.dilation, self.pads) if self.needs_input_grad[0] else None
+        dw = kernels.transposed_times(cols.reshape(len(dz2), -1), dz2).reshape(w.shape) \
+            if self.needs_input_grad[1] else None
+        return dx, dw
+
+
+class Conv2dBias(Conv2d):
+    """Z = X ⋆ W + b: Z[n,i,j,o] = Σ_{p,q,c} X[n, i·s+p·d, j·s+q·d, c]·W[p,q,c,o] + b[o] (s the stride, d the
+    dilation), run as one product im2col(X)·W + b.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ, db = Σ dZ (a
+    convolution layer: the bias add fused into the product, as Affine does for a dense layer)."""
+
+    def forward(self, x, w, b):
+        return super().forward(x, w) + b
+
+    def backward(self, dz):
+        dx, dw = super().backward(dz)
+        return dx, dw, (kernels.sum_rows(dz) if self.needs_input_grad[2] else None)
+
+
+class Conv1d(Conv2d):
+    """Z = X ⋆ W: Z[n,i,o] = Σ_{p,c} X[n, i·s+p·d, c]·W[p,c,o] (s the stride, d the dilation), run as one product
+    im2col(X)·W.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ."""
+
+
+class Conv1dBias(Conv2dBias):
+    """Z = X ⋆ W + b: Z[n,i,o] = Σ_{p,c} X[n, i·s+p·d, c]·W[p,c,o] + b[o] (s the stride, d the dilation), run as
+    one product im2col(X)·W + b.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ, db = Σ dZ."""
+
+
+# ----- pooling -------------------------------------------------------------------------------------------------
+class _Pool(Function):
+    """What the poolings share: the window, its strides and padding, and the windows of an input."""
+
+    def __init__(self, pool_size: tuple[int, ...], strides: tuple[int, ...], padding: str):
+        self.pool_size, self.strides, self.padding = pool_size, strides, padding
+        self.dilation = (1,) * len(pool_size)
+
+    def windows(self, x, fill: float = 0.0) -> np.ndarray:
+        """im2col(X): (n, *outputs, *pool_size, c), the padding filled with ``fill``."""
+        _check_windows(x, self.pool_size, self.strides, self.dilation, self.padding, "pool")
+        self.pads = paddings(x.shape[1:-1], self.pool_size, self.strides, self.dilation, self.padding)
+        self.x_shape = x.shape
+        return kernels.im2col(x, self.pool_size, self.strides, self.dilation, self.pads, fill)
+
+    def add_back(self, dcols) -> np.ndarray:
+        """col2im: each window entry's gradient added onto the input position it came from."""
+        return kernels.col2im(dcols, self.x_shape, self.pool_size, self.strides, self.dilation, self.pads)
+
+
+class MaxPool2d(_Pool):
+    """Z = maxpool(X): Z[n,i,j,c] = max_{p,q} X[n, i·s+p, j·s+q, c] (s the stride; 'same' padding never wins).
+    Backward: dX = col2im(dZ at each window's argmax) (the first maximum on ties; overlapping windows add up)."""
+
+    def forward(self, x):
+        cols = self.windows(x, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
+        flat = cols.reshape(*cols.shape[:1 + len(self.pool_size)], -1, cols.shape[-1])  # (n, *outputs, k, c)
+        winner = np.argmax(flat, axis=-2)[..., None, :]
+        self.save_for_backward(winner, flat.shape, cols.shape)
+        return np.take_along_axis(flat, winner, axis=-2)[..., 0, :]
+
+    def backward(self, dz):
+        winner, flat_shape, cols_shape = self.saved
+        dcols = np.zeros(flat_shape, dtype=dz.dtype)
+        np.put_along_axis(dcols, winner, dz[..., None, :], axis=-2)
+        return self.add_back(dcols.reshape(cols_shape))
+
+
+class AvgPool2d(_Pool):
+    """Z = avgpool(X): Z[n,i,j,c] = Σ_{p,q} X[n, i·s+p, j·s+q, c] / |w[i,j]| (s the stride, |w[i,j]| the window's
+    size without the padding 'same' adds, as TensorFlow counts it).  Backward: dX = col2im(dZ / |w|) (every input
+    gets dZ / |w| from each window that holds it)."""
+
+    def forward(self, x):
+        cols = self.windows(x)
+        rank = len(self.pool_size)
+        counts = kernels.window_counts(x.shape[1:-1], self.pool_size, self.strides, self.pads).astype(x.dtype)
+        self.save_for_backward(counts, cols.shape)
+        return np.add.reduce(cols, axis=tuple(range(1 + rank, 1 + 2 * rank))) / counts
+
+    def backward(self, dz):
+        counts, cols_shape = self.saved
+        rank = len(self.pool_size)
+        share = (dz / counts).reshape(*dz.shape[:-1], *(1,) * rank, dz.shape[-1])
+        return self.add_back(np.broadcast_to(share, cols_shape))
+
+
+class MaxPool1d(MaxPool2d):
+    """Z = maxpool(X): Z[n,i,c] = max_p X[n, i·s+p, c] (s the stride; 'same' padding never wins).  Backward: dX =
+    col2im(dZ at each window's argmax) (the first maximum on ties; overlapping windows add up)."""
+
+
+class AvgPool1d(AvgPool2d):
+    """Z = avgpool(X): Z[n,i,c] = Σ_p X[n, i·s+p, c] / |w[i]| (s the stride, |w[i]| the window's size without the
+    padding 'same' adds, as TensorFlow counts it).  Backward: dX = col2im(dZ / |w|) (every input gets dZ / |w|
+    from each window that holds it)."""
+
+
+CONV_OPS = {(1, False): Conv1d, (2, False): Conv2d, (1, True): Conv1dBias, (2, True): Conv2dBias}
+POOL_OPS = {(1, "max"): MaxPool1d, (2, "max"): MaxPool2d, (1, "average"): AvgPool1d, (2, "average"): AvgPool2d}

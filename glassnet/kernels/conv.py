@@ -1,0 +1,78 @@
+"""The gathers behind convolution and pooling: every window of an image as one array (im2col), and its sum back
+onto the image (col2im), so that a convolution is one matrix product and a pooling one reduction.
+
+Arrays are channels_last, ``(batch, *spatial, channels)`` with any number of spatial axes (1 for sequences, 2 for
+images). A window has a size, a stride and a dilation per spatial axis; ``pads`` holds the (before, after) padding
+of each spatial axis, split as TensorFlow and Keras split 'same' padding (:func:`same_padding`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+Pads = Sequence[tuple[int, int]]
+
+
+def same_padding(size: int, window: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """(before, after) of TF/Keras 'same' padding: ceil(size / stride) outputs, the padding they need split in
+    two with the odd one after (a 2×2 window on 5 pixels with stride 2 pads 0 before, 1 after)."""
+    span = dilation * (window - 1) + 1
+    outputs = -(-size // stride)
+    total = max((outputs - 1) * stride + span - size, 0)
+    return total // 2, total - total // 2
+
+
+def count_windows(size: int, window: int, stride: int, dilation: int, pads: tuple[int, int]) -> int:
+    """How many windows fit along one axis: ⌊(size + padding − dilation·(window − 1) − 1) / stride⌋ + 1."""
+    return (size + pads[0] + pads[1] - dilation * (window - 1) - 1) // stride + 1
+
+
+def pad(x: np.ndarray, pads: Pads, fill: float = 0.0) -> np.ndarray:
+    """x with ``fill`` added around its spatial axes (x itself when nothing is added)."""
+    if not any(before or after for before, after in pads):
+        return x
+    return np.pad(x, ((0, 0), *pads, (0, 0)), constant_values=fill)
+
+
+def im2col(x: np.ndarray, window: Sequence[int], strides: Sequence[int], dilation: Sequence[int], pads: Pads,
+           fill: float = 0.0) -> np.ndarray:
+    """Every window of x, as a new contiguous array of shape ``(batch, *outputs, *window, channels)``:
+    ``cols[n, i, j, p, q, c] = x_padded[n, i·s + p·d, j·s + q·d, c]``. Reshaped to (batch·outputs,
+    window·channels) it is the left operand of a convolution's one matrix product (the reshape is free)."""
+    rank = len(window)
+    spans = [d * (k - 1) + 1 for k, d in zip(window, dilation)]
+    view = sliding_window_view(pad(x, pads, fill), spans, axis=tuple(range(1, rank + 1)))  # (n, *starts, c, *spans)
+    view = view[(slice(None), *(slice(None, None, s) for s in strides), slice(None),
+                 *(slice(None, None, d) for d in dilation))]
+    return np.ascontiguousarray(np.moveaxis(view, 1 + rank, -1))
+
+
+def col2im(cols: np.ndarray, input_shape: Sequence[int], window: Sequence[int], strides: Sequence[int],
+           dilation: Sequence[int], pads: Pads) -> np.ndarray:
+    """The adjoint of :func:`im2col`: every window entry added back onto the input position it was read from
+    (entries of overlapping windows add up), the padding cut off. One strided add per window offset (p, q), each
+    over the whole batch: a scatter-add without ``np.add.at``."""
+    rank = len(window)
+    outputs = cols.shape[1:1 + rank]
+    padded = [size + before + after for size, (before, after) in zip(input_shape[1:-1], pads)]
+    dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=cols.dtype)
+    for offset in np.ndindex(*window):
+        target = tuple(slice(o * d, o * d + s * (m - 1) + 1, s) for o, d, s, m in zip(offset, dilation, strides,
+                                                                                        outputs))
+        dx[(slice(None), *target)] += cols[(slice(None),) * (1 + rank) + offset]
+    return dx[(slice(None), *(slice(before, before + size) for size, (before, _) in zip(input_shape[1:-1], pads)))]
+
+
+def window_counts(spatial_shape: Sequence[int], window: Sequence[int], strides: Sequence[int],
+                  pads: Pads) -> np.ndarray:
+    """How many real (not padded) input positions each window covers, shape ``(1, *outputs, 1)``: the divisor of
+    an average pooling that leaves the padding out, as TensorFlow's does."""
+    counts = np.ones((), dtype=np.int64)
+    for size, k, s, (before, after) in zip(spatial_shape, window, strides, pads):
+        starts = np.arange(count_windows(size, k, s, 1, (before, after))) * s - before
+        along = np.minimum(starts + k, size) - np.maximum(starts, 0)
+        counts = np.multiply.outer(counts, along)
+    return counts[None, ..., None]
