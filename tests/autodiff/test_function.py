@@ -1,6 +1,7 @@
 """A custom layer with its own backward rule (a Function) passes gradcheck, as docs/custom_layers.md shows."""
 
 import numpy as np
+import pytest
 
 from glassnet import ops
 from glassnet.autodiff import Function, Variable, gradcheck
@@ -33,8 +34,14 @@ class ScaledTanhLayer(Layer):
 
 def test_custom_function_passes_gradcheck():
     rng = np.random.default_rng(0)
-    result = gradcheck(lambda z, s: ScaledTanh.apply(z, s), [rng.standard_normal((4, 3)), np.array(1.7)])
-    assert result.ok
+    z0, upstream = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    gradcheck(lambda z, s: ScaledTanh.apply(z, s), [z0, np.array(1.7)])  # raises GradcheckError on a mismatch
+    z, s = Variable(z0, dtype="float64"), Variable(np.array(1.7), dtype="float64")
+    out = ScaledTanh.apply(z, s)
+    np.testing.assert_allclose(out.numpy(), 1.7 * np.tanh(z0), rtol=1e-15)
+    out.backward(upstream)
+    np.testing.assert_allclose(z.grad, upstream * 1.7 / np.cosh(z0) ** 2, rtol=1e-12)  # 1 − tanh² = sech²
+    np.testing.assert_allclose(s.grad, np.sum(upstream * np.tanh(z0)), rtol=1e-12)
 
 
 def test_gradcheck_catches_a_wrong_rule():
@@ -45,6 +52,11 @@ def test_gradcheck_catches_a_wrong_rule():
 
     result = gradcheck(lambda z, s: Wrong.apply(z, s), [np.full((2, 2), 0.5), np.array(1.0)], raise_exception=False)
     assert not result.ok
+    # every z is 0.5, so at its worst element the wrong rule gives s(1 − t) where the truth is s(1 − t²): the
+    # analytic value is the numeric one divided by 1 + t, t = tanh(0.5); ds = Σ da·t is right
+    wrong_z, right_s = result.worst
+    assert wrong_z.analytic / wrong_z.numeric == pytest.approx(1 / (1 + np.tanh(0.5)), rel=1e-6)
+    assert right_s.abs_error < 1e-8
 
 
 def test_custom_layer_trains_its_own_weight():
@@ -58,8 +70,12 @@ def test_custom_layer_trains_its_own_weight():
 
 def test_custom_activation_from_ops_needs_no_backward():
     swish = lambda z: ops.multiply(z, ops.sigmoid(z))  # noqa: E731
-    z = np.linspace(-3, 3, 7)
-    assert gradcheck(swish, [z]).ok
+    z0 = np.linspace(-3, 3, 7)
+    gradcheck(swish, [z0])  # raises GradcheckError on a mismatch
+    z = Variable(z0, dtype="float64")
+    ops.sum(swish(z)).backward()
+    sig = 1 / (1 + np.exp(-z0))
+    np.testing.assert_allclose(z.grad, sig + z0 * sig * (1 - sig), rtol=1e-12)  # (z·σ)' = σ + z·σ(1 − σ)
 
 
 def test_two_layer_by_hand_matches_glassnet_and_learns(capsys):
