@@ -1,6 +1,7 @@
 """A replayed Plan computes exactly what the eager engine computes, on new data, and redraws dropout masks."""
 
 import numpy as np
+import pytest
 
 from glassnet import Variable, ops
 from glassnet.autodiff.plan import Plan
@@ -41,19 +42,26 @@ def test_replay_without_backward_leaves_grads_alone():
     params = make_params(rng)
     x0, y0 = rng.normal(size=(4, 2)), np.ones((4, 1))
     plan = Plan(lambda x, y: step(params, x, y), [x0, y0])
-    plan(x0, y0, backward=False)
+    x, y = rng.normal(size=(4, 2)), np.array([[1.0], [0.0], [0.0], [1.0]])
+    loss, z2 = plan(x, y, backward=False)
     assert all(p.grad is None for p in params)
+    w1, b1, w2, b2 = (p.numpy() for p in params)  # the forward on the new batch, by hand
+    z = np.tanh(x @ w1 + b1) @ w2 + b2
+    np.testing.assert_allclose(z2, z, rtol=1e-12)
+    assert loss == pytest.approx(np.mean(np.log1p(np.exp(-z)) + (1 - y) * z), rel=1e-12)  # −[y ln σ + (1−y) ln(1−σ)]
 
 
 def test_dropout_draws_a_new_mask_on_each_replay():
     rng = np.random.default_rng(2)
     w = Variable(np.ones((1, 1000)), dtype=np.float64)
     plan = Plan(lambda x: ops.sum(ops.dropout(x @ w, 0.5, rng)), [np.ones((1, 1))])
-    plan(np.ones((1, 1)))
+    (first_loss,) = plan(np.ones((1, 1)))
     first = w.grad.copy()
-    plan(np.ones((1, 1)))
+    (second_loss,) = plan(np.ones((1, 1)))
     assert not np.array_equal(first, w.grad)
-    assert set(np.unique(first)) <= {0.0, 2.0} and 400 < np.count_nonzero(first) < 600
+    # x·w is 1 everywhere: the loss is Σ mask·2 and dL/dw the mask·2 itself, so forward and backward use one mask
+    assert first_loss == first.sum() and second_loss == w.grad.sum()
+    assert set(np.unique(first)) <= {0.0, 2.0} and 400 < np.count_nonzero(first) < 600  # Binomial(1000, ½): ±6σ
 
 
 def test_a_value_used_twice_gets_both_gradients_and_an_unused_output_none():
