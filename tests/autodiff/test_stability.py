@@ -50,18 +50,34 @@ def test_sigmoid_derivative_is_f_times_one_minus_f(x):
     assert v.grad[0] == pytest.approx(numeric, rel=1e-5, abs=1e-10)
 
 
+# x below, and what each op gives on it, worked out by hand: e^−1e4 and e^−2e4 are 0 in every float type, so each
+# row keeps only its largest entries. Row 0 is [−1e4, 0, 1e4], row 1 [1e4, 1e4, −1e4], row 2 [−1e4, −1e4, −1e4].
+EXTREMES = np.array([[-1e4, 0.0, 1e4], [1e4, 1e4, -1e4], [-1e4, -1e4, -1e4]])
+HALF, THIRD, LN2, LN3 = 0.5, 1 / 3, np.log(2), np.log(3)
+EXACT = {  # op: (its value on EXTREMES, the gradient of the sum of that value)
+    "sigmoid": ([[0, HALF, 1], [1, 1, 0], [0, 0, 0]],
+                [[0, 0.25, 0], [0, 0, 0], [0, 0, 0]]),  # σ' = σ(1 − σ)
+    "softmax": ([[0, 0, 1], [HALF, HALF, 0], [THIRD, THIRD, THIRD]],
+                np.zeros((3, 3))),  # each row sums to 1 whatever x is: Σ softmax has no gradient
+    "log_softmax": ([[-2e4, -1e4, 0], [-LN2, -LN2, -2e4 - LN2], [-LN3, -LN3, -LN3]],
+                    [[1, 1, -2], [-HALF, -HALF, 1], [0, 0, 0]]),  # ∂/∂x_j Σ_i log_softmax_i = 1 − 3·softmax_j
+    "softplus": ([[0, LN2, 1e4], [1e4, 1e4, 0], [0, 0, 0]],
+                 [[0, HALF, 1], [1, 1, 0], [0, 0, 0]]),  # softplus' = σ
+    "logsumexp": (1e4 + LN3,  # over all nine: three entries equal the maximum 1e4
+                  [[0, 0, THIRD], [THIRD, THIRD, 0], [0, 0, 0]]),  # the gradient is the softmax of all nine
+}
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_no_overflow_or_nan_at_extremes(dtype):
-    x = np.array([[-1e4, 0.0, 1e4], [1e4, 1e4, -1e4], [-1e4, -1e4, -1e4]], dtype=dtype)
+@pytest.mark.parametrize("name", list(EXACT))
+def test_no_overflow_or_nan_at_extremes(name, dtype):
+    tight = {"rtol": 1e-6, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
+    value, grad = EXACT[name]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an overflow warning would fail the test
-        for fn in (ops.sigmoid, ops.softmax, ops.log_softmax, ops.softplus, ops.logsumexp):
-            v = Variable(x, dtype=dtype)
-            out = fn(v)
-            assert np.all(np.isfinite(out.numpy())), fn.__name__
-            out.sum().backward()
-            assert np.all(np.isfinite(v.grad)), fn.__name__
-    softmax = ops.softmax(Tensor(x)).numpy()
-    assert np.allclose(softmax.sum(axis=1), 1) and softmax[0, 2] == 1
-    log_softmax = ops.log_softmax(Tensor(x)).numpy()
-    assert log_softmax[0, 0] == pytest.approx(-2e4) and log_softmax[2, 0] == pytest.approx(-np.log(3))
+        v = Variable(EXTREMES, dtype=dtype)
+        out = getattr(ops, name)(v)
+        out.sum().backward()
+    assert out.dtype == dtype and v.grad.dtype == dtype
+    np.testing.assert_allclose(out.numpy(), value, **tight)
+    np.testing.assert_allclose(v.grad, grad, **tight)
