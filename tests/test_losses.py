@@ -157,7 +157,9 @@ def test_from_logits_matches_probabilities():
 def test_from_logits_true_on_a_sigmoid_output_warns():
     a = ops.sigmoid(Variable(f64([[0.5]]), dtype="float64"))
     with pytest.warns(UserWarning, match="from_logits=True"):
-        losses.BinaryCrossentropy(from_logits=True)(f64([[1.0]]), a)
+        loss = losses.BinaryCrossentropy(from_logits=True)(f64([[1.0]]), a)
+    # as Keras: a warning, then the probabilities are read as logits: −ln σ(σ(0.5)) = ln(1 + e^−σ(0.5))
+    assert loss.item() == pytest.approx(np.log1p(np.exp(-sigmoid(0.5))), rel=1e-12)
 
 
 # ----- lookup --------------------------------------------------------------------------------------------------
@@ -235,8 +237,11 @@ def test_validate_targets_on_the_whole_dataset():
 
 
 def test_float32_stays_float32_and_no_warning_on_normal_use():
-    a = ops.sigmoid(Variable(np.zeros((4, 1))))
+    z = Variable(np.zeros((4, 1)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        loss = losses.get("binary_crossentropy")(np.ones(4), a)
-    assert loss.dtype == np.float32
+        loss = losses.get("binary_crossentropy")(np.ones(4), ops.sigmoid(z))
+        loss.backward()
+    assert loss.dtype == np.float32 and z.grad.dtype == np.float32
+    assert loss.item() == pytest.approx(np.log(2), rel=1e-6)  # σ(0) = ½ for every sample: −ln ½
+    np.testing.assert_allclose(z.grad, np.full((4, 1), (0.5 - 1) / 4), rtol=1e-6)  # (A − Y) / m
