@@ -10,6 +10,14 @@ from glassnet import metrics
 rng = np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True)
+def fresh_rng():
+    """Each test draws from a generator of its own, seeded alike: its data do not depend on which tests ran before
+    it (the tolerances against scikit-learn held for some orders' data only by the luck of the draw)."""
+    global rng
+    rng = np.random.default_rng(0)
+
+
 def batches(*arrays, sizes=(5, 3, 8)):
     """Split arrays into consecutive batches of unequal sizes (so a per-batch average would be wrong)."""
     start = 0
@@ -101,6 +109,41 @@ def test_auc_matches_exact_on_scores_on_the_threshold_grid():
     assert auc.result() == pytest.approx(exact_roc_auc(y, scores), abs=1e-9)
 
 
+def keras_auc(y, scores, num_thresholds=200, curve="ROC", summation_method="interpolation", sample_weight=None):
+    """Keras 3's AUC written from its definition (keras/src/metrics/confusion_metrics.py: AUC.result and
+    interpolate_pr_auc), in float64: weighted confusion counts at the thresholds −ε, 1/(n−1), …, (n−2)/(n−1), 1 + ε
+    (a prediction counts as positive strictly above one), then a Riemann sum over the curve's points; PR with
+    interpolation integrates precision between thresholds as Davis & Goadrich do."""
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    thresholds = np.array([-1e-7, *[(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)], 1 + 1e-7])
+    above = scores[None, :] > thresholds[:, None]
+    tp, fp = above @ (w * (y == 1)), above @ (w * (y == 0))
+    fn, tn = np.sum(w * (y == 1)) - tp, np.sum(w * (y == 0)) - fp
+
+    def ratio(a, b):  # Keras's divide_no_nan: 0 where the divisor is 0
+        return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b != 0)
+
+    if curve == "PR" and summation_method == "interpolation":
+        p = tp + fp
+        dtp, dp = tp[:-1] - tp[1:], p[:-1] - p[1:]
+        slope = ratio(dtp, np.maximum(dp, 0))
+        intercept = tp[1:] - slope * p[1:]
+        p_ratio = np.where((p[:-1] > 0) & (p[1:] > 0), ratio(p[:-1], np.maximum(p[1:], 0)), 1.0)
+        return np.sum(ratio(slope * (dtp + intercept * np.log(p_ratio)), np.maximum(tp[1:] + fn[1:], 0)))
+    recall = ratio(tp, tp + fn)
+    x, h = (ratio(fp, fp + tn), recall) if curve == "ROC" else (recall, ratio(tp, tp + fp))
+    heights = {"interpolation": (h[:-1] + h[1:]) / 2, "minoring": np.minimum(h[:-1], h[1:]),
+               "majoring": np.maximum(h[:-1], h[1:])}[summation_method]
+    return np.sum((x[:-1] - x[1:]) * heights)
+
+
+def off_the_grid_scores(y, num_thresholds=200):
+    """Scores correlated with the labels, each inside one interval between thresholds, at least 1% of its width
+    from either end (so float rounding cannot move one across a threshold)."""
+    bucket = np.minimum(rng.integers(0, num_thresholds - 1, len(y)) + (num_thresholds // 3) * y, num_thresholds - 2)
+    return (bucket + rng.uniform(0.01, 0.99, len(y))) / (num_thresholds - 1)
+
+
 def test_auc_well_separated_and_against_scikit_learn():
     y = np.array([0] * 50 + [1] * 50)
     scores = np.concatenate([rng.uniform(0.0, 0.4, 50), rng.uniform(0.6, 1.0, 50)])
@@ -112,12 +155,26 @@ def test_auc_well_separated_and_against_scikit_learn():
     scores = np.clip(0.3 * y + 0.7 * rng.random(2000), 0, 1)
     auc.reset_state()
     auc.update_state(y, scores)
+    assert auc.result() == pytest.approx(keras_auc(y, scores), rel=1e-12)
     assert auc.result() == pytest.approx(sklearn_metrics.roc_auc_score(y, scores), abs=2e-3)  # 200 thresholds
+
+
+@pytest.mark.parametrize("curve", ["ROC", "PR"])
+@pytest.mark.parametrize("method", ["interpolation", "minoring", "majoring"])
+def test_auc_equals_keras_definition_for_each_curve_and_summation(curve, method):
+    y = rng.integers(0, 2, size=400)
+    scores = off_the_grid_scores(y)
+    weights = rng.uniform(0.2, 2.0, size=400)
+    m = metrics.AUC(curve=curve, summation_method=method)
+    for yb, sb, wb in batches(y, scores, weights, sizes=(100, 250, 50)):
+        m.update_state(yb, sb, sample_weight=wb)
+    assert m.result() == pytest.approx(keras_auc(y, scores, curve=curve, summation_method=method,
+                                                 sample_weight=weights), rel=1e-12)
 
 
 def test_auc_pr_and_summation_bounds():
     y = rng.integers(0, 2, size=400)
-    scores = np.clip(0.3 * y + 0.7 * rng.random(400), 0, 1)
+    scores = off_the_grid_scores(y)
     results = {}
     for method in ("minoring", "interpolation", "majoring"):
         m = metrics.AUC(summation_method=method)
@@ -126,13 +183,14 @@ def test_auc_pr_and_summation_bounds():
     assert results["minoring"] <= results["interpolation"] <= results["majoring"]
     pr = metrics.AUC(curve="PR")
     pr.update_state(y, scores)
-    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    assert pr.result() == pytest.approx(keras_auc(y, scores, curve="PR"), rel=1e-12)
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")  # a different estimator of the same area
     assert pr.result() == pytest.approx(sklearn_metrics.average_precision_score(y, scores), abs=0.03)
     with pytest.raises(ValueError, match=r"expects predictions in \[0, 1\]"):
         metrics.AUC().update_state([0, 1], [-2.0, 3.0])
     logits = metrics.AUC(from_logits=True)
-    logits.update_state([0, 1], [-2.0, 3.0])
-    assert logits.result() == pytest.approx(1.0)
+    logits.update_state([0, 1, 0, 1], [-2.0, 3.0, 0.5, 0.2])  # σ: 0.12, 0.95, 0.62, 0.55
+    assert logits.result() == pytest.approx(0.75)  # 3 of the 4 positive-negative pairs ordered right
 
 
 @pytest.mark.parametrize("ident, output_shape, y_true_shape, loss, cls", [
