@@ -93,7 +93,49 @@ def test_model_trained_in_glassnet_predicts_the_same_in_keras(keras, data, tmp_p
     assert [layer.name for layer in km.layers] == [layer.name for layer in gm.layers]
     assert type(km.optimizer).__name__ == "Adam" and float(km.optimizer.learning_rate) == pytest.approx(0.01)
     assert km.layers[1].kernel_regularizer.l2 == pytest.approx(1e-3)
-    km.fit(x, y, epochs=1, verbose=0)  # Keras can keep training it
+    # Keras's evaluate of the file equals glassnet's, and both equal the loss by hand: the mean cross-entropy of
+    # the predicted probabilities plus the L2 penalty 1e-3·Σ W² of the first Dense; and the accuracy
+    p = gm.predict(x, verbose=0).astype(np.float64)
+    by_hand = -np.mean(np.log(p[np.arange(len(y)), y])) + 1e-3 * np.sum(gm.layers[1].kernel.numpy() ** 2.0)
+    keras_loss, keras_accuracy = km.evaluate(x, y, verbose=0)
+    glassnet_loss, glassnet_accuracy = gm.evaluate(x, y, verbose=0)
+    assert keras_loss == pytest.approx(by_hand, rel=1e-5) and glassnet_loss == pytest.approx(by_hand, rel=1e-5)
+    assert keras_accuracy == pytest.approx(np.mean(p.argmax(axis=1) == y)) == glassnet_accuracy
+    history = km.fit(x, y, epochs=1, batch_size=32, shuffle=False, verbose=0)  # Keras can keep training it
+    assert int(km.optimizer.iterations) == 3 and np.isfinite(history.history["loss"][0])  # 96 samples / 32
+
+
+# ----- training: glassnet's fit takes Keras's steps ------------------------------------------------------------------
+def same_model(lib, units: int, activation: str):
+    """The same architecture in Keras (lib = keras) or glassnet (lib = glassnet): an L2-penalized ReLU layer."""
+    return lib.Sequential([lib.Input((2, 3)), lib.layers.Flatten(),
+                           lib.layers.Dense(16, activation="relu", kernel_regularizer=lib.regularizers.L2(1e-3)),
+                           lib.layers.Dense(8, activation="tanh"), lib.layers.Dense(units, activation=activation)])
+
+
+@pytest.mark.parametrize("case", ["adam-softmax-sparse", "rmsprop-momentum-sigmoid-binary"])
+def test_fit_from_the_same_weights_follows_keras_step_by_step(keras, data, case):
+    """Keras 3 and glassnet start from the same weights and take the same 18 mini-batch steps (no shuffling, no
+    dropout): the epoch losses and accuracies, and the weights they end at, agree to float32 rounding."""
+    x, labels = data
+    if case == "adam-softmax-sparse":
+        y, units, activation, loss = labels, 3, "softmax", "sparse_categorical_crossentropy"
+        optimizer = {"class_name": "Adam", "config": {"learning_rate": 0.01}}
+    else:
+        y, units, activation, loss = (labels > 0).astype("float32"), 1, "sigmoid", "binary_crossentropy"
+        optimizer = {"class_name": "RMSprop", "config": {"learning_rate": 0.01, "momentum": 0.5}}
+    keras.utils.set_random_seed(0)
+    km, gm = same_model(keras, units, activation), same_model(gk, units, activation)
+    gm.set_weights(km.get_weights())
+    km.compile(optimizer=keras.optimizers.get(optimizer), loss=loss, metrics=["accuracy"])
+    gm.compile(optimizer=gk.optimizers.get(optimizer), loss=loss, metrics=["accuracy"])
+    k_history = km.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    g_history = gm.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    np.testing.assert_allclose(g_history["loss"], k_history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(g_history["accuracy"], k_history["accuracy"], rtol=1e-6)
+    for gw, kw in zip(gm.get_weights(), km.get_weights()):
+        np.testing.assert_allclose(gw, kw, rtol=1e-4, atol=1e-5)
+    assert g_history["loss"][-1] < 0.9 * g_history["loss"][0]  # 18 steps from random weights: it did train
 
 
 # ----- glassnet's own writer and reader (h5py only) ------------------------------------------------------------------
@@ -155,7 +197,7 @@ def set_module(config):
 
 
 def set_class(config):
-    config["config"]["layers"][2]["class_name"] = "Conv2D"
+    config["config"]["layers"][2]["class_name"] = "MultiHeadAttention"  # a Keras layer glassnet does not build
 
 
 def set_initializer(config):
@@ -168,7 +210,7 @@ def set_constraint(config):
 
 
 @pytest.mark.parametrize(("edit", "message"), [
-    (set_units, "shape"), (set_module, "outside Keras"), (set_class, "unknown layer class 'Conv2D'"),
+    (set_units, "shape"), (set_module, "outside Keras"), (set_class, "unknown layer class 'MultiHeadAttention'"),
     (set_initializer, "outside Keras"), (set_constraint, "kernel_constraint"),
 ])
 def test_tampered_config_is_refused(tmp_path, edit, message):
