@@ -283,7 +283,8 @@ def conv(inputs, kernel, strides=1, padding: str = "valid", data_format=None, di
     if w.ndim != x.ndim or w.shape[-2] != x.shape[-1]:
         raise ValueError(f"conv expects a kernel of shape (*kernel_size, {x.shape[-1]}, filters) for inputs of shape "
                          f"{x.shape} ({x.shape[-1]} channels), received a kernel of shape {w.shape}")
-    params = {"strides": cv.spatial_tuple(strides, rank, "strides"), "padding": cv.padding_mode(padding, rank),
+    params = {"strides": cv.spatial_tuple(strides, rank, "strides"),
+              "padding": cv.padding_mode(padding, causal=rank == 1),
               "dilation": cv.spatial_tuple(dilation_rate, rank, "dilation_rate")}
     if bias is None:
         return cv.CONV_OPS[rank, False].apply(x, w, **params)
@@ -296,7 +297,7 @@ def _pool(mode: str, inputs, pool_size, strides, padding: str, data_format) -> T
     pool_size = cv.spatial_tuple(pool_size, rank, "pool_size")
     strides = pool_size if strides is None else cv.spatial_tuple(strides, rank, "strides")
     return cv.POOL_OPS[rank, mode].apply(x, pool_size=pool_size, strides=strides,
-                                         padding=cv.padding_mode(padding, 2))
+                                         padding=cv.padding_mode(padding))
 
 
 def max_pool(inputs, pool_size, strides=None, padding: str = "valid", data_format=None) -> Tensor:

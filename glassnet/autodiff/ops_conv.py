@@ -31,13 +31,14 @@ def spatial_tuple(value, rank: int, name: str) -> tuple[int, ...]:
     return tuple(int(v) for v in values)
 
 
-def padding_mode(padding, rank: int) -> str:
-    """'valid' or 'same' (any case); 'causal' for 1-D only (left padding: an output never sees a later step)."""
+def padding_mode(padding, causal: bool = False) -> str:
+    """'valid' or 'same' (any case), and 'causal' where allowed (a 1-D convolution: all the padding before, so
+    an output never sees a later step)."""
     mode = padding.lower() if isinstance(padding, str) else padding
-    allowed = PADDINGS if rank == 1 else PADDINGS[:2]
+    allowed = PADDINGS if causal else PADDINGS[:2]
     if mode not in allowed:
-        raise ValueError(f"The `padding` argument must be one of {', '.join(map(repr, allowed))} for {rank}-D "
-                         f"inputs. Received padding={padding!r}")
+        raise ValueError(f"The `padding` argument must be one of {', '.join(map(repr, allowed))}. Received "
+                         f"padding={padding!r}")
     return mode
 
 
@@ -81,7 +82,7 @@ def _product(cols: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 # ----- convolution ---------------------------------------------------------------------------------------------
 class Conv2d(Function):
-    """Z = X ⋆ W: Z[n,i,j,o] = Σ_{p,q,c} X[n, i·s+p·d, j·s+q·d, c]·W[p,q,c,o] (s the stride, d the dilation), run as
+    """Z = X ⋆ W: Z(n,i,j,o) = Σ_{p,q,c} X(n, i·s+p·d, j·s+q·d, c)·W(p,q,c,o) (s the stride, d the dilation), run as
     one product im2col(X)·W.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ."""
 
     def __init__(self, strides: tuple[int, ...], dilation: tuple[int, ...], padding: str):
@@ -106,7 +107,7 @@ class Conv2d(Function):
 
 
 class Conv2dBias(Conv2d):
-    """Z = X ⋆ W + b: Z[n,i,j,o] = Σ_{p,q,c} X[n, i·s+p·d, j·s+q·d, c]·W[p,q,c,o] + b[o] (s the stride, d the
+    """Z = X ⋆ W + b: Z(n,i,j,o) = Σ_{p,q,c} X(n, i·s+p·d, j·s+q·d, c)·W(p,q,c,o) + b(o) (s the stride, d the
     dilation), run as one product im2col(X)·W + b.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ, db = Σ dZ (a
     convolution layer: the bias add fused into the product, as Affine does for a dense layer)."""
 
@@ -119,12 +120,12 @@ class Conv2dBias(Conv2d):
 
 
 class Conv1d(Conv2d):
-    """Z = X ⋆ W: Z[n,i,o] = Σ_{p,c} X[n, i·s+p·d, c]·W[p,c,o] (s the stride, d the dilation), run as one product
+    """Z = X ⋆ W: Z(n,i,o) = Σ_{p,c} X(n, i·s+p·d, c)·W(p,c,o) (s the stride, d the dilation), run as one product
     im2col(X)·W.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ."""
 
 
 class Conv1dBias(Conv2dBias):
-    """Z = X ⋆ W + b: Z[n,i,o] = Σ_{p,c} X[n, i·s+p·d, c]·W[p,c,o] + b[o] (s the stride, d the dilation), run as
+    """Z = X ⋆ W + b: Z(n,i,o) = Σ_{p,c} X(n, i·s+p·d, c)·W(p,c,o) + b(o) (s the stride, d the dilation), run as
     one product im2col(X)·W + b.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ, db = Σ dZ."""
 
 
@@ -149,8 +150,8 @@ class _Pool(Function):
 
 
 class MaxPool2d(_Pool):
-    """Z = maxpool(X): Z[n,i,j,c] = max_{p,q} X[n, i·s+p, j·s+q, c] (s the stride; 'same' padding never wins).
-    Backward: dX = col2im(dZ at each window's argmax) (the first maximum on ties; overlapping windows add up)."""
+    """Z = maxpool(X): Z(n,i,j,c) = max_{p,q} X(n, i·s+p, j·s+q, c) (s the stride; the padding of 'same' never wins).
+    Backward: dX = col2im(dZ · [X = max of its window]) (the first maximum on ties; overlapping windows add up)."""
 
     def forward(self, x):
         cols = self.windows(x, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
@@ -167,9 +168,9 @@ class MaxPool2d(_Pool):
 
 
 class AvgPool2d(_Pool):
-    """Z = avgpool(X): Z[n,i,j,c] = Σ_{p,q} X[n, i·s+p, j·s+q, c] / |w[i,j]| (s the stride, |w[i,j]| the window's
-    size without the padding 'same' adds, as TensorFlow counts it).  Backward: dX = col2im(dZ / |w|) (every input
-    gets dZ / |w| from each window that holds it)."""
+    """Z = avgpool(X): Z(n,i,j,c) = Σ_{p,q} X(n, i·s+p, j·s+q, c) / |w| (s the stride; |w| counts the window's real
+    inputs, without the padding of 'same', as TensorFlow does).  Backward: dX = col2im(dZ / |w|) (each input gets a
+    share from every window that holds it)."""
 
     def forward(self, x):
         cols = self.windows(x)
@@ -186,14 +187,14 @@ class AvgPool2d(_Pool):
 
 
 class MaxPool1d(MaxPool2d):
-    """Z = maxpool(X): Z[n,i,c] = max_p X[n, i·s+p, c] (s the stride; 'same' padding never wins).  Backward: dX =
-    col2im(dZ at each window's argmax) (the first maximum on ties; overlapping windows add up)."""
+    """Z = maxpool(X): Z(n,i,c) = max_p X(n, i·s+p, c) (s the stride; the padding of 'same' never wins).  Backward:
+    dX = col2im(dZ · [X = max of its window]) (the first maximum on ties; overlapping windows add up)."""
 
 
 class AvgPool1d(AvgPool2d):
-    """Z = avgpool(X): Z[n,i,c] = Σ_p X[n, i·s+p, c] / |w[i]| (s the stride, |w[i]| the window's size without the
-    padding 'same' adds, as TensorFlow counts it).  Backward: dX = col2im(dZ / |w|) (every input gets dZ / |w|
-    from each window that holds it)."""
+    """Z = avgpool(X): Z(n,i,c) = Σ_p X(n, i·s+p, c) / |w| (s the stride; |w| counts the window's real inputs,
+    without the padding of 'same', as TensorFlow does).  Backward: dX = col2im(dZ / |w|) (each input gets a share
+    from every window that holds it)."""
 
 
 CONV_OPS = {(1, False): Conv1d, (2, False): Conv2d, (1, True): Conv1dBias, (2, True): Conv2dBias}

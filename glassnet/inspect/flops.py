@@ -11,6 +11,12 @@ Conventions (one FLOP = one scalar add, multiply, divide, compare or elementary 
   indexing, concatenate) costs 0.
 - When broadcasting stretched an input (a bias added to every row), backward sums the gradient back: one FLOP per
   output element (that is the course's db = Σ dZ).
+- Convolutions (``CONVOLUTIONS``) ``Z = X ⋆ W (+ b)``: ``2·kh·kw·cin`` per output element (one multiply and one add
+  per kernel entry, the matmul convention on im2col(X)·W), plus one per output element for the bias. Backward: the
+  same count for dX = col2im(dZ·Wᵀ) and again for dW = im2col(X)ᵀ·dZ, one per output element for db = Σ dZ.
+- Poolings (``POOLINGS``): one FLOP per window element each way (a compare, or an add), plus one divide per output
+  element for an average. The op's pool size is not in its shapes, so the window elements are counted as the input
+  elements: exact when the windows tile the input (strides = pool_size, Keras's default), an estimate otherwise.
 - An op not in the tables (a custom Function) is counted as 1 FLOP per output element each way: an estimate.
 """
 
@@ -53,6 +59,8 @@ ELEMENTWISE_BACKWARD = {
 }
 
 REDUCTIONS = {"Sum", "Mean", "Max", "LogSumExp"}
+CONVOLUTIONS = {"Conv1d": False, "Conv2d": False, "Conv1dBias": True, "Conv2dBias": True}  # name: adds a bias
+POOLINGS = {"MaxPool1d": False, "MaxPool2d": False, "AvgPool1d": True, "AvgPool2d": True}  # name: divides
 MOVES = {"Reshape", "Transpose", "GetItem", "Concatenate", "Stack"}
 
 
@@ -65,12 +73,21 @@ def _matmul_flops(x_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
     return 2 * x_shape[-1] * _size(out_shape)
 
 
+def _conv_flops(input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
+    """2·kh·kw·cin per output element: the kernel W (*window, cin, cout) is the second input."""
+    return 2 * _size(input_shapes[1][:-1]) * _size(output_shape)
+
+
 def forward_flops(op_name: str, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
     """FLOPs of one op's forward, from its name (the Function class) and shapes."""
     if op_name == "MatMul":
         return _matmul_flops(input_shapes[0], output_shape)
     if op_name == "Affine":  # X·W, then + b once per output element
         return _matmul_flops(input_shapes[0], output_shape) + _size(output_shape)
+    if op_name in CONVOLUTIONS:
+        return _conv_flops(input_shapes, output_shape) + (_size(output_shape) if CONVOLUTIONS[op_name] else 0)
+    if op_name in POOLINGS:
+        return _size(input_shapes[0]) + (_size(output_shape) if POOLINGS[op_name] else 0)
     if op_name in MOVES:
         return 0
     if op_name in REDUCTIONS:
@@ -98,6 +115,10 @@ def backward_flops(
             total += _size(output_shape)  # db = Σ dZ
         elif op_name in ("MatMul", "Affine"):
             total += _matmul_flops(input_shapes[0], output_shape)
+        elif op_name in CONVOLUTIONS:
+            total += _size(output_shape) if position == 2 else _conv_flops(input_shapes, output_shape)
+        elif op_name in POOLINGS:
+            total += _size(shape) + (_size(output_shape) if POOLINGS[op_name] else 0)
         elif op_name in MOVES:
             total += 0
         elif op_name in REDUCTIONS:

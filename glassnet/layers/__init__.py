@@ -1,4 +1,6 @@
-"""Layers, like ``keras.layers``: Input, Dense, Activation, Dropout, Flatten, ReLU, LeakyReLU, ELU, Softmax.
+"""Layers, like ``keras.layers``: Input, Dense, Activation, Dropout, Flatten, ReLU, LeakyReLU, ELU, Softmax; Conv1D,
+Conv2D and the pooling layers (MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D,
+GlobalAveragePooling1D/2D).
 
 ``serialize(layer)`` / ``deserialize(config)`` turn a layer into ``{'class_name': 'Dense', 'config': {...}}`` and
 back; deserialize only builds the classes listed here (or ones passed in ``custom_objects``), never code from a file.
@@ -8,15 +10,30 @@ from __future__ import annotations
 
 from glassnet.layers.activation import ELU, Activation, LeakyReLU, ReLU, Softmax
 from glassnet.layers.base import InputSpec, Layer, clear_session, reset_uids
+from glassnet.layers.conv import Conv1D, Conv2D
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
 from glassnet.layers.flatten import Flatten
 from glassnet.layers.input_layer import Input, InputLayer, KerasTensor
+from glassnet.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.__name__: cls
     for cls in (InputLayer, Dense, Activation, Dropout, Flatten, ReLU, LeakyReLU, ELU, Softmax)
 }
+LAYER_CLASSES.update({cls.__name__: cls for cls in (
+    Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+    GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+)})
 
 
 def serialize(layer: Layer) -> dict:
@@ -46,6 +63,8 @@ def get(identifier: str | dict | Layer) -> Layer:
 
 
 __all__ = [
+    "AveragePooling1D", "AveragePooling2D", "Conv1D", "Conv2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
     "ELU", "LAYER_CLASSES", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec",
     "KerasTensor", "Layer", "LeakyReLU", "ReLU", "Softmax", "clear_session", "deserialize", "get",
     "reset_uids", "serialize",
