@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from glassnet import activations, ops
+from glassnet import activations, initializers, ops
 from glassnet.autodiff import Tensor, Variable, gradcheck
 from glassnet.autodiff.ops_special import erf, erf_array
 
@@ -68,15 +68,49 @@ def test_gradient_matches_central_differences(name):
     gradcheck(activations.get(name), [SAMPLE], atol=1e-7, rtol=1e-6)
 
 
+def torch_twin(name):
+    """The same activation in PyTorch (stable at any input), with Keras's defaults: leaky_relu's slope 0.2, ELU's
+    α = 1, hard_sigmoid = relu6(z + 3)/6, softmax over the last axis."""
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    return {
+        "linear": lambda t: t, "relu": torch.relu, "relu6": functional.relu6,
+        "leaky_relu": lambda t: functional.leaky_relu(t, 0.2), "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+        "softmax": lambda t: torch.softmax(t, -1), "log_softmax": lambda t: torch.log_softmax(t, -1),
+        "softplus": functional.softplus, "softsign": functional.softsign, "elu": functional.elu,
+        "selu": functional.selu, "gelu": functional.gelu, "silu": functional.silu, "swish": functional.silu,
+        "mish": functional.mish,  # torch's hardsigmoid backward uses a float32 1/6 even in float64: clamp instead
+        "hard_sigmoid": lambda t: torch.clamp(t / 6 + 0.5, 0, 1),
+        "hard_silu": lambda t: t * torch.clamp(t / 6 + 0.5, 0, 1),
+        "hard_swish": lambda t: t * torch.clamp(t / 6 + 0.5, 0, 1),
+    }[name]
+
+
+GELU_SIGN_BUG = ("glassnet bug: autodiff/ops_special.erf_array returns ±1.0000000000000002 (one ulp beyond ±1) for "
+                 "|x| >= 6, so in float64 gelu(z) = z/2·(1 + erf(z/√2)) is positive for z <= about −8.5: "
+                 "gelu(−50) = +5.6e−15, gelu(−1e4) = +1.1e−12, where the exact value (−|z|·Φ(z), which "
+                 "underflows) and PyTorch's are −0")
+
+
 @pytest.mark.parametrize("name", sorted(set(CLOSED_FORMS) - {"exponential"}))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_no_overflow_or_nan_at_large_inputs(name, dtype):
-    z = Variable(np.array([[-1e4, -50.0, 0.5, 50.0, 1e4]]), dtype=dtype)
+def test_no_overflow_or_nan_at_large_inputs(name, dtype, request):
+    """Where e^|z| overflows, each activation still gives the value and gradient PyTorch gives in float64."""
+    torch = pytest.importorskip("torch")
+    if name == "gelu" and dtype == np.float64:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=GELU_SIGN_BUG))
+    values = np.array([[-1e4, -50.0, 0.5, 50.0, 1e4]])
+    z = Variable(values, dtype=dtype)
     with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
         out = activations.get(name)(z)
         ops.sum(out).backward()
-    assert out.dtype == dtype
-    assert np.all(np.isfinite(out.numpy())) and np.all(np.isfinite(z.grad))
+    assert out.dtype == dtype and z.grad.dtype == dtype
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    expected = torch_twin(name)(t)
+    expected.sum().backward()
+    close = {"rtol": 1e-6, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **close)
+    np.testing.assert_allclose(z.grad, t.grad.numpy(), **close)
 
 
 def test_exponential_overflows_like_keras():
@@ -97,6 +131,13 @@ def test_gelu_matches_keras_documented_values():
 
 def test_gelu_approximate_gradient():
     gradcheck(lambda z: activations.gelu(z, approximate=True), [SAMPLE], atol=1e-7, rtol=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason=GELU_SIGN_BUG)
+def test_erf_stays_within_minus_one_and_one():
+    z = np.array([-1e4, -50.0, -6.0, 6.0, 50.0, 1e4])
+    # 1 − |erf(x)| = erfc(|x|) <= erfc(6) = 2.2e−17, under half the spacing of floats below 1: exactly ±1
+    np.testing.assert_array_equal(erf_array(z), np.sign(z))
 
 
 def test_erf_is_accurate_to_double_precision_and_differentiable():
@@ -170,14 +211,19 @@ def test_custom_activation_trains_with_no_extra_code():
     x = rng.normal(size=(64, 3)).astype(np.float32)
     z_true = x @ np.array([[1.0], [-2.0], [0.5]], dtype=np.float32) + 0.3
     y = z_true * np_sigmoid(z_true)
-    layer = Dense(1, activation=lambda z: z * ops.sigmoid(z), kernel_initializer="glorot_uniform")
+    # seeded: an unseeded initializer drew from the global generator, so the start depended on the tests before
+    layer = Dense(1, activation=lambda z: z * ops.sigmoid(z), kernel_initializer=initializers.GlorotUniform(seed=0))
 
     def loss_value():
         return ops.mean(ops.square(layer(x) - y))
 
     first = loss_value()
     first.backward()
-    assert layer.kernel.grad is not None and np.any(layer.kernel.grad != 0)
+    w, b = (v.numpy().astype(np.float64) for v in (layer.kernel, layer.bias))
+    z = x @ w + b  # the chain rule by hand: dL/dW = Xᵀ·[2(a − y)/m · (σ(z) + z·σ(z)(1 − σ(z)))]
+    dz = 2 * (z * np_sigmoid(z) - y) / len(x) * (np_sigmoid(z) + z * np_sigmoid(z) * (1 - np_sigmoid(z)))
+    np.testing.assert_allclose(layer.kernel.grad, x.T @ dz, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(layer.bias.grad, dz.sum(axis=0), rtol=1e-5, atol=1e-7)
     for _ in range(100):
         layer.kernel.grad = layer.bias.grad = None
         loss = loss_value()
