@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import glassnet
 from glassnet import cli
 
@@ -18,14 +20,14 @@ def test_version_and_help():
 
 def test_example_lists_the_examples_and_refuses_unknown_names(capsys):
     assert cli.main(["example", "--help"]) == 0
-    assert "mnist" in capsys.readouterr().out
+    assert "examples: mnist, imdb, boston_housing" in capsys.readouterr().out
     assert cli.main(["example", "no_such_example"]) == 2
-    assert "unknown example 'no_such_example'" in capsys.readouterr().err
+    assert capsys.readouterr().err == ("glassnet example: unknown example 'no_such_example'; expected one of: mnist, "
+                                       "imdb, boston_housing\n")
 
 
 def test_playground_options_reach_the_playground(capsys):
-    try:
+    with pytest.raises(SystemExit) as exit_info:  # argparse's --help exits (no extra needed)
         cli.main(["playground", "--help"])
-    except SystemExit as e:
-        assert e.code == 0
+    assert exit_info.value.code == 0
     assert "--no-browser" in capsys.readouterr().out

@@ -31,8 +31,10 @@ def test_l2_gradient_is_weight_decay():
 
 
 def test_get_and_config():
-    assert isinstance(regularizers.get("l2"), regularizers.L2)
-    assert isinstance(regularizers.get("L1L2"), regularizers.L1L2)
+    by_name = regularizers.get("l2")
+    assert type(by_name) is regularizers.L2 and by_name.get_config() == {"l2": 0.01}  # Keras's default factor
+    assert type(regularizers.get("L1L2")) is regularizers.L1L2
+    assert regularizers.get("l1")(W).item() == pytest.approx(0.01 * np.sum(np.abs(W)))
     reg = regularizers.get({"class_name": "L1L2", "config": {"l1": 0.2, "l2": 0.3}})
     assert reg.get_config() == {"l1": 0.2, "l2": 0.3}
     assert regularizers.deserialize(regularizers.serialize(reg)).get_config() == reg.get_config()

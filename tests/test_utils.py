@@ -97,9 +97,15 @@ def test_k_fold_is_the_books_split():
 
 
 def test_k_fold_shuffle_covers_every_sample_once():
-    vals = [val for _, val in utils.k_fold(12, k=3, shuffle=True, seed=0)]
+    folds = list(utils.k_fold(12, k=3, shuffle=True, seed=0))
+    vals = [val for _, val in folds]
+    assert [len(val) for val in vals] == [4, 4, 4]
     assert sorted(np.concatenate(vals).tolist()) == list(range(12))
+    for train, val in folds:  # the rest of the samples, every one once
+        assert sorted(np.concatenate([train, val]).tolist()) == list(range(12))
     assert not np.array_equal(np.concatenate(vals), np.arange(12))
+    again = [val for _, val in utils.k_fold(12, k=3, shuffle=True, seed=0)]
+    assert all(np.array_equal(a, b) for a, b in zip(vals, again))  # the seed repeats the split
     with pytest.raises(ValueError, match="2 <= k"):
         list(utils.k_fold(5, k=1))
 
