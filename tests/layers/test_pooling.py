@@ -1,0 +1,201 @@
+"""Pooling layers: the same program in Keras 3 and glassnet (outputs, shapes, summary rows, configs), TensorFlow's
+'same' average, where a max pooling sends its gradient, Flatten on any rank, and the errors a user meets."""
+
+import os
+
+import numpy as np
+import pytest
+
+import glassnet as gk
+from glassnet import layers, ops
+from glassnet.autodiff import Tensor, gradcheck
+
+TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
+# Keras-on-torch converts its arrays with np.array(x), which NumPy 2 warns about: Keras's matter, not glassnet's
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def keras():
+    """Keras 3 on the torch backend, the peer these layers must match."""
+    pytest.importorskip("torch", reason="the Keras comparisons run Keras 3 on torch (pip install torch==2.13.0)")
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras", reason="the Keras comparisons need Keras 3 (pip install keras)")
+    if keras.backend.backend() != "torch" or int(keras.__version__.split(".")[0]) < 3:
+        pytest.skip(f"needs Keras 3 on torch, found Keras {keras.__version__} on {keras.backend.backend()}")
+    return keras
+
+
+@pytest.fixture(autouse=True)
+def fresh_names():
+    layers.reset_uids()
+
+
+def summary_text(model) -> str:
+    """The text of ``model.summary()``; Keras prints it through rich, whose console is as wide as COLUMNS."""
+    lines, columns = [], os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "120"
+    try:
+        model.summary(line_length=96, print_fn=lambda text, **_: lines.append(text))
+    finally:
+        os.environ.pop("COLUMNS") if columns is None else os.environ.__setitem__("COLUMNS", columns)
+    return "\n".join(lines).strip()
+
+
+def keras_and_glassnet(keras, input_shape, name: str, config: dict, x):
+    """One pooling layer after an Input, in Keras and in glassnet: equal outputs for ``x``, output shapes,
+    parameter counts (0), summaries and configs."""
+    keras.utils.clear_session()
+    layers.reset_uids()
+    km = keras.Sequential([keras.Input(input_shape), getattr(keras.layers, name)(**config)])
+    gm = gk.Sequential([gk.Input(input_shape), getattr(layers, name)(**config)])
+    expected = keras.ops.convert_to_numpy(km(x))
+    got = gm(x).numpy()
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, **TOLERANCE)
+    assert gm.output_shape == tuple(km.layers[0].output.shape)
+    assert gm.count_params() == km.count_params() == 0
+    assert summary_text(gm) == summary_text(km)
+    k_config, g_config = km.layers[0].get_config(), gm.layers[0].get_config()
+    keys = set(g_config) - {"name", "trainable", "dtype"}
+    assert {k: g_config[k] for k in keys} == {k: k_config[k] for k in keys}
+    assert layers.deserialize(layers.serialize(gm.layers[0])).get_config() == g_config
+
+
+# Keras on torch pads an uneven 'same' average by replicating the edge (TensorFlow leaves the padding out of the
+# mean): the 2-D and 1-D averages here pad evenly, or by one after a 2-wide window, where both rules agree
+POOLING_2D = {
+    "max-default": ("MaxPooling2D", {}),
+    "max-same-strided": ("MaxPooling2D", {"pool_size": 3, "strides": 2, "padding": "same"}),
+    "max-uneven": ("MaxPooling2D", {"pool_size": (2, 3), "strides": (1, 2)}),
+    "max-same-4": ("MaxPooling2D", {"pool_size": 4, "padding": "same"}),
+    "average-2": ("AveragePooling2D", {"pool_size": 2}),
+    "average-overlapping": ("AveragePooling2D", {"pool_size": (3, 2), "strides": 1}),
+    "average-same-even": ("AveragePooling2D", {"pool_size": 3, "strides": 1, "padding": "same"}),
+    "average-same-2": ("AveragePooling2D", {"pool_size": 2, "padding": "same"}),
+    "global-average": ("GlobalAveragePooling2D", {}),
+    "global-average-keepdims": ("GlobalAveragePooling2D", {"keepdims": True}),
+    "global-max": ("GlobalMaxPooling2D", {}),
+}
+POOLING_1D = {
+    "max-default": ("MaxPooling1D", {}),
+    "max-same-strided": ("MaxPooling1D", {"pool_size": 3, "strides": 2, "padding": "same"}),
+    "average-3": ("AveragePooling1D", {"pool_size": 3}),
+    "average-same-even": ("AveragePooling1D", {"pool_size": 3, "strides": 1, "padding": "same"}),
+    "average-strided": ("AveragePooling1D", {"pool_size": 4, "strides": 2}),
+    "global-average": ("GlobalAveragePooling1D", {}),
+    "global-max-keepdims": ("GlobalMaxPooling1D", {"keepdims": True}),
+}
+
+
+@pytest.mark.parametrize("name, config", POOLING_2D.values(), ids=POOLING_2D.keys())
+def test_2d_pooling_is_keras_pooling(keras, name, config):
+    x = np.random.default_rng(0).normal(size=(2, 9, 8, 3)).astype("float32")
+    keras_and_glassnet(keras, (9, 8, 3), name, config, x)
+
+
+@pytest.mark.parametrize("name, config", POOLING_1D.values(), ids=POOLING_1D.keys())
+def test_1d_pooling_is_keras_pooling(keras, name, config):
+    x = np.random.default_rng(1).normal(size=(3, 11, 2)).astype("float32")
+    keras_and_glassnet(keras, (11, 2), name, config, x)
+
+
+def test_defaults_are_keras_defaults():
+    pool = layers.MaxPooling2D()
+    assert (pool.pool_size, pool.strides, pool.padding, pool.data_format) == ((2, 2), (2, 2), "valid",
+                                                                               "channels_last")
+    assert layers.MaxPooling1D().pool_size == (2,)
+    assert layers.AveragePooling2D(3, strides=1).strides == (1, 1)
+    assert layers.GlobalAveragePooling1D().keepdims is False
+    assert layers.MaxPooling2D().compute_output_shape((None, 28, 28, 32)) == (None, 14, 14, 32)
+    assert layers.MaxPooling2D(padding="same").compute_output_shape((None, 7, None, 3)) == (None, 4, None, 3)
+    assert layers.GlobalMaxPooling2D(keepdims=True).compute_output_shape((5, 7, 7, 3)) == (5, 1, 1, 3)
+
+
+# ----- what the math says -----------------------------------------------------------------------------------------
+def test_same_average_leaves_the_padding_out_of_the_mean():
+    """TensorFlow's rule, written as loops: each window's mean over the input positions it really covers."""
+    x = np.random.default_rng(2).normal(size=(1, 9, 8, 1))
+    got = layers.AveragePooling2D(3, strides=2, padding="same", dtype="float64")(x).numpy()
+    pads = (1, 0)  # 9 rows: 5 windows of 3 need 11, 1 before, 1 after; 8 columns: 4 windows need 9, 0 before
+    expected = np.zeros((1, 5, 4, 1))
+    for i, j in np.ndindex(5, 4):
+        rows = range(max(i * 2 - pads[0], 0), min(i * 2 - pads[0] + 3, 9))
+        cols = range(max(j * 2 - pads[1], 0), min(j * 2 - pads[1] + 3, 8))
+        expected[0, i, j, 0] = np.mean([x[0, r, c, 0] for r in rows for c in cols])
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_max_pool_sends_the_gradient_to_the_first_maximum_and_adds_overlaps():
+    x = Tensor(np.array([[1.0, 3.0, 3.0, 0.0, 2.0, 2.0]])[..., None], requires_grad=True)  # (1, 6, 1)
+    out = ops.max_pool(x, 3, strides=1)  # windows x[0:3] = [1 3 3], x[1:4] = [3 3 0], x[2:5], x[3:6] = [0 2 2]
+    np.testing.assert_array_equal(out.numpy()[0, :, 0], [3.0, 3.0, 3.0, 2.0])
+    out.backward(np.array([[1.0, 10.0, 100.0, 1000.0]])[..., None])
+    # each window's first maximum: x[1], x[1], x[2], x[4]; x[1] gets the gradients of two windows
+    np.testing.assert_array_equal(x.grad[0, :, 0], [0.0, 11.0, 100.0, 0.0, 1000.0, 0.0])
+
+
+def test_max_pool_same_padding_never_wins():
+    x = -np.ones((1, 3, 3, 1))  # every value below the zero a zero padding would add
+    np.testing.assert_array_equal(ops.max_pool(x, 2, padding="same").numpy(), -np.ones((1, 2, 2, 1)))
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_pooling_gradients_by_central_differences(padding):
+    rng = np.random.default_rng(3)
+    x = rng.permutation(2 * 5 * 7 * 2).reshape(2, 5, 7, 2) / 10.0  # distinct values: max is differentiable
+    gradcheck(lambda t: ops.max_pool(t, (2, 3), strides=(2, 1), padding=padding), [x])
+    gradcheck(lambda t: ops.average_pool(t, 3, strides=2, padding=padding), [x])
+    gradcheck(lambda t: ops.average_pool(t, 2, padding=padding), [x[:, :, 0]])
+
+
+def test_global_pooling_is_a_mean_or_max_over_the_spatial_axes():
+    x = np.random.default_rng(4).normal(size=(2, 4, 5, 3)).astype("float32")
+    np.testing.assert_allclose(layers.GlobalAveragePooling2D()(x).numpy(), x.mean(axis=(1, 2)), rtol=1e-6)
+    np.testing.assert_allclose(layers.GlobalMaxPooling2D(keepdims=True)(x).numpy(), x.max(axis=(1, 2),
+                               keepdims=True))
+    np.testing.assert_allclose(layers.GlobalAveragePooling1D()(x[:, 0]).numpy(), x[:, 0].mean(axis=1), rtol=1e-6)
+
+
+def test_flatten_takes_any_rank():
+    x = np.arange(2 * 3 * 4 * 5 * 2, dtype="float32").reshape(2, 3, 4, 5, 2)
+    flat = layers.Flatten()
+    np.testing.assert_array_equal(flat(x).numpy(), x.reshape(2, -1))
+    assert flat.compute_output_shape((None, 3, 4, 5, 2)) == (None, 120)
+    assert flat.compute_output_shape((None, 7, 7, 64)) == (None, 3136)
+    assert layers.Flatten()(x[:, 0, 0, 0, 0]).shape == (2, 1)
+
+
+# ----- errors -----------------------------------------------------------------------------------------------------
+def test_wrong_rank_names_the_layer_the_layout_and_a_reshape():
+    with pytest.raises(ValueError, match=r"MaxPooling2D 'max_pooling2d' expects inputs of rank 4 \(batch, height, "
+                                         r"width, channels\), received shape \(32, 28, 28\); .*x\[\.\.\., None\]"):
+        layers.MaxPooling2D()(np.zeros((32, 28, 28), dtype="float32"))
+    with pytest.raises(ValueError, match=r"GlobalAveragePooling1D 'global_average_pooling1d' expects inputs of rank 3 "
+                                         r"\(batch, steps, channels\), received shape \(2, 3, 4, 5\)"):
+        layers.GlobalAveragePooling1D()(np.zeros((2, 3, 4, 5), dtype="float32"))
+    with pytest.raises(ValueError, match=r"max_pool expects inputs of rank 3 .* or 4 .*received shape \(4, 4\)"):
+        ops.max_pool(np.zeros((4, 4)), 2)
+
+
+def test_a_pool_larger_than_the_input_is_refused_when_built():
+    with pytest.raises(ValueError, match=r"MaxPooling2D 'max_pooling2d': pool_size=\(4, 4\) is larger than the "
+                                         r"input's spatial size \(3, 5\) with padding='valid'.*padding='same'"):
+        gk.Sequential([gk.Input((3, 5, 2)), layers.MaxPooling2D(4)])
+    assert gk.Sequential([gk.Input((3, 5, 2)), layers.MaxPooling2D(4, padding="same")]).output_shape == (
+        None, 1, 2, 2)
+    with pytest.raises(ValueError, match=r"pool: the window \(5,\).*\(3,\)"):
+        ops.average_pool(np.zeros((1, 3, 1)), 5)
+
+
+def test_unsupported_arguments_are_refused_clearly():
+    with pytest.raises(NotImplementedError, match="'channels_last' only"):
+        layers.MaxPooling2D(data_format="channels_first")
+    with pytest.raises(NotImplementedError, match="'channels_last' only"):
+        layers.GlobalAveragePooling2D(data_format="channels_first")
+    with pytest.raises(ValueError, match=r"padding.*Received padding='causal'"):
+        layers.MaxPooling1D(padding="causal")
+    with pytest.raises(ValueError, match=r"pool_size.*Received pool_size=0"):
+        layers.AveragePooling2D(0)
+    with pytest.raises(ValueError, match=r"strides.*Received strides=\(1, 2, 3\)"):
+        layers.MaxPooling2D(strides=(1, 2, 3))
