@@ -39,7 +39,9 @@ def test_save_load_predict_identical_and_compiled(tmp_path):
     restored = models.load_model(path)
     np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
     assert [type(layer).__name__ for layer in restored.layers] == ["Dense", "Dropout", "Dense"]
-    assert restored.metrics_names == ["loss", "accuracy"] and isinstance(restored.optimizer, optimizers.Adam)
+    assert restored.metrics_names == ["loss", "accuracy"] and type(restored.optimizer) is optimizers.Adam
+    assert restored.optimizer.get_config() == model.optimizer.get_config()
+    assert restored.optimizer.learning_rate == pytest.approx(0.01)
     assert restored.optimizer.iterations == model.optimizer.iterations
     for a, b in zip(restored.optimizer.get_state(), model.optimizer.get_state()):
         np.testing.assert_array_equal(a, b)
@@ -125,7 +127,7 @@ def test_missing_member_unknown_layer_and_wrong_shapes_are_refused(saved):
     with pytest.raises(ModelFileError, match="do not fit the stored architecture"):
         models.load_model(path)
     path.write_bytes(b"not a zip at all")
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match="not a valid glassnet model file"):
         models.load_model(path)
 
 
