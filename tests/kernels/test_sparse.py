@@ -37,7 +37,9 @@ def test_from_dense_keeps_every_nonzero_in_place(dtype, d):
 @fast
 def test_from_dense_refuses_too_many_nonzeros_and_non_finite_values():
     x = multi_hot(40, 200, 0.1)
-    assert SparseRows.from_dense(x, np.count_nonzero(x)) is not None
+    at_the_limit = SparseRows.from_dense(x, np.count_nonzero(x))  # exactly as many nonzeros as allowed
+    assert at_the_limit.nnz == np.count_nonzero(x)
+    np.testing.assert_array_equal(np.asarray(at_the_limit), x)
     assert SparseRows.from_dense(x, np.count_nonzero(x) - 1) is None
     for row, col, bad in [(0, 5, np.nan), (39, 199, np.inf), (20, 100, -np.inf)]:  # block, tail, last row
         y = x.copy()
