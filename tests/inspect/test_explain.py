@@ -1,6 +1,9 @@
 """explain: the course's equations, read off the recorded graph, with real shapes and (with data) real values."""
 
+import re
+
 import numpy as np
+import pytest
 
 from glassnet import losses, ops
 from glassnet.inspect.explain import explain
@@ -42,16 +45,27 @@ def test_values_follow_the_course_formulas():
     e = explain(model, x, y)
     values = {q.lhs: q.values for q in e.forward + e.backward}
     w1, b1, w2, b2 = (np.asarray(v.numpy(), dtype=np.float64) for layer in model.layers for v in layer.weights)
-    a1 = 1 / (1 + np.exp(-(x @ w1 + b1)))
-    a2 = 1 / (1 + np.exp(-(a1 @ w2 + b2)))
+    z1 = x @ w1 + b1
+    a1 = 1 / (1 + np.exp(-z1))
+    z2 = a1 @ w2 + b2
+    a2 = 1 / (1 + np.exp(-z2))
+    per_sample = -(y * np.log(a2) + (1 - y) * np.log(1 - a2))
     dz2 = a2 - y
     da1 = dz2 @ w2.T
     dz1 = da1 * a1 * (1 - a1)
-    expected = {"A[1]": a1, "A[2]": a2, "dZ[2]": dz2, "dW[2]": a1.T @ dz2 / 5, "db[2]": dz2.sum(0) / 5,
+    expected = {"Z[1]": z1, "A[1]": a1, "Z[2]": z2, "A[2]": a2, "L1": per_sample, "L": per_sample[:, 0],
+                "J": per_sample.mean(), "dZ[2]": dz2, "dW[2]": a1.T @ dz2 / 5, "db[2]": dz2.sum(0) / 5,
                 "dA[1]": da1, "dZ[1]": dz1, "dW[1]": x.T @ dz1 / 5, "db[1]": dz1.sum(0) / 5}
+    assert sorted(values) == sorted(expected)
     for name, want in expected.items():
         np.testing.assert_allclose(values[name], want, atol=1e-5, err_msg=name)
-    assert "=" in str(e).split("dW[1] = Xᵀ·dZ[1] / m")[1].splitlines()[1]  # a values line follows the equation
+    # the text shows the same numbers to 4 decimals under each equation (dW[1] in full: 2×3; J, a scalar)
+    text = str(e)
+    shown = text.split("dW[1] = Xᵀ·dZ[1] / m")[1].split("db[1] =")[0]
+    np.testing.assert_allclose([float(v) for v in re.findall(r"-?\d+\.\d+", shown)], (x.T @ dz1 / 5).ravel(),
+                               atol=5.1e-5)
+    cost_line = text.split("J = (1/m) Σ L")[1].splitlines()[1]
+    assert float(cost_line.split("=")[1]) == pytest.approx(per_sample.mean(), abs=5.1e-5)
 
 
 Cube = example("custom_activation").Cube  # a custom Function: a = z³, backward dz = da · 3z²
