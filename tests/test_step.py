@@ -100,3 +100,30 @@ def test_several_fits_replay_exactly_what_eager_computes(setup):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     kinds = [entry if isinstance(entry, str) else entry[1] for entry in replayed._cached_step.plans.values()]
     assert kinds == (["eager"] if setup["loss"] is frozen_label_loss else [True])
+
+
+def label_scaled_loss(y_true, y_pred):
+    """Uses the labels in the graph, and also their mean read through NumPy: a replay freezes the traced mean."""
+    scale = float(y_true.numpy().mean())
+    return ops.mean(ops.square(y_pred - y_true * scale), axis=-1)
+
+
+def test_a_loop_with_constant_labels_replays_once_its_inputs_are_proven():
+    """A GAN's discriminator sees y = 1 on every call: the plan is checked on the inputs that differ, then replayed
+    (where a batch equals the traced one, even a value frozen into the replay is its own)."""
+    x, _ = data(60)
+    ones = np.ones((10, 1), dtype="float32")
+    models = {}
+    for run_eagerly in (True, False):
+        keras.utils.set_random_seed(5)
+        model = keras.Sequential([keras.Input((4,)), layers.Dense(8, activation="tanh"), layers.Dense(1)])
+        model.compile(optimizer="sgd", loss=label_scaled_loss, run_eagerly=run_eagerly)
+        for i in range(0, 60, 10):
+            model.train_on_batch(x[i:i + 10], ones)
+        models[run_eagerly] = model
+    (entry,) = models[False]._cached_step.plans.values()
+    assert entry.live == {0} and not entry.verified  # x proven live; y never differed, so never proven
+    for a, b in zip(models[True].get_weights(), models[False].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    models[False].train_on_batch(x[:10], -ones)  # now y differs: the check finds the frozen labels
+    assert list(models[False]._cached_step.plans.values()) == ["eager"]

@@ -1,12 +1,12 @@
 """Models, like ``keras.models``: Sequential, and load_model for files written by ``model.save``.
 
-TrainStep is the training step that ``fit`` traces once and replays; a custom training loop (the playground's)
-uses it the same way.
+TrainStep is the training step that ``fit`` traces once and replays, and forward_loss the function it traces (the
+model, the loss, the layers' penalties); a custom training loop (the playground's) uses them the same way.
 """
 
 from glassnet.models.loading import load_model
 from glassnet.models.sequential import Sequential
-from glassnet.models.step import TrainStep
+from glassnet.models.step import TrainStep, forward_loss
 from glassnet.saving import save_model
 
-__all__ = ["Sequential", "TrainStep", "load_model", "save_model"]
+__all__ = ["Sequential", "TrainStep", "forward_loss", "load_model", "save_model"]

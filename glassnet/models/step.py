@@ -1,23 +1,54 @@
 """TrainStep: the gradients of one training step, from a replayed Plan when that is safe, else eagerly.
 
 Every batch of a fit builds the same graph, so the step is traced once per batch shape and replayed
-(``glassnet.autodiff.plan``): the same ops, without rebuilding the graph. A plan is used only after it proved
-itself: on a later batch of its shape whose data differ from the traced batch in every input, the step also runs
-eagerly and both must agree (with the random generators rewound, so dropout draws the same mask). A step whose
-graph depends on the data through Python code (which a replay would freeze: the plan traced private copies of the
-inputs, so a frozen value is always the traced batch's) fails that check and stays eager, and so does a step that
-does not feed one of its inputs into the graph at all. ``compile(run_eagerly=True)`` skips plans altogether.
+(``glassnet.autodiff.plan``): the same ops, without rebuilding the graph. A plan is trusted only as far as it proved
+itself. A step whose graph depends on the data through Python code freezes the traced batch's values into the
+replay (the plan traced private copies of the inputs, so a frozen value is always the traced batch's), and so can
+be wrong only on a batch that differs from the traced one in the frozen input. So when a batch differs in an input
+not yet proven live, the step runs both ways on it (with the random generators rewound, so dropout draws the same
+mask): if they agree, every input in which this batch differs is proven live; if not, the shape stays eager. A
+batch that differs from the traced one only in proven inputs is replayed as it is (where it equals the traced
+batch, a frozen value is its own). So a custom loop whose labels never change (a GAN's discriminator) replays
+from its second step, and fit's shuffled batches prove every input at once. A step that does not feed one of its
+inputs into the graph at all stays eager. ``compile(run_eagerly=True)`` skips plans altogether.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
 from glassnet.autodiff.plan import Plan
+from glassnet.autodiff.tensor import Tensor, name_scope
 
 _EAGER = "eager"  # a shape whose plan failed its check: always run eagerly
+
+
+def forward_loss(model, loss_fn: Callable, x, y, sample_weight=None, training: bool = True,
+                 loss_weight: float = 1.0) -> tuple[Tensor, Tensor]:
+    """(loss Tensor, predictions Tensor) of one batch: ``loss_fn`` on ``model(x)``, times ``loss_weight``, plus
+    the layers' penalties (Keras reports the sum as ``loss``). The function a TrainStep traces, for fit and for a
+    custom training loop alike."""
+    y_pred = model(x, training=training)
+    with name_scope("loss"):
+        loss = loss_fn(y, y_pred, sample_weight=sample_weight)
+        if loss_weight != 1.0:
+            loss = loss * loss_weight
+        for penalty in model.losses:
+            loss = loss + penalty
+    return loss, y_pred
+
+
+class _Entry(NamedTuple):
+    """A traced plan and what is known of it: whether every input is proven live, which inputs are, and which
+    variables it gives no gradient (a weight the loss does not reach)."""
+
+    plan: Plan
+    verified: bool
+    live: frozenset
+    unreached: tuple
 
 
 class TrainStep:
@@ -33,7 +64,7 @@ class TrainStep:
         self.variables = variables
         self.run_eagerly = run_eagerly
         self.title = title
-        self.plans: dict = {}
+        self.plans: dict = {}  # batch kind -> _Entry, or _EAGER
         self.latest: Plan | None = None  # the plan of the last replayed or traced step
 
     def __call__(self, x: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> tuple[float, np.ndarray]:
@@ -45,10 +76,9 @@ class TrainStep:
             return self._trace(key, x, y, sw)
         if entry is _EAGER:
             return self.eager(x, y, sw)
-        plan, verified = entry
-        if not verified:
-            return self._verify(key, plan, x, y, sw)
-        return self._replay(plan, x, y, sw)
+        if not entry.verified:
+            return self._check(key, entry, x, y, sw)
+        return self._replay(entry, x, y, sw)
 
     def eager(self, x, y, sw) -> tuple[float, np.ndarray]:
         for v in self.variables:
@@ -68,37 +98,45 @@ class TrainStep:
         self.latest = plan
         loss, y_pred = plan.backward()
         self._fill_missing_grads()
-        self.plans[key] = (plan, False) if plan.all_inputs_used else _EAGER
+        reached = {id(v) for v in plan.variables}
+        unreached = tuple(v for v in self.variables if id(v) not in reached)
+        self.plans[key] = _Entry(plan, False, frozenset(), unreached) if plan.all_inputs_used else _EAGER
         return float(loss), y_pred
 
-    def _verify(self, key, plan: Plan, x, y, sw) -> tuple[float, np.ndarray]:
-        """Run the step both ways on the same batch and random draws; keep the plan only if they agree. A batch
-        equal to the traced one in some input cannot reveal a frozen value there: it runs eagerly, unchecked."""
+    def _check(self, key, entry: _Entry, x, y, sw) -> tuple[float, np.ndarray]:
+        """Replay a plan not yet proven in every input: directly when this batch differs from the traced one only
+        in proven inputs, else after running the step both ways on it, on the same random draws."""
         inputs = [x, y] if sw is None else [x, y, sw]
-        if any(np.array_equal(a, b) for a, b in zip(inputs, plan.traced_inputs)):
-            return self.eager(x, y, sw)
-        generators = plan.random_generators()
+        differing = frozenset(i for i, (a, b) in enumerate(zip(inputs, entry.plan.traced_inputs))
+                              if i not in entry.live and not np.array_equal(a, b))
+        if not differing:
+            return self._replay(entry, x, y, sw)
+        generators = entry.plan.random_generators()
         states = [g.bit_generator.state for g in generators]
         loss, y_pred = self.eager(x, y, sw)
         eager_grads = [v.grad for v in self.variables]
         for g, state in zip(generators, states):
             g.bit_generator.state = state
-        replay_loss, replay_pred = self._replay(plan, x, y, sw)
+        replay_loss, replay_pred = self._replay(entry, x, y, sw)
         agree = np.allclose(replay_loss, loss, rtol=1e-5, atol=1e-7) and np.allclose(
             replay_pred, y_pred, rtol=1e-5, atol=1e-7) and all(
             np.allclose(v.grad, g, rtol=1e-4, atol=1e-7) for v, g in zip(self.variables, eager_grads))
-        self.plans[key] = (plan, True) if agree else _EAGER
-        if not agree:
+        if agree:
+            live = entry.live | differing
+            self.plans[key] = entry._replace(live=live, verified=len(live) == len(inputs))
+        else:
+            self.plans[key] = _EAGER
             for v, g in zip(self.variables, eager_grads):
                 v.grad = g
         return loss, y_pred
 
-    def _replay(self, plan: Plan, x, y, sw) -> tuple[float, np.ndarray]:
+    def _replay(self, entry: _Entry, x, y, sw) -> tuple[float, np.ndarray]:
+        """The plan's forward and backward: it sets the gradient of every variable it reaches."""
+        plan = entry.plan
         self.latest = plan
-        for v in self.variables:
-            v.grad = None
         loss, y_pred = plan(x, y) if sw is None else plan(x, y, sw)
-        self._fill_missing_grads()
+        for v in entry.unreached:
+            v.grad = np.zeros(v.shape, dtype=v.dtype)
         return float(loss), y_pred
 
     def _fill_missing_grads(self) -> None:

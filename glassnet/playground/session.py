@@ -19,7 +19,7 @@ from glassnet import ops
 from glassnet.autodiff import Tensor, no_grad
 from glassnet.datasets import toy2d
 from glassnet.layers import Dense
-from glassnet.models import TrainStep
+from glassnet.models import TrainStep, forward_loss
 from glassnet.playground import export, features, recipe
 from glassnet.playground import settings as schema
 from glassnet.playground.upload import UploadError, parse_csv
@@ -137,18 +137,12 @@ class Session:
 
         The step is traced once and replayed (models/step.py); any settings change starts a new trace."""
         if self._step is None:
-            self._step = TrainStep(self._forward_loss, self.model.trainable_weights)
+            self._step = TrainStep(lambda xb, yb, swb: forward_loss(self.model, self.loss_fn, xb, yb, swb),
+                                   self.model.trainable_weights)
         loss, _ = self._step(x, y, None)
         variables = self._step.variables
         self.optimizer.apply([v.grad for v in variables], variables)
         return loss
-
-    def _forward_loss(self, x, y, sample_weight=None):
-        prediction = self.model(x, training=True)
-        loss = self.loss_fn(y, prediction)
-        for penalty in self.model.losses:
-            loss = loss + penalty
-        return loss, prediction
 
     def train_epoch(self) -> None:
         """One pass over the training data in shuffled mini-batches, then the losses on train and test data."""
