@@ -79,10 +79,21 @@ def test_boston_housing_keras_split():
 
 @needs["boston"]
 def test_boston_housing_test_split_and_seed():
-    (x_train, _), (x_test, _) = boston_housing.load_data(test_split=0.5, seed=1)
+    (x_train, y_train), (x_test, y_test) = boston_housing.load_data(test_split=0.5, seed=1)
     assert (len(x_train), len(x_test)) == (253, 253)
-    (x_default, _), _ = boston_housing.load_data()
-    assert not np.array_equal(x_train[:5], x_default[:5])
+    # Keras's rule: RandomState(seed).shuffle(arange(506)) orders the file's rows, the first ⌊506·(1 − split)⌋ train.
+    # The default load (seed 113, split 0.2) gives the file's rows back through the inverse of its own order.
+    def order(seed):
+        indices = np.arange(506)
+        np.random.RandomState(seed).shuffle(indices)
+        return indices
+
+    (x_default, y_default), (x_default_test, y_default_test) = boston_housing.load_data()
+    x_file, y_file = np.empty((506, 13)), np.empty(506)
+    x_file[order(113)] = np.concatenate([x_default, x_default_test])
+    y_file[order(113)] = np.concatenate([y_default, y_default_test])
+    np.testing.assert_array_equal(np.concatenate([x_train, x_test]), x_file[order(1)])
+    np.testing.assert_array_equal(np.concatenate([y_train, y_test]), y_file[order(1)])
     with pytest.raises(ValueError, match="test_split"):
         boston_housing.load_data(test_split=1.0)
 
