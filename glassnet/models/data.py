@@ -1,12 +1,11 @@
-"""Checks and preparation of the arrays given to fit/evaluate/predict, done once, before any step.
+"""Checks and conversion of the arrays given to fit/evaluate/predict and the ``*_on_batch`` methods, done before
+any step (what becomes batches, and how, is models/data_adapters.py).
 
 Every error names the method and the argument, what was received and what was expected, as Keras does, and is
 raised before the first training step so that a bad dataset never leaves a half-trained model.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -19,6 +18,8 @@ from glassnet.kernels.sparse import SparseRows
 SPARSE_MAX_DENSITY = 0.1
 #: Smaller inputs stay dense: their matmuls are quick either way, and tests and toy data keep BLAS's exact sums.
 SPARSE_MIN_BYTES = 1 << 20
+#: Up to this many values, check_finite's element-wise pass is quicker than the matrix-vector product it saves.
+SMALL_ARRAY = 4096
 
 
 def as_array(value, arg: str, method: str, dtype=None) -> np.ndarray:
@@ -50,13 +51,18 @@ def check_not_empty(arr: np.ndarray, arg: str, method: str) -> None:
 
 
 def check_finite(arr: np.ndarray, arg: str, method: str) -> None:
-    """Refuse NaN and ±inf. Fast path: each sample's sum (one matrix-vector product, multi-threaded BLAS) is finite
-    only if all its values are; a sum that overflowed sends us to the exact element-wise check."""
+    """Refuse NaN and ±inf. A small array (one batch) is checked element by element; for a large one, each sample's
+    sum (one matrix-vector product, multi-threaded BLAS) is finite only if all its values are, and a sum that
+    overflowed sends us to the exact element-wise check."""
     if arr.dtype.kind != "f" or arr.size == 0:
         return
-    rows = arr.reshape(len(arr), -1)
-    if np.isfinite(rows @ np.ones(rows.shape[1], dtype=arr.dtype)).all():
-        return
+    if arr.size <= SMALL_ARRAY:
+        if np.isfinite(arr).all():
+            return
+    else:
+        rows = arr.reshape(len(arr), -1)
+        if np.isfinite(rows @ np.ones(rows.shape[1], dtype=arr.dtype)).all():
+            return
     bad = ~np.isfinite(arr)
     if not bad.any():
         return
@@ -111,64 +117,3 @@ def check_batch_size(batch_size, method: str) -> int:
         raise ValueError(f"{method}: argument `batch_size` must be a positive integer or None, received "
                          f"{batch_size!r}")
     return int(batch_size)
-
-
-def sample_weights(y: np.ndarray, sample_weight, class_weight, method: str) -> np.ndarray | None:
-    """One float weight per sample from ``sample_weight`` or from ``class_weight`` (class index → weight)."""
-    if sample_weight is not None and class_weight is not None:
-        raise ValueError(f"{method}: you cannot pass `class_weight` and `sample_weight` at the same time.")
-    if sample_weight is not None:
-        sw = as_array(sample_weight, "sample_weight", method)
-        if sw.ndim == 2 and sw.shape[1] == 1:
-            sw = sw[:, 0]
-        if sw.ndim != 1:
-            raise ValueError(f"{method}: argument `sample_weight` must have shape (samples,), received shape "
-                             f"{sw.shape}")
-        check_finite(sw, "sample_weight", method)
-        if (sw < 0).any():
-            raise ValueError(f"{method}: argument `sample_weight` must be non-negative, received a minimum of "
-                             f"{sw.min():g}")
-        return sw
-    if class_weight is None:
-        return None
-    if not isinstance(class_weight, dict):
-        raise ValueError(f"{method}: argument `class_weight` must be a dict {{class index: weight}}, received "
-                         f"{type(class_weight).__name__}")
-    if y.ndim > 1 and y.shape[-1] > 1:
-        classes = np.argmax(y, axis=-1)
-    else:
-        classes = np.rint(y.reshape(len(y))).astype(np.int64)
-    lookup = np.zeros(int(max(max(class_weight), classes.max())) + 1, dtype=backend.floatx())
-    missing = sorted(set(np.unique(classes).tolist()) - {int(k) for k in class_weight})
-    if missing:
-        raise ValueError(f"{method}: argument `class_weight` has no weight for class(es) {missing} found in `y`; "
-                         f"received keys {sorted(class_weight)}")
-    for k, w in class_weight.items():
-        lookup[int(k)] = w
-    return lookup[classes]
-
-
-def split_validation(arrays: list, validation_split: float, method: str) -> tuple[list, list]:
-    """Keras's split: the LAST ``validation_split`` fraction of the samples (before any shuffling) validates."""
-    if not 0.0 < validation_split < 1.0:
-        raise ValueError(f"{method}: argument `validation_split` must be in [0, 1), received {validation_split!r}")
-    n = len(arrays[0])
-    split_at = int(math.floor(n * (1.0 - validation_split)))
-    if split_at == 0 or split_at == n:
-        raise ValueError(
-            f"{method}: validation_split={validation_split} leaves an empty training or validation set with "
-            f"{n} samples (training gets {split_at}, validation {n - split_at}); use a different split"
-        )
-    return ([None if a is None else a[:split_at] for a in arrays],
-            [None if a is None else a[split_at:] for a in arrays])
-
-
-def unpack_validation_data(validation_data, method: str) -> tuple:
-    """``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``."""
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-        raise ValueError(f"{method}: argument `validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
-                         f"val_sample_weight), received {type(validation_data).__name__}"
-                         + (f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list))
-                            else ""))
-    x_val, y_val, *rest = validation_data
-    return x_val, y_val, (rest[0] if rest else None)

@@ -10,14 +10,22 @@ The result is the same step: with the loss a mean over the batch, the gradient i
 gradients weighted by their sizes, up to float rounding. That holds only when every sample's loss depends on that
 sample alone, so slicing is used only for models built from glassnet's own per-sample layers, activations,
 regularizers and losses.
+
+Here are both halves: ``rows_per_slice`` decides (the data adapter then hands out each batch as BatchRows), and
+``SlicedStep`` trains on a batch one slice at a time.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from glassnet import activations, losses, regularizers
+from glassnet.kernels import updates
 from glassnet.layers import ELU, Activation, Dense, Dropout, Flatten, InputLayer, LeakyReLU, ReLU, Softmax
+from glassnet.models.data_adapters import BatchRows
+from glassnet.models.step import TrainStep
 
 #: A batch whose input takes more bytes than this is trained on in slices of at most about this size.
 SLICE_BYTES = 6 * 2 ** 20
@@ -55,3 +63,31 @@ def per_sample_loss(loss_fn) -> bool:
     return (isinstance(loss_fn, losses.LossFunctionWrapper) and type(loss_fn).__module__ == losses.__name__
             and getattr(loss_fn.fn, "__module__", None) == losses.__name__
             and loss_fn.reduction == "sum_over_batch_size" and getattr(loss_fn, "ignore_class", None) is None)
+
+
+class SlicedStep:
+    """``step(rows, y, sw)``: a TrainStep on one batch taken ``slice_rows`` rows at a time (``rows`` hands out the
+    input's rows a..b); each slice's gradient and loss count with weight (its rows / the batch's). Afterwards each
+    variable's ``.grad`` is the batch's gradient, as after a whole-batch step."""
+
+    def __init__(self, step: TrainStep, slice_rows: int):
+        self.step, self.slice_rows, self.variables = step, slice_rows, step.variables
+        self.grad_sums = [np.empty(v.shape, dtype=v.dtype) for v in self.variables]
+
+    def __call__(self, rows: BatchRows, y: np.ndarray, sw: np.ndarray | None) -> tuple[float, np.ndarray]:
+        m = len(y)
+        loss_value, predictions = 0.0, []
+        for a in range(0, m, self.slice_rows):
+            b = min(a + self.slice_rows, m)
+            slice_loss, slice_pred = self.step(rows.rows(a, b), y[a:b], None if sw is None else sw[a:b])
+            share = (b - a) / m
+            for total, v in zip(self.grad_sums, self.variables):
+                if a == 0:
+                    np.multiply(v.grad, share, out=total)
+                else:
+                    updates.update(updates.accumulate, total, v.grad, [], [share])
+            loss_value += slice_loss * share
+            predictions.append(slice_pred.copy())  # a replay may hand back a view of its input buffer
+        for v, total in zip(self.variables, self.grad_sums):
+            v.grad = total
+        return loss_value, np.concatenate(predictions)

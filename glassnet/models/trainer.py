@@ -1,11 +1,12 @@
 """Trainer: compile, fit, evaluate, predict and the ``*_on_batch`` methods, mixed into Sequential (as in Keras 3).
 
-One training step: clear the gradients, ``model(x, training=True)``, loss + the layers' penalties (Keras shows the
-sum as ``loss``), one backward pass, ``optimizer.apply``, then the metrics update on NumPy arrays. Data are checked
-and converted once before the first step (a large, mostly-zero input into SparseRows when the first layer is a
-Dense); batches are views (no shuffle) or gathered with ``np.take`` into one reused buffer (shuffle), so no step
-copies the dataset. The shuffle order comes from a generator drawn from glassnet's global one:
-``glassnet.utils.set_random_seed(s)`` makes training bit-identical.
+``fit`` is Keras's loop: a data adapter (models/data_adapters.py) hands out the batches of each epoch, and every
+batch is one training step with the callbacks' hooks around it. One training step, the same for ``fit`` and
+``train_on_batch``, visits each module once: the batch from the adapter; model, loss (+ the layers' penalties,
+which Keras shows in ``loss``) and backward in the replayed TrainStep (models/step.py); ``optimizer.apply``; the
+metrics (_Tracker); the callbacks (_BatchHooks). Data are checked and converted once, before the first step (what
+depends only on the arrays' shapes and dtypes once per kind of batch, so ``train_on_batch`` checks a batch like
+the last one by its values alone).
 
 Ctrl-C during fit is deferred to the end of the current step, so weights are never left half-updated; fit then
 re-raises KeyboardInterrupt (as Keras does) with ``model.history`` holding the epochs that completed and
@@ -18,20 +19,19 @@ import contextlib
 import math
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from glassnet import backend, losses, optimizers
 from glassnet import metrics as metrics_module
 from glassnet.autodiff.step_source import StepSource
-from glassnet.autodiff.tensor import name_scope, no_grad
+from glassnet.autodiff.tensor import no_grad
 from glassnet.callbacks import CallbackList, History
-from glassnet.kernels import updates
 from glassnet.kernels.sparse import SparseRows
-from glassnet.layers import Dense, InputLayer
-from glassnet.models import data, slicing
-from glassnet.models.step import TrainStep
+from glassnet.models import data, data_adapters, slicing
+from glassnet.models.data_adapters import DataAdapter
+from glassnet.models.step import TrainStep, forward_loss
 
 
 class _Interrupt:
@@ -68,7 +68,8 @@ class _Interrupt:
 
 
 class _Compiled:
-    """What compile resolved: the optimizer, the Loss, the loss weight and the metrics (built on first data)."""
+    """What compile resolved: the optimizer, the Loss, the loss weight and the metrics (built on first data), with
+    the trackers of their values and the kinds of batches whose shapes were already accepted."""
 
     def __init__(self, optimizer, loss, loss_weight, metric_ids, run_eagerly: bool = False):
         self.optimizer = optimizer
@@ -78,19 +79,16 @@ class _Compiled:
         self.metric_ids = metric_ids
         self.metric_names = [_metric_name(m) for m in metric_ids]
         self.metrics = None  # the metric objects, resolved against the data's shapes
+        self.accepted_kinds: dict[tuple, bool] = {}  # batch kind -> whether its labels need checking every time
 
     def build_metrics(self, output_shape: tuple, y_shape: tuple) -> None:
+        """Resolve the metrics against the data's shapes (once), and make the trackers: fit's, evaluate's (also
+        fit's validation) and the ``*_on_batch`` methods'."""
         if self.metrics is not None:
             return
         self.metrics = [metrics_module.get(m, loss=self.loss_fn, output_shape=output_shape, y_true_shape=y_shape)
                         for m in self.metric_ids]
-
-
-def _batch_bounds(n: int, batch_size: int, steps: int | None = None) -> list[tuple[int, int]]:
-    """(start, stop) of each batch of ``batch_size`` samples out of ``n`` (the last one may be shorter), only the
-    first ``steps`` of them when given."""
-    total = math.ceil(n / batch_size) if steps is None else min(int(steps), math.ceil(n / batch_size))
-    return [(start, min(start + batch_size, n)) for start in range(0, total * batch_size, batch_size)]
+        self.train_tracker, self.test_tracker, self.batch_tracker = _Tracker(self), _Tracker(self), _Tracker(self)
 
 
 def _metric_name(identifier) -> str:
@@ -101,13 +99,16 @@ def _metric_name(identifier) -> str:
 
 
 class _Tracker:
-    """Epoch-to-date loss (mean weighted by batch size, as Keras's loss tracker) and the metrics' results."""
+    """Loss to date (mean weighted by batch size, as Keras's loss tracker) and the metrics' results, from reset()."""
 
     def __init__(self, compiled: _Compiled):
         self.compiled = compiled
+        self.reset()
+
+    def reset(self) -> None:
         self.loss_sum = 0.0
         self.count = 0
-        for m in compiled.metrics:
+        for m in self.compiled.metrics:
             m.reset_state()
 
     def update(self, loss_value: float, n: int, y_true, y_pred) -> None:
@@ -124,22 +125,23 @@ class _Tracker:
         return dict(sorted(logs.items()))
 
 
-class _BatchRows:
-    """``rows(a, b)``: rows a..b of one batch of x, a view when the batch is a contiguous range (no shuffle), else
-    gathered from the shuffled order into ``buffer`` (SparseRows gather their nonzeros into arrays of their own)."""
+class _BatchHooks:
+    """The batch hooks of the callbacks that use them in one mode ('train', 'test', 'predict'): a batch no callback
+    watches costs nothing, and its logs are made only when a callback reads them."""
 
-    def __init__(self, x: np.ndarray, order: np.ndarray | None, start: int, stop: int, buffer: np.ndarray | None):
-        self.x, self.order, self.start, self.stop, self.buffer = x, order, start, stop, buffer
+    def __init__(self, callbacks: CallbackList, mode: str):
+        self.begin_hooks, self.end_hooks = callbacks.batch_hooks(mode)
 
-    def __call__(self, a: int, b: int) -> np.ndarray:
-        if self.order is None:
-            return self.x[self.start + a:self.start + b]
-        if self.buffer is None:
-            return self.x.take(self.order[self.start + a:self.start + b])
-        # mode="clip": the indices are a permutation, always valid; with mode="raise" NumPy buffers `out` and
-        # copies every batch twice (3x slower on IMDB's 20 MB batches)
-        return np.take(self.x, self.order[self.start + a:self.start + b], axis=0, out=self.buffer[:b - a],
-                       mode="clip")
+    def begin(self, step: int) -> None:
+        for hook in self.begin_hooks:
+            hook(step, None)
+
+    def end(self, step: int, logs: dict | Callable[[], dict]) -> None:
+        """``logs``: the batch's logs, or the function that makes them (a tracker's ``logs``)."""
+        if self.end_hooks:
+            values = logs() if callable(logs) else logs
+            for hook in self.end_hooks:
+                hook(step, values)
 
 
 class Trainer:
@@ -252,79 +254,113 @@ class Trainer:
         return self._compiled
 
     def _prepare_x(self, x, method: str, arg: str = "x") -> np.ndarray | SparseRows:
-        """``x`` checked and converted; SparseRows when it is mostly zeros and the model's first layer is a Dense."""
+        """``x`` checked and converted, and stored as the data adapter decides (SparseRows when it is mostly zeros
+        and the model's first layer is a Dense)."""
         x = data.as_array(x, arg, method)
         data.check_not_empty(x, arg, method)
         data.check_features(x, self.expected_input_shape(), arg, method, self.name)
-        rows = data.sparse_rows(x) if self._takes_sparse_rows(x.dtype) else None
-        if rows is not None:
-            return rows
-        data.check_finite(x, arg, method)
-        return x
-
-    def _takes_sparse_rows(self, dtype: np.dtype) -> bool:
-        """Whether the model's inputs may be SparseRows: its first layer is glassnet's own Dense (whose only use of
-        them is X·W, and Xᵀ·dZ in backward), and no layer casts them to another dtype on the way."""
-        first = next((layer for layer in self._layers if not isinstance(layer, InputLayer)), None)
-        return type(first) is Dense and all(np.dtype(layer.dtype) == dtype for layer in (self._layers[0], first))
+        stored = data_adapters.store_inputs(x, self._layers)
+        if stored is x:
+            data.check_finite(x, arg, method)
+        return stored
 
     def _prepare_xy(self, x, y, sample_weight, class_weight, method: str, prefix: str = ""):
-        """Checked, converted arrays (x, y, per-sample weights or None); builds the model and its metrics."""
+        """Checked, converted arrays (x, y, per-sample weights or None); builds the model and its metrics.
+
+        A batch of plain arrays like one accepted before (the same shapes and dtypes, for the same model output)
+        is checked by its values alone: what train_on_batch pays per call in a custom training loop."""
         compiled = self._require_compiled(method)
+        kind = self._batch_kind(x, y, sample_weight, class_weight)
+        recheck_labels = compiled.accepted_kinds.get(kind)
+        if recheck_labels is not None:
+            return self._check_values(compiled, x, y, sample_weight, recheck_labels, method, prefix)
+        x_in, y_in = x, y
         x = self._prepare_x(x, method, f"{prefix}x")
         y = data.as_array(y, f"{prefix}y", method)
         data.check_not_empty(y, f"{prefix}y", method)
         data.check_finite(y, f"{prefix}y", method)
-        sw = data.sample_weights(y, sample_weight, class_weight, method)
+        sw = data_adapters.sample_weights(y, sample_weight, class_weight, method)
         data.check_lengths(method, **{f"{prefix}x": x, f"{prefix}y": y, f"{prefix}sample_weight": sw})
         if not self.built:
             self.build((None, *x.shape[1:]))
-        output_shape = self.output_shape
-        try:
-            losses.validate_targets(compiled.loss_fn, y, output_shape)
-        except (ValueError, TypeError) as e:
-            raise type(e)(f"{method}: argument `{prefix}y` (shape {y.shape}) does not fit the loss and the model's "
-                          f"output shape {output_shape}: {e}") from None
-        compiled.build_metrics(output_shape, (None, *y.shape[1:]))
+        self._check_targets(compiled, y, method, prefix)
+        compiled.build_metrics(self.output_shape, (None, *y.shape[1:]))
+        kind = self._batch_kind(x_in, y_in, sample_weight, class_weight)
+        if kind is not None and data_adapters.keeps_dense(x):
+            compiled.accepted_kinds[kind] = losses.label_kind(compiled.loss_fn) in ("sparse", "binary")
         return x, y, sw
 
+    def _batch_kind(self, x, y, sample_weight, class_weight) -> tuple | None:
+        """What the checks of a batch's shapes depend on, for a built model given plain arrays; else None."""
+        if not (self.built and type(x) is np.ndarray and type(y) is np.ndarray and class_weight is None
+                and (sample_weight is None or type(sample_weight) is np.ndarray)):
+            return None
+        weights = None if sample_weight is None else (sample_weight.shape, sample_weight.dtype)
+        return x.shape, x.dtype, y.shape, y.dtype, weights, self.output_shape
+
+    def _check_values(self, compiled: _Compiled, x, y, sample_weight, recheck_labels: bool, method: str,
+                      prefix: str) -> tuple:
+        """(x, y, sw) of a batch of an accepted kind: converted, and checked in what its values alone decide (NaN
+        and inf, the weights, and the labels of a loss that reads class indices or binary labels)."""
+        x = data.as_array(x, f"{prefix}x", method)
+        data.check_finite(x, f"{prefix}x", method)
+        y = data.as_array(y, f"{prefix}y", method)
+        data.check_finite(y, f"{prefix}y", method)
+        sw = data_adapters.sample_weights(y, sample_weight, None, method)
+        if recheck_labels:
+            self._check_targets(compiled, y, method, prefix)
+        return x, y, sw
+
+    def _check_targets(self, compiled: _Compiled, y: np.ndarray, method: str, prefix: str) -> None:
+        try:
+            losses.validate_targets(compiled.loss_fn, y, self.output_shape)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{method}: argument `{prefix}y` (shape {y.shape}) does not fit the loss and the model's "
+                          f"output shape {self.output_shape}: {e}") from None
+
+    def _data_adapter(self, method: str, x, y, sample_weight=None, class_weight=None, batch_size: int = 32,
+                      steps=None, shuffle: bool = False, training: bool = False, prefix: str = "") -> DataAdapter:
+        """The adapter that hands this data to ``method`` in batches, checked and converted before the first one;
+        for training, a batch too big for the cache comes in slices (models/slicing.py)."""
+        x, y, sw = self._prepare_xy(x, y, sample_weight, class_weight, method, prefix)
+        slice_rows = None
+        if training:
+            batches = math.ceil(len(x) / batch_size)
+            if steps is not None and not 1 <= steps <= batches:
+                raise ValueError(f"{method}: argument `steps_per_epoch` must be between 1 and {batches} (the batches "
+                                 f"in {len(x)} samples of batch_size {batch_size}), received {steps!r}")
+            compiled = self._compiled
+            if not compiled.run_eagerly:
+                slice_rows = slicing.rows_per_slice(self.layers, compiled.loss_fn, x, batch_size)
+        return data_adapters.ArrayDataAdapter(x, y, sw, batch_size, steps, shuffle, slice_rows)
+
     # ----- one step --------------------------------------------------------------------------------------------
-    def _forward_loss(self, compiled: _Compiled, xb, yb, swb, training: bool):
-        """(total loss Tensor, predictions Tensor): the compiled loss, weighted, plus the layers' penalties."""
-        y_pred = self(xb, training=training)
-        with name_scope("loss"):
-            loss = compiled.loss_fn(yb, y_pred, sample_weight=swb)
-            if compiled.loss_weight != 1.0:
-                loss = loss * compiled.loss_weight
-            for penalty in self.losses:
-                loss = loss + penalty
-        return loss, y_pred
+    def _train_batch(self, step: TrainStep | slicing.SlicedStep, x, y, sw, tracker: _Tracker) -> None:
+        """One training step, as fit and train_on_batch take it: model, loss and backward (the replayed step),
+        the optimizer's update, then the metrics."""
+        loss_value, y_pred = step(x, y, sw)
+        variables = step.variables
+        self._compiled.optimizer.apply([v.grad for v in variables], variables)
+        tracker.update(loss_value, len(y), y, y_pred)
 
-    def _train_step(self, compiled: _Compiled, variables: list, xb, yb, swb):
-        loss_value, y_pred = self._step_for(compiled, variables)(xb, yb, swb)
-        compiled.optimizer.apply([v.grad for v in variables], variables)
-        return loss_value, y_pred
+    def _test_batch(self, x, y, sw, tracker: _Tracker) -> None:
+        """The loss and metrics of one batch, without training (evaluate, fit's validation, test_on_batch)."""
+        compiled = self._compiled
+        with no_grad():
+            loss, y_pred = forward_loss(self, compiled.loss_fn, x, y, sw, training=False,
+                                        loss_weight=compiled.loss_weight)
+        tracker.update(float(loss.data), len(y), y, y_pred.data)
 
-    def _train_step_sliced(self, compiled: _Compiled, variables: list, rows: _BatchRows, yb, swb, slice_rows: int,
-                           grad_sums: list[np.ndarray]):
-        """One optimizer step on a batch taken ``slice_rows`` rows at a time (models/slicing.py): ``rows(a, b)``
-        gives the input's rows a..b; each slice's gradient and loss count with weight (its rows / the batch's)."""
-        step = self._step_for(compiled, variables)
-        m = len(yb)
-        loss_value, predictions = 0.0, []
-        for a in range(0, m, slice_rows):
-            b = min(a + slice_rows, m)
-            slice_loss, slice_pred = step(rows(a, b), yb[a:b], None if swb is None else swb[a:b])
-            share = (b - a) / m
-            for total, v in zip(grad_sums, variables):
-                if a == 0:
-                    np.multiply(v.grad, share, out=total)
-                else:
-                    updates.update(updates.accumulate, total, v.grad, [], [share])
-            loss_value += slice_loss * share
-            predictions.append(slice_pred.copy())  # a replay may hand back a view of its input buffer
-        compiled.optimizer.apply(grad_sums, variables)
-        return loss_value, np.concatenate(predictions)
+    def _predict_batch(self, x) -> np.ndarray:
+        with no_grad():
+            return self(x, training=False).data
+
+    def _fit_step(self, adapter: DataAdapter) -> TrainStep | slicing.SlicedStep:
+        """fit's training step for the trainable weights, taking each batch in slices when the adapter hands them
+        out so; the optimizer's state is made now."""
+        step = self._step_for(self._compiled, self.trainable_weights)
+        self._compiled.optimizer.build(step.variables)
+        return step if adapter.slice_rows is None else slicing.SlicedStep(step, adapter.slice_rows)
 
     def __getstate__(self) -> dict:
         """Copies (pickle, Dask) leave out the traced step plans: they are rebuilt on the next step."""
@@ -338,8 +374,9 @@ class Trainer:
         if cached is None or cached.compiled is not compiled or cached.variables != variables:
             title = (f"The training step of {type(self).__name__} '{self.name}' "
                      f"(loss {getattr(compiled.loss_fn, 'name', compiled.loss_fn)})")
-            cached = TrainStep(lambda x, y, sw: self._forward_loss(compiled, x, y, sw, training=True), variables,
-                               run_eagerly=compiled.run_eagerly, title=title)
+            cached = TrainStep(lambda x, y, sw: forward_loss(self, compiled.loss_fn, x, y, sw, training=True,
+                                                             loss_weight=compiled.loss_weight),
+                               variables, run_eagerly=compiled.run_eagerly, title=title)
             cached.compiled = compiled
             self._cached_step = cached
         return cached
@@ -392,86 +429,35 @@ class Trainer:
             sample_weight=None, initial_epoch: int = 0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq: int = 1) -> History:
         """Train for ``epochs`` epochs on (x, y); returns the History (also kept as ``model.history``)."""
-        method = "fit"
-        compiled = self._require_compiled(method)
-        batch_size = data.check_batch_size(batch_size, method)
-        if validation_data is None and validation_split:
-            x_arr = data.as_array(x, "x", method)
-            y_arr = data.as_array(y, "y", method)
-            data.check_lengths(method, x=x_arr, y=y_arr, sample_weight=sample_weight)
-            (x, y, sample_weight), (vx, vy, vsw) = data.split_validation([x_arr, y_arr, sample_weight],
-                                                                         validation_split, method)
-            validation_data = (vx, vy, vsw)
-        x, y, sw = self._prepare_xy(x, y, sample_weight, class_weight, method)
-        val = None
-        if validation_data is not None:
-            vx, vy, vsw = data.unpack_validation_data(validation_data, method)
-            val = self._prepare_xy(vx, vy, vsw, None, method, prefix="val_")
-        n = len(x)
-        steps = math.ceil(n / batch_size)
-        if steps_per_epoch is not None:
-            if not 1 <= steps_per_epoch <= steps:
-                raise ValueError(f"fit: argument `steps_per_epoch` must be between 1 and {steps} (the batches in "
-                                 f"{n} samples of batch_size {batch_size}), received {steps_per_epoch!r}")
-            steps = int(steps_per_epoch)
-        if not isinstance(epochs, (int, np.integer)) or epochs < 0 or initial_epoch < 0:
-            raise ValueError(f"fit: `epochs` and `initial_epoch` must be non-negative integers, received "
-                             f"epochs={epochs!r}, initial_epoch={initial_epoch!r}")
-        verbose = 1 if verbose == "auto" else verbose
-        history = History()
-        cbs = CallbackList([*(callbacks or []), history], add_progbar=verbose != 0, model=self,
-                           verbose=verbose, epochs=epochs, steps=steps)
-        variables = self.trainable_weights
-        compiled.optimizer.build(variables)
-        rng = backend.make_rng()
-        self.history = history
-        self.stop_training = False
-        interrupt = _Interrupt()
-        begin_hooks, end_hooks = cbs.batch_hooks("train")
-        slice_rows = None if compiled.run_eagerly else slicing.rows_per_slice(self.layers, compiled.loss_fn, x,
-                                                                              batch_size)
-        x_buf = (np.empty((slice_rows or min(batch_size, n), *x.shape[1:]), dtype=x.dtype)
-                 if shuffle and isinstance(x, np.ndarray) else None)
-        grad_sums = [np.empty(v.shape, dtype=v.dtype) for v in variables] if slice_rows else None
-        y_buf = np.empty((min(batch_size, n), *y.shape[1:]), dtype=y.dtype) if shuffle else None
-        sw_buf = np.empty(min(batch_size, n), dtype=sw.dtype) if shuffle and sw is not None else None
-        bounds = _batch_bounds(n, batch_size, steps)
-        epoch_logs: dict = {}
-        with interrupt.deferred():
+        batch_size = self._check_fit_arguments(batch_size, epochs, initial_epoch)
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = data_adapters.train_validation_split(
+                (x, y, sample_weight), validation_split, "fit")
+        adapter = self._data_adapter("fit", x, y, sample_weight, class_weight, batch_size, steps_per_epoch, shuffle,
+                                     training=True)
+        val_adapter = None if validation_data is None else self._data_adapter(
+            "fit", *data_adapters.unpack_validation_data(validation_data, "fit"),
+            batch_size=validation_batch_size or batch_size, steps=validation_steps, prefix="val_")
+        step, tracker = self._fit_step(adapter), self._compiled.train_tracker
+        self.history = history = History()
+        cbs = self._callback_list(callbacks, verbose, epochs, adapter.num_batches, history)
+        hooks = _BatchHooks(cbs, "train")
+        epoch_logs, self.stop_training = {}, False
+        with _Interrupt().deferred() as interrupt:
             cbs.on_train_begin()
             for epoch in range(initial_epoch, epochs):
-                tracker = _Tracker(compiled)
+                tracker.reset()
                 cbs.on_epoch_begin(epoch)
-                order = rng.permutation(n) if shuffle else None
-                for step, (start, stop) in enumerate(bounds):
-                    rows = _BatchRows(x, order, start, stop, x_buf)
-                    if order is None:
-                        yb = y[start:stop]
-                        swb = sw[start:stop] if sw is not None else None
-                    else:
-                        idx, m = order[start:stop], stop - start
-                        yb = np.take(y, idx, axis=0, out=y_buf[:m], mode="clip")
-                        swb = np.take(sw, idx, out=sw_buf[:m], mode="clip") if sw is not None else None
-                    for hook in begin_hooks:
-                        hook(step, None)
-                    if slice_rows is not None and stop - start > slice_rows:
-                        loss_value, y_pred = self._train_step_sliced(compiled, variables, rows, yb, swb,
-                                                                     slice_rows, grad_sums)
-                    else:
-                        loss_value, y_pred = self._train_step(compiled, variables, rows(0, stop - start), yb, swb)
-                    tracker.update(loss_value, len(yb), yb, y_pred)
-                    if end_hooks:
-                        logs = tracker.logs()
-                        for hook in end_hooks:
-                            hook(step, logs)
+                for batch, (xb, yb, swb) in adapter.epoch():
+                    hooks.begin(batch)
+                    self._train_batch(step, xb, yb, swb, tracker)
+                    hooks.end(batch, tracker.logs)
                     interrupt.check()
                     if self.stop_training:
                         break
                 epoch_logs = tracker.logs()
-                if val is not None and (epoch + 1) % validation_freq == 0:
-                    val_logs = self._evaluate_arrays(compiled, *val, validation_batch_size or batch_size,
-                                                     cbs, validation_steps)
-                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                if val_adapter is not None and (epoch + 1) % validation_freq == 0:
+                    epoch_logs.update({f"val_{k}": v for k, v in self._evaluate(val_adapter, cbs).items()})
                 cbs.on_epoch_end(epoch, epoch_logs)
                 interrupt.check()
                 if self.stop_training:
@@ -479,24 +465,33 @@ class Trainer:
             cbs.on_train_end(epoch_logs)
         return history
 
+    def _callback_list(self, callbacks, verbose, epochs: int, steps: int, history: History | None = None
+                       ) -> CallbackList:
+        """What fit, evaluate and predict call back: the user's callbacks, then fit's History, then a progress bar
+        unless ``verbose=0`` ("auto" is 1)."""
+        verbose = 1 if verbose == "auto" else verbose
+        added = [] if history is None else [history]
+        return CallbackList([*(callbacks or []), *added], add_progbar=verbose != 0, model=self, verbose=verbose,
+                            epochs=epochs, steps=steps)
+
+    def _check_fit_arguments(self, batch_size, epochs, initial_epoch) -> int:
+        """The batch size fit uses (32 when None), after checking it, ``epochs`` and ``initial_epoch``."""
+        self._require_compiled("fit")
+        if not isinstance(epochs, (int, np.integer)) or epochs < 0 or initial_epoch < 0:
+            raise ValueError(f"fit: `epochs` and `initial_epoch` must be non-negative integers, received "
+                             f"epochs={epochs!r}, initial_epoch={initial_epoch!r}")
+        return data.check_batch_size(batch_size, "fit")
+
     # ----- evaluate --------------------------------------------------------------------------------------------
-    def _evaluate_arrays(self, compiled: _Compiled, x, y, sw, batch_size: int, cbs: CallbackList,
-                         steps=None) -> dict:
-        """The loss and metrics over (x, y) in batches, under no_grad; calls the test hooks."""
-        tracker = _Tracker(compiled)
-        begin_hooks, end_hooks = cbs.batch_hooks("test")
+    def _evaluate(self, adapter: DataAdapter, cbs: CallbackList) -> dict:
+        """The loss and metrics over the adapter's batches, without training; calls the test hooks."""
+        tracker, hooks = self._compiled.test_tracker, _BatchHooks(cbs, "test")
+        tracker.reset()
         cbs.on_test_begin()
-        with no_grad():
-            for step, (start, stop) in enumerate(_batch_bounds(len(x), batch_size, steps)):
-                for hook in begin_hooks:
-                    hook(step, None)
-                swb = sw[start:stop] if sw is not None else None
-                loss, y_pred = self._forward_loss(compiled, x[start:stop], y[start:stop], swb, training=False)
-                tracker.update(float(loss.data), stop - start, y[start:stop], y_pred.data)
-                if end_hooks:
-                    logs = tracker.logs()
-                    for hook in end_hooks:
-                        hook(step, logs)
+        for step, (x, y, sw) in adapter.epoch():
+            hooks.begin(step)
+            self._test_batch(x, y, sw, tracker)
+            hooks.end(step, tracker.logs)
         logs = tracker.logs()
         cbs.on_test_end(logs)
         return logs
@@ -505,78 +500,59 @@ class Trainer:
                  callbacks=None, return_dict: bool = False):
         """The loss (and metrics) on (x, y): a scalar if there are no metrics, else ``[loss, *metrics]`` in
         ``metrics_names`` order; ``return_dict=True`` gives ``{name: value}``."""
-        method = "evaluate"
-        compiled = self._require_compiled(method)
-        batch_size = data.check_batch_size(batch_size, method)
-        x, y, sw = self._prepare_xy(x, y, sample_weight, None, method)
-        verbose = 1 if verbose == "auto" else verbose
-        n_steps = math.ceil(len(x) / batch_size) if steps is None else int(steps)
-        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                           steps=n_steps)
-        logs = self._evaluate_arrays(compiled, x, y, sw, batch_size, cbs, steps)
-        if return_dict:
-            return logs
-        values = [logs[name] for name in self.metrics_names]
-        return values[0] if len(values) == 1 else values
+        self._require_compiled("evaluate")
+        batch_size = data.check_batch_size(batch_size, "evaluate")
+        adapter = self._data_adapter("evaluate", x, y, sample_weight, batch_size=batch_size, steps=steps)
+        cbs = self._callback_list(callbacks, verbose, 1, adapter.num_batches)
+        return self._batch_result(self._evaluate(adapter, cbs), return_dict)
 
     # ----- predict ---------------------------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None) -> np.ndarray:
-        """The model's outputs for ``x``, batch by batch, under no_grad, as one NumPy array."""
-        method = "predict"
-        batch_size = data.check_batch_size(batch_size, method)
-        x = self._prepare_x(x, method)
+        """The model's outputs for ``x``, batch by batch, without training, as one NumPy array."""
+        batch_size = data.check_batch_size(batch_size, "predict")
+        x = self._prepare_x(x, "predict")
         if not self.built:
             self.build((None, *x.shape[1:]))
-        n = len(x)
-        bounds = _batch_bounds(n, batch_size, steps)
-        total_steps = len(bounds)
-        verbose = 1 if verbose == "auto" else verbose
-        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                           steps=total_steps)
-        begin_hooks, end_hooks = cbs.batch_hooks("predict")
-        out = None
+        adapter = data_adapters.ArrayDataAdapter(x, batch_size=batch_size, steps=steps)
+        cbs = self._callback_list(callbacks, verbose, 1, adapter.num_batches)
+        hooks, out = _BatchHooks(cbs, "predict"), None
         cbs.on_predict_begin()
-        with no_grad():
-            for step, (start, stop) in enumerate(bounds):
-                for hook in begin_hooks:
-                    hook(step, None)
-                batch_out = self(x[start:stop], training=False).data
-                if out is None:
-                    out = np.empty((min(n, total_steps * batch_size), *batch_out.shape[1:]), dtype=batch_out.dtype)
-                out[start:stop] = batch_out
-                for hook in end_hooks:
-                    hook(step, {"outputs": batch_out})
+        for step, (xb, _, _) in adapter.epoch():
+            hooks.begin(step)
+            batch_out = self._predict_batch(xb)
+            if out is None:
+                out = np.empty((min(len(x), adapter.num_batches * batch_size), *batch_out.shape[1:]),
+                               dtype=batch_out.dtype)
+            out[step * batch_size:step * batch_size + len(batch_out)] = batch_out
+            hooks.end(step, {"outputs": batch_out})
         cbs.on_predict_end()
         return out
 
-    # ----- one batch -------------------------------------------------------------------------------------------
+    # ----- one batch: what custom training loops call ----------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
-        """One training step on exactly this batch; returns the loss (and metrics) of the batch."""
-        compiled = self._require_compiled("train_on_batch")
+        """One training step on exactly this batch, the one fit takes (the same replayed TrainStep, optimizer
+        update and metrics); returns the loss (and metrics) of the batch. A batch of the same shapes and dtypes as
+        an earlier one is checked by its values only, so a custom loop pays little more than the step."""
         x, y, sw = self._prepare_xy(x, y, sample_weight, class_weight, "train_on_batch")
-        tracker = _Tracker(compiled)
-        variables = self.trainable_weights
-        loss_value, y_pred = self._train_step(compiled, variables, x, y, sw)
-        tracker.update(loss_value, len(x), y, y_pred)
-        return self._batch_result(tracker.logs(), return_dict)
+        compiled = self._compiled
+        compiled.batch_tracker.reset()
+        self._train_batch(self._step_for(compiled, self.trainable_weights), x, y, sw, compiled.batch_tracker)
+        return self._batch_result(compiled.batch_tracker.logs(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
-        """The loss (and metrics) on exactly this batch, without training."""
-        compiled = self._require_compiled("test_on_batch")
+        """The loss (and metrics) on exactly this batch, without training, as evaluate computes them."""
         x, y, sw = self._prepare_xy(x, y, sample_weight, None, "test_on_batch")
-        tracker = _Tracker(compiled)
-        with no_grad():
-            loss, y_pred = self._forward_loss(compiled, x, y, sw, training=False)
-        tracker.update(float(loss.data), len(x), y, y_pred.data)
+        tracker = self._compiled.batch_tracker
+        tracker.reset()
+        self._test_batch(x, y, sw, tracker)
         return self._batch_result(tracker.logs(), return_dict)
 
     def predict_on_batch(self, x) -> np.ndarray:
-        """The model's outputs for one batch, as a NumPy array."""
-        x = self._prepare_x(x, "predict_on_batch")
-        with no_grad():
-            return np.array(self(x, training=False).data)
+        """The model's outputs for one batch, as a NumPy array of its own."""
+        return np.array(self._predict_batch(self._prepare_x(x, "predict_on_batch")))
 
     def _batch_result(self, logs: dict, return_dict: bool):
+        """``logs`` as Keras returns them: the dict, or the values in ``metrics_names`` order (a scalar if one)."""
         if return_dict:
             return logs
         values = [logs[name] for name in self.metrics_names]
