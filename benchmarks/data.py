@@ -32,7 +32,7 @@ class Dataset:
 
 def load(workload: Workload, samples: int) -> Dataset:
     """The first ``samples`` training samples of ``workload``'s dataset."""
-    return {"A": _mnist, "B": _imdb, "C": _circle}[workload.key](workload, samples)
+    return {"A": _mnist, "B": _imdb, "C": _circle, "D": _circle}[workload.key](workload, samples)
 
 
 def _one_hot(labels: np.ndarray, classes: int) -> np.ndarray:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="profile_glassnet", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="A,B,C", help="workloads to profile")
+    parser.add_argument("--only", default="A,B,C,D", help="workloads to profile")
     parser.add_argument("--quick", action="store_true", help="profile a short round instead of a full one")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """Run the benchmark suite: ``python -m benchmarks`` or ``python benchmarks/run.py`` (``--help`` for options).
 
-Default: workloads A, B, C for glassnet and every installed peer, then the matmul roofline, the loss-curve check and
+Default: workloads A, B, C, D for glassnet and every installed peer, then the matmul roofline, the loss-curve check and
 the issue's targets; the report is printed and appended to RESULTS.md. Every round runs in a fresh process, and the
 peers take turns round by round (roofline, glassnet, PyTorch, …, roofline, glassnet, PyTorch, …): this virtual
 machine's speed drifts by up to 1.5× over minutes, unseen by the CPU-share check, and turns make the peers' medians
@@ -34,7 +34,7 @@ RESULTS = BENCHMARKS / "RESULTS.md"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (epochs) per peer; default 5, quick 2")
-    parser.add_argument("--only", default="A,B,C", help="workloads to run, e.g. A,B")
+    parser.add_argument("--only", default="A,B,C,D", help="workloads to run, e.g. A,B")
     parser.add_argument("--peers", default=",".join(peers.PEERS),
                         help=f"peers to run (glassnet always runs); default {','.join(peers.PEERS)}")
     parser.add_argument("--quick", action="store_true", help="a few steps per round: a smoke test, not a benchmark")

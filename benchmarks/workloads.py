@@ -1,7 +1,10 @@
-"""The three workloads of issue 7, their initial weights and their batch orders, shared by every peer.
+"""The workloads of issue 7 (A, B, C), C driven by a custom loop (D), their initial weights and their batch orders,
+shared by every peer.
 
 Every peer receives the same float32 data, the same Glorot-uniform kernels with zero biases (Keras's default
-initialization, generated here once from a seed), and trains with the same hyperparameters.
+initialization, generated here once from a seed), and trains with the same hyperparameters. D is C's network and
+data trained by 1000 ``train_on_batch`` calls on shuffled batches, the loop a GAN or RL user writes; peers without
+that API (PyTorch, NumPy) run their own manual loop, which is the same for C and D.
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ class Workload:
     quick_samples: int  # the --quick smoke test's round
     unit: str  # how the round time is reported
     loss_check_steps: int  # steps compared with the NumPy reference
+    driver: str = "fit"  # how a Keras-style peer trains: "fit", or "train_on_batch" (one call per batch)
+
+    @property
+    def per_thousand_steps(self) -> bool:
+        """Whether the round is reported per 1000 steps (C and D, whatever the round's length)."""
+        return self.unit == "s/1000 steps"
 
     def steps(self, samples: int) -> int:
         """Batches in one epoch of ``samples`` (the last one may be partial, as in Keras's fit)."""
@@ -57,6 +66,8 @@ WORKLOADS = {
                   "binary_crossentropy", "rmsprop", 1e-3, 512, 25_000, 2_560, "s/epoch", 30),
     "C": Workload("C", "playground net", (2, 8, 8, 1), ("tanh", "tanh", "tanh"), "mean_squared_error", "sgd",
                   0.03, 10, 10_000, 1_000, "s/1000 steps", 300),
+    "D": Workload("D", "playground net (C) via train_on_batch", (2, 8, 8, 1), ("tanh", "tanh", "tanh"),
+                  "mean_squared_error", "sgd", 0.03, 10, 10_000, 1_000, "s/1000 steps", 300, driver="train_on_batch"),
 }
 RMSPROP_RHO = 0.9
 RMSPROP_EPSILON = 1e-7

@@ -1,5 +1,6 @@
 """The benchmark suite measures what it claims: the NumPy reference trains with Keras's math, the roofline counts
-the right FLOPs, the disturbance detector sees a neighbour, and the quick run prints ratios of its own timings."""
+the right FLOPs, the disturbance detector sees a neighbour, and the report's ratios and targets come from the
+rounds timed (checked on made-up rounds here; the quick run of the whole suite, ~2 minutes, is marked slow)."""
 
 import json
 import statistics
@@ -17,8 +18,9 @@ from glassnet import ops
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # benchmarks/ is a top-level folder of the repository, not part of the package
 
-from benchmarks import measure  # noqa: E402
+from benchmarks import measure, peers  # noqa: E402
 from benchmarks.peers.numpy_peer import NumpyMLP  # noqa: E402
+from benchmarks.report import MB, PeerResult, WorkloadResult, render  # noqa: E402
 from benchmarks.roofline import step_matmuls  # noqa: E402
 from benchmarks.workloads import RMSPROP_EPSILON, RMSPROP_RHO, WORKLOADS, Workload, initial_weights  # noqa: E402
 
@@ -115,6 +117,44 @@ def _target(text: str, key: str) -> str:
     return next(line for line in text.splitlines() if line.startswith(f"| {key}: glassnet ≤ 1.5 × matmul"))
 
 
+def fake_result(key: str, seconds: dict[str, list[float]], bound_s: float = 0.01) -> WorkloadResult:
+    """A WorkloadResult as run_suite assembles it, from made-up round times per peer (undisturbed, one per turn)."""
+    workload = WORKLOADS[key]
+    result = WorkloadResult(workload, workload.samples, False, [], {}, None)
+    for name, times in seconds.items():
+        raw = {"rounds": [{"seconds": t, "others_cpu_s": 0.0, "disturbed": False, "turn": i}
+                          for i, t in enumerate(times)],
+               "version": "1", "data_source": "made up", "data_bytes": 1 << 20, "rss_baseline": 100 * MB,
+               "peak_rss": 150 * MB}
+        result.peers.append(PeerResult(name, peers.load(name).LABEL, "ok", raw, result.scale))
+    result.roofline = {"lower_bound_s": bound_s, "epoch_gflop": 0.005, "gflops_per_s": 1.0, "shapes": [],
+                       "bound_by_turn_s": [bound_s] * 3}
+    result.losses = {"reference": [1.0, 0.9], "measured": [1.0, 0.9 * (1 + 2e-6)]}
+    return result
+
+
+def test_the_report_computes_ratios_and_targets_from_the_rounds():
+    # C: 1000 steps per round; D: the same network, 1000 train_on_batch calls
+    results = [fake_result("C", {"glassnet": [0.050, 0.048, 0.052], "torch": [0.200, 0.210, 0.190]}),
+               fake_result("D", {"glassnet": [0.060, 0.058, 0.062], "torch": [0.200, 0.210, 0.190]})]
+    text = render(results, "default", 3, 2, 0.1)
+    assert _row(text, "C", "PyTorch (CPU)")[3] == "0.200" and _row(text, "C", "PyTorch (CPU)")[7] == "0.25"
+    assert _row(text, "D", "glassnet")[2:4] == ["0.0580", "0.0600"]
+    assert "| C: glassnet ≥ 4 × PyTorch steps/s | 20000 vs 4 × 5000 = 20000 steps/s (4.00 ×) | PASS |" in text
+    assert ("| D: glassnet ≥ 4 × PyTorch steps/s (train_on_batch) | 16667 vs 4 × 5000 = 20000 steps/s (3.33 ×) "
+            "| FAIL |") in text
+    assert "| D: loss curve = NumPy reference | 2 steps, max relative deviation 2.00e-06" in text
+    assert "Machine quiet: no round disturbed (12 rounds" in text
+
+
+def test_d_is_c_driven_by_train_on_batch():
+    c, d = WORKLOADS["C"], WORKLOADS["D"]
+    assert (d.units, d.activations, d.loss, d.optimizer, d.batch_size, d.samples) == (
+        c.units, c.activations, c.loss, c.optimizer, c.batch_size, c.samples)
+    assert (c.driver, d.driver) == ("fit", "train_on_batch") and c.per_thousand_steps and d.per_thousand_steps
+
+
+@pytest.mark.slow  # runs the whole suite in quick mode: about two minutes
 def test_quick_run_prints_ratios_computed_from_its_measurements(tmp_path):
     out = tmp_path / "results.json"
     done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--peers", "numpy", "--json", str(out)],
@@ -123,7 +163,7 @@ def test_quick_run_prints_ratios_computed_from_its_measurements(tmp_path):
     text = done.stdout
     assert "### Targets (issue 7)" in text and "BLAS:" in text
     results = json.loads(out.read_text())
-    assert [r["workload"] for r in results] == ["A", "B", "C"]
+    assert [r["workload"] for r in results] == ["A", "B", "C", "D"]
     for r in results:
         peers = {p["peer"]: p for p in r["peers"]}
         assert peers["glassnet"]["status"] == "ok" and peers["numpy"]["status"] == "ok"

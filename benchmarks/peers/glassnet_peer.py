@@ -12,7 +12,7 @@ from benchmarks.workloads import Workload
 
 LABEL = "glassnet"
 REQUIRES = ("glassnet",)
-WORKLOADS = "ABC"
+WORKLOADS = "ABCD"
 
 
 def version() -> str:

@@ -1,4 +1,5 @@
-"""The Keras-style peers (glassnet and Keras 3 itself) share one trainer: the same model code, run by ``fit``.
+"""The Keras-style peers (glassnet and Keras 3 itself) share one trainer: the same model code, run by ``fit`` (or,
+for workload D, by one ``train_on_batch`` call per batch, as a custom training loop does).
 
 ``api`` is a module namespace with ``layers``, ``models``/``Sequential``, ``optimizers`` and ``callbacks`` that
 follows Keras 3; passing glassnet's or Keras's runs the identical program on either library.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.data import Dataset
-from benchmarks.workloads import RMSPROP_EPSILON, RMSPROP_RHO, Workload
+from benchmarks.workloads import RMSPROP_EPSILON, RMSPROP_RHO, Workload, batch_order
 
 
 def build(api, workload: Workload, weights: list[np.ndarray]):
@@ -29,23 +30,45 @@ def build(api, workload: Workload, weights: list[np.ndarray]):
 
 
 class KerasStyleTrainer:
-    """One round = ``model.fit(x, y, batch_size, epochs=1, shuffle=True)``, exactly what a Keras user writes."""
+    """One round = ``model.fit(x, y, batch_size, epochs=1, shuffle=True)``, exactly what a Keras user writes; for a
+    ``train_on_batch`` workload, one epoch of ``model.train_on_batch(x[batch], y[batch])`` over a shuffled order,
+    exactly what a custom loop writes (and what the PyTorch peer's loop does)."""
 
     def __init__(self, api, workload: Workload, data: Dataset, weights: list[np.ndarray], seed: int):
-        self.api, self.workload, self.data = api, workload, data
+        self.api, self.workload, self.data, self.seed = api, workload, data, seed
         self.model = build(api, workload, weights)
 
     def warmup(self) -> None:
         n = min(len(self.data.x), 5 * self.workload.batch_size)
-        self.model.fit(self.data.x[:n], self.data.y[:n], batch_size=self.workload.batch_size, epochs=1, verbose=0)
+        if self.workload.driver == "train_on_batch":
+            self.train_on_batches(np.arange(n))
+        else:
+            self.model.fit(self.data.x[:n], self.data.y[:n], batch_size=self.workload.batch_size, epochs=1,
+                           verbose=0)
 
     def run_round(self, i: int) -> None:
-        self.model.fit(self.data.x, self.data.y, batch_size=self.workload.batch_size, epochs=1, shuffle=True,
-                       verbose=0)
+        if self.workload.driver == "train_on_batch":
+            self.train_on_batches(batch_order(len(self.data.x), self.seed + i))
+        else:
+            self.model.fit(self.data.x, self.data.y, batch_size=self.workload.batch_size, epochs=1, shuffle=True,
+                           verbose=0)
+
+    def train_on_batches(self, order: np.ndarray) -> list[float]:
+        """One ``train_on_batch`` per batch of ``order``, the batch indexed out of the arrays; each batch's loss."""
+        x, y, bs = self.data.x, self.data.y, self.workload.batch_size
+        losses = []
+        for s in range(0, len(order), bs):
+            batch = order[s:s + bs]
+            losses.append(float(self.model.train_on_batch(x[batch], y[batch])))
+        return losses
 
     def running_mean_losses(self, order: np.ndarray) -> list[float]:
         """Train on the batches of ``order`` in turn (fit on the reordered data, shuffle=False); the loss that
         fit reports after each batch (Keras's running mean over the epoch so far)."""
+        if self.workload.driver == "train_on_batch":  # the same running mean, from each call's batch loss
+            sizes = np.diff([*range(0, len(order), self.workload.batch_size), len(order)])
+            totals = np.cumsum(np.asarray(self.train_on_batches(order)) * sizes)
+            return (totals / np.cumsum(sizes)).tolist()
         reported: list[float] = []
 
         class Recorder(self.api.callbacks.Callback):

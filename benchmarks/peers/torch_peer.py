@@ -16,7 +16,7 @@ from benchmarks.workloads import RMSPROP_EPSILON, RMSPROP_RHO, Workload, batch_o
 
 LABEL = "PyTorch (CPU)"
 REQUIRES = ("torch",)
-WORKLOADS = "ABC"
+WORKLOADS = "ABCD"
 
 
 def version() -> str:
