@@ -55,7 +55,17 @@ def test_default_classifier_learns_iris(iris):
     assert len(clf.history_["loss"]) == 200 and clf.history_["loss"][-1] < clf.history_["loss"][0]
 
 
-def test_same_random_state_same_predictions_and_caller_randomness_untouched(iris):
+@pytest.fixture
+def global_seed_restored(monkeypatch):
+    """set_random_seed replaces glassnet's global generator and reseeds NumPy's legacy one: both are put back after
+    the test, so the tests that run later do not draw from a generator this one seeded."""
+    monkeypatch.setattr(backend, "_global_rng", backend._global_rng)
+    legacy = np.random.get_state()  # noqa: NPY002 - set_random_seed reseeds the legacy generator, as Keras does
+    yield
+    np.random.set_state(legacy)  # noqa: NPY002
+
+
+def test_same_random_state_same_predictions_and_caller_randomness_untouched(iris, global_seed_restored):
     x, y = iris
     backend.set_random_seed(123)
     expected_draw = backend.make_rng().random()
@@ -145,6 +155,10 @@ def test_history_and_validation_split(iris):
     x, y = iris
     clf = GlassnetClassifier(epochs=4, validation_split=0.2, random_state=0).fit(x, y)
     assert sorted(clf.history_) == ["loss", "val_loss"] and len(clf.history_["val_loss"]) == 4
+    # as Keras, the last 20% of the samples (30 of 150, not shuffled in) are held out: the last val_loss is the
+    # cross-entropy of the final model's probabilities on them
+    p = clf.predict_proba(x[-30:])
+    assert clf.history_["val_loss"][-1] == pytest.approx(-np.mean(np.log(p[np.arange(30), y[-30:]])), rel=1e-5)
 
 
 def test_pickled_estimator_predicts_the_same(iris):
