@@ -220,5 +220,15 @@ def test_default_local_cluster_classifier_on_a_playground_set_equals_serial():
     out = io.StringIO()
     on_dask = run(config, workers=1, stream=out)  # a LocalCluster of one worker process on 127.0.0.1
     assert "Running 4 fits on a local cluster (1 workers)" in out.getvalue() and "[4/4] fits done" in out.getvalue()
-    assert _split_scores(on_dask.rows) == _split_scores(run(config, serial=True).rows)
-    assert 0 <= on_dask.test_score <= 1  # accuracy on the held-out 20%
+    serial = run(config, serial=True)
+    assert _split_scores(on_dask.rows) == _split_scores(serial.rows)
+    # the test score is the best estimator's accuracy on the held-out 20% (24 of the 120 points), split as the
+    # sweep splits: the toy set of seed 1, then train_test_split with seed 1
+    from glassnet import utils
+    from glassnet.datasets import toy2d
+
+    x, y = toy2d.load("xor", n_samples=120, noise=0.1, seed=1)
+    _, x_test, _, y_test = utils.train_test_split(x, y.astype(np.int64), test_size=0.2, seed=1)
+    assert len(y_test) == 24
+    accuracy = np.mean(on_dask.best_estimator.predict(x_test) == y_test)
+    assert on_dask.test_score == pytest.approx(accuracy) and serial.test_score == on_dask.test_score
