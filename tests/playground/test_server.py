@@ -153,7 +153,9 @@ def test_zero_initialization_keeps_the_units_of_a_layer_identical():
     for _ in range(3):
         send(s, {"type": "step"})
     first = hidden_kernels(s)[0]
-    assert np.any(first != 0)  # it learned something, yet every unit learned the same
+    assert np.any(first != 0)  # it learned something, yet every unit learned the same:
+    for kernel in hidden_kernels(s)[:2]:  # the columns (one per unit) of each hidden layer are equal
+        np.testing.assert_array_equal(kernel, np.repeat(kernel[:, :1], kernel.shape[1], axis=1))
     assert s.frame()["identical_layers"] == [True, True]
     assert "identical" in s.state()["note"]
 
