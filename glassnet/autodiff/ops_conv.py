@@ -131,22 +131,16 @@ class Conv1dBias(Conv2dBias):
 
 # ----- pooling -------------------------------------------------------------------------------------------------
 class _Pool(Function):
-    """What the poolings share: the window, its strides and padding, and the windows of an input."""
+    """What the poolings share: the window, its strides and padding, and the padding of an input."""
 
     def __init__(self, pool_size: tuple[int, ...], strides: tuple[int, ...], padding: str):
         self.pool_size, self.strides, self.padding = pool_size, strides, padding
-        self.dilation = (1,) * len(pool_size)
 
-    def windows(self, x, fill: float = 0.0) -> np.ndarray:
-        """im2col(X): (n, *outputs, *pool_size, c), the padding filled with ``fill``."""
-        _check_windows(x, self.pool_size, self.strides, self.dilation, self.padding, "pool")
-        self.pads = paddings(x.shape[1:-1], self.pool_size, self.strides, self.dilation, self.padding)
-        self.x_shape = x.shape
-        return kernels.im2col(x, self.pool_size, self.strides, self.dilation, self.pads, fill)
-
-    def add_back(self, dcols) -> np.ndarray:
-        """col2im: each window entry's gradient added onto the input position it came from."""
-        return kernels.col2im(dcols, self.x_shape, self.pool_size, self.strides, self.dilation, self.pads)
+    def setup(self, x) -> None:
+        """Check the window fits and find the padding of this input (TF's split for 'same')."""
+        ones = (1,) * len(self.pool_size)
+        _check_windows(x, self.pool_size, self.strides, ones, self.padding, "pool")
+        self.pads = paddings(x.shape[1:-1], self.pool_size, self.strides, ones, self.padding)
 
 
 class MaxPool2d(_Pool):
@@ -154,17 +148,15 @@ class MaxPool2d(_Pool):
     Backward: dX = col2im(dZ · [X = max of its window]) (the first maximum on ties; overlapping windows add up)."""
 
     def forward(self, x):
-        cols = self.windows(x, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
-        flat = cols.reshape(*cols.shape[:1 + len(self.pool_size)], -1, cols.shape[-1])  # (n, *outputs, k, c)
-        winner = np.argmax(flat, axis=-2)[..., None, :]
-        self.save_for_backward(winner, flat.shape, cols.shape)
-        return np.take_along_axis(flat, winner, axis=-2)[..., 0, :]
+        self.setup(x)
+        self.fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        z = kernels.window_max(x, self.pool_size, self.strides, self.pads, self.fill)
+        self.save_for_backward(x, z)
+        return z
 
     def backward(self, dz):
-        winner, flat_shape, cols_shape = self.saved
-        dcols = np.zeros(flat_shape, dtype=dz.dtype)
-        np.put_along_axis(dcols, winner, dz[..., None, :], axis=-2)
-        return self.add_back(dcols.reshape(cols_shape))
+        x, z = self.saved
+        return kernels.route_to_max(dz, x, z, self.pool_size, self.strides, self.pads, self.fill)
 
 
 class AvgPool2d(_Pool):
@@ -173,17 +165,17 @@ class AvgPool2d(_Pool):
     share from every window that holds it)."""
 
     def forward(self, x):
-        cols = self.windows(x)
-        rank = len(self.pool_size)
+        self.setup(x)
         counts = kernels.window_counts(x.shape[1:-1], self.pool_size, self.strides, self.pads).astype(x.dtype)
-        self.save_for_backward(counts, cols.shape)
-        return np.add.reduce(cols, axis=tuple(range(1 + rank, 1 + 2 * rank))) / counts
+        self.save_for_backward(counts, x.shape)
+        return kernels.window_sum(x, self.pool_size, self.strides, self.pads) / counts
 
     def backward(self, dz):
-        counts, cols_shape = self.saved
+        counts, x_shape = self.saved
         rank = len(self.pool_size)
-        share = (dz / counts).reshape(*dz.shape[:-1], *(1,) * rank, dz.shape[-1])
-        return self.add_back(np.broadcast_to(share, cols_shape))
+        share = (dz / counts).reshape(*dz.shape[:-1], *(1,) * rank, dz.shape[-1])  # one value per window entry
+        cols = np.broadcast_to(share, (*dz.shape[:-1], *self.pool_size, dz.shape[-1]))
+        return kernels.col2im(cols, x_shape, self.pool_size, self.strides, (1,) * rank, self.pads)
 
 
 class MaxPool1d(MaxPool2d):

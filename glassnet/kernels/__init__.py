@@ -5,7 +5,16 @@ loop). Nothing here knows about Tensors or graphs: kernels take and return array
 which run: the fast ones, or plain NumPy (GLASSNET_KERNELS=numpy), the reference they must match.
 """
 
-from glassnet.kernels.conv import col2im, count_windows, im2col, same_padding, window_counts
+from glassnet.kernels.conv import (
+    col2im,
+    count_windows,
+    im2col,
+    route_to_max,
+    same_padding,
+    window_counts,
+    window_max,
+    window_sum,
+)
 from glassnet.kernels.linalg import sum_rows, times_transposed, transposed_times
 from glassnet.kernels.sparse import SparseRows
 
@@ -17,6 +26,6 @@ def is_kernel_array(value) -> bool:
 
 
 __all__ = [
-    "SparseRows", "col2im", "count_windows", "im2col", "is_kernel_array", "same_padding", "sum_rows",
-    "times_transposed", "transposed_times", "window_counts",
+    "SparseRows", "col2im", "count_windows", "im2col", "is_kernel_array", "route_to_max", "same_padding", "sum_rows",
+    "times_transposed", "transposed_times", "window_counts", "window_max", "window_sum",
 ]

@@ -50,20 +50,73 @@ def im2col(x: np.ndarray, window: Sequence[int], strides: Sequence[int], dilatio
     return np.ascontiguousarray(np.moveaxis(view, 1 + rank, -1))
 
 
+def _offsets(window: Sequence[int], strides: Sequence[int], dilation: Sequence[int], outputs: Sequence[int]):
+    """For each offset (p, q) inside a window, in row-major order: the offset, and the index of the padded input
+    positions it reads in every window at once (one strided slice per spatial axis)."""
+    for offset in np.ndindex(*window):
+        yield offset, (slice(None), *(slice(o * d, o * d + s * (m - 1) + 1, s)
+                                      for o, d, s, m in zip(offset, dilation, strides, outputs)))
+
+
+def _crop(padded: np.ndarray, spatial_shape: Sequence[int], pads: Pads) -> np.ndarray:
+    return padded[(slice(None), *(slice(before, before + n) for n, (before, _) in zip(spatial_shape, pads)))]
+
+
 def col2im(cols: np.ndarray, input_shape: Sequence[int], window: Sequence[int], strides: Sequence[int],
            dilation: Sequence[int], pads: Pads) -> np.ndarray:
     """The adjoint of :func:`im2col`: every window entry added back onto the input position it was read from
     (entries of overlapping windows add up), the padding cut off. One strided add per window offset (p, q), each
     over the whole batch: a scatter-add without ``np.add.at``."""
     rank = len(window)
-    outputs = cols.shape[1:1 + rank]
     padded = [size + before + after for size, (before, after) in zip(input_shape[1:-1], pads)]
     dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=cols.dtype)
-    for offset in np.ndindex(*window):
-        target = tuple(slice(o * d, o * d + s * (m - 1) + 1, s) for o, d, s, m in zip(offset, dilation, strides,
-                                                                                        outputs))
-        dx[(slice(None), *target)] += cols[(slice(None),) * (1 + rank) + offset]
-    return dx[(slice(None), *(slice(before, before + size) for size, (before, _) in zip(input_shape[1:-1], pads)))]
+    for offset, where in _offsets(window, strides, dilation, cols.shape[1:1 + rank]):
+        dx[where] += cols[(slice(None),) * (1 + rank) + offset]
+    return _crop(dx, input_shape[1:-1], pads)
+
+
+def _outputs(x: np.ndarray, window, strides, pads) -> list[int]:
+    return [count_windows(n, k, s, 1, pad_) for n, k, s, pad_ in zip(x.shape[1:-1], window, strides, pads)]
+
+
+def window_max(x: np.ndarray, window: Sequence[int], strides: Sequence[int], pads: Pads, fill: float) -> np.ndarray:
+    """The maximum of every window, ``(batch, *outputs, channels)``, the padding filled with ``fill`` (−∞): one
+    elementwise maximum per window offset over all windows at once, no copy of the windows."""
+    xp = pad(x, pads, fill)
+    z = None
+    for _, where in _offsets(window, strides, (1,) * len(window), _outputs(x, window, strides, pads)):
+        z = xp[where].copy() if z is None else np.maximum(z, xp[where], out=z)
+    return z
+
+
+def route_to_max(dz: np.ndarray, x: np.ndarray, z: np.ndarray, window: Sequence[int], strides: Sequence[int],
+                 pads: Pads, fill: float) -> np.ndarray:
+    """col2im(dZ · [X = max of its window]): each window's gradient added onto the first position (in row-major
+    window order, as an argmax finds it) that holds the window's maximum z."""
+    xp = pad(x, pads, fill)
+    dx = np.zeros(xp.shape, dtype=dz.dtype)
+    overlapping = any(s < k for s, k in zip(strides, window))
+    free = np.ones(z.shape, dtype=bool)  # windows whose maximum is not found yet
+    for _, where in _offsets(window, strides, (1,) * len(window), z.shape[1:-1]):
+        hit = np.equal(xp[where], z)
+        hit &= free
+        if overlapping:
+            dx[where] += np.multiply(dz, hit)
+        else:  # each input position is in one window at most: write dZ · hit straight into dx
+            np.multiply(dz, hit, out=dx[where])
+        free ^= hit  # hit ⊆ free: free and not hit
+    return _crop(dx, x.shape[1:-1], pads)
+
+
+def window_sum(x: np.ndarray, window: Sequence[int], strides: Sequence[int], pads: Pads) -> np.ndarray:
+    """The sum of every window, ``(batch, *outputs, channels)``, zeros for the padding: one add per window offset."""
+    xp = pad(x, pads)
+    z = None
+    for _, where in _offsets(window, strides, (1,) * len(window), _outputs(x, window, strides, pads)):
+        z = xp[where].copy() if z is None else np.add(z, xp[where], out=z)
+    return z
+
+
 
 
 def window_counts(spatial_shape: Sequence[int], window: Sequence[int], strides: Sequence[int],

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import glassnet as gk
-from glassnet import layers, ops
+from glassnet import kernels, layers, ops
 from glassnet.autodiff import Tensor, gradcheck
 
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
@@ -147,6 +147,27 @@ def test_pooling_gradients_by_central_differences(padding):
     gradcheck(lambda t: ops.max_pool(t, (2, 3), strides=(2, 1), padding=padding), [x])
     gradcheck(lambda t: ops.average_pool(t, 3, strides=2, padding=padding), [x])
     gradcheck(lambda t: ops.average_pool(t, 2, padding=padding), [x[:, :, 0]])
+
+
+@pytest.mark.parametrize("window, strides, pads", [
+    ((2, 2), (2, 2), [(0, 0), (0, 0)]), ((3, 2), (1, 2), [(1, 1), (0, 1)]), ((3,), (2,), [(1, 1)]),
+])
+def test_pooling_kernels_are_their_im2col_definitions(window, strides, pads):
+    """window_max, route_to_max and window_sum read the windows in place; im2col copies them out: same numbers."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 3, size=(2, *(7,) * len(window), 3)).astype(np.float64)  # small integers: many ties
+    rank, ones = len(window), (1,) * len(window)
+    cols = kernels.im2col(x, window, strides, ones, pads, fill=-np.inf)
+    flat = cols.reshape(*cols.shape[:1 + rank], -1, cols.shape[-1])
+    z = kernels.window_max(x, window, strides, pads, -np.inf)
+    np.testing.assert_array_equal(z, flat.max(axis=-2))
+    dz = rng.normal(size=z.shape)
+    onehot = np.zeros(flat.shape)
+    np.put_along_axis(onehot, np.argmax(flat, axis=-2)[..., None, :], dz[..., None, :], axis=-2)  # first maximum
+    np.testing.assert_allclose(kernels.route_to_max(dz, x, z, window, strides, pads, -np.inf),
+                               kernels.col2im(onehot.reshape(cols.shape), x.shape, window, strides, ones, pads))
+    sums = kernels.im2col(x, window, strides, ones, pads).sum(axis=tuple(range(1 + rank, 1 + 2 * rank)))
+    np.testing.assert_array_equal(kernels.window_sum(x, window, strides, pads), sums)
 
 
 def test_global_pooling_is_a_mean_or_max_over_the_spatial_axes():
