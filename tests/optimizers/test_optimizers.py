@@ -183,7 +183,11 @@ def test_callable_learning_rate_of_the_step_or_of_nothing():
 
 def test_get_config_state_round_trip():
     opt = optimizers.get("adam")
-    assert isinstance(opt, optimizers.Adam) and isinstance(optimizers.get("SGD"), optimizers.SGD)
+    assert type(opt) is optimizers.Adam and type(optimizers.get("SGD")) is optimizers.SGD
+    config = opt.get_config()  # Keras 3's defaults
+    assert {k: config[k] for k in ("learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad")} == {
+        "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False}
+    assert optimizers.get("SGD").get_config()["learning_rate"] == 0.01
     w = Variable(W0, dtype="float64")
     for _ in range(2):
         opt.apply_gradients([(grad_of(np.array(w.value)), w)])
