@@ -297,3 +297,21 @@ def test_unsupported_arguments_are_refused_clearly():
         ops.conv(np.zeros((5, 5)), np.zeros((3, 3)))
     with pytest.raises(NotImplementedError, match="channels_last"):
         ops.conv(Tensor(np.zeros((1, 3, 5, 5))), np.zeros((3, 3, 3, 1)), data_format="channels_first")
+
+
+# ----- files ----------------------------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # no optimizer state is written
+def test_a_convnet_round_trips_through_keras_files(keras, tmp_path):
+    pytest.importorskip("h5py", reason="Keras .keras files need the 'keras-files' extra (h5py)")
+    model = tiny_convnet(False)
+    x, _ = tiny_data()
+    model.save(tmp_path / "native.keras")  # glassnet's own format
+    np.testing.assert_array_equal(gk.models.load_model(tmp_path / "native.keras").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
+    model.save(tmp_path / "for_keras.keras", format="keras")
+    km = keras.models.load_model(tmp_path / "for_keras.keras")
+    np.testing.assert_allclose(km.predict(x, verbose=0), model.predict(x, verbose=0), **TOLERANCE)
+    km.save(tmp_path / "from_keras.keras")
+    back = gk.models.load_model(tmp_path / "from_keras.keras")
+    assert [type(layer).__name__ for layer in back.layers] == ["Conv2D", "MaxPooling2D", "Flatten", "Dense"]
+    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), **TOLERANCE)
