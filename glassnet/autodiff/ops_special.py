@@ -31,7 +31,7 @@ def erf_array(x: np.ndarray) -> np.ndarray:
         total += term
         if not np.any(np.abs(term) > 1e-17 * np.abs(total)):
             break
-    out = _TWO_OVER_SQRT_PI * np.exp(-z2) * total
+    out = np.clip(_TWO_OVER_SQRT_PI * np.exp(-z2) * total, -1.0, 1.0)  # the series' rounding can step past ±1
     return out.astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
 
 
