@@ -149,14 +149,14 @@ class MaxPool2d(_Pool):
 
     def forward(self, x):
         self.setup(x)
-        self.fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        z = kernels.window_max(x, self.pool_size, self.strides, self.pads, self.fill)
-        self.save_for_backward(x, z)
+        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        z, found = kernels.window_max(x, self.pool_size, self.strides, self.pads, fill)
+        self.save_for_backward(found, x.shape)
         return z
 
     def backward(self, dz):
-        x, z = self.saved
-        return kernels.route_to_max(dz, x, z, self.pool_size, self.strides, self.pads, self.fill)
+        found, x_shape = self.saved
+        return kernels.route_to_max(dz, found, x_shape, self.pool_size, self.strides, self.pads)
 
 
 class AvgPool2d(_Pool):

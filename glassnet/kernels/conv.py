@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from glassnet import backend
+
 Pads = Sequence[tuple[int, int]]
 
 
@@ -79,22 +81,40 @@ def _outputs(x: np.ndarray, window, strides, pads) -> list[int]:
     return [count_windows(n, k, s, 1, pad_) for n, k, s, pad_ in zip(x.shape[1:-1], window, strides, pads)]
 
 
-def window_max(x: np.ndarray, window: Sequence[int], strides: Sequence[int], pads: Pads, fill: float) -> np.ndarray:
-    """The maximum of every window, ``(batch, *outputs, channels)``, the padding filled with ``fill`` (−∞): one
-    elementwise maximum per window offset over all windows at once, no copy of the windows."""
+def window_max(x: np.ndarray, window: Sequence[int], strides: Sequence[int], pads: Pads,
+               fill: float) -> tuple[np.ndarray, object]:
+    """The maximum of every window, ``(batch, *outputs, channels)``, the padding filled with ``fill`` (−∞), and
+    what :func:`route_to_max` needs to find each maximum again: with NumPy, one elementwise maximum per window offset
+    over all windows at once (no copy of the windows); with the fast kernels, one compiled pass that also notes
+    where each maximum is."""
     xp = pad(x, pads, fill)
+    outputs = _outputs(x, window, strides, pads)
+    if backend.kernels() == "fast" and len(window) in (1, 2):
+        as_2d = (lambda shape: shape) if len(window) == 2 else (lambda shape: (1, *shape))
+        z = np.empty((x.shape[0], *as_2d(outputs), x.shape[-1]), dtype=x.dtype)
+        winners = np.empty(z.shape, dtype=np.int32)  # the offset p·kw + q of each window's first maximum
+        _loop(max_loop)(np.ascontiguousarray(xp.reshape(x.shape[0], *as_2d(xp.shape[1:-1]), x.shape[-1])),
+                        *as_2d(window), *as_2d(strides), z, winners)
+        return z.reshape(x.shape[0], *outputs, x.shape[-1]), winners
     z = None
-    for _, where in _offsets(window, strides, (1,) * len(window), _outputs(x, window, strides, pads)):
+    for _, where in _offsets(window, strides, (1,) * len(window), outputs):
         z = xp[where].copy() if z is None else np.maximum(z, xp[where], out=z)
-    return z
+    return z, (xp, z)
 
 
-def route_to_max(dz: np.ndarray, x: np.ndarray, z: np.ndarray, window: Sequence[int], strides: Sequence[int],
-                 pads: Pads, fill: float) -> np.ndarray:
+def route_to_max(dz: np.ndarray, found, input_shape: Sequence[int], window: Sequence[int],
+                 strides: Sequence[int], pads: Pads) -> np.ndarray:
     """col2im(dZ · [X = max of its window]): each window's gradient added onto the first position (in row-major
-    window order, as an argmax finds it) that holds the window's maximum z."""
-    xp = pad(x, pads, fill)
-    dx = np.zeros(xp.shape, dtype=dz.dtype)
+    window order, as an argmax finds it) that holds the window's maximum; ``found`` is what :func:`window_max`
+    returned beside the maxima."""
+    padded = [n + before + after for n, (before, after) in zip(input_shape[1:-1], pads)]
+    dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=dz.dtype)
+    if not isinstance(found, tuple):  # the fast kernels' offsets of the maxima
+        as_2d = (lambda shape: shape) if len(window) == 2 else (lambda shape: (1, *shape))
+        _loop(route_loop)(np.ascontiguousarray(dz).reshape(found.shape), found, *as_2d(window), *as_2d(strides),
+                          dx.reshape(dx.shape[0], *as_2d(padded), dx.shape[-1]))
+        return _crop(dx, input_shape[1:-1], pads)
+    xp, z = found
     overlapping = any(s < k for s, k in zip(strides, window))
     free = np.ones(z.shape, dtype=bool)  # windows whose maximum is not found yet
     for _, where in _offsets(window, strides, (1,) * len(window), z.shape[1:-1]):
@@ -105,7 +125,53 @@ def route_to_max(dz: np.ndarray, x: np.ndarray, z: np.ndarray, window: Sequence[
         else:  # each input position is in one window at most: write dZ · hit straight into dx
             np.multiply(dz, hit, out=dx[where])
         free ^= hit  # hit ⊆ free: free and not hit
-    return _crop(dx, x.shape[1:-1], pads)
+    return _crop(dx, input_shape[1:-1], pads)
+
+
+# ----- the fast kernels' loops: plain Python that Numba compiles on first use (and caches on disk) ---------------
+def max_loop(xp, kh, kw, sh, sw, z, winners):
+    """z[n,i,j,c] = max over the window at (i·sh, j·sw) of the padded xp, winners[n,i,j,c] = the offset p·kw + q
+    of its first maximum (row-major, as argmax). The channels are the inner loop, which LLVM vectorizes."""
+    batch, out_h, out_w, channels = z.shape
+    for n in range(batch):
+        for i in range(out_h):
+            for j in range(out_w):
+                best, winner, first = z[n, i, j], winners[n, i, j], xp[n, i * sh, j * sw]
+                for c in range(channels):
+                    best[c] = first[c]
+                    winner[c] = 0
+                for p in range(kh):
+                    for q in range(kw):
+                        row = xp[n, i * sh + p, j * sw + q]
+                        for c in range(channels):
+                            better = row[c] > best[c]
+                            best[c] = row[c] if better else best[c]
+                            winner[c] = p * kw + q if better else winner[c]
+
+
+def route_loop(dz, winners, kh, kw, sh, sw, dx):
+    """dx[n, i·sh + p, j·sw + q, c] += dz[n,i,j,c] where (p, q) is the window's first maximum: one pass per window
+    offset over the channels (a branch-free loop LLVM vectorizes, unlike a scatter through divmod(winner, kw))."""
+    batch, out_h, out_w, channels = dz.shape
+    for n in range(batch):
+        for i in range(out_h):
+            for j in range(out_w):
+                grad, winner = dz[n, i, j], winners[n, i, j]
+                for p in range(kh):
+                    for q in range(kw):
+                        row = dx[n, i * sh + p, j * sw + q]
+                        for c in range(channels):
+                            row[c] += grad[c] if winner[c] == p * kw + q else 0
+
+
+_compiled: dict = {}
+
+
+def _loop(fn):
+    """``fn`` compiled by Numba (once per process; the machine code is cached on disk)."""
+    if fn not in _compiled:
+        _compiled[fn] = backend.numba().njit(cache=True, error_model="numpy")(fn)
+    return _compiled[fn]
 
 
 def window_sum(x: np.ndarray, window: Sequence[int], strides: Sequence[int], pads: Pads) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import glassnet as gk
-from glassnet import kernels, layers, ops
+from glassnet import backend, kernels, layers, ops
 from glassnet.autodiff import Tensor, gradcheck
 
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
@@ -149,9 +149,16 @@ def test_pooling_gradients_by_central_differences(padding):
     gradcheck(lambda t: ops.average_pool(t, 2, padding=padding), [x[:, :, 0]])
 
 
-@pytest.mark.parametrize("window, strides, pads", [
-    ((2, 2), (2, 2), [(0, 0), (0, 0)]), ((3, 2), (1, 2), [(1, 1), (0, 1)]), ((3,), (2,), [(1, 1)]),
-])
+POOL_WINDOWS = [((2, 2), (2, 2), [(0, 0), (0, 0)]), ((3, 2), (1, 2), [(1, 1), (0, 1)]), ((3,), (2,), [(1, 1)]),
+                ((2,), (2,), [(0, 1)])]
+
+
+def max_pool_by_kernels(x, window, strides, pads, dz):
+    z, found = kernels.window_max(x, window, strides, pads, -np.inf)
+    return z, kernels.route_to_max(dz, found, x.shape, window, strides, pads)
+
+
+@pytest.mark.parametrize("window, strides, pads", POOL_WINDOWS)
 def test_pooling_kernels_are_their_im2col_definitions(window, strides, pads):
     """window_max, route_to_max and window_sum read the windows in place; im2col copies them out: same numbers."""
     rng = np.random.default_rng(5)
@@ -159,15 +166,36 @@ def test_pooling_kernels_are_their_im2col_definitions(window, strides, pads):
     rank, ones = len(window), (1,) * len(window)
     cols = kernels.im2col(x, window, strides, ones, pads, fill=-np.inf)
     flat = cols.reshape(*cols.shape[:1 + rank], -1, cols.shape[-1])
-    z = kernels.window_max(x, window, strides, pads, -np.inf)
+    dz = rng.normal(size=flat.max(axis=-2).shape)
+    z, dx = max_pool_by_kernels(x, window, strides, pads, dz)
     np.testing.assert_array_equal(z, flat.max(axis=-2))
-    dz = rng.normal(size=z.shape)
     onehot = np.zeros(flat.shape)
     np.put_along_axis(onehot, np.argmax(flat, axis=-2)[..., None, :], dz[..., None, :], axis=-2)  # first maximum
-    np.testing.assert_allclose(kernels.route_to_max(dz, x, z, window, strides, pads, -np.inf),
-                               kernels.col2im(onehot.reshape(cols.shape), x.shape, window, strides, ones, pads))
+    np.testing.assert_allclose(dx, kernels.col2im(onehot.reshape(cols.shape), x.shape, window, strides, ones, pads))
     sums = kernels.im2col(x, window, strides, ones, pads).sum(axis=tuple(range(1 + rank, 1 + 2 * rank)))
     np.testing.assert_array_equal(kernels.window_sum(x, window, strides, pads), sums)
+
+
+@pytest.mark.fast_kernels
+@pytest.mark.parametrize("window, strides, pads", POOL_WINDOWS)
+def test_compiled_max_pooling_is_the_numpy_max_pooling(window, strides, pads):
+    """The fast kernels' compiled loops give the NumPy path's maxima and its gradients, ties included (where windows
+    overlap, an input's gradients are added in another order: equal to float32's rounding)."""
+    rng = np.random.default_rng(6)
+    x = rng.integers(-2, 3, size=(3, *(9,) * len(window), 4)).astype(np.float32)
+    dz = None
+    results = {}
+    try:
+        for mode in ("numpy", "fast"):
+            backend.set_kernels(mode)
+            if dz is None:
+                dz = rng.normal(size=kernels.window_max(x, window, strides, pads, -np.inf)[0].shape)
+            results[mode] = max_pool_by_kernels(x, window, strides, pads, dz.astype(np.float32))
+    finally:
+        backend.set_kernels("fast")
+    np.testing.assert_array_equal(results["fast"][0], results["numpy"][0])
+    np.testing.assert_allclose(results["fast"][1], results["numpy"][1], rtol=1e-6, atol=1e-6)
+    assert np.array_equal(results["fast"][1] != 0, results["numpy"][1] != 0)  # the same winners
 
 
 def test_global_pooling_is_a_mean_or_max_over_the_spatial_axes():
