@@ -92,12 +92,12 @@ class ArrayDataAdapter(DataAdapter):
             elif order is None:
                 x = self.x[start:stop]
             else:
-                x = gather(self.x, order[start:stop], self._x_buffer)
+                x = _gather(self.x, order[start:stop], self._x_buffer)
             if order is None:
                 yield x, _rows(self.y, start, stop), _rows(self.sample_weight, start, stop)
             else:
                 index = order[start:stop]
-                yield x, gather(self.y, index, self._y_buffer), gather(self.sample_weight, index, self._sw_buffer)
+                yield x, _gather(self.y, index, self._y_buffer), _gather(self.sample_weight, index, self._sw_buffer)
 
 
 class BatchRows:
@@ -115,10 +115,10 @@ class BatchRows:
     def rows(self, a: int, b: int) -> np.ndarray | SparseRows:
         if self.order is None:
             return self.x[self.start + a:self.start + b]
-        return gather(self.x, self.order[self.start + a:self.start + b], self.buffer)
+        return _gather(self.x, self.order[self.start + a:self.start + b], self.buffer)
 
 
-def gather(array: np.ndarray | SparseRows | None, index: np.ndarray, buffer: np.ndarray | None):
+def _gather(array: np.ndarray | SparseRows | None, index: np.ndarray, buffer: np.ndarray | None):
     """Rows ``index`` of ``array`` copied into ``buffer`` (SparseRows gather their nonzeros into arrays of their
     own; None stays None)."""
     if array is None:

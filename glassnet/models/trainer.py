@@ -79,6 +79,7 @@ class _Compiled:
         self.metric_ids = metric_ids
         self.metric_names = [_metric_name(m) for m in metric_ids]
         self.metrics = None  # the metric objects, resolved against the data's shapes
+        self.train_tracker = self.test_tracker = self.batch_tracker = None  # made with the metrics
         self.accepted_kinds: dict[tuple, bool] = {}  # batch kind -> whether its labels need checking every time
 
     def build_metrics(self, output_shape: tuple, y_shape: tuple) -> None:
