@@ -315,3 +315,16 @@ def test_a_convnet_round_trips_through_keras_files(keras, tmp_path):
     back = gk.models.load_model(tmp_path / "from_keras.keras")
     assert [type(layer).__name__ for layer in back.layers] == ["Conv2D", "MaxPooling2D", "Flatten", "Dense"]
     np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), **TOLERANCE)
+
+
+def test_weight_penalties_are_keras_penalties(keras):
+    x = np.random.default_rng(8).normal(size=(2, 6, 6, 2)).astype("float32")
+
+    def make(ls):
+        return [ls.Conv2D(3, 2, kernel_regularizer="l2", bias_regularizer="l1", bias_initializer="ones")]
+
+    km, gm = same_program(keras, (6, 6, 2), make, x)
+    expected = sum(float(keras.ops.convert_to_numpy(loss)) for loss in km.losses)
+    assert sum(float(loss.numpy()) for loss in gm.losses) == pytest.approx(expected, rel=1e-6)
+    kernel, bias = gm.get_weights()
+    assert expected == pytest.approx(0.01 * np.sum(kernel**2) + 0.01 * np.sum(np.abs(bias)), rel=1e-6)
