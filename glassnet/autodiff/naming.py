@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from glassnet.autodiff.tensor import Tensor, Variable
 
-_KERNEL_OPS = ("MatMul", "Affine")  # ops whose second input is a kernel W
-_BIAS_POSITIONS = {"Affine": 2, "Add": 1}  # where a bias b enters
+KERNEL_OPS = ("MatMul", "Affine", "Conv1d", "Conv1dBias", "Conv2d", "Conv2dBias")  # ops whose 2nd input is a kernel W
+BIAS_POSITIONS = {"Affine": 2, "Conv1dBias": 2, "Conv2dBias": 2, "Add": 1}  # where a bias b enters
 
 
 def snake(name: str) -> str:
@@ -96,8 +96,8 @@ def _name_layer(number: int, values: list[Tensor], name) -> None:
         op = type(t.op).__name__
         for position, x in enumerate(t.op.inputs):
             if isinstance(x, Variable):
-                kernel = op in _KERNEL_OPS and position == 1
-                bias = _BIAS_POSITIONS.get(op) == position
+                kernel = op in KERNEL_OPS and position == 1
+                bias = BIAS_POSITIONS.get(op) == position
                 name(x, f"W[{number}]" if kernel else f"b[{number}]" if bias else
                      f"{snake(x.name.rsplit('/', 1)[-1])}[{number}]")
     z = from_weights[-1]

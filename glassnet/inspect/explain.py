@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from glassnet.autodiff import naming
 from glassnet.autodiff.equations import atom, rule_of, substitute
 from glassnet.inspect.graph import Graph, Node, example_batch, trace
 
@@ -189,11 +190,22 @@ class _Explainer:
                 for (_, body), (i, _) in zip(rule.grads, mapped) if i in needed]
 
     def simplify(self, expr: str, n: Node, input_id: str) -> str:
-        """Write the sum that undoes broadcasting (a bias's gradient) as the course's Σ over samples."""
+        """Write the sum that undoes broadcasting (a bias's gradient) as the course's Σ over samples: only where the
+        input was broadcast to the output's shape (not a product's, a reduction's or a window op's gradient)."""
         expr = re.sub(r"\s*broadcast back.*$", "", expr)
-        if self.by_id[input_id].output_shape != n.output_shape and n.op not in ("MatMul", "Affine", "Sum", "Mean"):
+        in_shape, out_shape = tuple(self.by_id[input_id].output_shape), tuple(n.output_shape)
+        if in_shape != out_shape and n.op not in (*naming.KERNEL_OPS, "Sum", "Mean") and _broadcasts(in_shape,
+                                                                                                         out_shape):
             return f"Σ {atom(expr)}"
         return expr
+
+
+def _broadcasts(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` (what an elementwise op's input did)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 def explain(model: Callable, x=None, y=None, loss: Callable | str | None = None) -> Explanation:
@@ -243,8 +255,8 @@ def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
                 v = graph.node(i)
                 if v.op == "Variable" and i not in ex.names:
                     position = n.inputs.index(i)
-                    kernel = n.op in ("MatMul", "Affine") and position == 1
-                    bias = n.op in ("Add", "Sub") or (n.op == "Affine" and position == 2)
+                    kernel = n.op in naming.KERNEL_OPS and position == 1
+                    bias = n.op == "Sub" or naming.BIAS_POSITIONS.get(n.op) == position
                     ex.names[i] = f"W[{ell}]" if kernel else f"b[{ell}]" if bias else v.name
         if z is not None:
             ex.names[z.id] = f"Z[{ell}]"
