@@ -7,6 +7,8 @@ raised before the first training step so that a bad dataset never leaves a half-
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from glassnet import backend
@@ -18,12 +20,15 @@ from glassnet.kernels.sparse import SparseRows
 SPARSE_MAX_DENSITY = 0.1
 #: Smaller inputs stay dense: their matmuls are quick either way, and tests and toy data keep BLAS's exact sums.
 SPARSE_MIN_BYTES = 1 << 20
-#: Up to this many values, check_finite's element-wise pass is quicker than the matrix-vector product it saves.
+#: Up to this many values, check_finite sums the whole array: quicker than one sum per sample.
 SMALL_ARRAY = 4096
 
 
 def as_array(value, arg: str, method: str, dtype=None) -> np.ndarray:
     """``value`` as an ndarray, cast once to ``dtype`` (floatx by default for float/int data; bool kept for y)."""
+    target = np.dtype(dtype or backend.floatx())
+    if type(value) is np.ndarray and value.dtype == target and value.ndim:  # already what this makes (a batch)
+        return value
     if value is None:
         raise ValueError(f"{method}: argument `{arg}` is required, received None")
     if isinstance(value, Tensor):
@@ -39,7 +44,6 @@ def as_array(value, arg: str, method: str, dtype=None) -> np.ndarray:
     if arr.ndim == 0:
         raise ValueError(f"{method}: argument `{arg}` must have a first (sample) dimension; received a scalar "
                          f"{arr.item()!r}")
-    target = np.dtype(dtype or backend.floatx())
     if arr.dtype != target:
         arr = arr.astype(target)
     return arr
@@ -51,13 +55,13 @@ def check_not_empty(arr: np.ndarray, arg: str, method: str) -> None:
 
 
 def check_finite(arr: np.ndarray, arg: str, method: str) -> None:
-    """Refuse NaN and ±inf. A small array (one batch) is checked element by element; for a large one, each sample's
-    sum (one matrix-vector product, multi-threaded BLAS) is finite only if all its values are, and a sum that
-    overflowed sends us to the exact element-wise check."""
+    """Refuse NaN and ±inf. Fast path: a sum is finite only if all its values are, so a small array (one batch)
+    is checked by its total, a large one by each sample's sum (one matrix-vector product, multi-threaded BLAS); a
+    sum that overflowed sends us to the exact element-wise check."""
     if arr.dtype.kind != "f" or arr.size == 0:
         return
     if arr.size <= SMALL_ARRAY:
-        if np.isfinite(arr).all():
+        if math.isfinite(np.add.reduce(arr, axis=None)):
             return
     else:
         rows = arr.reshape(len(arr), -1)

@@ -120,10 +120,19 @@ class _Tracker:
 
     def logs(self) -> dict:
         """Keras 3 order: the keys sorted by name."""
-        logs = {"loss": self.loss_sum / max(self.count, 1)}
-        for name, m in zip(self.compiled.metric_names, self.compiled.metrics):
-            logs[name] = float(np.asarray(m.result()))
-        return dict(sorted(logs.items()))
+        return dict(sorted(zip(["loss", *self.compiled.metric_names], self.values())))
+
+    def values(self) -> list[float]:
+        """The loss and the metrics' results, in ``metrics_names`` order."""
+        return [self.loss_sum / max(self.count, 1), *(float(np.asarray(m.result())) for m in self.compiled.metrics)]
+
+    def result(self, return_dict: bool = False):
+        """What evaluate and the batch methods return, as in Keras: the logs, or the values in ``metrics_names``
+        order (the loss alone when there are no metrics)."""
+        if return_dict:
+            return self.logs()
+        values = self.values()
+        return values[0] if len(values) == 1 else values
 
 
 class _BatchHooks:
@@ -458,7 +467,7 @@ class Trainer:
                         break
                 epoch_logs = tracker.logs()
                 if val_adapter is not None and (epoch + 1) % validation_freq == 0:
-                    epoch_logs.update({f"val_{k}": v for k, v in self._evaluate(val_adapter, cbs).items()})
+                    epoch_logs.update({f"val_{k}": v for k, v in self._evaluate(val_adapter, cbs).logs().items()})
                 cbs.on_epoch_end(epoch, epoch_logs)
                 interrupt.check()
                 if self.stop_training:
@@ -484,8 +493,9 @@ class Trainer:
         return data.check_batch_size(batch_size, "fit")
 
     # ----- evaluate --------------------------------------------------------------------------------------------
-    def _evaluate(self, adapter: DataAdapter, cbs: CallbackList) -> dict:
-        """The loss and metrics over the adapter's batches, without training; calls the test hooks."""
+    def _evaluate(self, adapter: DataAdapter, cbs: CallbackList) -> _Tracker:
+        """The loss and metrics over the adapter's batches, without training (in the tracker returned); calls the
+        test hooks."""
         tracker, hooks = self._compiled.test_tracker, _BatchHooks(cbs, "test")
         tracker.reset()
         cbs.on_test_begin()
@@ -493,9 +503,8 @@ class Trainer:
             hooks.begin(step)
             self._test_batch(x, y, sw, tracker)
             hooks.end(step, tracker.logs)
-        logs = tracker.logs()
-        cbs.on_test_end(logs)
-        return logs
+        cbs.on_test_end(tracker.logs())
+        return tracker
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict: bool = False):
@@ -505,7 +514,7 @@ class Trainer:
         batch_size = data.check_batch_size(batch_size, "evaluate")
         adapter = self._data_adapter("evaluate", x, y, sample_weight, batch_size=batch_size, steps=steps)
         cbs = self._callback_list(callbacks, verbose, 1, adapter.num_batches)
-        return self._batch_result(self._evaluate(adapter, cbs), return_dict)
+        return self._evaluate(adapter, cbs).result(return_dict)
 
     # ----- predict ---------------------------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None) -> np.ndarray:
@@ -538,7 +547,7 @@ class Trainer:
         compiled = self._compiled
         compiled.batch_tracker.reset()
         self._train_batch(self._step_for(compiled, self.trainable_weights), x, y, sw, compiled.batch_tracker)
-        return self._batch_result(compiled.batch_tracker.logs(), return_dict)
+        return compiled.batch_tracker.result(return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """The loss (and metrics) on exactly this batch, without training, as evaluate computes them."""
@@ -546,15 +555,8 @@ class Trainer:
         tracker = self._compiled.batch_tracker
         tracker.reset()
         self._test_batch(x, y, sw, tracker)
-        return self._batch_result(tracker.logs(), return_dict)
+        return tracker.result(return_dict)
 
     def predict_on_batch(self, x) -> np.ndarray:
         """The model's outputs for one batch, as a NumPy array of its own."""
         return np.array(self._predict_batch(self._prepare_x(x, "predict_on_batch")))
-
-    def _batch_result(self, logs: dict, return_dict: bool):
-        """``logs`` as Keras returns them: the dict, or the values in ``metrics_names`` order (a scalar if one)."""
-        if return_dict:
-            return logs
-        values = [logs[name] for name in self.metrics_names]
-        return values[0] if len(values) == 1 else values
