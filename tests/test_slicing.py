@@ -24,6 +24,7 @@ def data(n=200):
     return x, y, rng.uniform(0.5, 2.0, n).astype("float32")
 
 
+@pytest.mark.fast_kernels
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_sliced_batches_train_like_whole_batches(monkeypatch, shuffle):
     x, y, sw = data()
@@ -47,6 +48,7 @@ def test_sliced_batches_train_like_whole_batches(monkeypatch, shuffle):
     assert h_whole.history["loss"][-1] < h_whole.history["loss"][0]
 
 
+@pytest.mark.fast_kernels
 def test_large_batches_of_a_plain_model_are_sliced():
     x = np.zeros((512, 10000), dtype="float32")
     model = make_model()
@@ -74,5 +76,12 @@ def test_models_whose_samples_may_interact_are_not_sliced(case):
             "ignored class": losses.SparseCategoricalCrossentropy(ignore_class=0)}.get(case)
     if loss is not None:
         model.compile(optimizer="rmsprop", loss=loss)
+    x = np.zeros((512, 10000), dtype="float32")
+    assert slicing.rows_per_slice(model.layers, model._compiled.loss_fn, x, 512) is None
+
+
+def test_numpy_kernels_never_slice(monkeypatch):
+    monkeypatch.setattr(keras.backend, "_kernels", "numpy")
+    model = make_model()
     x = np.zeros((512, 10000), dtype="float32")
     assert slicing.rows_per_slice(model.layers, model._compiled.loss_fn, x, 512) is None

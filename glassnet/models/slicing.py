@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from glassnet import activations, losses, regularizers
+from glassnet import activations, backend, losses, regularizers
 from glassnet.kernels import updates
 from glassnet.layers import ELU, Activation, Dense, Dropout, Flatten, InputLayer, LeakyReLU, ReLU, Softmax
 from glassnet.models.data_adapters import BatchRows
@@ -35,10 +35,13 @@ _PER_SAMPLE_LAYERS = (InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softm
 
 def rows_per_slice(layers: list, loss_fn, x, batch_size: int) -> int | None:
     """Rows per slice for training on ``x`` in batches of ``batch_size`` (slices of equal size), or None to
-    train on whole batches: the batch fits in SLICE_BYTES, or the model or loss is not provably per-sample."""
+    train on whole batches: the batch fits in SLICE_BYTES, the model or loss is not provably per-sample, or the
+    plain NumPy kernels run (GLASSNET_KERNELS=numpy: slicing is a fast path)."""
     rows = min(batch_size, len(x))
     batch_bytes = rows * (x.nbytes // max(len(x), 1))
-    if batch_bytes <= SLICE_BYTES or not (per_sample_loss(loss_fn) and all(map(per_sample_layer, layers))):
+    if batch_bytes <= SLICE_BYTES or backend.kernels() != "fast":
+        return None
+    if not (per_sample_loss(loss_fn) and all(map(per_sample_layer, layers))):
         return None
     return math.ceil(rows / math.ceil(batch_bytes / SLICE_BYTES))
 
