@@ -4,9 +4,9 @@
 batch is one training step with the callbacks' hooks around it. One training step, the same for ``fit`` and
 ``train_on_batch``, visits each module once: the batch from the adapter; model, loss (+ the layers' penalties,
 which Keras shows in ``loss``) and backward in the replayed TrainStep (models/step.py); ``optimizer.apply``; the
-metrics (_Tracker); the callbacks (_BatchHooks). Data are checked and converted once, before the first step (what
-depends only on the arrays' shapes and dtypes once per kind of batch, so ``train_on_batch`` checks a batch like
-the last one by its values alone).
+metrics (_Tracker); the callbacks (_BatchHooks). Data are checked and converted before the first step; a batch
+of a kind already accepted (the same shapes and dtypes) is checked by its values alone, so that ``train_on_batch``
+in a custom loop costs little more than the step.
 
 Ctrl-C during fit is deferred to the end of the current step, so weights are never left half-updated; fit then
 re-raises KeyboardInterrupt (as Keras does) with ``model.history`` holding the epochs that completed and
