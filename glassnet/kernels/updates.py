@@ -77,10 +77,11 @@ def update(rule: Callable, weights: np.ndarray, gradient: np.ndarray, states: Se
 class GroupedUpdates:
     """Runs one rule over many weights: those that lie back to back in a shared block, with their states in twin
     blocks (``storage.Twins``), as one array, after copying their gradients side by side; the others one by one.
-    The grouping is worked out once per list of weights and kept while the same weights come back."""
+    The grouping is worked out once per list of weights and kept while the same weights come back (with the same
+    states: a weight's states are its own for as long as it is updated here)."""
 
     def __init__(self):
-        self._layout: tuple | None = None  # (weights, states, runs, alone) of the last call
+        self._layout: tuple | None = None  # (a copy of the weights list, the list as passed, runs, alone)
 
     def apply(self, rule: Callable, weights: Sequence[np.ndarray], gradients: Sequence[np.ndarray],
               states: Sequence[Sequence[np.ndarray]], constants: Sequence[float]) -> None:
@@ -95,9 +96,8 @@ class GroupedUpdates:
 
     def _runs(self, weights: Sequence[np.ndarray], states: Sequence[Sequence[np.ndarray]]) -> tuple[list, list]:
         cached = self._layout
-        if cached is not None and len(cached[0]) == len(weights) and all(
-                a is b for a, b in zip(cached[0], weights)) and all(
-                a is b for old, new in zip(cached[1], states) for a, b in zip(old, new)):
+        if cached is not None and (cached[1] is weights or len(cached[0]) == len(weights) and all(
+                a is b for a, b in zip(cached[0], weights))):
             return cached[2], cached[3]
         n_states = len(states[0]) if states else 0
         per_state = [[s[k] for s in states] for k in range(n_states)]
@@ -111,7 +111,7 @@ class GroupedUpdates:
             runs.append((indices, weights_view, gradient, views, state_views))
         grouped = {i for run in runs for i in run[0]}
         alone = [i for i in range(len(weights)) if i not in grouped]
-        self._layout = (list(weights), [list(s) for s in states], runs, alone)
+        self._layout = (list(weights), weights, runs, alone)  # a caller passing the same list again skips the check
         return runs, alone
 
     def __getstate__(self) -> dict:

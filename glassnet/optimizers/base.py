@@ -57,6 +57,7 @@ class Optimizer:
         self._slots: dict[Variable, dict[str, np.ndarray]] = {}
         self._slot_storage = storage.Twins()  # each slot lies where its variable does, in a twin block
         self._updates = updates.GroupedUpdates()
+        self._arrays: tuple | None = None  # the last call's variables and their arrays (see _arrays_of)
         self._exclude_ids: set[int] = set()
         self._exclude_names: tuple[str, ...] = ()
 
@@ -184,9 +185,20 @@ class Optimizer:
                 self.update_step(g, var, lr)
         else:
             rule, names, constants = self.update_rule(lr)
-            states = [[self._slots_of(var)[n] for n in names] for _, var in pairs]
-            self._updates.apply(rule, [var.storage for _, var in pairs], [g for g, _ in pairs], states, constants)
+            weights, states = self._arrays_of([var for _, var in pairs], names)
+            self._updates.apply(rule, weights, [g for g, _ in pairs], states, constants)
         self.iterations += 1
+
+    def _arrays_of(self, variables: list[Variable], names: tuple[str, ...]) -> tuple[list, list]:
+        """The variables' storage arrays and their slots named ``names`` (kept while the same variables return)."""
+        cached = self._arrays
+        if cached is not None and cached[1] == names and len(cached[0]) == len(variables) and all(
+                a is b for a, b in zip(cached[0], variables)):
+            return cached[2], cached[3]
+        weights = [var.storage for var in variables]
+        states = [[self._slots_of(var)[n] for n in names] for var in variables]
+        self._arrays = (variables, names, weights, states)
+        return weights, states
 
     def update_rule(self, learning_rate: float) -> tuple[Callable, tuple[str, ...], list[float]]:
         """The optimizer's rule (see kernels/updates.py), the names of the slots it updates in its argument order,
@@ -201,8 +213,10 @@ class Optimizer:
 
     def _as_gradient(self, grad, var: Variable) -> np.ndarray:
         """The gradient as an array of the variable's shape and dtype (checked cheaply for a training step's)."""
-        if type(grad) is np.ndarray and type(var) is Variable and grad.shape == var.shape and grad.dtype == var.dtype:
-            return grad
+        if type(grad) is np.ndarray and type(var) is Variable:
+            value = var.value
+            if grad.shape == value.shape and grad.dtype == value.dtype:
+                return grad
         if not isinstance(var, Variable):
             raise TypeError(f"Optimizer '{self.name}' updates glassnet Variables, received {type(var).__name__}")
         g = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
