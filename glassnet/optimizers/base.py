@@ -57,7 +57,7 @@ class Optimizer:
         self._slots: dict[Variable, dict[str, np.ndarray]] = {}
         self._slot_storage = storage.Twins()  # each slot lies where its variable does, in a twin block
         self._updates = updates.GroupedUpdates()
-        self._arrays: tuple | None = None  # the last call's variables and their arrays (see _arrays_of)
+        self._arrays: tuple | None = None  # the last call's variables, their storage, their slots by names
         self._exclude_ids: set[int] = set()
         self._exclude_names: tuple[str, ...] = ()
 
@@ -172,9 +172,10 @@ class Optimizer:
         if len(grads) != len(variables):
             raise ValueError(f"Optimizer '{self.name}' received {len(grads)} gradients for {len(variables)} "
                              "variables; expected one gradient per variable")
-        pairs = [(self._as_gradient(g, v), v) for g, v in zip(grads, variables) if g is not None]
+        used = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        weights = self._storage_of([v for _, v in used])
+        pairs = self._clipped([(self._as_gradient(g, v, w), v) for (g, v), w in zip(used, weights)])
         lr = self.learning_rate
-        pairs = self._clipped(pairs)
         if self.weight_decay:
             for _, var in pairs:
                 if self._uses_weight_decay(var):
@@ -185,20 +186,27 @@ class Optimizer:
                 self.update_step(g, var, lr)
         else:
             rule, names, constants = self.update_rule(lr)
-            weights, states = self._arrays_of([var for _, var in pairs], names)
-            self._updates.apply(rule, weights, [g for g, _ in pairs], states, constants)
+            self._updates.apply(rule, weights, [g for g, _ in pairs], self._states_of(names), constants)
         self.iterations += 1
 
-    def _arrays_of(self, variables: list[Variable], names: tuple[str, ...]) -> tuple[list, list]:
-        """The variables' storage arrays and their slots named ``names`` (kept while the same variables return)."""
+    def _storage_of(self, variables: list[Variable]) -> list[np.ndarray]:
+        """The variables' storage arrays, the same list while the same variables return (checked by identity)."""
         cached = self._arrays
-        if cached is not None and cached[1] == names and len(cached[0]) == len(variables) and all(
+        if cached is not None and len(cached[0]) == len(variables) and all(
                 a is b for a, b in zip(cached[0], variables)):
-            return cached[2], cached[3]
-        weights = [var.storage for var in variables]
-        states = [[self._slots_of(var)[n] for n in names] for var in variables]
-        self._arrays = (variables, names, weights, states)
-        return weights, states
+            return cached[1]
+        for var in variables:
+            if not isinstance(var, Variable):
+                raise TypeError(f"Optimizer '{self.name}' updates glassnet Variables, received {type(var).__name__}")
+        self._arrays = (variables, [var.storage for var in variables], {})
+        return self._arrays[1]
+
+    def _states_of(self, names: tuple[str, ...]) -> list[list[np.ndarray]]:
+        """For the variables of the last ``_storage_of``, their slots named ``names``, in that order."""
+        variables, _, states = self._arrays
+        if names not in states:
+            states[names] = [[self._slots_of(var)[n] for n in names] for var in variables]
+        return states[names]
 
     def update_rule(self, learning_rate: float) -> tuple[Callable, tuple[str, ...], list[float]]:
         """The optimizer's rule (see kernels/updates.py), the names of the slots it updates in its argument order,
@@ -211,16 +219,12 @@ class Optimizer:
         slots = self._slots_of(variable)
         updates.update(rule, variable.storage, gradient, [slots[n] for n in names], constants)
 
-    def _as_gradient(self, grad, var: Variable) -> np.ndarray:
+    def _as_gradient(self, grad, var: Variable, storage: np.ndarray) -> np.ndarray:
         """The gradient as an array of the variable's shape and dtype (checked cheaply for a training step's)."""
-        if type(grad) is np.ndarray and type(var) is Variable:
-            value = var.value
-            if grad.shape == value.shape and grad.dtype == value.dtype:
-                return grad
-        if not isinstance(var, Variable):
-            raise TypeError(f"Optimizer '{self.name}' updates glassnet Variables, received {type(var).__name__}")
+        if type(grad) is np.ndarray and grad.shape == storage.shape and grad.dtype == storage.dtype:
+            return grad
         g = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
-        if g.shape != var.shape:
+        if g.shape != storage.shape:
             raise ValueError(f"Optimizer '{self.name}' received a gradient of shape {g.shape} for variable "
                              f"'{var.name}' of shape {var.shape}")
         return g.astype(var.dtype, copy=False)
