@@ -213,7 +213,7 @@ def mean_squared_error(y_true, y_pred) -> Tensor:
     y_pred = as_tensor(y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(_labels(y_true, y_pred), y_pred)
     _check_elementwise_shapes("mean_squared_error", y_true.shape, y_pred.shape)
-    return ops.mean(ops.square(y_pred - y_true), axis=-1)
+    return ops.squared_error(y_true, y_pred)
 
 
 def mean_absolute_error(y_true, y_pred) -> Tensor:

@@ -220,6 +220,12 @@ def softmax_cross_entropy(labels, logits) -> Tensor:
     return nn.SoftmaxCrossEntropy.apply(_labels(labels, logits.dtype), logits)
 
 
+def squared_error(y_true, y_pred) -> Tensor:
+    """(1/n) Σ (y_pred − y_true)² over the last axis, per sample, as one op (mean squared error's per-sample loss)."""
+    y_pred = as_tensor(y_pred)
+    return nn.SquaredError.apply(_labels(y_true, y_pred.dtype), y_pred)
+
+
 def sparse_softmax_cross_entropy(labels, logits) -> Tensor:
     """−log softmax(z)[label] per sample, integer labels; gradient softmax(z) − onehot(label)."""
     return nn.SparseSoftmaxCrossEntropy.apply(_labels(labels, None), logits)

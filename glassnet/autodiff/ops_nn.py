@@ -208,3 +208,21 @@ class SparseSoftmaxCrossEntropy(Function):
         dz = np.exp(log_a)
         np.put_along_axis(dz, labels, np.take_along_axis(dz, labels, -1) - 1, -1)
         return None, dloss[..., None] * dz
+
+
+class SquaredError(Function):
+    """L = (1/n) Σ (z − y)² over the last axis, per sample.  Backward: dz = dL · 2(z − y) / n, dy = −dz.
+
+    Mean squared error as one op (autodiff/fusions.py): the difference, its square and the mean over the n
+    outputs of a sample, whose gradient is the course's 2(A − Y)/n.
+    """
+
+    def forward(self, y, z):
+        diff = z - y
+        self.save_for_backward(diff)
+        return np.add.reduce(diff * diff, axis=-1) / diff.dtype.type(diff.shape[-1])
+
+    def backward(self, dloss):
+        (diff,) = self.saved
+        dz = dloss[..., None] * (diff * diff.dtype.type(2 / diff.shape[-1]))
+        return (-dz if self.needs_input_grad[0] else None), dz

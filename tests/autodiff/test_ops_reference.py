@@ -394,6 +394,13 @@ case("softplus", "", unary, ops.softplus, F.softplus)
 case("softmax", "", axis_draw, lambda x, axis: ops.softmax(x, axis), lambda x, axis: torch.softmax(x, axis))
 case("log_softmax", "", axis_draw, lambda x, axis: ops.log_softmax(x, axis),
      lambda x, axis: torch.log_softmax(x, axis))
+def pair_draw(rng, k):
+    """Two operands of one shape with at least one axis (a loss's labels and predictions)."""
+    shape = rand_shape(rng, min_dims=1)
+    return Draw([shape, shape])
+
+
+case("squared_error", "", pair_draw, ops.squared_error, lambda y, z: ((z - y) ** 2).mean(-1))
 # dropout's mask is random, so the table holds rate 0 (the identity); test_dropout_* checks the mask itself
 case("dropout", "rate-0", unary, lambda x: ops.dropout(x, 0.0, np.random.default_rng(0)),
      lambda x: F.dropout(x, 0.0, training=True))
