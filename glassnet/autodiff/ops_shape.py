@@ -89,3 +89,20 @@ class Stack(Function):
 
     def backward(self, dz):
         return tuple(np.moveaxis(dz, self.axis, 0))
+
+
+class Pad(Function):
+    """z = x with ``pad_width`` zeros before and after each axis (np.pad's ((before, after), …)).  Backward: dx =
+    dz with the padding cut away, dz[b₀ : n₀ − a₀, b₁ : n₁ − a₁, …].
+
+    The zeros are made inside forward, so a replayed step pads a batch of any size (ZeroPadding2D).
+    """
+
+    def __init__(self, pad_width):
+        self.pad_width = tuple((int(before), int(after)) for before, after in pad_width)
+
+    def forward(self, x):
+        return np.pad(x, self.pad_width)
+
+    def backward(self, dz):
+        return dz[tuple(slice(before, n - after) for (before, after), n in zip(self.pad_width, dz.shape))]

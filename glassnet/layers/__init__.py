@@ -1,6 +1,7 @@
 """Layers, like ``keras.layers``: Input, Dense, Activation, Dropout, Flatten, ReLU, LeakyReLU, ELU, Softmax; Conv1D,
 Conv2D and the pooling layers (MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D,
-GlobalAveragePooling1D/2D).
+GlobalAveragePooling1D/2D); the shaping layers Reshape, Permute, RepeatVector, ZeroPadding2D, Cropping2D and
+UpSampling2D.
 
 ``serialize(layer)`` / ``deserialize(config)`` turn a layer into ``{'class_name': 'Dense', 'config': {...}}`` and
 back; deserialize only builds the classes listed here (or ones passed in ``custom_objects``), never code from a file.
@@ -25,6 +26,7 @@ from glassnet.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from glassnet.layers.shaping import Cropping2D, Permute, RepeatVector, Reshape, UpSampling2D, ZeroPadding2D
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.__name__: cls
@@ -33,6 +35,9 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
 LAYER_CLASSES.update({cls.__name__: cls for cls in (
     Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
     GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+)})
+LAYER_CLASSES.update({cls.__name__: cls for cls in (
+    Reshape, Permute, RepeatVector, ZeroPadding2D, Cropping2D, UpSampling2D,
 )})
 
 
@@ -68,4 +73,5 @@ __all__ = [
     "ELU", "LAYER_CLASSES", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec",
     "KerasTensor", "Layer", "LeakyReLU", "ReLU", "Softmax", "clear_session", "deserialize", "get",
     "reset_uids", "serialize",
+    "Cropping2D", "Permute", "RepeatVector", "Reshape", "UpSampling2D", "ZeroPadding2D",
 ]
