@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from glassnet import backend
 from glassnet.autodiff import ops_conv as cv
 from glassnet.autodiff import ops_math as m
 from glassnet.autodiff import ops_nn as nn
@@ -19,6 +20,84 @@ from glassnet.autodiff import ops_shape as s
 from glassnet.autodiff.tensor import Tensor, as_tensor
 
 convert_to_tensor = as_tensor
+
+
+# ----- conversions and new tensors (no gradient) ------------------------------------------------------------
+def convert_to_numpy(x) -> np.ndarray:
+    """keras.ops.convert_to_numpy: the value of x as a NumPy array (a writable copy)."""
+    return np.array(x.numpy() if isinstance(x, Tensor) else x)
+
+
+def shape(x) -> tuple[int, ...]:
+    """keras.ops.shape: the shape of x as a tuple of ints."""
+    return tuple(int(n) for n in (x.shape if hasattr(x, "shape") else np.shape(x)))
+
+
+def _new_shape(shape, what: str) -> tuple[int, ...]:
+    """A shape argument as a tuple of non-negative ints, or an error naming what was received."""
+    dims = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in dims):
+        raise ValueError(f"{what} expects a shape of non-negative integers, received shape={shape!r}")
+    return tuple(int(n) for n in dims)
+
+
+def _dtype_of(x) -> np.dtype:
+    """The dtype Keras keeps for a ``*_like`` op: a Tensor's or array's own, else the one as_tensor gives."""
+    return x.dtype if isinstance(x, (Tensor, np.ndarray, np.generic)) else as_tensor(x).dtype
+
+
+def _constant(value, dtype) -> Tensor:
+    return Tensor(value, dtype=dtype)
+
+
+def full(shape, fill_value, dtype=None) -> Tensor:
+    """keras.ops.full: a new tensor of ``shape`` filled with fill_value (dtype: floatx unless given)."""
+    return _constant(np.full(_new_shape(shape, "full"), fill_value), dtype or backend.floatx())
+
+
+def zeros(shape, dtype=None) -> Tensor:
+    """keras.ops.zeros: a new tensor of ``shape`` filled with 0 (dtype: floatx unless given)."""
+    return _constant(np.zeros(_new_shape(shape, "zeros")), dtype or backend.floatx())
+
+
+def ones(shape, dtype=None) -> Tensor:
+    """keras.ops.ones: a new tensor of ``shape`` filled with 1 (dtype: floatx unless given)."""
+    return _constant(np.ones(_new_shape(shape, "ones")), dtype or backend.floatx())
+
+
+def full_like(x, fill_value, dtype=None) -> Tensor:
+    """keras.ops.full_like: a tensor of x's shape filled with fill_value, of x's dtype unless given."""
+    return _constant(np.full(shape(x), fill_value), dtype or _dtype_of(x))
+
+
+def zeros_like(x, dtype=None) -> Tensor:
+    """keras.ops.zeros_like: zeros of x's shape, of x's dtype unless given."""
+    return full_like(x, 0, dtype)
+
+
+def ones_like(x, dtype=None) -> Tensor:
+    """keras.ops.ones_like: ones of x's shape, of x's dtype unless given."""
+    return full_like(x, 1, dtype)
+
+
+def arange(start, stop=None, step=None, dtype=None) -> Tensor:
+    """keras.ops.arange: evenly spaced values in [start, stop); int32 when every argument is an int, else floatx."""
+    if step == 0:
+        raise ValueError(f"arange expects a nonzero step, received step={step!r}")
+    bounds = [v for v in (start, stop, step) if v is not None]
+    if dtype is None:
+        integral = all(isinstance(v, (int, np.integer)) for v in bounds)
+        dtype = "int32" if integral else backend.floatx()
+    start, stop = (0, start) if stop is None else (start, stop)
+    return _constant(np.arange(start, stop, 1 if step is None else step), dtype)
+
+
+def eye(N: int, M: int | None = None, k: int = 0, dtype=None) -> Tensor:  # noqa: N803 - Keras's names
+    """keras.ops.eye: an N × M matrix with ones on the k-th diagonal (dtype: floatx unless given)."""
+    for name, value in (("N", N), ("M", N if M is None else M)):
+        if not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"eye expects a non-negative integer {name}, received {name}={value!r}")
+    return _constant(np.eye(N, M, k), dtype or backend.floatx())
 
 
 # ----- elementwise arithmetic ----------------------------------------------------------------------------------
@@ -60,6 +139,22 @@ def matmul(x, w) -> Tensor:
 def affine(x, w, b) -> Tensor:
     """x · w + b, a dense layer's pre-activation as one op (its backward gives dX, dW and db = Σ dZ)."""
     return m.Affine.apply(x, w, b)
+
+
+def dot(x1, x2) -> Tensor:
+    """keras.ops.dot (NumPy's dot): x1 · x2 for 0-d, 1-d and 2-d operands; for N-d, the sum over x1's last axis and
+    x2's second-to-last (x2's last axis for a 1-d x2), composed from matmul, reshape and transpose."""
+    x1, x2 = as_tensor(x1), as_tensor(x2)
+    if x1.ndim == 0 or x2.ndim == 0:
+        return multiply(x1, x2)
+    if x2.ndim <= 2:
+        return matmul(x1, x2)
+    if x1.shape[-1] != x2.shape[-2]:
+        raise ValueError(f"dot: x1's last axis ({x1.shape[-1]}) must match x2's second-to-last axis "
+                         f"({x2.shape[-2]}), received shapes {x1.shape} and {x2.shape}")
+    perm = (x2.ndim - 2, *range(x2.ndim - 2), x2.ndim - 1)  # the summed axis first, the rest flattened
+    flat = reshape(transpose(x2, perm), (x2.shape[-2], -1))
+    return reshape(matmul(x1, flat), x1.shape[:-1] + x2.shape[:-2] + x2.shape[-1:])
 
 
 def exp(x) -> Tensor:
@@ -131,8 +226,133 @@ def min(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - mirrors
     return negative(max(negative(x), axis=axis, keepdims=keepdims))
 
 
+def prod(x, axis=None, keepdims: bool = False, dtype=None) -> Tensor:
+    """keras.ops.prod: the product of x's entries over axis (all by default)."""
+    x = as_tensor(x) if dtype is None else cast(x, dtype)
+    return r.Prod.apply(x, axis=axis, keepdims=keepdims)
+
+
+def var(x, axis=None, keepdims: bool = False) -> Tensor:
+    """keras.ops.var: the (population) variance over axis, mean((x − mean x)²)."""
+    x = as_tensor(x)
+    return mean(square(subtract(x, mean(x, axis=axis, keepdims=True))), axis=axis, keepdims=keepdims)
+
+
+def std(x, axis=None, keepdims: bool = False) -> Tensor:
+    """keras.ops.std: the (population) standard deviation over axis, √var."""
+    return sqrt(var(x, axis=axis, keepdims=keepdims))
+
+
+def cumsum(x, axis=None, dtype=None) -> Tensor:
+    """keras.ops.cumsum: the running sum along axis (over the flattened tensor when axis is None)."""
+    x = as_tensor(x) if dtype is None else cast(x, dtype)
+    if axis is None:
+        return r.CumSum.apply(reshape(x, -1), axis=0)
+    return r.CumSum.apply(x, axis=_axis(axis, x.ndim, "cumsum"))
+
+
+def _vector_norm(x: Tensor, ord, axis, keepdims: bool) -> Tensor:  # noqa: A002 - NumPy's name
+    if ord is None or ord == 2:
+        return sqrt(sum(square(x), axis=axis, keepdims=keepdims))
+    if ord == np.inf:
+        return max(abs(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return min(abs(x), axis=axis, keepdims=keepdims)
+    if ord == 0:
+        return sum(cast(x.numpy() != 0, x.dtype), axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return sum(abs(x), axis=axis, keepdims=keepdims)
+    if isinstance(ord, str):
+        raise ValueError(f"norm: ord={ord!r} is a matrix norm and needs a 2-d x or two axes, received axis={axis!r}")
+    return power(sum(power(abs(x), float(ord)), axis=axis, keepdims=keepdims), 1.0 / ord)
+
+
+def _matrix_norm(x: Tensor, ord, axes: tuple[int, int], keepdims: bool) -> Tensor:  # noqa: A002 - NumPy's name
+    rows, cols = axes
+    if ord is None or ord == "fro":
+        return sqrt(sum(square(x), axis=axes, keepdims=keepdims))
+    if ord in (1, -1, np.inf, -np.inf):  # 1: the largest column sum of |x|; inf: the largest row sum
+        summed, over = (rows, cols) if ord in (1, -1) else (cols, rows)
+        pick = max if ord in (1, np.inf) else min
+        out = pick(sum(abs(x), axis=summed, keepdims=True), axis=over, keepdims=True)
+        return out if keepdims else squeeze(out, axis=axes)
+    raise NotImplementedError(f"norm: glassnet has the matrix norms None, 'fro', 1, -1, inf and -inf; received "
+                              f"ord={ord!r} (the singular-value norms 2, -2 and 'nuc' are not implemented)")
+
+
+def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A002 - mirrors keras.ops.norm
+    """keras.ops.norm (NumPy's linalg.norm): a vector norm over one axis, a matrix norm over two, the 2-norm of
+    the flattened x when both ord and axis are None."""
+    x = as_tensor(x)
+    if axis is None:
+        if ord is None:
+            return sqrt(sum(square(x), axis=None, keepdims=keepdims))
+        if x.ndim not in (1, 2):
+            raise ValueError(f"norm with ord={ord!r} and axis=None expects a 1-d or 2-d x, received shape {x.shape}")
+        axis = tuple(range(x.ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = tuple(_axis(a, x.ndim, "norm") for a in axes)
+    if len(axes) == 1:
+        return _vector_norm(x, ord, axes[0], keepdims)
+    if len(axes) == 2 and axes[0] != axes[1]:
+        return _matrix_norm(x, ord, axes, keepdims)
+    raise ValueError(f"norm expects axis to be an int or a pair of distinct axes, received axis={axis!r}")
+
+
 def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
     return r.LogSumExp.apply(x, axis=axis, keepdims=keepdims)
+
+
+# ----- sorting and searching (indices carry no gradient; sorted values do) ------------------------------------
+def _axis(axis, ndim: int, what: str) -> int:
+    """axis as a non-negative int, or an error naming what was received."""
+    if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < np.maximum(ndim, 1):
+        raise ValueError(f"{what}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
+    return int(axis) % np.maximum(ndim, 1)
+
+
+def _indices(indices, what: str) -> np.ndarray:
+    """Indices as an integer NumPy array, or an error naming the dtype received."""
+    array = np.asarray(indices.numpy() if isinstance(indices, Tensor) else indices)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{what} expects integer indices, received an array of dtype {array.dtype}")
+    return array
+
+
+def argmax(x, axis=None, keepdims: bool = False) -> Tensor:
+    """keras.ops.argmax: the index of the largest value along axis (of the flattened x by default), int32."""
+    data = as_tensor(x).numpy()
+    return _constant(np.argmax(data, axis=axis, keepdims=keepdims), "int32")
+
+
+def argmin(x, axis=None, keepdims: bool = False) -> Tensor:
+    """keras.ops.argmin: the index of the smallest value along axis (of the flattened x by default), int32."""
+    data = as_tensor(x).numpy()
+    return _constant(np.argmin(data, axis=axis, keepdims=keepdims), "int32")
+
+
+def argsort(x, axis: int | None = -1) -> Tensor:
+    """keras.ops.argsort: the indices that sort x along axis in ascending order (stable), int32."""
+    data = as_tensor(x).numpy()
+    return _constant(np.argsort(data, axis=axis, kind="stable"), "int32")
+
+
+def sort(x, axis: int = -1) -> Tensor:
+    """keras.ops.sort: x sorted ascending along axis; the gradient goes back to each value's place."""
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return x
+    return take_along_axis(x, np.argsort(x.numpy(), axis=axis, kind="stable"), axis=axis)
+
+
+def top_k(x, k: int, sorted: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002 - Keras's name
+    """keras.ops.top_k: the k largest values along the last axis, largest first, and their indices (int32)."""
+    x = as_tensor(x)
+    if x.ndim == 0 or not isinstance(k, (int, np.integer)) or not 0 <= k <= x.shape[-1]:
+        raise ValueError(f"top_k expects k in [0, {x.shape[-1] if x.ndim else 0}] (the size of the last axis), "
+                         f"received k={k!r} for shape {x.shape}")
+    order = np.argsort(-x.numpy(), axis=-1, kind="stable")[..., :k]
+    return take_along_axis(x, order, axis=-1), _constant(order, "int32")
 
 
 # ----- shapes --------------------------------------------------------------------------------------------------
@@ -159,6 +379,95 @@ def getitem(x, key) -> Tensor:
     if isinstance(key, Tensor):
         key = key._data
     return s.GetItem.apply(x, key=key)
+
+
+def take(x, indices, axis=None) -> Tensor:
+    """keras.ops.take: the entries of x at ``indices`` along axis (of the flattened x by default)."""
+    x, key = as_tensor(x), _indices(indices, "take")
+    if axis is None:
+        return getitem(reshape(x, -1), key)
+    return getitem(x, (slice(None),) * _axis(axis, x.ndim, "take") + (key,))
+
+
+def take_along_axis(x, indices, axis=None) -> Tensor:
+    """keras.ops.take_along_axis: x[..., indices[i], ...] matched entry by entry along axis (NumPy's rule)."""
+    x, idx = as_tensor(x), _indices(indices, "take_along_axis")
+    if axis is None:
+        x, idx, axis = reshape(x, -1), idx.reshape(-1), 0
+    axis = _axis(axis, x.ndim, "take_along_axis")
+    if idx.ndim != x.ndim:
+        raise ValueError(f"take_along_axis expects indices with as many dimensions as x ({x.ndim}), received "
+                         f"indices of shape {idx.shape}")
+    grid = [np.arange(n).reshape([-1 if i == a else 1 for i in range(x.ndim)]) for a, n in enumerate(x.shape)]
+    return getitem(x, tuple(idx if a == axis else g for a, g in enumerate(grid)))
+
+
+def split(x, indices_or_sections, axis: int = 0) -> list[Tensor]:
+    """keras.ops.split: x cut along axis into equal sections, or at the given indices."""
+    x = as_tensor(x)
+    axis = _axis(axis, x.ndim, "split")
+    try:
+        pieces = np.split(np.arange(x.shape[axis]), indices_or_sections)
+    except ValueError:
+        raise ValueError(f"split: an axis of size {x.shape[axis]} cannot be cut into {indices_or_sections!r} equal "
+                         f"sections (shape {x.shape}, axis {axis})") from None
+    lead = (slice(None),) * axis
+    return [getitem(x, lead + (slice(int(p[0]), int(p[-1]) + 1) if len(p) else slice(0, 0),)) for p in pieces]
+
+
+def tile(x, repeats) -> Tensor:
+    """keras.ops.tile: x repeated ``repeats[i]`` times along each axis (NumPy's rule for unequal lengths)."""
+    x = as_tensor(x)
+    reps = (repeats,) if isinstance(repeats, (int, np.integer)) else tuple(repeats)
+    if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in reps):
+        raise ValueError(f"tile expects non-negative integer repeats, received repeats={repeats!r}")
+    if len(reps) > x.ndim:
+        x = reshape(x, (1,) * (len(reps) - x.ndim) + x.shape)
+    reps = (1,) * (x.ndim - len(reps)) + reps
+    return getitem(x, np.ix_(*[np.tile(np.arange(n), r) for n, r in zip(x.shape, reps)])) if x.ndim else x
+
+
+def repeat(x, repeats, axis=None) -> Tensor:
+    """keras.ops.repeat: each entry of x repeated ``repeats`` times along axis (of the flattened x by default)."""
+    x = as_tensor(x)
+    if axis is None:
+        x, axis = reshape(x, -1), 0
+    axis = _axis(axis, x.ndim, "repeat")
+    counts = _indices(repeats, "repeat")
+    if (counts < 0).any() or counts.ndim > 1 or counts.size not in (1, x.shape[axis]):
+        raise ValueError(f"repeat expects non-negative repeats, one or one per entry along axis {axis} "
+                         f"({x.shape[axis]}), received repeats={repeats!r}")
+    return getitem(x, (slice(None),) * axis + (np.repeat(np.arange(x.shape[axis]), counts),))
+
+
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def pad(x, pad_width, mode: str = "constant", constant_values=None) -> Tensor:
+    """keras.ops.pad (NumPy's pad): x widened by pad_width ((before, after) per axis); mode 'constant' (fills with
+    constant_values, 0 by default), 'edge', 'reflect', 'symmetric' or 'wrap' (copies of x's own entries)."""
+    x = as_tensor(x)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {_PAD_MODES}, received mode={mode!r}")
+    if mode != "constant" and constant_values is not None:
+        raise ValueError(f"pad: constant_values applies to mode='constant' only, received mode={mode!r}")
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad expects pad_width as an int, (before, after) or one pair per axis of a tensor with "
+                         f"{x.ndim} dimensions, received pad_width={pad_width!r}") from None
+    if (widths < 0).any():
+        raise ValueError(f"pad expects non-negative widths, received pad_width={pad_width!r}")
+    for axis, (before, after) in enumerate(widths):
+        if before == after == 0:
+            continue
+        if mode == "constant":
+            edge = [full(x.shape[:axis] + (int(n),) + x.shape[axis + 1:], constant_values or 0, x.dtype)
+                    for n in (before, after)]
+            x = concatenate([edge[0], x, edge[1]], axis=axis)
+        else:
+            x = take(x, np.pad(np.arange(x.shape[axis]), (int(before), int(after)), mode=mode), axis=axis)
+    return x
 
 
 def concatenate(xs: Sequence, axis: int = 0) -> Tensor:

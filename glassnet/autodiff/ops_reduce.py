@@ -98,3 +98,35 @@ class LogSumExp(_Reduction):
     def backward(self, dz):
         (softmax,) = self.saved
         return self._expand(dz) * softmax
+
+
+class Prod(_Reduction):
+    """z = Π x over axis.  Backward: dx = dz · Π x over the other entries of the same product (zeros allowed)."""
+
+    def forward(self, x):
+        self._setup(x)
+        self.save_for_backward(x)
+        return np.prod(x, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, dz):
+        (x,) = self.saved
+        perm = [a for a in range(x.ndim) if a not in self.axes] + list(self.axes)  # reduced axes last, as one
+        flat = np.transpose(x, perm).reshape(*(x.shape[a] for a in perm[:x.ndim - len(self.axes)]), -1)
+        ones = np.ones_like(flat[..., :1])
+        before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)  # Π of the entries before
+        after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]  # and after
+        others = (before * after).reshape([x.shape[a] for a in perm]).transpose(np.argsort(perm))
+        return self._expand(dz) * others
+
+
+class CumSum(Function):
+    """z = running sum of x along axis, zᵢ = Σ_{j≤i} xⱼ.  Backward: dxᵢ = Σ_{j≥i} dzⱼ (the running sum reversed)."""
+
+    def __init__(self, axis: int = 0):
+        self.axis = axis
+
+    def forward(self, x):
+        return np.cumsum(x, axis=self.axis)
+
+    def backward(self, dz):
+        return np.flip(np.cumsum(np.flip(dz, self.axis), axis=self.axis), self.axis)

@@ -538,6 +538,226 @@ for rank in (1, 2):
          values="ties")
 
 
+# keras.ops's products, statistics, scans and norms (issue 15)
+def dot_draw(x_dims: int, y_dims: int):
+    def draw(rng, k):
+        x = rand_shape(rng, min_dims=x_dims, max_dims=x_dims)
+        if x_dims == 0 or y_dims == 0:
+            return Draw([x, rand_shape(rng, min_dims=y_dims, max_dims=y_dims)])
+        inner = (x[-1],) if y_dims == 1 else (x[-1], int(rng.integers(1, 5)))
+        y = rand_shape(rng, min_dims=y_dims - len(inner), max_dims=y_dims - len(inner))
+        return Draw([x, y + inner])
+    return draw
+
+
+def torch_dot(x, y):
+    if x.dim() == 0 or y.dim() == 0:
+        return x * y
+    return torch.tensordot(x, y, dims=([x.dim() - 1], [0 if y.dim() == 1 else y.dim() - 2]))
+
+
+for x_dims, y_dims in ((0, 2), (1, 1), (2, 1), (2, 2), (3, 1), (1, 2), (2, 3), (3, 3)):
+    case("dot", f"{x_dims}d-{y_dims}d", dot_draw(x_dims, y_dims), ops.dot, torch_dot)
+
+
+def torch_prod(x, axis=None, keepdims=False):
+    dims = sorted({d % builtins_max(x.dim(), 1) for d in
+                   (range(x.dim()) if axis is None else (axis,) if isinstance(axis, int) else axis)}, reverse=True)
+    for d in dims:
+        x = x.prod(d, keepdim=True)
+    return x.squeeze(tuple(dims)) if dims and not keepdims else x
+
+
+def builtins_max(a, b):
+    return a if a > b else b
+
+
+for variant in ("all", "axis", "axes"):
+    for keepdims in (False, True):
+        case("prod", f"{variant}{'-keepdims' if keepdims else ''}", reduction_draw(variant, keepdims), ops.prod,
+             torch_prod)
+    case("prod", f"zeros-{variant}", reduction_draw(variant, False), ops.prod, torch_prod, values="ties")
+
+
+def spread_draw(rng, k):
+    """Axes of at least 2 entries, so that no standard deviation is 0 (√ has no derivative there)."""
+    shape = rand_shape(rng, min_dims=1, min_side=2)
+    axis = [None, int(rng.integers(-len(shape), len(shape))), tuple(range(len(shape)))[-2:]][k]
+    return Draw([shape], kwargs={"axis": axis, "keepdims": bool(rng.random() < 0.5)})
+
+
+def torch_moment(fn):
+    def moment(x, axis=None, keepdims=False):
+        return fn(x, dim=axis, correction=0, keepdim=keepdims)
+    return moment
+
+
+case("var", "", spread_draw, ops.var, torch_moment(torch.var))
+case("var", "all-0d", unary, ops.var, lambda x: torch.var(x, correction=0))
+case("std", "", spread_draw, ops.std, torch_moment(torch.std))
+
+
+def cumsum_draw(rng, k):
+    shape = rand_shape(rng, min_dims=1)
+    return Draw([shape], kwargs={"axis": None if k == 0 else int(rng.integers(-len(shape), len(shape)))})
+
+
+case("cumsum", "", cumsum_draw, ops.cumsum,
+     lambda x, axis: torch.cumsum(x.reshape(-1), 0) if axis is None else torch.cumsum(x, axis))
+
+
+def norm_draw(kind: str, ord_):
+    def draw(rng, k):
+        if kind == "flat":
+            return Draw([rand_shape(rng, min_dims=1, max_dims=4)], kwargs={"keepdims": k == 1})
+        if kind == "vector":
+            shape = rand_shape(rng, min_dims=1)
+            return Draw([shape], kwargs={"ord": ord_, "axis": int(rng.integers(-len(shape), len(shape))),
+                                         "keepdims": k == 1})
+        shape = rand_shape(rng, min_dims=2, max_dims=3, min_side=2)
+        axes = tuple(int(a) for a in rng.choice(len(shape), size=2, replace=False))
+        return Draw([shape], kwargs={"ord": ord_, "axis": axes, "keepdims": k == 1})
+    return draw
+
+
+def torch_norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
+    if axis is None and ord is None:
+        return torch.linalg.norm(x.reshape(-1), keepdim=False).reshape((1,) * x.dim() if keepdims else ())
+    return torch.linalg.norm(x, ord=ord, dim=axis, keepdim=keepdims)
+
+
+case("norm", "flattened", norm_draw("flat", None), ops.norm, torch_norm, values="nonzero")
+for ord_ in (None, 1, 2, 3, 0.5, np.inf, -np.inf):
+    case("norm", f"vector-{ord_}", norm_draw("vector", ord_), ops.norm, torch_norm, values="nonzero")
+for ord_ in ("fro", 1, -1, np.inf, -np.inf):
+    case("norm", f"matrix-{ord_}", norm_draw("matrix", ord_), ops.norm, torch_norm, values="nonzero")
+
+
+# keras.ops's sorting, gathering and tiling: the gradient goes back to where each value came from (issue 15)
+def sort_draw(rng, k):
+    shape = rand_shape(rng, min_dims=1)
+    return Draw([shape], kwargs={"axis": int(rng.integers(-len(shape), len(shape)))})
+
+
+case("sort", "", sort_draw, ops.sort, lambda x, axis: torch.sort(x, dim=axis).values)
+
+
+def top_k_draw(rng, k):
+    shape = rand_shape(rng, min_dims=1)
+    return Draw([shape], kwargs={"k": int(rng.integers(1, shape[-1] + 1))})
+
+
+case("top_k", "values", top_k_draw, lambda x, k: ops.top_k(x, k)[0], lambda x, k: torch.topk(x, k).values)
+
+
+def split_draw(by_indices: bool):
+    def draw(rng, k):
+        shape = list(rand_shape(rng, min_dims=1))
+        axis = int(rng.integers(-len(shape), len(shape)))
+        if by_indices:
+            cuts = sorted(int(c) for c in rng.integers(0, shape[axis] + 1, size=int(rng.integers(1, 4))))
+            return Draw([tuple(shape)], consts=(cuts,), kwargs={"axis": axis})
+        sections = int(rng.integers(1, 4))
+        shape[axis] *= sections
+        return Draw([tuple(shape)], consts=(sections,), kwargs={"axis": axis})
+    return draw
+
+
+def weighted_pieces(pieces, join, axis):
+    """The pieces joined again, each scaled by its position: every piece's gradient differs."""
+    return join([piece * float(i + 1) for i, piece in enumerate(pieces)], axis)
+
+
+for by_indices in (False, True):
+    case("split", "indices" if by_indices else "sections", split_draw(by_indices),
+         lambda x, cut, axis: weighted_pieces(ops.split(x, cut, axis), ops.concatenate, axis),
+         lambda x, cut, axis: weighted_pieces(torch.tensor_split(x, cut, dim=axis), torch.cat, axis))
+
+
+def take_draw(axis_none: bool, along: bool):
+    def draw(rng, k):
+        shape = rand_shape(rng, min_dims=1)
+        if axis_none:
+            size = int(np.prod(shape))
+            indices = rng.integers(0, size, size=shape if along else rand_shape(rng, max_dims=2))
+            return Draw([shape], consts=(indices,), kwargs={"axis": None})
+        axis = int(rng.integers(-len(shape), len(shape)))
+        if along:
+            index_shape = [n if rng.random() < 0.7 else 1 for n in shape]
+            index_shape[axis] = int(rng.integers(1, 6))
+            indices = rng.integers(0, shape[axis], size=index_shape)
+        else:
+            indices = rng.integers(-shape[axis], shape[axis], size=rand_shape(rng, max_dims=2))
+        return Draw([shape], consts=(indices,), kwargs={"axis": axis})
+    return draw
+
+
+def torch_take(x, indices, axis=None):
+    if axis is None:
+        return x.reshape(-1)[indices]
+    return x[(slice(None),) * (axis % x.dim()) + (indices,)]
+
+
+def torch_take_along_axis(x, indices, axis=None):
+    if axis is None:
+        return torch.take_along_dim(x.reshape(-1), indices.reshape(-1), 0)
+    return torch.take_along_dim(x, indices, axis)
+
+
+for axis_none in (False, True):
+    suffix = "flattened" if axis_none else "axis"
+    case("take", suffix, take_draw(axis_none, False), ops.take, torch_take)
+    case("take_along_axis", suffix, take_draw(axis_none, True), ops.take_along_axis, torch_take_along_axis)
+
+
+def tile_draw(rng, k):
+    shape = rand_shape(rng, min_dims=0 if k == 0 else 1)
+    reps = tuple(int(n) for n in rng.integers(1, 4, size=int(rng.integers(1, 4))))
+    return Draw([shape], consts=(reps,))
+
+
+case("tile", "", tile_draw, ops.tile, lambda x, reps: x.tile(reps))
+
+
+def repeat_draw(rng, k):
+    shape = rand_shape(rng, min_dims=1)
+    if k == 0:
+        return Draw([shape], consts=(int(rng.integers(1, 4)),), kwargs={"axis": None})
+    axis = int(rng.integers(-len(shape), len(shape)))
+    repeats = rng.integers(0, 4, size=shape[axis]) if k == 2 else int(rng.integers(1, 4))
+    return Draw([shape], consts=(repeats,), kwargs={"axis": axis})
+
+
+def torch_repeat(x, repeats, axis=None):
+    if axis is None:
+        return torch.repeat_interleave(x.reshape(-1), repeats)
+    return torch.repeat_interleave(x, repeats, dim=axis)
+
+
+case("repeat", "", repeat_draw, ops.repeat, torch_repeat)
+
+
+def pad_draw(mode: str):
+    def draw(rng, k):
+        shape = rand_shape(rng, min_dims=1, min_side=3)
+        most = 2 if mode == "reflect" else 3  # reflect needs widths below the axis's size
+        widths = [(int(a), int(b)) for a, b in rng.integers(0, most + 1, size=(len(shape), 2))]
+        kwargs = {"mode": mode, "constant_values": 1.5} if mode == "constant" and k == 2 else {"mode": mode}
+        return Draw([shape], consts=(widths,), kwargs=kwargs)
+    return draw
+
+
+def torch_pad(x, widths, mode="constant", constant_values=None):
+    flat = [w for pair in reversed(widths) for w in pair]  # F.pad: the last axis first
+    return F.pad(x, flat, value=constant_values or 0.0)
+
+
+case("pad", "constant", pad_draw("constant"), ops.pad, torch_pad)
+# F.pad has no 'symmetric' and pads reflect/replicate/circular on the last 1-3 axes only: np.pad is the reference
+for mode in ("edge", "reflect", "symmetric", "wrap"):
+    case("pad", mode, pad_draw(mode), ops.pad, None, numpy_fn=np.pad)
+
+
 # beyond glassnet.ops: the activations composed from it, erf, and the Python operators on Tensor
 case("activations.elu", "", unary, activations.elu, F.elu, values="nonzero")
 case("activations.elu", "alpha-0.5", unary, lambda x: activations.elu(x, 0.5), lambda x: F.elu(x, 0.5),
@@ -590,17 +810,27 @@ EXCLUDED = {
     "convert_to_tensor": "wraps a value as a Tensor: not an op",
     "as_tensor": "the same function under its own name (imported from glassnet.autodiff.tensor)",
     "one_hot": "integer labels to one-hot rows: labels are data, never differentiated",
+    # keras.ops's new tensors and index results: no input to differentiate, or integer outputs (issue 15); their
+    # values, dtypes and shapes are compared with keras.ops in test_ops_namespace.py
+    "zeros": "a new tensor from a shape: no input", "ones": "a new tensor from a shape: no input",
+    "full": "a new tensor from a shape and a number: no input",
+    "zeros_like": "reads only x's shape and dtype: constant in x", "ones_like": "reads only x's shape and dtype",
+    "full_like": "reads only x's shape and dtype: constant in x",
+    "arange": "a new tensor from numbers: no input", "eye": "a new tensor from sizes: no input",
+    "argmax": "integer indices: piecewise constant in x, no gradient (as in Keras)",
+    "argmin": "integer indices: piecewise constant in x, no gradient (as in Keras)",
+    "argsort": "integer indices: piecewise constant in x, no gradient (as in Keras)",
 }
 
 
 def public_tensor_functions() -> set[str]:
-    """Functions defined in or imported into glassnet.ops, not private, that return a Tensor (or say nothing)."""
+    """Functions defined in or imported into glassnet.ops, not private, that return Tensors (or say nothing)."""
     names = set()
     for name, obj in vars(ops).items():
         if name.startswith("_") or not inspect.isfunction(obj):
             continue
         returns = typing.get_type_hints(obj).get("return", Tensor)
-        if returns is Tensor:
+        if returns is Tensor or Tensor in typing.get_args(returns):  # split's list, top_k's pair count too
             names.add(name)
     return names
 
