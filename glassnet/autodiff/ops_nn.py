@@ -226,3 +226,39 @@ class SquaredError(Function):
         (diff,) = self.saved
         dz = dloss[..., None] * (diff * diff.dtype.type(2 / diff.shape[-1]))
         return (-dz if self.needs_input_grad[0] else None), dz
+
+
+class GaussianNoise(Function):
+    """a = z + stddev · ε, ε ~ N(0, 1) drawn anew on every forward (additive noise, a regularizer).
+
+    Backward: dz = da. The noise is drawn inside forward so a replayed step draws a new one.
+    """
+
+    def __init__(self, stddev: float, rng: np.random.Generator):
+        self.stddev, self.rng = stddev, rng
+
+    def forward(self, z):
+        return z + (self.stddev * self.rng.standard_normal(z.shape)).astype(z.dtype)
+
+    def backward(self, da):
+        return da
+
+
+class GaussianDropout(Function):
+    """a = z · ε, ε ~ N(1, rate / (1 − rate)) drawn anew on every forward (multiplicative noise of mean 1).
+
+    Backward: dz = da · ε. The noise is drawn inside forward so a replayed step draws a new one.
+    """
+
+    def __init__(self, rate: float, rng: np.random.Generator):
+        self.rate, self.rng = rate, rng
+
+    def forward(self, z):
+        stddev = np.sqrt(self.rate / (1 - self.rate))
+        noise = (1 + stddev * self.rng.standard_normal(z.shape)).astype(z.dtype)
+        self.save_for_backward(noise)
+        return z * noise
+
+    def backward(self, da):
+        (noise,) = self.saved
+        return da * noise

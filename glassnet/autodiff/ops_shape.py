@@ -92,10 +92,10 @@ class Stack(Function):
 
 
 class Pad(Function):
-    """z = x with ``pad_width`` zeros before and after each axis (np.pad's ((before, after), …)).  Backward: dx =
-    dz with the padding cut away, dz[b₀ : n₀ − a₀, b₁ : n₁ − a₁, …].
+    """z = x with b zeros before and a zeros after each axis.  Backward: dx = dz cut to [b, n − a) on each axis.
 
-    The zeros are made inside forward, so a replayed step pads a batch of any size (ZeroPadding2D).
+    ``pad_width`` is np.pad's ((b₀, a₀), (b₁, a₁), …). The zeros are made inside forward, so a replayed step pads a
+    batch of any size (ZeroPadding2D).
     """
 
     def __init__(self, pad_width):

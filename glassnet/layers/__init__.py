@@ -1,7 +1,8 @@
 """Layers, like ``keras.layers``: Input, Dense, Activation, Dropout, Flatten, ReLU, LeakyReLU, ELU, Softmax; Conv1D,
 Conv2D and the pooling layers (MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D,
 GlobalAveragePooling1D/2D); the shaping layers Reshape, Permute, RepeatVector, ZeroPadding2D, Cropping2D and
-UpSampling2D.
+UpSampling2D; LayerNormalization; the training-only noise and penalty layers GaussianNoise, GaussianDropout,
+SpatialDropout1D/2D, ActivityRegularization; Rescaling.
 
 ``serialize(layer)`` / ``deserialize(config)`` turn a layer into ``{'class_name': 'Dense', 'config': {...}}`` and
 back; deserialize only builds the classes listed here (or ones passed in ``custom_objects``), never code from a file.
@@ -16,6 +17,14 @@ from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
 from glassnet.layers.flatten import Flatten
 from glassnet.layers.input_layer import Input, InputLayer, KerasTensor
+from glassnet.layers.noise import (
+    ActivityRegularization,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+)
+from glassnet.layers.normalization import LayerNormalization
 from glassnet.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -26,6 +35,7 @@ from glassnet.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from glassnet.layers.preprocessing import Rescaling
 from glassnet.layers.shaping import Cropping2D, Permute, RepeatVector, Reshape, UpSampling2D, ZeroPadding2D
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
@@ -38,6 +48,10 @@ LAYER_CLASSES.update({cls.__name__: cls for cls in (
 )})
 LAYER_CLASSES.update({cls.__name__: cls for cls in (
     Reshape, Permute, RepeatVector, ZeroPadding2D, Cropping2D, UpSampling2D,
+)})
+LAYER_CLASSES.update({cls.__name__: cls for cls in (
+    LayerNormalization, GaussianNoise, GaussianDropout, SpatialDropout1D, SpatialDropout2D, ActivityRegularization,
+    Rescaling,
 )})
 
 
@@ -74,4 +88,6 @@ __all__ = [
     "KerasTensor", "Layer", "LeakyReLU", "ReLU", "Softmax", "clear_session", "deserialize", "get",
     "reset_uids", "serialize",
     "Cropping2D", "Permute", "RepeatVector", "Reshape", "UpSampling2D", "ZeroPadding2D",
+    "ActivityRegularization", "GaussianDropout", "GaussianNoise", "LayerNormalization", "Rescaling",
+    "SpatialDropout1D", "SpatialDropout2D",
 ]
