@@ -346,13 +346,14 @@ def sort(x, axis: int = -1) -> Tensor:
 
 
 def top_k(x, k: int, sorted: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002 - Keras's name
-    """keras.ops.top_k: the k largest values along the last axis, largest first, and their indices (int32)."""
+    """keras.ops.top_k: the k largest values along the last axis, largest first, and their indices (int64, as
+    Keras on torch returns them)."""
     x = as_tensor(x)
     if x.ndim == 0 or not isinstance(k, (int, np.integer)) or not 0 <= k <= x.shape[-1]:
         raise ValueError(f"top_k expects k in [0, {x.shape[-1] if x.ndim else 0}] (the size of the last axis), "
                          f"received k={k!r} for shape {x.shape}")
     order = np.argsort(-x.numpy(), axis=-1, kind="stable")[..., :k]
-    return take_along_axis(x, order, axis=-1), _constant(order, "int32")
+    return take_along_axis(x, order, axis=-1), _constant(order, "int64")
 
 
 # ----- shapes --------------------------------------------------------------------------------------------------
