@@ -6,7 +6,7 @@ from __future__ import annotations
 import numbers
 
 from glassnet import initializers, ops, regularizers
-from glassnet.layers.base import Layer
+from glassnet.layers.base import InputSpec, Layer
 from glassnet.layers.conv import serialize_optional
 
 
@@ -71,6 +71,8 @@ class LayerNormalization(Layer):
                              f"received input shape {input_shape}")
         # as Keras does once built: a list of the axes (sorted, as given); an int becomes [axis]
         self.axis = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
+        # later inputs must have the sizes γ and β were made for (named in the error, not a broadcasting failure)
+        self.input_spec = InputSpec(min_ndim=max(axes) + 1, axes={a: input_shape[a] for a in self.axis})
         if self.scale:
             self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma",
                                          regularizer=self.gamma_regularizer)

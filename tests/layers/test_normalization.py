@@ -326,3 +326,12 @@ def test_bad_arguments_are_refused(make, error, message):
 def test_wrong_inputs_are_refused(layer, shape, message):
     with pytest.raises(ValueError, match=message):
         layer()(np.zeros(shape, dtype="float32"), training=True)
+
+
+def test_layer_normalization_refuses_features_it_was_not_built_for():
+    layer = layers.LayerNormalization()
+    layer(np.zeros((2, 6), dtype="float32"))
+    with pytest.raises(ValueError, match=r"LayerNormalization 'layer_normalization' expects inputs with last "
+                                         r"dimension 6, received shape \(2, 7\)"):
+        layer(np.zeros((2, 7), dtype="float32"))
+    layer(np.zeros((2, 3, 6), dtype="float32"))  # any rank, as long as the normalized axis has the same size
