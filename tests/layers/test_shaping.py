@@ -178,6 +178,7 @@ def test_shaping_model_trains_on_batches_of_any_size():
     model.compile(optimizer="sgd", loss="mse")
     history = model.fit(x, y, batch_size=4, epochs=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
+    assert "eager" not in model._cached_step.plans.values()  # both batch sizes replayed, none fell back
 
 
 # ----- errors ---------------------------------------------------------------------------------------------------
