@@ -35,9 +35,10 @@ class Rescaling(Layer):
     def call(self, x):
         if x.dtype != np.dtype(self.dtype):
             x = ops.cast(x, self.dtype)
-        scale = np.asarray(self.scale, dtype=self.dtype)
-        offset = np.asarray(self.offset, dtype=self.dtype)
-        return ops.add(ops.multiply(x, scale), offset)
+        z = ops.multiply(x, np.asarray(self.scale, dtype=self.dtype))
+        if np.any(np.asarray(self.offset) != 0):  # no "+ 0" in the written-out step
+            z = ops.add(z, np.asarray(self.offset, dtype=self.dtype))
+        return z
 
     def compute_output_shape(self, input_shape) -> tuple:
         return tuple(input_shape)
