@@ -541,6 +541,78 @@ def sparse_softmax_cross_entropy(labels, logits) -> Tensor:
     return nn.SparseSoftmaxCrossEntropy.apply(_labels(labels, None), logits)
 
 
+_EPSILON = 1e-7  # Keras's default epsilon: probabilities are clipped to [ε, 1 − ε] before their log
+
+
+def _class_axis_last(target: Tensor, output: Tensor, axis: int, what: str) -> tuple[Tensor, Tensor]:
+    """target and output with the class axis moved last (transposes, so gradients follow)."""
+    axis = _axis(axis, output.ndim, what)
+    if axis == output.ndim - 1:
+        return target, output
+    perm = [a for a in range(output.ndim) if a != axis] + [axis]
+    return (transpose(target, perm) if target.ndim == output.ndim else target), transpose(output, perm)
+
+
+def _check_same_shape(target: Tensor, output: Tensor, what: str) -> None:
+    if target.shape != output.shape or (what != "binary_crossentropy" and output.ndim < 1):
+        raise ValueError(f"{what} expects target and output of the same shape (at least rank 1 for the classes), "
+                         f"received target.shape={target.shape}, output.shape={output.shape}")
+
+
+def binary_crossentropy(target, output, from_logits: bool = False) -> Tensor:
+    """keras.ops.binary_crossentropy: −[t ln p + (1 − t) ln(1 − p)] per element; p = σ(output) with from_logits
+    (the fused op), else output clipped to [ε, 1 − ε]."""
+    output = as_tensor(output)
+    target = _labels(target, output.dtype)
+    _check_same_shape(target, output, "binary_crossentropy")
+    if from_logits:
+        return sigmoid_cross_entropy(target, output)
+    p = clip(output, _EPSILON, 1.0 - _EPSILON)
+    return negative(add(multiply(target, log(p)), multiply(subtract(1.0, target), log(subtract(1.0, p)))))
+
+
+def _categorical(target: Tensor, output: Tensor, from_logits: bool) -> Tensor:
+    """−Σ t ln p over the last axis, p = softmax(output) (the fused op) or output normalized and clipped."""
+    if from_logits:
+        return softmax_cross_entropy(target, output)
+    p = clip(divide(output, sum(output, axis=-1, keepdims=True)), _EPSILON, 1.0 - _EPSILON)
+    return negative(sum(multiply(target, log(p)), axis=-1))
+
+
+def categorical_crossentropy(target, output, from_logits: bool = False, axis: int = -1) -> Tensor:
+    """keras.ops.categorical_crossentropy: −Σ t ln p over the class axis, per sample; p = softmax(output) with
+    from_logits, else output divided by its sum and clipped to [ε, 1 − ε]."""
+    output = as_tensor(output)
+    target = _labels(target, output.dtype)
+    _check_same_shape(target, output, "categorical_crossentropy")
+    return _categorical(*_class_axis_last(target, output, axis, "categorical_crossentropy"), from_logits)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits: bool = False, axis: int = -1) -> Tensor:
+    """keras.ops.sparse_categorical_crossentropy: −ln p[t] per sample for integer class indices t (a trailing
+    axis of size 1 is dropped); p as in categorical_crossentropy."""
+    output = as_tensor(output)
+    labels = np.asarray(target.numpy() if isinstance(target, Tensor) else target)
+    if output.ndim < 1:
+        raise ValueError(f"sparse_categorical_crossentropy expects an output of rank ≥ 1, received shape "
+                         f"{output.shape}")
+    axis = _axis(axis, output.ndim, "sparse_categorical_crossentropy")
+    if labels.ndim == output.ndim and labels.shape[axis] == 1:
+        labels = np.squeeze(labels, axis)
+    classes = output.shape[axis]
+    if labels.shape != output.shape[:axis] + output.shape[axis + 1:]:
+        raise ValueError(f"sparse_categorical_crossentropy expects target of the output's shape without the class "
+                         f"axis, received target.shape={labels.shape}, output.shape={output.shape}")
+    if labels.size and ((labels != np.round(labels)).any() or ((labels < 0) | (labels >= classes)).any()):
+        raise ValueError(f"sparse_categorical_crossentropy expects integer class indices in [0, {classes}), "
+                         f"received values from {labels.min()} to {labels.max()}")
+    labels = Tensor(labels, dtype="int64")
+    _, output = _class_axis_last(output, output, axis, "sparse_categorical_crossentropy")
+    if from_logits:
+        return sparse_softmax_cross_entropy(labels, output)
+    return _categorical(one_hot(labels, classes, dtype=output.dtype), output, False)
+
+
 def _labels(labels, dtype) -> Tensor:
     """Labels as a constant Tensor (no gradient); float labels take the logits' dtype."""
     if isinstance(labels, Tensor):

@@ -20,6 +20,10 @@ Y = RNG.standard_normal((4, 5)).astype("float32")
 V = RNG.standard_normal(4).astype("float32")
 I = RNG.integers(-5, 5, size=(2, 3)).astype("int32")
 IDX = np.array([[2, 0, 1, 0], [1, 1, 0, 2]])
+P = RNG.uniform(0.0, 1.0, size=(3, 4)).astype("float32")  # probabilities (0 and 1 hit the clipping)
+P[0, :2] = 0.0, 1.0
+T = (RNG.random((3, 4)) < 0.5).astype("float32")
+LABELS = np.array([3, 0, 2])
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +67,12 @@ CALLS = [
     ("norm", (X3,), {"ord": 0, "axis": -1}), ("norm", (X3,), {"ord": -np.inf, "axis": (2, 0)}),
     ("norm", (V,), {"ord": 1}), ("dot", (X, Y), {}), ("dot", (V, V), {}), ("dot", (X, V), {}),
     ("dot", (2.0, X), {}),
+    ("binary_crossentropy", (T, P), {}), ("binary_crossentropy", (T, X), {"from_logits": True}),
+    ("categorical_crossentropy", (T, P), {}), ("categorical_crossentropy", (T, X), {"from_logits": True}),
+    ("categorical_crossentropy", (T.T, X.T), {"from_logits": True, "axis": 0}),
+    ("sparse_categorical_crossentropy", (LABELS, P), {}),
+    ("sparse_categorical_crossentropy", (LABELS[:, None], X), {"from_logits": True}),
+    ("sparse_categorical_crossentropy", (np.array([1, 0, 0, 1]), X3[0, :2]), {"from_logits": True, "axis": 0}),
 ]
 
 
@@ -158,6 +168,10 @@ def test_relu_of_negative_values_is_positive_zero_like_keras(kops):
     (lambda: ops.norm(X, axis=(0, 0)), ValueError, r"received axis=\(0, 0\)"),
     (lambda: ops.dot(X3, np.ones((2, 3, 5))), ValueError, r"received shapes \(2, 3, 4\) and \(2, 3, 5\)"),
     (lambda: ops.cumsum(X, axis=2), ValueError, "axis 2 is out of range"),
+    (lambda: ops.binary_crossentropy(T[:2], P), ValueError, r"received target.shape=\(2, 4\), output.shape=\(3, 4\)"),
+    (lambda: ops.categorical_crossentropy(T, P[:, :3]), ValueError, r"output.shape=\(3, 3\)"),
+    (lambda: ops.sparse_categorical_crossentropy([0, 4, 1], P), ValueError, "received values from 0 to 4"),
+    (lambda: ops.sparse_categorical_crossentropy([0, 1], P), ValueError, r"received target.shape=\(2,\)"),
 ])
 def test_bad_arguments_name_what_was_received(call, error, received):
     with pytest.raises(error, match=received):

@@ -445,6 +445,49 @@ case("sparse_softmax_cross_entropy", "", labels_draw("integer"), lambda z, y: op
      torch_cross_entropy)
 
 
+
+# keras.ops's cross-entropies (issue 15): from logits through the fused ops, from probabilities clipped to [ε, 1 − ε]
+EPSILON = 1e-7
+
+
+def classes_first(draw):
+    """The draw with the class axis moved to axis 0 (Keras's ``axis`` argument); integer labels need no move."""
+    def moved(rng, k):
+        d = draw(rng, k)
+        labels = d.consts[0]
+        if labels.ndim == len(d.shapes[0]):
+            labels = np.moveaxis(labels, -1, 0)
+        return Draw([d.shapes[0][-1:] + d.shapes[0][:-1]], consts=(labels,), kwargs={"axis": 0})
+    return moved
+
+
+def torch_log_probabilities(z, from_logits, axis):
+    if from_logits:
+        return torch.log_softmax(z, axis)
+    return torch.log(torch.clamp(z / z.sum(axis, keepdim=True), EPSILON, 1 - EPSILON))
+
+
+for from_logits in (False, True):
+    name = "logits" if from_logits else "probabilities"
+    for kind in ("binary-soft", "binary-hard"):
+        case("binary_crossentropy", f"{name}-{kind}", labels_draw(kind),
+             lambda z, y, f=from_logits: ops.binary_crossentropy(y, z, from_logits=f),
+             (lambda z, y: F.binary_cross_entropy_with_logits(z, y, reduction="none")) if from_logits else
+             (lambda z, y: F.binary_cross_entropy(torch.clamp(z, EPSILON, 1 - EPSILON), y, reduction="none")),
+             low=-3.0 if from_logits else 0.02, high=3.0 if from_logits else 0.98)
+    values = "uniform" if from_logits else "positive"
+    for kind in ("soft", "one-hot"):
+        for axis_draw_ in (labels_draw(kind), classes_first(labels_draw(kind))):
+            case("categorical_crossentropy", f"{name}-{kind}-{'axis0' if axis_draw_.__name__ == 'moved' else 'last'}",
+                 axis_draw_, lambda z, y, axis=-1, f=from_logits: ops.categorical_crossentropy(y, z, f, axis),
+                 lambda z, y, axis=-1, f=from_logits: -(y * torch_log_probabilities(z, f, axis)).sum(axis),
+                 values=values)
+    for axis_draw_ in (labels_draw("integer"), classes_first(labels_draw("integer"))):
+        case("sparse_categorical_crossentropy", f"{name}-{'axis0' if axis_draw_.__name__ == 'moved' else 'last'}",
+             axis_draw_, lambda z, y, axis=-1, f=from_logits: ops.sparse_categorical_crossentropy(y, z, f, axis),
+             lambda z, y, axis=-1, f=from_logits: -torch_log_probabilities(z, f, axis).gather(
+                 axis, y.unsqueeze(axis)).squeeze(axis), values=values)
+
 # convolution and pooling: channels_last in glassnet, NCHW in torch; 'same' padded explicitly, split as TF splits it
 def tf_same_padding(size: int, window: int, stride: int, dilation: int = 1) -> tuple[int, int]:
     """TensorFlow's 'same': ⌈size / stride⌉ outputs; the padding they need, the odd one after."""
