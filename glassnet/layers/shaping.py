@@ -126,6 +126,20 @@ class Permute(Layer):
         return {**super().get_config(), "dims": self.dims}
 
 
+class VectorInputSpec(InputSpec):
+    """Inputs of rank 2, (batch, features); a wrong rank is refused with that layout and how to get it."""
+
+    def __init__(self):
+        super().__init__(ndim=2)
+
+    def check(self, layer: Layer, shape) -> None:
+        shape = tuple(shape)
+        if len(shape) != 2:
+            raise ValueError(f"{type(layer).__name__} '{layer.name}' expects inputs of rank 2 (batch, features), "
+                             f"received shape {shape}; flatten each sample first (a Flatten layer)")
+        super().check(layer, shape)
+
+
 class RepeatVector(Layer):
     """``RepeatVector(n)``: (batch, features) → (batch, n, features), the vector copied n times along a new axis.
     The copies are x broadcast against ones of shape (1, n, 1), so the gradient is the sum over the copies."""
@@ -133,7 +147,7 @@ class RepeatVector(Layer):
     def __init__(self, n: int, **kwargs):
         super().__init__(**kwargs)
         self.n = positive_int(n, "n", "RepeatVector")
-        self.input_spec = InputSpec(ndim=2)
+        self.input_spec = VectorInputSpec()
 
     def call(self, x):
         return ops.multiply(ops.expand_dims(x, 1), np.ones((1, self.n, 1), dtype=x.dtype))

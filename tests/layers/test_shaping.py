@@ -208,7 +208,8 @@ def test_bad_arguments_are_refused(make, error, message):
     (lambda: layers.Reshape((5, -1)), (2, 6), r"cannot by divided by the specified dimensions in target_shape"),
     (lambda: layers.Permute((2, 1)), (2, 3), r"Permute 'permute' expects inputs with 3 dimensions, received "
                                              r"shape \(2, 3\)"),
-    (lambda: layers.RepeatVector(2), (2, 3, 4), r"RepeatVector 'repeat_vector' expects inputs with 2 dimensions"),
+    (lambda: layers.RepeatVector(2), (2, 3, 4), r"RepeatVector 'repeat_vector' expects inputs of rank 2 "
+                                                  r"\(batch, features\), received shape \(2, 3, 4\)"),
     (lambda: layers.ZeroPadding2D(1), (2, 3, 4), r"ZeroPadding2D 'zero_padding2d' expects inputs of rank 4 "
                                                  r"\(batch, height, width, channels\), received shape \(2, 3, 4\)"),
     (lambda: layers.Cropping2D(1), (2, 3, 4), r"Cropping2D 'cropping2d' expects inputs of rank 4"),
