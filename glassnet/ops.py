@@ -157,6 +157,27 @@ def dot(x1, x2) -> Tensor:
     return reshape(matmul(x1, flat), x1.shape[:-1] + x2.shape[:-2] + x2.shape[-1:])
 
 
+def einsum(subscripts: str, *operands) -> Tensor:
+    """keras.ops.einsum: the sum of products the subscripts name ('ij,jk->ik'; implicit output: the letters seen
+    once, sorted); '...' and a letter repeated within one operand are not implemented."""
+    spec = subscripts.replace(" ", "")
+    lhs, arrow, output = spec.partition("->")
+    inputs = lhs.split(",")
+    if not arrow:
+        output = "".join(sorted(c for c in set(lhs) - {","} if lhs.count(c) == 1))
+    if "." in spec or any(len(set(t)) != len(t) for t in inputs):
+        raise NotImplementedError(f"einsum: glassnet takes subscripts without '...' and without a letter repeated "
+                                  f"within one operand, received {subscripts!r}")
+    if len(inputs) != len(operands):
+        raise ValueError(f"einsum: the subscripts {subscripts!r} name {len(inputs)} operands, received "
+                         f"{len(operands)}")
+    tensors = [as_tensor(x) for x in operands]
+    for letters, t in zip(inputs, tensors):
+        if len(letters) != t.ndim:
+            raise ValueError(f"einsum: subscripts {letters!r} for an operand of shape {t.shape}, in {subscripts!r}")
+    return m.Einsum.apply(*tensors, subscripts=f"{lhs}->{output}", operands=inputs, result=output)
+
+
 def exp(x) -> Tensor:
     return m.Exp.apply(x)
 

@@ -285,3 +285,29 @@ def _matmul(x, w) -> np.ndarray:
             f"({x.shape[-1] if x.ndim else 'scalar'}) must equal the "
             f"{'second-to-last' if w.ndim > 1 else 'only'} dimension of the second"
         ) from None
+
+
+class Einsum(Function):
+    """z = einsum(subscripts, x₁, x₂, …), a sum of products over the letters missing from the output.  Backward:
+    dxᵢ = einsum(dz, the other inputs → xᵢ's letters), with ones for the letters only xᵢ has.
+
+    ``subscripts`` is explicit ('ij,jk->ik'), without '...' and without a letter repeated in one operand.
+    """
+
+    def __init__(self, subscripts: str, operands: list[str], result: str):
+        self.subscripts, self.operands, self.result = subscripts, operands, result  # letters of each
+
+    def forward(self, *xs):
+        self.save_for_backward(*xs)
+        return np.einsum(self.subscripts, *xs)
+
+    def backward(self, dz):
+        sizes = {c: n for letters, x in zip(self.operands, self.saved) for c, n in zip(letters, x.shape)}
+        grads = []
+        for i, letters in enumerate(self.operands):
+            others = [(t, x) for j, (t, x) in enumerate(zip(self.operands, self.saved)) if j != i]
+            alone = "".join(c for c in letters if c not in set(self.result).union(*(t for t, _ in others)))
+            spec = ",".join([self.result, *(t for t, _ in others)] + ([alone] if alone else [])) + "->" + letters
+            ones = [np.ones([sizes[c] for c in alone], dz.dtype)] if alone else []
+            grads.append(np.einsum(spec, dz, *(x for _, x in others), *ones) if self.needs_input_grad[i] else None)
+        return tuple(grads)

@@ -603,6 +603,20 @@ for x_dims, y_dims in ((0, 2), (1, 1), (2, 1), (2, 2), (3, 1), (1, 2), (2, 3), (
     case("dot", f"{x_dims}d-{y_dims}d", dot_draw(x_dims, y_dims), ops.dot, torch_dot)
 
 
+
+def einsum_draw(subscripts: str):
+    def draw(rng, k):
+        sizes = {c: int(rng.integers(1, 5)) for c in sorted(set(subscripts) - set(",->"))}
+        inputs = subscripts.partition("->")[0].split(",")
+        return Draw([tuple(sizes[c] for c in letters) for letters in inputs], consts=(subscripts,))
+    return draw
+
+
+for spec in ("ij,jk->ik", "ij,jk", "ij->", "ij->ji", "bij,bjk->bik", "i,i->", "i,j->ij", "ijk,jl->il",
+             "ij,jk,kl->il", "ij,kl->", "ij,ij->ij"):
+    case("einsum", spec, einsum_draw(spec), lambda *a: ops.einsum(a[-1], *a[:-1]),
+         lambda *a: torch.einsum(a[-1], *a[:-1]))
+
 def torch_prod(x, axis=None, keepdims=False):
     dims = sorted({d % builtins_max(x.dim(), 1) for d in
                    (range(x.dim()) if axis is None else (axis,) if isinstance(axis, int) else axis)}, reverse=True)
