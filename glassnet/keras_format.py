@@ -305,7 +305,7 @@ def _keras_layer(layer, input_shape) -> dict:
         raise ValueError(f"save_keras: layer '{layer.name}' uses the custom activation {config['activation']!r}, "
                          "which Keras could not load; only built-in activations can be saved in a .keras file")
     for key, value in config.items():
-        if isinstance(value, dict) and "class_name" in value:
+        if isinstance(value, dict) and "class_name" in value and key != "dtype":  # the policy is Keras's already
             module = "keras.initializers" if key.endswith("initializer") else "keras.regularizers"
             config[key] = _keras_object(module, value)
     entry = _keras_object("keras.layers", {"class_name": type(layer).__name__, "config": config})

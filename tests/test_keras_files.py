@@ -158,6 +158,8 @@ def test_weights_follow_keras_layout_and_round_trip(data, tmp_path):
     dense = config["config"]["layers"][2]
     assert dense["module"] == "keras.layers" and dense["build_config"] == {"input_shape": [None, 6]}
     assert dense["config"]["kernel_initializer"]["module"] == "keras.initializers"
+    assert dense["config"]["dtype"] == {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+                                        "registered_name": None}  # as Keras writes it (not keras.regularizers)
     assert config["compile_config"]["optimizer"]["class_name"] == "Adam"
 
     assert keras_format.is_keras_file(path)
