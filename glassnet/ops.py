@@ -142,8 +142,7 @@ def affine(x, w, b) -> Tensor:
 
 
 def dot(x1, x2) -> Tensor:
-    """keras.ops.dot (NumPy's dot): x1 · x2 for 0-d, 1-d and 2-d operands; for N-d, the sum over x1's last axis and
-    x2's second-to-last (x2's last axis for a 1-d x2), composed from matmul, reshape and transpose."""
+    """keras.ops.dot (NumPy's dot): x1 · x2, summing x1's last axis with x2's second-to-last (or only) axis."""
     x1, x2 = as_tensor(x1), as_tensor(x2)
     if x1.ndim == 0 or x2.ndim == 0:
         return multiply(x1, x2)
@@ -158,8 +157,7 @@ def dot(x1, x2) -> Tensor:
 
 
 def einsum(subscripts: str, *operands) -> Tensor:
-    """keras.ops.einsum: the sum of products the subscripts name ('ij,jk->ik'; implicit output: the letters seen
-    once, sorted); '...' and a letter repeated within one operand are not implemented."""
+    """keras.ops.einsum: the sum of products named by subscripts ('ij,jk->ik'); no '...' or repeated letters."""
     spec = subscripts.replace(" ", "")
     lhs, arrow, output = spec.partition("->")
     inputs = lhs.split(",")
@@ -302,8 +300,7 @@ def _matrix_norm(x: Tensor, ord, axes: tuple[int, int], keepdims: bool) -> Tenso
 
 
 def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A002 - mirrors keras.ops.norm
-    """keras.ops.norm (NumPy's linalg.norm): a vector norm over one axis, a matrix norm over two, the 2-norm of
-    the flattened x when both ord and axis are None."""
+    """keras.ops.norm (NumPy's linalg.norm): a vector norm over one axis, a matrix norm over two axes."""
     x = as_tensor(x)
     if axis is None:
         if ord is None:
@@ -367,8 +364,7 @@ def sort(x, axis: int = -1) -> Tensor:
 
 
 def top_k(x, k: int, sorted: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002 - Keras's name
-    """keras.ops.top_k: the k largest values along the last axis, largest first, and their indices (int64, as
-    Keras on torch returns them)."""
+    """keras.ops.top_k: the k largest values along the last axis, largest first, and their int64 indices."""
     x = as_tensor(x)
     if x.ndim == 0 or not isinstance(k, (int, np.integer)) or not 0 <= k <= x.shape[-1]:
         raise ValueError(f"top_k expects k in [0, {x.shape[-1] if x.ndim else 0}] (the size of the last axis), "
@@ -466,8 +462,7 @@ _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
 
 
 def pad(x, pad_width, mode: str = "constant", constant_values=None) -> Tensor:
-    """keras.ops.pad (NumPy's pad): x widened by pad_width ((before, after) per axis); mode 'constant' (fills with
-    constant_values, 0 by default), 'edge', 'reflect', 'symmetric' or 'wrap' (copies of x's own entries)."""
+    """keras.ops.pad (NumPy's pad): x widened by pad_width; mode constant, edge, reflect, symmetric or wrap."""
     x = as_tensor(x)
     if mode not in _PAD_MODES:
         raise ValueError(f"pad: mode must be one of {_PAD_MODES}, received mode={mode!r}")
@@ -581,8 +576,7 @@ def _check_same_shape(target: Tensor, output: Tensor, what: str) -> None:
 
 
 def binary_crossentropy(target, output, from_logits: bool = False) -> Tensor:
-    """keras.ops.binary_crossentropy: −[t ln p + (1 − t) ln(1 − p)] per element; p = σ(output) with from_logits
-    (the fused op), else output clipped to [ε, 1 − ε]."""
+    """keras.ops.binary_crossentropy: −[t ln p + (1 − t) ln(1 − p)] per element, p = σ(logits) or clipped output."""
     output = as_tensor(output)
     target = _labels(target, output.dtype)
     _check_same_shape(target, output, "binary_crossentropy")
@@ -601,8 +595,7 @@ def _categorical(target: Tensor, output: Tensor, from_logits: bool) -> Tensor:
 
 
 def categorical_crossentropy(target, output, from_logits: bool = False, axis: int = -1) -> Tensor:
-    """keras.ops.categorical_crossentropy: −Σ t ln p over the class axis, per sample; p = softmax(output) with
-    from_logits, else output divided by its sum and clipped to [ε, 1 − ε]."""
+    """keras.ops.categorical_crossentropy: −Σ t ln p over axis, p = softmax(logits) or normalized output."""
     output = as_tensor(output)
     target = _labels(target, output.dtype)
     _check_same_shape(target, output, "categorical_crossentropy")
@@ -610,8 +603,7 @@ def categorical_crossentropy(target, output, from_logits: bool = False, axis: in
 
 
 def sparse_categorical_crossentropy(target, output, from_logits: bool = False, axis: int = -1) -> Tensor:
-    """keras.ops.sparse_categorical_crossentropy: −ln p[t] per sample for integer class indices t (a trailing
-    axis of size 1 is dropped); p as in categorical_crossentropy."""
+    """keras.ops.sparse_categorical_crossentropy: −ln p[t] per sample, t integer classes."""
     output = as_tensor(output)
     labels = np.asarray(target.numpy() if isinstance(target, Tensor) else target)
     if output.ndim < 1:
