@@ -71,10 +71,20 @@ CALLS = [
     ("categorical_crossentropy", (T, P), {}), ("categorical_crossentropy", (T, X), {"from_logits": True}),
     ("categorical_crossentropy", (T.T, X.T), {"from_logits": True, "axis": 0}),
     ("sparse_categorical_crossentropy", (LABELS, P), {}),
-    ("einsum", ("ij,jk->ik", X, Y), {}), ("einsum", ("bij,jk", X3, Y), {}), ("einsum", ("ij->", X), {}),
-    ("einsum", ("i,j->ij", V, V), {}),
     ("sparse_categorical_crossentropy", (LABELS[:, None], X), {"from_logits": True}),
     ("sparse_categorical_crossentropy", (np.array([1, 0, 0, 1]), X3[0, :2]), {"from_logits": True, "axis": 0}),
+    ("einsum", ("ij,jk->ik", X, Y), {}), ("einsum", ("bij,jk", X3, Y), {}), ("einsum", ("ij->", X), {}),
+    ("einsum", ("i,j->ij", V, V), {}),
+    # the functions of the list that glassnet.ops had before: the same calls agree too
+    ("convert_to_tensor", (X,), {}), ("cast", (X, "float64"), {}), ("reshape", (X, (2, 6)), {}),
+    ("transpose", (X3, (2, 0, 1)), {}), ("expand_dims", (X, 1), {}), ("squeeze", (X[None],), {}),
+    ("concatenate", ([X, X],), {"axis": 1}), ("stack", ([X, X],), {}), ("where", (X > 0, X, 0.0), {}),
+    ("clip", (X, -0.5, 0.5), {}), ("abs", (X,), {}), ("exp", (X,), {}), ("log", (P + 0.5,), {}),
+    ("sqrt", (P,), {}), ("square", (X,), {}), ("power", (P, 1.5), {}), ("maximum", (X, 0.1), {}),
+    ("minimum", (X, X[:, :1]), {}), ("sum", (X,), {"axis": 1}), ("mean", (X3,), {"axis": (0, 2), "keepdims": True}),
+    ("max", (X,), {}), ("min", (X,), {"axis": 0}), ("one_hot", (LABELS, 4), {}), ("matmul", (X, Y), {}),
+    ("sigmoid", (X,), {}), ("tanh", (X,), {}), ("softmax", (X,), {}), ("log_softmax", (X,), {"axis": 0}),
+    ("logsumexp", (X,), {"axis": -1}),
 ]
 
 
