@@ -442,7 +442,10 @@ def tile(x, repeats) -> Tensor:
     if len(reps) > x.ndim:
         x = reshape(x, (1,) * (len(reps) - x.ndim) + x.shape)
     reps = (1,) * (x.ndim - len(reps)) + reps
-    return getitem(x, np.ix_(*[np.tile(np.arange(n), r) for n, r in zip(x.shape, reps)])) if x.ndim else x
+    for axis, times in enumerate(reps):  # one gather per repeated axis: the others (a batch) keep any size
+        if times != 1:
+            x = take(x, np.tile(np.arange(x.shape[axis]), times), axis=axis)
+    return x
 
 
 def repeat(x, repeats, axis=None) -> Tensor:
