@@ -35,7 +35,7 @@ class Relu(Function):
     def forward(self, z):
         positive = (z > 0).astype(z.dtype)  # as 0/1 floats: multiplying by a bool array casts it on every use
         self.save_for_backward(positive)
-        return z * positive
+        return np.where(z < 0, z.dtype.type(0), z)  # +0.0 for a negative z, as Keras and PyTorch (not z·0 = −0.0)
 
     def backward(self, da):
         (positive,) = self.saved

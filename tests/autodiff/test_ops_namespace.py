@@ -150,8 +150,6 @@ def test_split_and_top_k_return_python_containers(kops):
     np.testing.assert_array_equal(np.take_along_axis(X, indices.numpy(), -1), values.numpy())
 
 
-@pytest.mark.xfail(reason="glassnet.autodiff.ops_nn.Relu computes z · [z > 0], so relu(−1) is −0.0 where Keras gives "
-                          "+0.0; the fix belongs in ops_nn.py (not part of this change)", strict=False)
 def test_relu_of_negative_values_is_positive_zero_like_keras(kops):
     z = np.array([-0.0, -1.0, 0.0, 2.0], dtype="float32")
     ours, theirs = ops.relu(z).numpy(), kops.convert_to_numpy(kops.relu(z))
