@@ -26,3 +26,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="slow end-to-end run: set GLASSNET_SLOW=1 to include it"))
         if numpy_kernels and "fast_kernels" in item.keywords:
             item.add_marker(pytest.mark.skip(reason="tests a fast kernel: GLASSNET_KERNELS=numpy runs plain NumPy"))
+
+
+@pytest.fixture(scope="session")
+def keras():
+    """Keras 3 on the torch backend, the peer glassnet must match (skips where it is not installed)."""
+    pytest.importorskip("torch", reason="the Keras comparisons run Keras 3 on torch (pip install torch==2.13.0)")
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras", reason="the Keras comparisons need Keras 3 (pip install keras)")
+    if keras.backend.backend() != "torch" or int(keras.__version__.split(".")[0]) < 3:
+        pytest.skip(f"needs Keras 3 on torch, found Keras {keras.__version__} on {keras.backend.backend()}")
+    return keras

@@ -2,7 +2,6 @@
 1e-6), and a file holding anything glassnet does not know (a Lambda, a custom class, a tampered config) is refused."""
 
 import json
-import os
 import zipfile
 
 import numpy as np
@@ -15,17 +14,6 @@ from glassnet import keras_format  # noqa: E402
 from glassnet.saving import ModelFileError  # noqa: E402
 
 TOLERANCE = {"rtol": 1e-6, "atol": 1e-6}
-
-
-@pytest.fixture(scope="module")
-def keras():
-    """Keras 3 on the torch backend, as an optional peer."""
-    pytest.importorskip("torch", reason="the Keras round trips run Keras 3 on torch (pip install torch==2.13.0)")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras", reason="the Keras round trips need Keras 3 (pip install keras)")
-    if keras.backend.backend() != "torch" or int(keras.__version__.split(".")[0]) < 3:
-        pytest.skip(f"needs Keras 3 on torch, found Keras {keras.__version__} on {keras.backend.backend()}")
-    return keras
 
 
 @pytest.fixture(scope="module")

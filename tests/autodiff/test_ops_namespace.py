@@ -5,8 +5,6 @@ PyTorch in test_ops_reference.py."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -27,13 +25,8 @@ LABELS = np.array([3, 0, 2])
 
 
 @pytest.fixture(scope="module")
-def kops():
+def kops(keras):
     """keras.ops on the torch backend, as an optional peer."""
-    pytest.importorskip("torch", reason="the comparisons run Keras 3 on torch (pip install torch==2.13.0)")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras", reason="the comparisons need Keras 3 (pip install keras)")
-    if keras.backend.backend() != "torch" or int(keras.__version__.split(".")[0]) < 3:
-        pytest.skip(f"needs Keras 3 on torch, found Keras {keras.__version__} on {keras.backend.backend()}")
     return keras.ops
 
 

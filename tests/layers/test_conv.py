@@ -2,7 +2,6 @@
 output shapes, summary rows, configs), the im2col gathers, a convnet that trains and whose written-out step is the
 eager step, what inspect counts, and the errors a user meets."""
 
-import os
 
 import numpy as np
 import pytest
@@ -10,57 +9,7 @@ import pytest
 import glassnet as gk
 from glassnet import inspect, kernels, layers, ops
 from glassnet.autodiff import Tensor, gradcheck
-
-TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
-# Keras-on-torch converts its arrays with np.array(x), which NumPy 2 warns about: Keras's matter, not glassnet's
-pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def keras():
-    """Keras 3 on the torch backend, the peer these layers must match."""
-    pytest.importorskip("torch", reason="the Keras comparisons run Keras 3 on torch (pip install torch==2.13.0)")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras", reason="the Keras comparisons need Keras 3 (pip install keras)")
-    if keras.backend.backend() != "torch" or int(keras.__version__.split(".")[0]) < 3:
-        pytest.skip(f"needs Keras 3 on torch, found Keras {keras.__version__} on {keras.backend.backend()}")
-    return keras
-
-
-@pytest.fixture(autouse=True)
-def fresh_names():
-    layers.reset_uids()
-
-
-def summary_text(model) -> str:
-    """The text of ``model.summary()``; Keras prints it through rich, whose console is as wide as COLUMNS."""
-    lines, columns = [], os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "120"
-    try:
-        model.summary(line_length=96, print_fn=lambda text, **_: lines.append(text))
-    finally:
-        os.environ.pop("COLUMNS") if columns is None else os.environ.__setitem__("COLUMNS", columns)
-    return "\n".join(lines).strip()
-
-
-def same_program(keras, input_shape, make, x):
-    """``Sequential([Input(input_shape), *make(layers)])`` in Keras and in glassnet, glassnet's weights set from
-    Keras's: the two agree on the outputs for ``x``, the parameter counts, the output shapes and the summary."""
-    keras.utils.clear_session()  # automatic names restart in both: conv2d, conv2d_1, ...
-    layers.reset_uids()
-    km = keras.Sequential([keras.Input(input_shape), *make(keras.layers)])
-    gm = gk.Sequential([gk.Input(input_shape), *make(gk.layers)])
-    assert [w.shape for w in gm.get_weights()] == [tuple(w.shape) for w in km.get_weights()]
-    gm.set_weights(km.get_weights())
-    expected = keras.ops.convert_to_numpy(km(x))
-    got = gm(x).numpy()
-    assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, **TOLERANCE)
-    assert gm.count_params() == km.count_params()
-    assert [gm.output_shape_of(layer) for layer in gm.layers] == [tuple(layer.output.shape) for layer in km.layers]
-    assert summary_text(gm) == summary_text(km)
-    return km, gm
-
+from tests.layers.keras_peer import TOLERANCE, same_program
 
 CONFIG_KEYS = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation",
                "use_bias")

@@ -3,7 +3,6 @@ ActivityRegularization and Rescaling: the same program in Keras 3 and glassnet f
 parameter counts, shapes, summary rows, configs), gradients in float64, the statistics of the noise over a large
 draw, seeds, Keras files both ways, and the errors a user meets."""
 
-import os
 
 import numpy as np
 import pytest
@@ -11,78 +10,7 @@ import pytest
 import glassnet as gk
 from glassnet import layers, ops
 from glassnet.autodiff import Tensor, Variable, gradcheck, ops_nn
-
-TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
-# Keras-on-torch converts its arrays with np.array(x), which NumPy 2 warns about: Keras's matter, not glassnet's
-pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def keras():
-    """Keras 3 on the torch backend, the peer these layers must match."""
-    pytest.importorskip("torch", reason="the Keras comparisons run Keras 3 on torch (pip install torch==2.13.0)")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras", reason="the Keras comparisons need Keras 3 (pip install keras)")
-    if keras.backend.backend() != "torch" or int(keras.__version__.split(".")[0]) < 3:
-        pytest.skip(f"needs Keras 3 on torch, found Keras {keras.__version__} on {keras.backend.backend()}")
-    return keras
-
-
-@pytest.fixture(autouse=True)
-def fresh_names():
-    layers.reset_uids()
-
-
-def summary_text(model) -> str:
-    """The text of ``model.summary()``; Keras prints it through rich, whose console is as wide as COLUMNS."""
-    lines, columns = [], os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "120"
-    try:
-        model.summary(line_length=96, print_fn=lambda text, **_: lines.append(text))
-    finally:
-        os.environ.pop("COLUMNS") if columns is None else os.environ.__setitem__("COLUMNS", columns)
-    return "\n".join(lines).strip()
-
-
-def comparable(config: dict) -> dict:
-    """A layer config without the keys each library fills its own way (name, dtype policy) and with initializers
-    reduced to their class name and arguments (Keras also stores its module)."""
-    out = {}
-    for key, value in config.items():
-        if key in ("name", "trainable", "dtype"):
-            continue
-        if isinstance(value, dict) and "class_name" in value:
-            value = (value["class_name"], value.get("config"))
-        out[key] = value
-    return out
-
-
-def keras_and_glassnet(keras, input_shape, name: str, config: dict, x):
-    """One layer after an Input, in Keras and in glassnet, glassnet's weights set from Keras's (made random first):
-    equal outputs for ``x`` at inference, parameter counts, output shapes, summaries and configs; the config also
-    rebuilds the layer."""
-    keras.utils.clear_session()
-    layers.reset_uids()
-    km = keras.Sequential([keras.Input(input_shape), getattr(keras.layers, name)(**config)])
-    gm = gk.Sequential([gk.Input(input_shape), getattr(layers, name)(**config)])
-    rng = np.random.default_rng(5)
-    km.set_weights([rng.normal(size=w.shape).astype("float32") for w in km.get_weights()])
-    assert [w.shape for w in gm.get_weights()] == [tuple(w.shape) for w in km.get_weights()]
-    assert [w.name for w in gm.weights] == [w.path.split("/", 1)[1] for w in km.weights]  # Keras adds the model
-    gm.set_weights(km.get_weights())
-    expected = keras.ops.convert_to_numpy(km(x, training=False))
-    got = gm(x, training=False).numpy()
-    assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, **TOLERANCE)
-    assert gm.output_shape == tuple(km.layers[0].output.shape)
-    assert gm.count_params() == km.count_params()
-    assert summary_text(gm) == summary_text(km)
-    k_config, g_config = comparable(km.layers[0].get_config()), comparable(gm.layers[0].get_config())
-    assert {k: g_config.get(k, "missing") for k in k_config} == k_config
-    rebuilt = layers.deserialize(layers.serialize(gm.layers[0]))
-    assert rebuilt.get_config() == gm.layers[0].get_config()
-    return km, gm
-
+from tests.layers.keras_peer import TOLERANCE, same_layer
 
 RNG = np.random.default_rng(16)
 X_FLAT = (3 * RNG.normal(size=(4, 6)) + 1).astype("float32")
@@ -117,11 +45,11 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_layer_is_the_keras_layer_at_inference(keras, case):
     input_shape, name, config, x = CASES[case]
-    keras_and_glassnet(keras, input_shape, name, config, x)
+    same_layer(keras, input_shape, name, config, x)
 
 
 def test_layer_normalization_weights_are_keras_weights(keras):
-    km, gm = keras_and_glassnet(keras, (4, 5), "LayerNormalization", {"axis": [2, 1]}, X_SEQ)
+    km, gm = same_layer(keras, (4, 5), "LayerNormalization", {"axis": [2, 1]}, X_SEQ)
     assert [w.name for w in gm.weights] == ["layer_normalization/gamma", "layer_normalization/beta"]
     assert km.layers[0].get_config()["axis"] == gm.layers[0].get_config()["axis"] == [1, 2]
 

@@ -1,7 +1,6 @@
 """Pooling layers: the same program in Keras 3 and glassnet (outputs, shapes, summary rows, configs), TensorFlow's
 'same' average, where a max pooling sends its gradient, Flatten on any rank, and the errors a user meets."""
 
-import os
 
 import numpy as np
 import pytest
@@ -9,58 +8,7 @@ import pytest
 import glassnet as gk
 from glassnet import backend, kernels, layers, ops
 from glassnet.autodiff import Tensor, gradcheck
-
-TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
-# Keras-on-torch converts its arrays with np.array(x), which NumPy 2 warns about: Keras's matter, not glassnet's
-pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def keras():
-    """Keras 3 on the torch backend, the peer these layers must match."""
-    pytest.importorskip("torch", reason="the Keras comparisons run Keras 3 on torch (pip install torch==2.13.0)")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras", reason="the Keras comparisons need Keras 3 (pip install keras)")
-    if keras.backend.backend() != "torch" or int(keras.__version__.split(".")[0]) < 3:
-        pytest.skip(f"needs Keras 3 on torch, found Keras {keras.__version__} on {keras.backend.backend()}")
-    return keras
-
-
-@pytest.fixture(autouse=True)
-def fresh_names():
-    layers.reset_uids()
-
-
-def summary_text(model) -> str:
-    """The text of ``model.summary()``; Keras prints it through rich, whose console is as wide as COLUMNS."""
-    lines, columns = [], os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "120"
-    try:
-        model.summary(line_length=96, print_fn=lambda text, **_: lines.append(text))
-    finally:
-        os.environ.pop("COLUMNS") if columns is None else os.environ.__setitem__("COLUMNS", columns)
-    return "\n".join(lines).strip()
-
-
-def keras_and_glassnet(keras, input_shape, name: str, config: dict, x):
-    """One pooling layer after an Input, in Keras and in glassnet: equal outputs for ``x``, output shapes,
-    parameter counts (0), summaries and configs."""
-    keras.utils.clear_session()
-    layers.reset_uids()
-    km = keras.Sequential([keras.Input(input_shape), getattr(keras.layers, name)(**config)])
-    gm = gk.Sequential([gk.Input(input_shape), getattr(layers, name)(**config)])
-    expected = keras.ops.convert_to_numpy(km(x))
-    got = gm(x).numpy()
-    assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, **TOLERANCE)
-    assert gm.output_shape == tuple(km.layers[0].output.shape)
-    assert gm.count_params() == km.count_params() == 0
-    assert summary_text(gm) == summary_text(km)
-    k_config, g_config = km.layers[0].get_config(), gm.layers[0].get_config()
-    keys = set(g_config) - {"name", "trainable", "dtype"}
-    assert {k: g_config[k] for k in keys} == {k: k_config[k] for k in keys}
-    assert layers.deserialize(layers.serialize(gm.layers[0])).get_config() == g_config
-
+from tests.layers.keras_peer import same_layer
 
 # Keras on torch pads an uneven 'same' average by replicating the edge (TensorFlow leaves the padding out of the
 # mean): the 2-D and 1-D averages here pad evenly, or by one after a 2-wide window, where both rules agree
@@ -91,13 +39,13 @@ POOLING_1D = {
 @pytest.mark.parametrize("name, config", POOLING_2D.values(), ids=POOLING_2D.keys())
 def test_2d_pooling_is_keras_pooling(keras, name, config):
     x = np.random.default_rng(0).normal(size=(2, 9, 8, 3)).astype("float32")
-    keras_and_glassnet(keras, (9, 8, 3), name, config, x)
+    same_layer(keras, (9, 8, 3), name, config, x)
 
 
 @pytest.mark.parametrize("name, config", POOLING_1D.values(), ids=POOLING_1D.keys())
 def test_1d_pooling_is_keras_pooling(keras, name, config):
     x = np.random.default_rng(1).normal(size=(3, 11, 2)).astype("float32")
-    keras_and_glassnet(keras, (11, 2), name, config, x)
+    same_layer(keras, (11, 2), name, config, x)
 
 
 def test_defaults_are_keras_defaults():

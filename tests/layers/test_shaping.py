@@ -2,7 +2,6 @@
 Keras 3 and glassnet (outputs, shapes, summary rows, configs), their gradients, Keras files both ways, and the
 errors a user meets."""
 
-import os
 
 import numpy as np
 import pytest
@@ -10,59 +9,7 @@ import pytest
 import glassnet as gk
 from glassnet import layers
 from glassnet.autodiff import Tensor, gradcheck, ops_shape
-
-TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
-# Keras-on-torch converts its arrays with np.array(x), which NumPy 2 warns about: Keras's matter, not glassnet's
-pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def keras():
-    """Keras 3 on the torch backend, the peer these layers must match."""
-    pytest.importorskip("torch", reason="the Keras comparisons run Keras 3 on torch (pip install torch==2.13.0)")
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras", reason="the Keras comparisons need Keras 3 (pip install keras)")
-    if keras.backend.backend() != "torch" or int(keras.__version__.split(".")[0]) < 3:
-        pytest.skip(f"needs Keras 3 on torch, found Keras {keras.__version__} on {keras.backend.backend()}")
-    return keras
-
-
-@pytest.fixture(autouse=True)
-def fresh_names():
-    layers.reset_uids()
-
-
-def summary_text(model) -> str:
-    """The text of ``model.summary()``; Keras prints it through rich, whose console is as wide as COLUMNS."""
-    lines, columns = [], os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "120"
-    try:
-        model.summary(line_length=96, print_fn=lambda text, **_: lines.append(text))
-    finally:
-        os.environ.pop("COLUMNS") if columns is None else os.environ.__setitem__("COLUMNS", columns)
-    return "\n".join(lines).strip()
-
-
-def keras_and_glassnet(keras, input_shape, name: str, config: dict, x):
-    """One layer after an Input, in Keras and in glassnet: equal outputs for ``x``, output shapes, parameter
-    counts (0), summaries and configs; the config also rebuilds the layer."""
-    keras.utils.clear_session()
-    layers.reset_uids()
-    km = keras.Sequential([keras.Input(input_shape), getattr(keras.layers, name)(**config)])
-    gm = gk.Sequential([gk.Input(input_shape), getattr(layers, name)(**config)])
-    expected = keras.ops.convert_to_numpy(km(x))
-    got = gm(x).numpy()
-    assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, **TOLERANCE)
-    assert gm.output_shape == tuple(km.layers[0].output.shape)
-    assert gm.count_params() == km.count_params() == 0
-    assert summary_text(gm) == summary_text(km)
-    k_config, g_config = km.layers[0].get_config(), gm.layers[0].get_config()
-    keys = set(k_config) - {"name", "trainable", "dtype"}
-    assert {k: g_config[k] for k in keys} == {k: k_config[k] for k in keys}
-    assert layers.deserialize(layers.serialize(gm.layers[0])).get_config() == g_config
-    return km, gm
-
+from tests.layers.keras_peer import TOLERANCE, same_layer, summary_text
 
 RNG = np.random.default_rng(16)
 X_FLAT = RNG.normal(size=(3, 12)).astype("float32")
@@ -93,7 +40,7 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_layer_is_the_keras_layer(keras, case):
     input_shape, name, config, x = CASES[case]
-    keras_and_glassnet(keras, input_shape, name, config, x)
+    same_layer(keras, input_shape, name, config, x)
 
 
 def test_shaping_layers_together_match_keras_with_weights(keras):
