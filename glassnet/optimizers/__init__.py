@@ -1,19 +1,25 @@
-"""Optimizers with Keras 3's update rules (SGD, RMSprop, Adam, AdamW), learning-rate schedules, and ``get``."""
+"""Optimizers with Keras 3's update rules (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam),
+learning-rate schedules, and ``get``."""
 
 from __future__ import annotations
 
 from glassnet.optimizers import schedules
+from glassnet.optimizers.adadelta import Adadelta
+from glassnet.optimizers.adagrad import Adagrad
 from glassnet.optimizers.adam import Adam, AdamW
+from glassnet.optimizers.adamax import Adamax
 from glassnet.optimizers.base import Optimizer
+from glassnet.optimizers.nadam import Nadam
 from glassnet.optimizers.rmsprop import RMSprop
 from glassnet.optimizers.sgd import SGD
 
-OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adam, AdamW)}
+OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam)}
 
 
 def get(identifier, custom_objects: dict | None = None) -> Optimizer:
-    """Resolve an optimizer: a name ('sgd', 'rmsprop', 'adam', 'adamw'; any case) with default arguments, an
-    Optimizer instance, an Optimizer class, or a config dict from ``serialize``."""
+    """Resolve an optimizer: a name ('sgd', 'rmsprop', 'adam', 'adamw', 'adagrad', 'adadelta', 'adamax',
+    'nadam'; any case) with default arguments, an Optimizer instance, an Optimizer class, or a config dict
+    from ``serialize``."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):
@@ -44,4 +50,5 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
     return cls.from_config(config.get("config", {}), custom_objects)
 
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "deserialize", "get", "schedules", "serialize"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Nadam", "Optimizer", "RMSprop", "deserialize",
+           "get", "schedules", "serialize"]
