@@ -16,6 +16,7 @@ from glassnet import (
     autodiff,
     backend,
     callbacks,
+    config,
     datasets,
     initializers,
     layers,
@@ -31,7 +32,7 @@ from glassnet.layers import Input
 from glassnet.models import Sequential, load_model
 
 __all__ = [
-    "Input", "Sequential", "Tensor", "Variable", "activations", "autodiff", "backend", "callbacks",
+    "Input", "Sequential", "Tensor", "Variable", "activations", "autodiff", "backend", "callbacks", "config",
     "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models", "no_grad", "ops",
     "optimizers", "regularizers", "utils",
 ]
