@@ -24,6 +24,7 @@ from glassnet import (
     metrics,
     models,
     optimizers,
+    random,
     regularizers,
     utils,
 )
@@ -34,7 +35,7 @@ from glassnet.models import Sequential, load_model
 __all__ = [
     "Input", "Sequential", "Tensor", "Variable", "activations", "autodiff", "backend", "callbacks", "config",
     "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models", "no_grad", "ops",
-    "optimizers", "regularizers", "utils",
+    "optimizers", "random", "regularizers", "utils",
 ]
 
 
