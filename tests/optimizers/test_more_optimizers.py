@@ -135,3 +135,20 @@ def test_a_model_trains_with_each_by_name(name):
                                                                             else 1.0}}), loss="mse")
     history = model.fit(x, y, batch_size=16, epochs=5, shuffle=False, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULTS))
+def test_a_saved_model_resumes_with_its_optimizer_state(name, tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 4)).astype("float32")
+    y = x[:, :1] - x[:, 1:2]
+    model = glassnet.Sequential([glassnet.layers.Input((4,)), glassnet.layers.Dense(3), glassnet.layers.Dense(1)])
+    model.compile(optimizer=name.lower(), loss="mse")
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = glassnet.load_model(tmp_path / "model.keras")
+    assert type(loaded.optimizer) is getattr(optimizers, name) and loaded.optimizer.iterations == 8
+    for m in (model, loaded):
+        m.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
