@@ -67,3 +67,18 @@ def same_layer(keras, input_shape, name: str, config: dict, x):
     rebuilt = layers.deserialize(layers.serialize(gm.layers[0]))
     assert rebuilt.get_config() == gm.layers[0].get_config()
     return km, gm
+
+
+def round_trips(keras, model, x, folder) -> None:
+    """``model`` saved in glassnet's format and loaded back predicts the same; saved as a .keras file, Keras loads it
+    and predicts the same; saved again by Keras, glassnet loads the same layers and predicts the same."""
+    model.save(folder / "native.keras")
+    np.testing.assert_array_equal(gk.models.load_model(folder / "native.keras").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
+    model.save(folder / "for_keras.keras", format="keras")
+    km = keras.models.load_model(folder / "for_keras.keras")
+    np.testing.assert_allclose(km.predict(x, verbose=0), model.predict(x, verbose=0), **TOLERANCE)
+    km.save(folder / "from_keras.keras")
+    back = gk.models.load_model(folder / "from_keras.keras")
+    assert [type(layer).__name__ for layer in back.layers] == [type(layer).__name__ for layer in model.layers]
+    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), **TOLERANCE)

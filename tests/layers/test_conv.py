@@ -9,7 +9,7 @@ import pytest
 import glassnet as gk
 from glassnet import inspect, kernels, layers, ops
 from glassnet.autodiff import Tensor, gradcheck
-from tests.layers.keras_peer import TOLERANCE, same_program
+from tests.layers.keras_peer import round_trips, same_program
 
 CONFIG_KEYS = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation",
                "use_bias")
@@ -254,16 +254,7 @@ def test_a_convnet_round_trips_through_keras_files(keras, tmp_path):
     pytest.importorskip("h5py", reason="Keras .keras files need the 'keras-files' extra (h5py)")
     model = tiny_convnet(False)
     x, _ = tiny_data()
-    model.save(tmp_path / "native.keras")  # glassnet's own format
-    np.testing.assert_array_equal(gk.models.load_model(tmp_path / "native.keras").predict(x, verbose=0),
-                                  model.predict(x, verbose=0))
-    model.save(tmp_path / "for_keras.keras", format="keras")
-    km = keras.models.load_model(tmp_path / "for_keras.keras")
-    np.testing.assert_allclose(km.predict(x, verbose=0), model.predict(x, verbose=0), **TOLERANCE)
-    km.save(tmp_path / "from_keras.keras")
-    back = gk.models.load_model(tmp_path / "from_keras.keras")
-    assert [type(layer).__name__ for layer in back.layers] == ["Conv2D", "MaxPooling2D", "Flatten", "Dense"]
-    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), **TOLERANCE)
+    round_trips(keras, model, x, tmp_path)
 
 
 def test_weight_penalties_are_keras_penalties(keras):

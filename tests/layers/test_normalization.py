@@ -10,7 +10,7 @@ import pytest
 import glassnet as gk
 from glassnet import layers, ops
 from glassnet.autodiff import Tensor, Variable, gradcheck, ops_nn
-from tests.layers.keras_peer import TOLERANCE, same_layer
+from tests.layers.keras_peer import round_trips, same_layer
 
 RNG = np.random.default_rng(16)
 X_FLAT = (3 * RNG.normal(size=(4, 6)) + 1).astype("float32")
@@ -210,16 +210,7 @@ def test_model_round_trips_through_keras_files(keras, tmp_path):
                            layers.Dense(2)])
     ln = model.layers[3]
     ln.set_weights([np.random.default_rng(9).normal(size=w.shape) for w in ln.get_weights()])
-    model.save(tmp_path / "native.keras")
-    np.testing.assert_array_equal(gk.models.load_model(tmp_path / "native.keras").predict(x, verbose=0),
-                                  model.predict(x, verbose=0))
-    model.save(tmp_path / "for_keras.keras", format="keras")
-    km = keras.models.load_model(tmp_path / "for_keras.keras")
-    np.testing.assert_allclose(km.predict(x, verbose=0), model.predict(x, verbose=0), **TOLERANCE)
-    km.save(tmp_path / "from_keras.keras")
-    back = gk.models.load_model(tmp_path / "from_keras.keras")
-    assert [type(layer).__name__ for layer in back.layers] == [type(layer).__name__ for layer in model.layers]
-    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), **TOLERANCE)
+    round_trips(keras, model, x, tmp_path)
 
 
 # ----- errors ---------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 import glassnet as gk
 from glassnet import layers
 from glassnet.autodiff import Tensor, gradcheck, ops_shape
-from tests.layers.keras_peer import TOLERANCE, same_layer, summary_text
+from tests.layers.keras_peer import TOLERANCE, round_trips, same_layer, summary_text
 
 RNG = np.random.default_rng(16)
 X_FLAT = RNG.normal(size=(3, 12)).astype("float32")
@@ -69,16 +69,7 @@ def test_shaping_model_round_trips_through_keras_files(keras, tmp_path):
     model = gk.Sequential([gk.Input((12,)), layers.Reshape((3, 4, 1)), layers.ZeroPadding2D(((1, 0), (2, 1))),
                            layers.UpSampling2D(2), layers.Cropping2D(1), layers.Permute((2, 1, 3)),
                            layers.Reshape((-1,)), layers.Dense(3), layers.RepeatVector(2)])
-    model.save(tmp_path / "native.keras")
-    np.testing.assert_array_equal(gk.models.load_model(tmp_path / "native.keras").predict(x, verbose=0),
-                                  model.predict(x, verbose=0))
-    model.save(tmp_path / "for_keras.keras", format="keras")
-    km = keras.models.load_model(tmp_path / "for_keras.keras")
-    np.testing.assert_allclose(km.predict(x, verbose=0), model.predict(x, verbose=0), **TOLERANCE)
-    km.save(tmp_path / "from_keras.keras")
-    back = gk.models.load_model(tmp_path / "from_keras.keras")
-    assert [type(layer).__name__ for layer in back.layers] == [type(layer).__name__ for layer in model.layers]
-    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), **TOLERANCE)
+    round_trips(keras, model, x, tmp_path)
 
 
 # ----- gradients ------------------------------------------------------------------------------------------------
