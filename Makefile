@@ -17,20 +17,22 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-# make run installs glassnet with its fast kernels (Numba) only; make test adds the tools and the reference peers
+# make run installs what it runs: glassnet, its fast kernels (Numba) and matplotlib for the training-curve PNG;
+# make test adds the tools and the reference peers. pip shows its progress: the first install takes minutes.
 $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e '.[fast]'
+	$(PY) -m pip install -e '.[fast,plot]'
 	touch $(RUN_STAMP)
 
 $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e '.[fast,dev,test]'
+	$(PY) -m pip install -e '.[fast,dev,test]'
 	touch $(TEST_STAMP)
 
 system-deps:
 	bash scripts/system-deps.sh
 
+# the example writes its PNG and results.json under runs/mnist/ (git ignores runs/) and prints where they went
 run: $(RUN_STAMP)
-	$(VENV)/bin/glassnet example mnist
+	$(VENV)/bin/glassnet example mnist --out runs/mnist
 
 test: $(TEST_STAMP) system-deps
 	$(VENV)/bin/ruff check .

@@ -6,6 +6,7 @@ The examples themselves stay as the book writes them; only this plumbing around 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from contextlib import contextmanager
@@ -13,13 +14,18 @@ from pathlib import Path
 
 from glassnet import utils
 
+RUNS_FOLDER = "runs"  # where the examples write, under the current folder (git ignores it in the repository)
 
-def parse_args(argv: list[str] | None, description: str, quick: str) -> argparse.Namespace:
-    """``--quick`` (a small version, described by ``quick``), ``--seed`` (default 0) and ``--out DIR`` (the PNG)."""
+
+def parse_args(argv: list[str] | None, name: str, description: str, quick: str) -> argparse.Namespace:
+    """``--quick`` (a small version, described by ``quick``), ``--seed`` (default 0) and ``--out DIR`` (the PNG and
+    results.json; default ``runs/NAME``)."""
+    default_out = os.path.join(RUNS_FOLDER, name)
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help=f"run a small version: {quick}; no bar is asserted")
     parser.add_argument("--seed", type=int, default=0, help="random seed for weights and shuffling (default 0)")
-    parser.add_argument("--out", default=".", help="folder for the training-curve PNG (default: the current one)")
+    parser.add_argument("--out", default=default_out,
+                        help=f"folder for the training-curve PNG and results.json (default: {default_out})")
     args = parser.parse_args(argv)
     utils.set_random_seed(args.seed)
     return args
@@ -67,6 +73,19 @@ def save_training_curves(history: dict[str, list], metric: str, out: str | os.Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     print(f"Training curves saved to {path}")
+    return str(path)
+
+
+def save_results(results: dict, out: str | os.PathLike) -> str:
+    """Write ``results`` (the measured figures, the history, the PNG's path) as ``out/results.json``, atomically,
+    print where every output went, and return the JSON's path."""
+    path = Path(out) / "results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(json.dumps(results, indent=2, default=float) + "\n")
+    os.replace(tmp, path)
+    outputs = [str(path)] + ([results["plot"]] if results.get("plot") else [])
+    print(f"Outputs in {Path(out)}: " + ", ".join(Path(p).name for p in outputs))
     return str(path)
 
 

@@ -8,6 +8,7 @@ metric, batch 16. As in the book: 4-fold validation of 100 epochs (the score: me
 each fold prints its score. The full run asserts ``mean fold validation MAE <= 2.5`` and ``test MAE <= 2.6``.
 ``--quick``: 2 folds of 20 epochs, 2-fold curves of 30 epochs, a final model of 30 epochs.
 
+Outputs (the training-curve PNG, results.json) go to ``runs/boston_housing/`` unless ``--out`` says otherwise.
 Run: ``glassnet example boston_housing [--quick] [--seed N] [--out DIR]`` or
 ``python -m glassnet.examples.boston_housing``.
 """
@@ -39,8 +40,9 @@ def build_model() -> keras.Sequential:
 
 def main(argv: list[str] | None = None) -> dict:
     """K-fold scores, K-fold curves, final model; returns the measured results (MAEs, seconds per epoch, curves)."""
-    args = _common.parse_args(argv, "Boston Housing: Dense(64) x2 -> Dense(1), 4-fold validation, as in the book",
-                              quick="2 folds of 20 epochs, 2-fold curves of 30 epochs, final model 30 epochs")
+    args = _common.parse_args(
+        argv, "boston_housing", "Boston Housing: Dense(64) x2 -> Dense(1), 4-fold validation, as in the book",
+        quick="2 folds of 20 epochs, 2-fold curves of 30 epochs, final model 30 epochs")
     k, num_epochs, curve_epochs, final_epochs = (2, 20, 30, 30) if args.quick else (4, 100, 500, 130)
 
     from glassnet.datasets import boston_housing
@@ -104,6 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
                                     higher_is_better=False)
         test_ok = _common.check_bar("test MAE", test_mae_score, BAR_TEST_MAE, higher_is_better=False)
         results["passed"] = fold_ok and test_ok
+    _common.save_results(results, args.out)
     return results
 
 

@@ -7,6 +7,7 @@ validation (the curves: it overfits after about 4 epochs), then a fresh model tr
 evaluated on the test set. The book reaches 0.883-0.885; the full run asserts ``test accuracy >= 0.88``.
 ``--quick``: 2 epochs for each of the two runs.
 
+Outputs (the training-curve PNG, results.json) go to ``runs/imdb/`` unless ``--out`` says otherwise.
 Run: ``glassnet example imdb [--quick] [--seed N] [--out DIR]`` or ``python -m glassnet.examples.imdb``.
 """
 
@@ -38,8 +39,9 @@ def build_model() -> keras.Sequential:
 
 def main(argv: list[str] | None = None) -> dict:
     """Both runs; returns the measured results (test accuracy and loss, seconds per epoch, hold-out history)."""
-    args = _common.parse_args(argv, "IMDB: multi-hot reviews -> Dense(16) x2 -> Dense(1, sigmoid), as in the book",
-                              quick="2 epochs for the hold-out run and 2 for the final model")
+    args = _common.parse_args(
+        argv, "imdb", "IMDB: multi-hot reviews -> Dense(16) x2 -> Dense(1, sigmoid), as in the book",
+        quick="2 epochs for the hold-out run and 2 for the final model")
     holdout_epochs, final_epochs = (2, 2) if args.quick else (20, 4)
 
     from glassnet.datasets import imdb
@@ -86,6 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
                                                     "IMDB (10,000 held out)")
     measured["passed"] = None if args.quick else _common.check_bar("test accuracy", test_acc, BAR_TEST_ACCURACY,
                                                                    higher_is_better=True)
+    _common.save_results(measured, args.out)
     return measured
 
 

@@ -5,6 +5,7 @@ categorical crossentropy, 5 epochs of batch 128 on the 60,000 training images. T
 accuracy; the full run asserts ``test accuracy >= 0.978``. The book's run holds out no validation set, so the
 curves show training loss and accuracy only. ``--quick``: 1 epoch (on the full training set).
 
+Outputs (the training-curve PNG, results.json) go to ``runs/mnist/`` unless ``--out`` says otherwise.
 Run: ``glassnet example mnist [--quick] [--seed N] [--out DIR]`` or ``python -m glassnet.examples.mnist``.
 """
 
@@ -21,8 +22,9 @@ BAR_TEST_ACCURACY = 0.978
 
 def main(argv: list[str] | None = None) -> dict:
     """Train and evaluate; returns the measured results (test accuracy and loss, seconds per epoch, history)."""
-    args = _common.parse_args(argv, "MNIST: Dense(512, relu) -> Dense(10, softmax), as in the book",
-                              quick="1 epoch on the full training set")
+    args = _common.parse_args(
+        argv, "mnist", "MNIST: Dense(512, relu) -> Dense(10, softmax), as in the book",
+        quick="1 epoch on the full training set")
     epochs = 1 if args.quick else 5
 
     from glassnet.datasets import mnist
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> dict:
                                                    "MNIST")
     results["passed"] = None if args.quick else _common.check_bar("test accuracy", test_acc, BAR_TEST_ACCURACY,
                                                                   higher_is_better=True)
+    _common.save_results(results, args.out)
     return results
 
 

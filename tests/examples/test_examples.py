@@ -4,6 +4,8 @@ CI runs each example's ``--quick`` version in-process and asserts a real bar (me
 the full runs assert the book's bars and are marked slow (GLASSNET_SLOW=1).
 """
 
+import json
+import os
 import sys
 
 import numpy as np
@@ -16,12 +18,16 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def check_plot(results: dict, out) -> None:
-    """With matplotlib the curves are a PNG in ``out``; without it no file and ``plot`` is None."""
+    """results.json holds the run's figures; with matplotlib the curves are a PNG in ``out``, without it no PNG and
+    ``plot`` is None."""
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["test_mae" if "test_mae" in saved else "test_accuracy"] == pytest.approx(
+        results["test_mae" if "test_mae" in results else "test_accuracy"])
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         assert results["plot"] is None
-        assert not list(out.iterdir())
+        assert [p.name for p in out.iterdir()] == ["results.json"]
         return
     with open(results["plot"], "rb") as f:
         assert f.read(8) == PNG_SIGNATURE
@@ -63,6 +69,19 @@ def test_boston_two_folds_few_epochs_and_the_same_seed_repeats_it(tmp_path, caps
     check_plot(results, tmp_path)
     again = boston_housing.main(["--quick", "--seed", "0", "--out", str(tmp_path)])
     assert again["fold_val_mae"] == results["fold_val_mae"] and again["test_mae"] == results["test_mae"]
+
+
+def test_outputs_go_under_runs_by_default_and_their_place_is_printed(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = _common.parse_args([], "mnist", "d", quick="q")
+    assert args.out == os.path.join("runs", "mnist")
+    path = _common.save_results({"test_accuracy": np.float32(0.5), "plot": None, "history": {"loss": [1.0]}},
+                                args.out)
+    assert path == os.path.join("runs", "mnist", "results.json")
+    assert json.loads((tmp_path / path).read_text()) == {"test_accuracy": 0.5, "plot": None,
+                                                         "history": {"loss": [1.0]}}
+    assert capsys.readouterr().out == f"Outputs in {os.path.join('runs', 'mnist')}: results.json\n"
+    assert [p.name for p in (tmp_path / "runs" / "mnist").iterdir()] == ["results.json"]  # no temporary file left
 
 
 def test_registry_names_every_example_and_refuses_unknown_names():
