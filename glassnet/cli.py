@@ -57,7 +57,13 @@ def run_example(argv: list[str]) -> int:
         print(f"glassnet example: unknown example {argv[0]!r}; expected one of: {', '.join(examples.EXAMPLES)}",
               file=sys.stderr)
         return 2
-    return examples.run(argv[0], argv[1:])
+    from glassnet.datasets import CacheNotWritableError, DatasetNotFoundError
+
+    try:
+        return examples.run(argv[0], argv[1:])
+    except (DatasetNotFoundError, CacheNotWritableError) as err:  # said once, as a message, not a traceback
+        print(f"glassnet example {argv[0]}: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -31,3 +31,14 @@ def test_playground_options_reach_the_playground(capsys):
         cli.main(["playground", "--help"])
     assert exit_info.value.code == 0
     assert "--no-browser" in capsys.readouterr().out
+
+
+def test_example_without_data_prints_one_message_and_exits_with_1(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GLASSNET_DATA_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("GLASSNET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("GLASSNET_DATASETS_URL", (tmp_path / "no-server").as_uri())  # fails at once, offline
+    assert cli.main(["example", "boston_housing", "--quick", "--out", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("glassnet example boston_housing: Boston Housing: the data was not found")
+    assert "Traceback" not in captured.err and f"{tmp_path / 'nowhere'} (does not exist)" in captured.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no empty cache folder, no output folder

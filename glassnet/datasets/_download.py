@@ -5,18 +5,20 @@ the cache (``~/.glassnet/datasets``, or ``GLASSNET_CACHE_DIR``); otherwise a dow
 (``GLASSNET_DATASETS_URL`` overrides the base). Every file is accepted only when its sha256 is one of the pinned
 values, and a download is written to the cache atomically (temporary file, then ``os.replace``), so an interrupted
 transfer or a corrupt cache file is never read as data. A data folder and the cache share one layout
-(``mnist/...``, ``imdb/...``, ``boston_housing/...``, ``fashion-mnist/...``).
+(``mnist/...``, ``imdb/...``, ``boston_housing/...``, ``fashion-mnist/...``). When nothing is found, one
+:class:`DatasetNotFoundError` lists every place searched, the URL tried and the three fixes; a cache that cannot be
+written raises :class:`CacheNotWritableError`; neither leaves a file or an empty folder behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Sequence
@@ -33,6 +35,10 @@ _CHUNK = 1 << 20
 
 class DatasetNotFoundError(FileNotFoundError):
     """A dataset file is in none of the searched places and could not be downloaded."""
+
+
+class CacheNotWritableError(PermissionError):
+    """The cache folder cannot be written, so a downloaded or converted file has nowhere to go."""
 
 
 class IntegrityError(ValueError):
@@ -128,7 +134,8 @@ def locate(
         if all(f.remote_name for f in files):
             return index, [fetch(f, cache=cache_folder, url=url, dataset=dataset, alternatives=alternatives)
                            for f in files]
-    raise DatasetNotFoundError(_not_found_message(dataset, alternatives, cache_folder, reason="no download exists"))
+    raise DatasetNotFoundError(_not_found_message(dataset, alternatives, cache_folder,
+                                                  tried="none (these files are not published for download)"))
 
 
 def fetch(
@@ -141,20 +148,57 @@ def fetch(
 ) -> Path:
     """The cached copy of ``file``, downloaded (with a progress bar on stderr) when absent or corrupt.
 
-    The download is hashed while it streams; it lands in the cache only if its sha256 equals the pinned one.
+    The download is hashed while it streams; it lands in the cache only if its sha256 equals the pinned one. A
+    failed download leaves the cache as it was: no file, and no folder it created.
     """
-    target = cache_dir(cache) / file.relpath
+    cache_folder = cache_dir(cache)
+    target = cache_folder / file.relpath
     if target.is_file() and sha256_of(target) in file.accepted_sha256:
         return target
     source = base_url(url) + file.remote_name
-    target.parent.mkdir(parents=True, exist_ok=True)
+    created = make_folders(target.parent, cache_folder)
     try:
-        _download(source, target, file.remote_sha256)
-    except (OSError, urllib.error.URLError, http.client.HTTPException) as err:
-        message = _not_found_message(dataset or file.relpath, alternatives or [[file]], cache_dir(cache),
-                                     reason=f"downloading {source} failed: {err}")
-        raise DatasetNotFoundError(message) from err
+        _download(source, target, file.remote_sha256, cache_folder)
+    except BaseException as err:
+        remove_empty_folders(created)
+        if isinstance(err, (CacheNotWritableError, IntegrityError)) or not isinstance(
+                err, (OSError, http.client.HTTPException)):
+            raise
+        message = _not_found_message(dataset or file.relpath, alternatives or [[file]], cache_folder,
+                                     tried=f"{source} failed: {_reason(err)}")
+        raise DatasetNotFoundError(message) from None  # the message says it all: no urllib traceback
     return target
+
+
+def make_folders(folder: Path, cache_folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; returns those created, outermost first. A folder that cannot be
+    created raises :class:`CacheNotWritableError` naming the cache folder."""
+    created = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        remove_empty_folders(created)
+        raise CacheNotWritableError(_unwritable_message(cache_folder, err)) from None
+    return created
+
+
+def remove_empty_folders(folders: Sequence[Path]) -> None:
+    """Remove those of ``folders`` (outermost first) that are empty, innermost first."""
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def _reason(err: BaseException) -> str:
+    """An error's own words, without urllib's wrapping (``<urlopen error ...>``)."""
+    reason = getattr(err, "reason", None)
+    return str(reason if reason is not None else err)
+
+
+def _unwritable_message(cache_folder: Path, err: OSError) -> str:
+    where = f" ({err.filename})" if err.filename and str(err.filename) != str(cache_folder) else ""
+    return (f"The dataset cache folder {cache_folder} cannot be written{where}: {err.strerror or err}. Set "
+            f"{CACHE_DIR_ENV} to a folder you can write, or put the files into a folder named by {DATA_DIR_ENV}.")
 
 
 def _is_keras_cache_name(path: Path) -> bool:
@@ -217,11 +261,11 @@ def _sidecar(path: Path) -> Path:
     return path.with_name(path.name + RECORDED_HASH_SUFFIX)
 
 
-def _download(source: str, target: Path, sha256: str) -> None:
+def _download(source: str, target: Path, sha256: str, cache_folder: Path) -> None:
     """Stream ``source`` into a temporary file beside ``target``, hashing as it goes, and move it onto ``target``
     only when the transfer is complete and its sha256 is the pinned one. Any failure removes the temporary file."""
     digest = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    fd, tmp_name = _temporary_file(target, cache_folder)
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(source, timeout=60) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
@@ -248,9 +292,14 @@ def _download(source: str, target: Path, sha256: str) -> None:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``: readers see all of it or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    """Write ``data`` to ``path`` (a file in the cache) through a temporary file and ``os.replace``: readers see
+    all of it or nothing. A cache that cannot be written raises :class:`CacheNotWritableError`."""
+    created = make_folders(path.parent, cache_dir())
+    try:
+        fd, tmp_name = _temporary_file(path, cache_dir())
+    except CacheNotWritableError:
+        remove_empty_folders(created)
+        raise
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
@@ -260,14 +309,38 @@ def write_atomically(path: Path, data: bytes) -> None:
             os.remove(tmp_name)
 
 
-def _not_found_message(dataset: str, alternatives, cache_folder: Path, reason: str) -> str:
+def _temporary_file(target: Path, cache_folder: Path) -> tuple[int, str]:
+    """A new temporary file beside ``target`` (descriptor, name); a folder that refuses it raises
+    :class:`CacheNotWritableError`."""
+    try:
+        return tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    except OSError as err:
+        raise CacheNotWritableError(_unwritable_message(cache_folder, err)) from None
+
+
+def _folder_state(folder: Path, searched: str = "") -> str:
+    if not folder.exists():
+        return " (does not exist)"
+    return searched if folder.is_dir() else " (not a folder)"
+
+
+def _not_found_message(dataset: str, alternatives, cache_folder: Path, tried: str) -> str:
+    """Everything a user needs at once: the files wanted, every place searched, the download tried, the fixes."""
     wanted = " or ".join(" + ".join(f.relpath for f in files) for files in alternatives)
+    folders = data_dirs()
+    searched = "".join(f"\n    {folder}{_folder_state(folder, ' (no complete set there)')}" for folder in folders)
     return (
-        f"{dataset}: missing {wanted} ({reason}). Provide the data in one of three ways: "
-        f"(1) pass path= (a file, or a folder holding those files) to the loader; "
-        f"(2) set {DATA_DIR_ENV} to a folder that holds them at those relative paths "
-        f"(several folders may be joined with {os.pathsep!r}); "
-        f"(3) put them into the cache folder {cache_folder} at those relative paths."
+        f"{dataset}: the data was not found and could not be downloaded.\n"
+        f"  wanted: {wanted}\n"
+        f"  searched {DATA_DIR_ENV}:{searched or ' not set'}\n"
+        f"  searched the cache folder: {cache_folder}{_folder_state(cache_folder)}\n"
+        f"  download tried: {tried}\n"
+        f"Provide the data in one of three ways:\n"
+        f"  1. pass path= to load_data: one of those files, or a folder holding them;\n"
+        f"  2. set {DATA_DIR_ENV} to a folder that holds them at those relative paths "
+        f"(several folders joined with {os.pathsep!r});\n"
+        f"  3. put them into the cache folder {cache_folder} at those relative paths ({CACHE_DIR_ENV} moves it), "
+        f"or let the download through ({BASE_URL_ENV} sets another address)."
     )
 
 

@@ -1,6 +1,7 @@
 """Where dataset files come from: search order, sha256 checks, and downloads from a local HTTP server on 127.0.0.1
 (correct hash cached, wrong hash refused, interrupted transfer leaves nothing, corrupt cache fetched again)."""
 
+import errno
 import hashlib
 import http.server
 import io
@@ -127,7 +128,70 @@ def test_offline_without_data_raises_one_error_naming_the_file_and_the_three_way
     assert "mnist/train-images-idx3-ubyte.gz" in message and "mnist/mnist.npz" in message
     assert "path=" in message and "GLASSNET_DATA_DIR" in message and str(isolated) in message
     assert isinstance(info.value, FileNotFoundError)
-    assert files_under(isolated) == []
+    assert info.value.__suppress_context__ and info.value.__cause__ is None  # no urllib traceback behind it
+    assert not isolated.exists()  # a failed load creates no empty cache folders
+
+
+def test_offline_message_lists_every_folder_searched_the_url_and_the_fixes(tmp_path, monkeypatch):
+    present, missing, cache = tmp_path / "present", tmp_path / "missing", tmp_path / "cache"
+    present.mkdir()
+    monkeypatch.setenv(_download.DATA_DIR_ENV, os.pathsep.join([str(missing), str(present)]))
+    monkeypatch.setenv(_download.CACHE_DIR_ENV, str(cache))
+    url = (tmp_path / "no-server").as_uri() + "/"  # a file:// URL to a missing place: fails at once, offline
+    monkeypatch.setenv(_download.BASE_URL_ENV, url)
+    with pytest.raises(DatasetNotFoundError) as info:
+        mnist.load_data()
+    lines = str(info.value).splitlines()
+    assert lines[0] == "MNIST: the data was not found and could not be downloaded."
+    assert lines[2:6] == ["  searched GLASSNET_DATA_DIR:", f"    {missing} (does not exist)",
+                          f"    {present} (no complete set there)",
+                          f"  searched the cache folder: {cache} (does not exist)"]
+    assert lines[6].startswith(f"  download tried: {url}mnist.npz failed: [Errno 2] No such file or directory")
+    assert lines[7] == "Provide the data in one of three ways:"
+    assert [line[:5] for line in lines[8:]] == ["  1. ", "  2. ", "  3. "]
+    assert "GLASSNET_CACHE_DIR" in lines[10] and "GLASSNET_DATASETS_URL" in lines[10]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["present"]  # the cache folder was not created
+
+
+def test_message_says_when_glassnet_data_dir_is_not_set(isolated):
+    with pytest.raises(DatasetNotFoundError, match="searched GLASSNET_DATA_DIR: not set"):
+        boston_housing.load_data()
+
+
+def test_a_cache_that_cannot_be_created_is_named_with_glassnet_cache_dir(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.delenv(_download.DATA_DIR_ENV, raising=False)
+    monkeypatch.setenv(_download.CACHE_DIR_ENV, str(blocker / "cache"))
+    with pytest.raises(_download.CacheNotWritableError) as info:
+        boston_housing.load_data()
+    assert str(info.value).startswith(f"The dataset cache folder {blocker / 'cache'} cannot be written")
+    assert "Set GLASSNET_CACHE_DIR to a folder you can write" in str(info.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; the next test covers it")
+def test_a_read_only_cache_folder_is_named_with_glassnet_cache_dir(isolated):
+    isolated.mkdir(mode=0o555)
+    try:
+        with pytest.raises(_download.CacheNotWritableError, match=f"{isolated} cannot be written.*Permission"):
+            boston_housing.load_data()
+        assert list(isolated.iterdir()) == []
+    finally:
+        isolated.chmod(0o755)
+
+
+def test_a_cache_on_a_read_only_file_system_is_named_and_left_clean(isolated, monkeypatch):
+    isolated.mkdir()
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), kwargs.get("dir"))
+
+    monkeypatch.setattr(_download.tempfile, "mkstemp", read_only)  # what a read-only mount answers, even to root
+    with pytest.raises(_download.CacheNotWritableError) as info:
+        boston_housing.load_data()
+    assert f"The dataset cache folder {isolated} cannot be written" in str(info.value)
+    assert "Read-only file system" in str(info.value) and "GLASSNET_CACHE_DIR" in str(info.value)
+    assert list(isolated.iterdir()) == []  # the boston_housing/ folder made for the download is gone again
 
 
 def test_data_dirs_are_searched_in_order_and_a_corrupt_copy_is_skipped(isolated, tmp_path, monkeypatch):
