@@ -17,6 +17,7 @@ from glassnet import (
     backend,
     callbacks,
     config,
+    constraints,
     datasets,
     initializers,
     layers,
@@ -34,7 +35,7 @@ from glassnet.models import Sequential, load_model
 
 __all__ = [
     "Input", "Sequential", "Tensor", "Variable", "activations", "autodiff", "backend", "callbacks", "config",
-    "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models", "no_grad", "ops",
+    "constraints", "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models", "no_grad", "ops",
     "optimizers", "random", "regularizers", "utils",
 ]
 

@@ -1,5 +1,7 @@
-"""The bottom of glassnet: the default float type, the seeded random generators, array conversion, and which
-kernels run the math (fast, with Numba, or plain NumPy).
+"""The bottom of glassnet: the session's settings (the default float type, the fuzz factor ε, the image data
+format), the seeded random generators, array conversion, and which kernels run the math (fast, with Numba, or plain
+NumPy). It is also ``keras.backend``'s home: ``epsilon``, ``floatx``, ``image_data_format``, their setters (which
+``glassnet.config`` re-exports as ``keras.config``'s) and ``clear_session``.
 
 Randomness comes from ``np.random.Generator`` objects: one global generator seeded by :func:`set_random_seed`, from
 which every unseeded layer, initializer and shuffle draws its own. This module imports nothing from glassnet.
@@ -8,14 +10,22 @@ which every unseeded layer, initializer and shuffle draws its own. This module i
 from __future__ import annotations
 
 import contextlib
+import gc
+import math
 import numbers
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 _FLOATX = "float32"
-_FLOAT_TYPES = ("float16", "float32", "float64")
+#: The float types ``set_floatx`` accepts (Keras also accepts 'bfloat16', which NumPy lacks).
+FLOAT_TYPES = ("float16", "float32", "float64")
+#: Keras's two image data formats; glassnet runs the first one only.
+IMAGE_DATA_FORMATS = ("channels_last", "channels_first")
+_epsilon = 1e-7
+_image_data_format = "channels_last"
+_session_resets: list[Callable[[], None]] = []  # what clear_session calls (see on_clear_session)
 _global_rng = np.random.default_rng()
 _kernels: str | None = None  # "fast" or "numpy", chosen on first use (see kernels())
 _numba = None  # the numba module when the fast kernels run
@@ -57,18 +67,80 @@ def numba():
     return _numba
 
 
+def backend() -> str:
+    """The name of the backend that runs the math: ``'glassnet'`` (Keras 3 returns 'tensorflow', 'jax', 'torch',
+    'numpy' or 'openvino'): here that is glassnet's own engine, NumPy with Numba kernels."""
+    return "glassnet"
+
+
 def floatx() -> str:
-    """The default float type of new tensors and weights: ``'float32'`` unless changed."""
+    """The default float type of new tensors and weights, as a string: ``'float32'`` unless changed."""
     return _FLOATX
 
 
-def set_floatx(dtype: str) -> None:
-    """Change the default float type (``'float32'`` or ``'float64'``; gradient checks use float64)."""
+def set_floatx(value: str) -> None:
+    """Set the default float type of new tensors and weights: ``'float16'``, ``'float32'`` or ``'float64'``
+    (gradient checks use float64). Other values raise Keras's ValueError."""
     global _FLOATX
-    name = np.dtype(dtype).name
-    if name not in _FLOAT_TYPES:
-        raise ValueError(f"set_floatx expects one of {_FLOAT_TYPES}, received {dtype!r}")
-    _FLOATX = name
+    if value == "bfloat16":
+        raise ValueError("set_floatx: glassnet runs on NumPy, which has no bfloat16. Received: value='bfloat16'. "
+                         f"Expected one of {FLOAT_TYPES}")
+    if not isinstance(value, str) or value not in FLOAT_TYPES:
+        raise ValueError(f"Unknown `floatx` value: {value}. Expected one of {FLOAT_TYPES}")
+    _FLOATX = value
+
+
+def epsilon() -> float:
+    """The fuzz factor used in numeric expressions (constraints, metrics): ``1e-7`` unless changed."""
+    return _epsilon
+
+
+def set_epsilon(value: float) -> None:
+    """Set the fuzz factor returned by ``epsilon()``: a finite, non-negative real number."""
+    global _epsilon
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+            or value < 0):
+        raise ValueError(f"set_epsilon expects a finite, non-negative float. Received: value={value!r}")
+    _epsilon = float(value)
+
+
+def image_data_format() -> str:
+    """The default image data format: always ``'channels_last'`` in glassnet (batch, height, width, channels)."""
+    return _image_data_format
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Set the image data format. Only ``'channels_last'`` runs in glassnet: ``'channels_first'`` raises
+    NotImplementedError (as glassnet's layers do for ``data_format='channels_first'``); any other value raises
+    Keras's ValueError."""
+    global _image_data_format
+    name = str(data_format).lower()
+    if name not in IMAGE_DATA_FORMATS:
+        raise ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+                         f"Received: data_format={data_format!r}")
+    if name == "channels_first":
+        raise NotImplementedError("set_image_data_format: glassnet supports 'channels_last' only (images as batch, "
+                                  "height, width, channels). Received: data_format='channels_first'; move the "
+                                  "channels last, e.g. x.transpose(0, 2, 3, 1)")
+    _image_data_format = name
+
+
+def on_clear_session(reset: Callable[[], None]) -> None:
+    """Register ``reset`` to run at every ``clear_session()``: the module that keeps some session-wide state (the
+    layers' automatic names) hands its reset down here, so this bottom module never imports it."""
+    if reset not in _session_resets:
+        _session_resets.append(reset)
+
+
+def clear_session(free_memory: bool = True) -> None:
+    """Forget the state built up by earlier models, as ``keras.backend.clear_session``: automatic layer names start
+    again (the next Dense is ``dense``), and with ``free_memory`` Python's garbage collector runs. The random state is
+    left as it is, as in Keras (whose fresh global seed generator draws from Python's ``random``, which it does not
+    reseed): reseed with ``set_random_seed``."""
+    for reset in _session_resets:
+        reset()
+    if free_memory:
+        gc.collect()
 
 
 def set_random_seed(seed: int) -> None:

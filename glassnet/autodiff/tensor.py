@@ -203,7 +203,7 @@ class Variable(Tensor):
     ``trainable``. Optimizers update it in place with ``assign_sub``.
     """
 
-    __slots__ = ("_buffer", "trainable")
+    __slots__ = ("_buffer", "trainable", "_constraint")
     _uids = itertools.count()
 
     def __init__(self, initial_value, name: str | None = None, trainable: bool = True, dtype=None):
@@ -220,6 +220,20 @@ class Variable(Tensor):
         self.requires_grad = self.trainable
         self.op = None
         self.name = name or f"variable_{next(Variable._uids)}"
+        self._constraint = None
+
+    @property
+    def constraint(self):
+        """What the optimizer applies right after each update, ``w ← constraint(w)`` (a ``glassnet.constraints``
+        object or any callable), or None."""
+        return self._constraint
+
+    @constraint.setter
+    def constraint(self, value) -> None:
+        if value is not None and not callable(value):
+            raise ValueError("Invalid value for attribute `constraint`. Expected a callable (such as a "
+                             f"`keras.constraints.Constraint` instance) or `None`. Received: constraint={value}")
+        self._constraint = value
 
     @property
     def value(self) -> np.ndarray:

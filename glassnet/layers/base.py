@@ -18,7 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from glassnet import backend, initializers, regularizers
+from glassnet import backend, constraints, initializers, regularizers
 from glassnet.autodiff.tensor import Tensor, Variable, as_tensor, name_scope, no_grad
 
 _name_counts: defaultdict[str, int] = defaultdict(int)
@@ -43,6 +43,7 @@ def reset_uids() -> None:
 
 
 clear_session = reset_uids
+backend.on_clear_session(reset_uids)  # keras.backend.clear_session() restarts the names too
 
 
 class InputSpec:
@@ -175,9 +176,10 @@ class Layer:
 
     # ----- weights -----------------------------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True, regularizer=None,
-                   name: str | None = None) -> Variable:
+                   name: str | None = None, constraint=None) -> Variable:
         """Create, track and return a Variable named ``"<layer>/<name>"`` (``initializer`` default: glorot_uniform
-        for floats, like Keras; a ``regularizer`` adds its penalty to ``layer.losses``)."""
+        for floats, like Keras; a ``regularizer`` adds its penalty to ``layer.losses``; a ``constraint`` is applied by
+        the optimizer after each update)."""
         shape = tuple(shape or ())
         dtype = np.dtype(dtype or self.dtype)
         init = initializers.get(initializer if initializer is not None else
@@ -189,6 +191,7 @@ class Layer:
                              f"layer '{self.name}', expected {shape}")
         variable = Variable(value, name=f"{self.name}/{weight_name}", trainable=trainable and self._trainable,
                             dtype=dtype)
+        variable.constraint = constraints.get(constraint)
         (self._trainable_variables if trainable else self._non_trainable_variables).append(variable)
         regularizer = regularizers.get(regularizer)
         if regularizer is not None:

@@ -5,7 +5,7 @@ the written-out step shows its three gradients, dX, dW and db, on one line as a 
 
 from __future__ import annotations
 
-from glassnet import activations, initializers, ops, regularizers
+from glassnet import activations, constraints, initializers, ops, regularizers
 from glassnet.autodiff import ops_conv
 from glassnet.layers.base import InputSpec, Layer
 
@@ -25,7 +25,7 @@ def standardize_data_format(data_format, layer: str) -> str:
 
 
 def serialize_optional(module, value):
-    """``module.serialize(value)``, or None when there is no value (no regularizer)."""
+    """``module.serialize(value)``, or None when there is no value (no regularizer, no constraint)."""
     return module.serialize(value) if value is not None else None
 
 
@@ -86,9 +86,6 @@ class BaseConv(Layer):
         if groups != 1:
             raise NotImplementedError(f"{who}: grouped convolutions (groups={groups}) are not supported by glassnet; "
                                       "use groups=1")
-        if kernel_constraint is not None or bias_constraint is not None:
-            raise NotImplementedError(f"{who}: weight constraints (kernel_constraint, bias_constraint) are not "
-                                      "supported by glassnet")
         self.filters, self.groups = filters, groups
         self.kernel_size = ops_conv.spatial_tuple(kernel_size, self.rank, "kernel_size")
         self.strides = ops_conv.spatial_tuple(strides, self.rank, "strides")
@@ -104,6 +101,8 @@ class BaseConv(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = SpatialInputSpec(self.rank)
         self.kernel = self.bias = None
 
@@ -116,10 +115,11 @@ class BaseConv(Layer):
         check_window_fits(self, input_shape, self.kernel_size, self.strides, self.dilation_rate, self.padding,
                           "kernel_size")
         self.kernel = self.add_weight((*self.kernel_size, channels, self.filters), self.kernel_initializer,
-                                      name="kernel", regularizer=self.kernel_regularizer)
+                                      name="kernel", regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         if self.use_bias:
             self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias",
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self.input_spec = SpatialInputSpec(self.rank, channels)
 
     def call(self, x):
@@ -148,6 +148,8 @@ class BaseConv(Layer):
             "bias_initializer": serialize_optional(initializers, self.bias_initializer),
             "kernel_regularizer": serialize_optional(regularizers, self.kernel_regularizer),
             "bias_regularizer": serialize_optional(regularizers, self.bias_regularizer),
+            "kernel_constraint": serialize_optional(constraints, self.kernel_constraint),
+            "bias_constraint": serialize_optional(constraints, self.bias_constraint),
         }
 
 
@@ -157,7 +159,7 @@ class Conv1D(BaseConv):
 
     Z[n,i,o] = Σ_{p,c} X[n, i·s+p·d, c]·W[p,c,o] + b[o] over inputs (batch, steps, channels); kernel (kernel_size,
     channels, filters). padding may also be 'causal' (an output never sees a later step). channels_last and
-    groups=1 only; weight constraints are refused.
+    groups=1 only.
     """
 
     rank = 1
@@ -168,7 +170,7 @@ class Conv2D(BaseConv):
     groups=1, activation=None, use_bias=True, kernel_initializer='glorot_uniform', bias_initializer='zeros', ...)``.
 
     Z[n,i,j,o] = Σ_{p,q,c} X[n, i·s+p·d, j·s+q·d, c]·W[p,q,c,o] + b[o] over inputs (batch, height, width,
-    channels); kernel (kh, kw, channels, filters). channels_last and groups=1 only; weight constraints are refused.
+    channels); kernel (kh, kw, channels, filters). channels_last and groups=1 only.
     """
 
     rank = 2

@@ -3,8 +3,9 @@ per-variable state created on first use, and in-place updates through ``Variable
 
 One step, as in Keras 3: lr = learning_rate(iterations); clip the gradients (clipnorm per variable, global_clipnorm
 over all of them, or clipvalue); w ← w − w·weight_decay·lr; ``update_step`` (the optimizer's own rule);
-iterations += 1. Each optimizer writes its rule as the math of one weight; ``updates.update`` runs it in place, as one
-compiled pass over each large variable (Numba) or with NumPy.
+w ← constraint(w) for each variable that has one (``variable.constraint``); iterations += 1. Each optimizer
+writes its rule as the math of one weight; ``updates.update`` runs it in place, as one compiled pass over each large
+variable (Numba) or with NumPy.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from glassnet import backend
-from glassnet.autodiff.tensor import Tensor, Variable
+from glassnet.autodiff.tensor import Tensor, Variable, no_grad
 from glassnet.kernels import storage, updates
 from glassnet.optimizers import schedules
 
@@ -187,7 +188,17 @@ class Optimizer:
         else:
             rule, names, constants = self.update_rule(lr)
             self._updates.apply(rule, weights, [g for g, _ in pairs], self._states_of(names), constants)
+        self._constrain([var for _, var in pairs])
         self.iterations += 1
+
+    @staticmethod
+    def _constrain(variables: list[Variable]) -> None:
+        """w ← constraint(w) for each updated variable that has a constraint, on its value after the update (in
+        both kernel modes: the rule has written the storage by now)."""
+        for var in variables:
+            if var.constraint is not None:
+                with no_grad():
+                    var.assign(var.constraint(var))
 
     def _storage_of(self, variables: list[Variable]) -> list[np.ndarray]:
         """The variables' storage arrays, the same list while the same variables return (checked by identity)."""

@@ -230,8 +230,6 @@ def test_unsupported_arguments_are_refused_clearly():
         layers.Conv2D(4, 3, groups=2)
     with pytest.raises(ValueError, match="groups must be a positive integer"):
         layers.Conv2D(4, 3, groups=0)
-    with pytest.raises(NotImplementedError, match="constraint"):
-        layers.Conv2D(2, 3, kernel_constraint="max_norm")
     with pytest.raises(ValueError, match=r"strides > 1.*dilation_rate > 1"):
         layers.Conv2D(2, 3, strides=2, dilation_rate=2)
     with pytest.raises(ValueError, match=r"filters=0"):

@@ -84,11 +84,9 @@ def test_dense_gradients_by_central_differences():
     np.testing.assert_allclose(layer.bias.grad, (1 - a**2).sum(axis=0), rtol=1e-10)
 
 
-def test_dense_rejects_bad_units_and_constraints():
+def test_dense_rejects_bad_units():
     with pytest.raises(ValueError, match="units=0"):
         Dense(0)
-    with pytest.raises(NotImplementedError, match="constraint"):
-        Dense(2, kernel_constraint="max_norm")
 
 
 # ----- lifecycle, names, errors ------------------------------------------------------------------------------------
