@@ -1,7 +1,8 @@
 """scikit-learn estimators around glassnet models: ``GlassnetClassifier`` and ``GlassnetRegressor``.
 
 They plug a glassnet network into scikit-learn's tools (``Pipeline``, ``cross_val_score``, ``GridSearchCV``) and
-pass scikit-learn's own estimator checks. Needs the ``sklearn`` extra: ``pip install 'glassnet[sklearn]'``.
+pass scikit-learn's own estimator checks with their default parameters. ``X`` may be a NumPy array or a scipy sparse
+matrix or array (any format). Needs the ``sklearn`` extra: ``pip install 'glassnet[sklearn]'``.
 """
 
 try:

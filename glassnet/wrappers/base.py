@@ -15,9 +15,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from glassnet import backend, layers, losses, optimizers
 from glassnet.models import Sequential
-
-PREDICT_BATCH_SIZE = 1024  # bounds memory only: predictions do not depend on it
-
+from glassnet.wrappers.rows import as_dense, predict_in_blocks
 
 _FIT_LOCK = threading.RLock()
 
@@ -134,7 +132,8 @@ class GlassnetEstimator(BaseEstimator):
 
     # ----- fit -------------------------------------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, **validate_kwargs):
-        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), **validate_kwargs)
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), accept_sparse=True, **validate_kwargs)
+        X = as_dense(X)  # fit stores large, mostly-zero inputs as SparseRows again
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)
         meta = {"n_features_in_": self.n_features_in_, **self._read_targets(y)}
@@ -173,7 +172,13 @@ class GlassnetEstimator(BaseEstimator):
             self.model_ = model
 
     def _outputs(self, X) -> np.ndarray:
-        """The fitted model's outputs for validated ``X``, as float64."""
+        """The fitted model's outputs for validated ``X`` (dense or scipy sparse), as float64; each row's output
+        depends on that row alone."""
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
-        return np.asarray(self.model_.predict(X, batch_size=PREDICT_BATCH_SIZE, verbose=0), dtype=np.float64)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), accept_sparse=True, reset=False)
+        return predict_in_blocks(self.model_, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
