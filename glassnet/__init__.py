@@ -31,10 +31,12 @@ from glassnet import (
 )
 from glassnet.autodiff import Tensor, Variable, no_grad
 from glassnet.layers import Input
-from glassnet.models import Sequential, load_model
+from glassnet.layers.symbolic import KerasTensor
+from glassnet.models import Model, Sequential, load_model
 
 __all__ = [
-    "Input", "Sequential", "Tensor", "Variable", "activations", "autodiff", "backend", "callbacks", "config",
+    "Input", "KerasTensor", "Model", "Sequential", "Tensor", "Variable", "activations", "autodiff", "backend",
+    "callbacks", "config",
     "constraints", "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models", "no_grad", "ops",
     "optimizers", "random", "regularizers", "utils",
 ]

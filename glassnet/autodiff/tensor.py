@@ -86,7 +86,8 @@ class Tensor:
     NumPy float arrays keep their dtype. ``op`` is None for a leaf (data or a Variable).
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "op", "name", "__weakref__")
+    # _keras_mask: the mask a layer attached to its output (Keras's attribute), read by the next layer's call
+    __slots__ = ("_data", "grad", "requires_grad", "op", "name", "_keras_mask", "__weakref__")
     __array_priority__ = 100  # numpy_array + tensor defers to Tensor.__radd__
 
     def __init__(self, value, dtype=None, requires_grad: bool = False, name: str | None = None):

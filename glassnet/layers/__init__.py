@@ -2,7 +2,9 @@
 Conv2D and the pooling layers (MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D,
 GlobalAveragePooling1D/2D); the shaping layers Reshape, Permute, RepeatVector, ZeroPadding2D, Cropping2D and
 UpSampling2D; LayerNormalization; the training-only noise and penalty layers GaussianNoise, GaussianDropout,
-SpatialDropout1D/2D, ActivityRegularization; Rescaling.
+SpatialDropout1D/2D, ActivityRegularization; Rescaling; the merging layers Add, Subtract, Multiply, Average,
+Maximum, Minimum, Concatenate, Dot (and their functions add, concatenate, ...), which join a functional model's
+branches.
 
 ``serialize(layer)`` / ``deserialize(config)`` turn a layer into ``{'class_name': 'Dense', 'config': {...}}`` and
 back; deserialize only builds the classes listed here (or ones passed in ``custom_objects``), never code from a file.
@@ -16,7 +18,25 @@ from glassnet.layers.conv import Conv1D, Conv2D
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
 from glassnet.layers.flatten import Flatten
-from glassnet.layers.input_layer import Input, InputLayer, KerasTensor
+from glassnet.layers.input_layer import Input, InputLayer
+from glassnet.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from glassnet.layers.noise import (
     ActivityRegularization,
     GaussianDropout,
@@ -37,6 +57,7 @@ from glassnet.layers.pooling import (
 )
 from glassnet.layers.preprocessing import Rescaling
 from glassnet.layers.shaping import Cropping2D, Permute, RepeatVector, Reshape, UpSampling2D, ZeroPadding2D
+from glassnet.layers.symbolic import KerasTensor
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.__name__: cls
@@ -45,6 +66,9 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
 LAYER_CLASSES.update({cls.__name__: cls for cls in (
     Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
     GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+)})
+LAYER_CLASSES.update({cls.__name__: cls for cls in (
+    Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
 )})
 LAYER_CLASSES.update({cls.__name__: cls for cls in (
     Reshape, Permute, RepeatVector, ZeroPadding2D, Cropping2D, UpSampling2D,
@@ -82,6 +106,8 @@ def get(identifier: str | dict | Layer) -> Layer:
 
 
 __all__ = [
+    "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
+    "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
     "AveragePooling1D", "AveragePooling2D", "Conv1D", "Conv2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
     "ELU", "LAYER_CLASSES", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec",

@@ -11,17 +11,49 @@ calls ``variable.path``; the short name (``"kernel"``) is the part after the las
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import re
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
 
 import numpy as np
 
 from glassnet import backend, constraints, initializers, regularizers
 from glassnet.autodiff.tensor import Tensor, Variable, as_tensor, name_scope, no_grad
+from glassnet.layers.symbolic import KerasTensor, Node, flatten, is_symbolic, map_shapes, map_structure, pack_like
 
 _name_counts: defaultdict[str, int] = defaultdict(int)
+_call_context = threading.local()
+
+
+@contextlib.contextmanager
+def training_mode(training: bool | None) -> Iterator[bool]:
+    """The training mode of the calls inside: ``training``, or the enclosing call's when None (False at the top),
+    so a layer called in a custom ``call`` without ``training=`` follows the model's mode, as in Keras."""
+    previous = getattr(_call_context, "training", None)
+    resolved = bool(previous) if training is None else bool(training)
+    _call_context.training = resolved
+    try:
+        yield resolved
+    finally:
+        _call_context.training = previous
+
+
+def _zeros_like_spec(tensor, size: int) -> Tensor:
+    """A zero Tensor standing in for a symbolic one, with ``size`` for every unknown dimension."""
+    if not isinstance(tensor, KerasTensor):
+        return tensor
+    return Tensor(np.zeros(tuple(size if d is None else d for d in tensor.shape), dtype=tensor.dtype))
+
+
+def _shape_seen(first: tuple, second: tuple, batch) -> tuple:
+    """An output shape from two probes with different stand-ins for the unknown sizes: a dimension that changed
+    with them is unknown (None); the batch dimension is the input's."""
+    dims = tuple(a if a == b else None for a, b in zip(first, second))
+    return (batch, *dims[1:]) if dims else dims
 
 
 def to_snake_case(name: str) -> str:
@@ -88,7 +120,9 @@ class Layer:
     """
 
     input_spec: InputSpec | None = None
+    supports_masking = False  # True: the output keeps the input's mask (layers that act per timestep)
     _call_takes_training = False
+    _call_takes_mask = False
 
     def __init__(self, *, name: str | None = None, trainable: bool = True, dtype=None,
                  activity_regularizer=None, **kwargs):
@@ -116,9 +150,32 @@ class Layer:
         self._non_trainable_variables: list[Variable] = []
         self._weight_regularizers: list[tuple[Variable, object]] = []
         self._call_losses: list[Tensor] = []
+        self._inbound_nodes: list[Node] = []
+
+    def __setattr__(self, name: str, value) -> None:
+        """Track layers held in attributes (directly or in a list/tuple), so their weights are this layer's too."""
+        if isinstance(value, Layer) or (isinstance(value, (list, tuple))
+                                        and any(isinstance(item, Layer) for item in value)):
+            self.__dict__.setdefault("_sublayer_attributes", {})[name] = value
+        elif name in self.__dict__.get("_sublayer_attributes", ()):
+            del self.__dict__["_sublayer_attributes"][name]
+        super().__setattr__(name, value)
+
+    def _tracked_layers(self) -> list[Layer]:
+        """The layers this one holds in its attributes, in assignment order, each once."""
+        attributes = self.__dict__.get("_sublayer_attributes")
+        if not attributes:
+            return []
+        found: list[Layer] = []
+        for value in attributes.values():
+            for item in (value if isinstance(value, (list, tuple)) else [value]):
+                if isinstance(item, Layer) and item is not self and all(item is not f for f in found):
+                    found.append(item)
+        return found
 
     def __init_subclass__(cls, **kwargs):
-        """Make a subclass's own ``build`` mark the layer as built, so ``layer.build(shape)`` works on its own."""
+        """Make a subclass's own ``build`` mark the layer as built, so ``layer.build(shape)`` works on its own;
+        note which of ``training`` and ``mask`` its ``call`` takes."""
         super().__init_subclass__(**kwargs)
         if "build" in cls.__dict__:
             original = cls.__dict__["build"]
@@ -129,7 +186,9 @@ class Layer:
                 self._mark_built(input_shape)
 
             cls.build = build
-        cls._call_takes_training = "training" in inspect.signature(cls.call).parameters
+        parameters = inspect.signature(cls.call).parameters
+        cls._call_takes_training = "training" in parameters
+        cls._call_takes_mask = "mask" in parameters
 
     # ----- lifecycle ---------------------------------------------------------------------------------------------
     @property
@@ -138,33 +197,57 @@ class Layer:
         return self._dtype or backend.floatx()
 
     def build(self, input_shape) -> None:
-        """Create the weights for inputs of ``input_shape`` (batch first; the batch size may be None)."""
+        """Create the weights for inputs of ``input_shape`` (batch first; the batch size may be None; a list of
+        shapes for a layer called on several tensors)."""
         self._mark_built(input_shape)
 
     def _mark_built(self, input_shape) -> None:
         self.built = True
-        self._build_input_shape = (None, *tuple(input_shape)[1:]) if input_shape is not None else None
+        self._build_input_shape = (None if input_shape is None else
+                                   map_shapes(lambda shape: (None, *shape[1:]), input_shape))
 
     def call(self, inputs):
-        """The forward computation on a Tensor; subclasses override it (optionally with ``training=``)."""
+        """The forward computation on a Tensor (or a list of Tensors); subclasses override it, optionally with
+        ``training=`` and ``mask=`` arguments."""
         return inputs
 
-    def __call__(self, inputs, training: bool = False):
-        """Convert, check, build on first use, then run ``call`` under the layer's name scope."""
-        x = self._as_input_tensor(inputs)
-        if self.input_spec is not None:
+    def __call__(self, inputs, *args, training: bool | None = None, mask=None, **kwargs):
+        """Run the layer: on data, convert and check the inputs, build on first use, and run ``call`` under the
+        layer's name scope; on symbolic tensors (``keras.Input``), record the call as a Node instead.
+
+        ``training=None`` inherits the mode of the enclosing call (False outside any). The input's mask (its
+        ``_keras_mask``, or ``mask=``) goes to ``call`` when ``call`` takes one; the output gets ``compute_mask``."""
+        if is_symbolic(inputs):
+            return self._symbolic_call(inputs, args, kwargs)
+        x = map_structure(self._as_input_tensor, inputs)
+        single = isinstance(x, Tensor)
+        if single and self.input_spec is not None:
             self.input_spec.check(self, x.shape)
         if not self.built:
-            self.build(x.shape)
-            if self.input_spec is not None:
+            self.build(x.shape if single else map_structure(lambda t: t.shape, x))
+            if single and self.input_spec is not None:
                 self.input_spec.check(self, x.shape)
+        if mask is None:
+            mask = getattr(x, "_keras_mask", None) if single else None
+        if self._call_takes_mask:
+            kwargs["mask"] = mask
         self._call_losses = []
-        with name_scope(self.name):
-            outputs = self.call(x, training=training) if self._call_takes_training else self.call(x)
+        with training_mode(training) as training, name_scope(self.name):
+            if self._call_takes_training:
+                kwargs["training"] = training
+            outputs = self.call(x, *args, **kwargs)
             if self.activity_regularizer is not None:
                 batch = outputs.shape[0] if outputs.ndim else 1
                 self._call_losses.append(self.activity_regularizer(outputs) / max(batch, 1))
+            output_mask = self.compute_mask(x, mask)
+        if output_mask is not None and isinstance(outputs, Tensor):
+            outputs._keras_mask = output_mask
         return outputs
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of the output (a boolean Tensor, or None): the input's mask when the layer supports masking
+        (keeps the timesteps), else None. Layers that make or change masks override it."""
+        return previous_mask if self.supports_masking else None
 
     def _as_input_tensor(self, inputs) -> Tensor:
         """A Tensor of the inputs; raw float data of another precision is cast to the layer's dtype (Keras's
@@ -173,6 +256,61 @@ class Layer:
         if x.op is None and not x.requires_grad and x.dtype.kind == "f" and x.dtype != self.dtype:
             x = Tensor(x.data, dtype=self.dtype)
         return x
+
+    # ----- symbolic calls (the functional API) -------------------------------------------------------------------
+    def _symbolic_call(self, inputs, args: tuple, kwargs: dict):
+        """Build the layer for the symbolic inputs' shapes, work out its outputs' shapes and dtypes, and record the
+        call as a Node; returns the output KerasTensor(s)."""
+        shapes = map_structure(lambda t: tuple(t.shape), inputs)
+        single = isinstance(inputs, KerasTensor)
+        if single and self.input_spec is not None:
+            self.input_spec.check(self, inputs.shape)
+        if not self.built:
+            self.build(shapes)
+            if single and self.input_spec is not None:
+                self.input_spec.check(self, inputs.shape)
+        outputs = self.compute_output_spec(inputs, *args, **kwargs)
+        Node(self, inputs, kwargs, outputs)
+        return outputs
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        """The KerasTensor(s) this layer returns for symbolic ``inputs``: from ``compute_output_shape`` when the
+        layer defines it for one input, else by running ``call`` on small zero inputs (no gradient, inference
+        mode), as Keras traces a symbolic call."""
+        if isinstance(inputs, KerasTensor) and not args and not kwargs and (
+                type(self).compute_output_shape is not Layer.compute_output_shape):
+            return KerasTensor(tuple(self.compute_output_shape(inputs.shape)), self.dtype)
+        probes = [map_structure(lambda t, size=size: _zeros_like_spec(t, size), inputs) for size in (2, 3)]
+        with no_grad(), training_mode(False):
+            results = [self.call(probe, *args, **kwargs) for probe in probes]
+        batch = [t.shape[0] for t in flatten(inputs)][0] if flatten(inputs) else None
+        return pack_like(results[0], [
+            KerasTensor(_shape_seen(a.shape, b.shape, batch), str(a.dtype))
+            for a, b in zip(flatten(results[0]), flatten(results[1]))
+        ])
+
+    @property
+    def inbound_nodes(self) -> list[Node]:
+        """The symbolic calls of this layer, in order (one Node each)."""
+        return self._inbound_nodes
+
+    def _first_node(self, what: str) -> Node:
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called on a symbolic tensor (keras.Input), "
+                                 f"so it has no `{what}`.")
+        return self._inbound_nodes[0]
+
+    @property
+    def input(self):
+        """The symbolic input(s) of the layer's first call on symbolic tensors (Keras's ``layer.input``)."""
+        node = self._first_node("input")
+        return node.input_tensors[0] if len(node.input_tensors) == 1 else node.input_tensors
+
+    @property
+    def output(self):
+        """The symbolic output(s) of the layer's first call on symbolic tensors (Keras's ``layer.output``)."""
+        node = self._first_node("output")
+        return node.output_tensors[0] if len(node.output_tensors) == 1 else node.output_tensors
 
     # ----- weights -----------------------------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True, regularizer=None,
@@ -208,21 +346,39 @@ class Layer:
         self._trainable = bool(value)
         for variable in self._trainable_variables:
             variable.trainable = variable.requires_grad = self._trainable
+        for layer in self._tracked_layers():
+            layer.trainable = value
 
     @property
     def weights(self) -> list[Variable]:
-        """Trainable then non-trainable weights, in creation order (the order of get_weights)."""
-        return self._trainable_variables + self._non_trainable_variables
+        """Trainable then non-trainable weights, in creation order (the order of get_weights), then those of the
+        layers this one holds."""
+        own = self._trainable_variables + self._non_trainable_variables
+        inner = self._tracked_layers()
+        if not inner:
+            return own
+        seen, result = set(), []
+        for variable in own + [w for layer in inner for w in layer.weights]:
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                result.append(variable)
+        return result
 
     @property
     def trainable_weights(self) -> list[Variable]:
-        return list(self._trainable_variables) if self._trainable else []
+        if not self._trainable:
+            return []
+        if not self._tracked_layers():
+            return list(self._trainable_variables)
+        return [w for w in self.weights if w.trainable]
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
-        if self._trainable:
+        if not self._trainable:
+            return self.weights
+        if not self._tracked_layers():
             return list(self._non_trainable_variables)
-        return self._trainable_variables + self._non_trainable_variables
+        return [w for w in self.weights if not w.trainable]
 
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
@@ -270,32 +426,22 @@ class Layer:
         so the gradient reaches the weight)."""
         penalties = [regularizer(variable) for variable, regularizer in self._weight_regularizers
                      if variable.trainable]
-        return list(self._call_losses) + penalties
+        inner = [loss for layer in self._tracked_layers() for loss in layer.losses]
+        return list(self._call_losses) + penalties + inner
 
     # ----- shapes ------------------------------------------------------------------------------------------------
-    def compute_output_shape(self, input_shape) -> tuple:
-        """The output shape for ``input_shape`` (batch first, None allowed for the batch). By default found by running
-        ``call`` on a batch of one zero input, as Keras traces a symbolic one; layers override it where it is known."""
-        input_shape = tuple(input_shape)
-        if any(d is None for d in input_shape[1:]):
-            raise ValueError(f"{type(self).__name__} '{self.name}' cannot infer its output shape from input shape "
-                             f"{input_shape}: only the batch dimension may be None")
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (batch first; None where unknown; a list of shapes for several
+        inputs). By default found from a symbolic call (``compute_output_spec``), as Keras traces one; layers
+        override it where it is known."""
+        specs = map_shapes(lambda shape: KerasTensor(shape, self.dtype), input_shape)
         if not self.built:
             self.build(input_shape)
-        with no_grad():
-            probe = self.call(Tensor(np.zeros((1, *input_shape[1:]), dtype=self.dtype)))
-        return (input_shape[0] if input_shape else None, *probe.shape[1:])
+        return map_structure(lambda t: t.shape, self.compute_output_spec(specs))
 
-    @property
-    def input_shape(self) -> tuple:
-        """The shape the layer was built for, batch dimension None."""
-        if self._build_input_shape is None:
-            raise AttributeError(f"The layer {self.name} has never been called and thus has no defined input shape.")
-        return self._build_input_shape
-
-    @property
-    def output_shape(self) -> tuple:
-        return self.compute_output_shape(self.input_shape)
+    def get_build_config(self) -> dict:
+        """``{'input_shape': ...}``: the shape the layer was built for (batch None), as Keras 3 stores it."""
+        return {"input_shape": self._build_input_shape}
 
     # ----- configuration -----------------------------------------------------------------------------------------
     def get_config(self) -> dict:

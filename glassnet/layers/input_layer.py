@@ -1,26 +1,14 @@
 """Input and InputLayer: how a model declares the shape of its inputs, like ``keras.Input(shape=(784,))``.
 
-``Input(shape)`` returns a ``KerasTensor``: a placeholder with ``.shape == (None, *shape)`` and the InputLayer that
-made it (``.operation``); ``Sequential([Input((784,)), Dense(10)])`` reads the input shape from it.
+``Input(shape)`` returns a ``KerasTensor``: a placeholder with ``.shape == (None, *shape)`` made by an InputLayer
+(``.operation``), whose only Node has no inputs; ``Sequential([Input((784,)), Dense(10)])`` reads the input shape
+from it, and ``Model(inputs, outputs)`` starts its graph there.
 """
 
 from __future__ import annotations
 
 from glassnet.layers.base import InputSpec, Layer
-
-
-class KerasTensor:
-    """A symbolic tensor: a shape (batch first, None where unknown) and a dtype, but no value."""
-
-    def __init__(self, shape: tuple, dtype: str, name: str, operation: Layer | None = None):
-        self.shape, self.dtype, self.name, self.operation = tuple(shape), dtype, name, operation
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __repr__(self) -> str:
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+from glassnet.layers.symbolic import KerasTensor, Node
 
 
 class InputLayer(Layer):
@@ -45,7 +33,7 @@ class InputLayer(Layer):
         self._input_shape_arg, self._batch_size_arg = batch_shape[1:], batch_shape[0]
         self.input_spec = InputSpec(shape=batch_shape)
         self.build(batch_shape)
-        self.output = KerasTensor(batch_shape, self.dtype, self.name, operation=self)
+        Node(self, [], {}, KerasTensor(batch_shape, self.dtype, self.name))
 
     def compute_output_shape(self, input_shape) -> tuple:
         return tuple(input_shape)

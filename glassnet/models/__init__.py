@@ -1,12 +1,15 @@
-"""Models, like ``keras.models``: Sequential, and load_model for files written by ``model.save``.
+"""Models, like ``keras.models``: Model (functional ``Model(inputs, outputs)`` or subclassed), Sequential, and
+load_model for files written by ``model.save``.
 
 TrainStep is the training step that ``fit`` traces once and replays, and forward_loss the function it traces (the
 model, the loss, the layers' penalties); a custom training loop (the playground's) uses them the same way.
 """
 
+from glassnet.models.functional import Functional
 from glassnet.models.loading import load_model
+from glassnet.models.model import Model
 from glassnet.models.sequential import Sequential
 from glassnet.models.step import TrainStep, forward_loss
 from glassnet.saving import save_model
 
-__all__ = ["Sequential", "TrainStep", "forward_loss", "load_model", "save_model"]
+__all__ = ["Functional", "Model", "Sequential", "TrainStep", "forward_loss", "load_model", "save_model"]

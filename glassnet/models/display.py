@@ -7,29 +7,17 @@ from __future__ import annotations
 
 from html import escape
 
-from glassnet.models.summary import HEADER, format_shape, param_bytes, param_count, readable_size
+from glassnet.models.summary import layout, param_bytes, param_count, readable_size, summary_rows
 
 _STYLE = "border-collapse: collapse; font-family: monospace; text-align: left"
 _CELL = "padding: 2px 10px; border-bottom: 1px solid #ccc"
 
 
 def _cells(values, tag: str) -> str:
-    """One table row; the last column (Param #) right-aligned as in the text summary."""
-    cells = [f'<{tag} style="{_CELL}{"; text-align: right" if i == len(values) - 1 else ""}">{escape(str(v))}'
+    """One table row; the third column (Param #) right-aligned as in the text summary."""
+    cells = [f'<{tag} style="{_CELL}{"; text-align: right" if i == 2 else ""}">{escape(str(v))}'
              f"</{tag}>" for i, v in enumerate(values)]
     return "<tr>" + "".join(cells) + "</tr>"
-
-
-def summary_rows(model) -> list[tuple[str, str, str]]:
-    """``(name (type), output shape, parameter count)`` per layer; an unbuilt layer shows ``?`` and ``0 (unbuilt)``."""
-    rows = []
-    for layer in model.layers:
-        name = f"{layer.name} ({type(layer).__name__})"
-        if layer.built and model.built:
-            rows.append((name, format_shape(model.output_shape_of(layer)), f"{layer.count_params():,}"))
-        else:
-            rows.append((name, "?", "0 (unbuilt)"))
-    return rows
 
 
 def summary_totals(model) -> list[tuple[str, str]]:
@@ -46,7 +34,7 @@ def summary_totals(model) -> list[tuple[str, str]]:
 def summary_html(model) -> str:
     """The summary as an HTML table: a caption with the model's name, one row per layer, the totals below."""
     caption = f'<caption style="text-align: left; font-weight: bold">Model: "{escape(model.name)}"</caption>'
-    head = "<thead>" + _cells(HEADER, "th") + "</thead>"
+    head = "<thead>" + _cells(layout(model)[0], "th") + "</thead>"
     body = "<tbody>" + "".join(_cells(row, "td") for row in summary_rows(model)) + "</tbody>"
     totals = "".join(f"<div><b>{escape(label)}:</b> {escape(value)}</div>" for label, value in summary_totals(model))
     return (f'<div class="glassnet-summary"><table style="{_STYLE}">{caption}{head}{body}</table>'

@@ -7,31 +7,23 @@ Training, evaluation and prediction come from :class:`~glassnet.models.trainer.T
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from glassnet import layers as layers_module
-from glassnet import saving
-from glassnet.autodiff.tensor import Tensor, Variable
-from glassnet.layers.base import Layer, to_snake_case, unique_name
-from glassnet.layers.input_layer import InputLayer, KerasTensor
-from glassnet.models import display
-from glassnet.models import summary as summary_module
-from glassnet.models.trainer import Trainer
+from glassnet.autodiff.tensor import Tensor
+from glassnet.layers.base import Layer, training_mode
+from glassnet.layers.input_layer import InputLayer
+from glassnet.layers.symbolic import KerasTensor, is_symbolic
+from glassnet.models.model import Model
 
 
-class Sequential(Trainer):
+class Sequential(Model):
     """``Sequential(layers=None, trainable=True, name=None)``: ``model(x)`` applies the layers in order."""
 
     def __init__(self, layers=None, trainable: bool = True, name: str | None = None):
-        super().__init__()
-        self.name = name or unique_name(to_snake_case(type(self).__name__))
-        self.trainable = trainable
-        self.built = False
+        super().__init__(name=name, trainable=trainable)
         self._layers: list[Layer] = []
         self._output_shapes: dict[str, tuple] = {}  # by layer name (unique in a model; survives copies)
-        self._build_input_shape: tuple | None = None
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._maybe_rebuild()
@@ -93,6 +85,19 @@ class Sequential(Trainer):
         """The layers, without the InputLayer (as in Keras)."""
         return self._layers[1:] if self._has_input_layer() else list(self._layers)
 
+    def _tracked_layers(self) -> list[Layer]:
+        return self.layers
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        """The Input tensor of the first layer, in a list (once the model knows its input shape)."""
+        self._require_built("inputs")
+        return [self._layers[0].output]
+
+    @property
+    def input(self) -> KerasTensor:
+        return self.inputs[0]
+
     def expected_input_shape(self) -> tuple | None:
         """The input shape (batch first, None for the batch) the model is built for or declares; None if unknown."""
         if self._build_input_shape is not None:
@@ -136,106 +141,21 @@ class Sequential(Trainer):
         self._require_built("output_shape")
         return self._output_shapes[self.layers[-1].name]
 
-    @property
-    def input_shape(self) -> tuple:
-        self._require_built("input_shape")
-        return self._build_input_shape
-
-    def _require_built(self, what: str) -> None:
-        if not self.built:
-            raise ValueError(
-                f"Sequential model '{self.name}' has not been built yet, so it has no {what}. Call it on data, "
-                "call `model.build(input_shape)`, or start it with `Input(shape)`."
-            )
-
-    def __call__(self, inputs, training: bool = False) -> Tensor:
-        """Apply the layers in order; builds the model on the first call from the inputs' shape."""
+    def __call__(self, inputs, training: bool | None = None, mask=None) -> Tensor:
+        """Apply the layers in order; builds the model on the first call from the inputs' shape. On a symbolic
+        tensor, records the call (the model used as a layer of a functional model)."""
+        if is_symbolic(inputs):
+            return self._symbolic_call(inputs, (), {})
         if not self.built:
             shape = np.shape(inputs.data if isinstance(inputs, Tensor) else inputs)
             self.build((None, *shape[1:]))
         x = inputs
-        for layer in self._layers:
-            x = layer(x, training=training)
+        with training_mode(training):
+            for layer in self._layers:
+                x = layer(x)
         return x
 
     call = __call__
-
-    # ----- weights ---------------------------------------------------------------------------------------------
-    @property
-    def weights(self) -> list[Variable]:
-        return [w for layer in self.layers for w in layer.weights]
-
-    @property
-    def trainable_weights(self) -> list[Variable]:
-        if not self.trainable:
-            return []
-        return [w for layer in self.layers for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self) -> list[Variable]:
-        if not self.trainable:
-            return self.weights
-        return [w for layer in self.layers for w in layer.non_trainable_weights]
-
-    trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
-    variables = weights
-
-    @property
-    def losses(self) -> list[Tensor]:
-        """Every layer's penalties (weight regularization, activity regularization, add_loss)."""
-        return [penalty for layer in self.layers for penalty in layer.losses]
-
-    def count_params(self) -> int:
-        """The number of scalars in all weights."""
-        if not self.built:
-            raise ValueError(
-                f"You tried to call `count_params` on model '{self.name}', but the model isn't built. You can build "
-                "it manually via: `model.build(input_shape)`, or start it with `Input(shape)`."
-            )
-        return int(sum(w.size for w in self.weights))
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Copies of all weight values, layer by layer (kernel then bias for Dense)."""
-        return [np.array(w.numpy()) for w in self.weights]
-
-    def set_weights(self, weights) -> None:
-        """Set all weights from a list like the one ``get_weights`` returns; length and every shape are checked
-        before anything changes."""
-        self._require_built("weights to set")
-        variables = self.weights
-        weights = list(weights)
-        if len(weights) != len(variables):
-            raise ValueError(
-                f"You called `set_weights(weights)` on model '{self.name}' with a weight list of length "
-                f"{len(weights)}, but the model was expecting {len(variables)} weights "
-                f"({', '.join(v.name for v in variables)})."
-            )
-        arrays = [np.asarray(w) for w in weights]
-        for i, (variable, array) in enumerate(zip(variables, arrays)):
-            if array.shape != variable.shape:
-                raise ValueError(
-                    f"set_weights: weight {i} ('{variable.name}') expects shape {variable.shape}, received an array "
-                    f"of shape {array.shape}."
-                )
-            if array.dtype.kind not in "biuf":
-                raise TypeError(f"set_weights: weight {i} ('{variable.name}') must be numeric, received an array "
-                                f"of dtype {array.dtype}")
-        for variable, array in zip(variables, arrays):
-            variable.assign(array)
-
-    # ----- description -----------------------------------------------------------------------------------------
-    def _repr_html_(self) -> str:
-        """In Jupyter, a model displays as its summary table in HTML."""
-        return display.summary_html(self)
-
-    def summary(self, line_length: int | None = None, positions=None, print_fn=None, expand_nested: bool = False,
-                show_trainable: bool = False, layer_range=None) -> None:
-        """Print Keras 3's summary table: each layer's name (type), output shape and parameter count, then the
-        total, trainable and non-trainable parameter counts with their memory size. ``print_fn`` receives the
-        whole text (one string), as in Keras 3."""
-        text = "\n".join(summary_module.summary_lines(self, line_length=line_length, positions=positions))
-        (print_fn or print)(text)
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name}, built={self.built}, layers={[layer.name for layer in self.layers]}>"
@@ -261,26 +181,3 @@ class Sequential(Trainer):
         else:
             model._maybe_rebuild()
         return model
-
-    def save(self, filepath: str | os.PathLike, overwrite: bool = True, format: str = "glassnet") -> None:  # noqa: A002
-        """Save architecture, weights, compile settings and optimizer state to one zip file (written atomically).
-        ``format="keras"`` writes a Keras 3 ``.keras`` file instead (without the optimizer state)."""
-        if format == "keras":
-            from glassnet import keras_format
-
-            keras_format.save_keras(self, filepath, overwrite=overwrite)
-            return
-        if format != "glassnet":
-            raise ValueError(f"save: `format` must be 'glassnet' or 'keras', received {format!r}")
-        saving.save_model(self, filepath, overwrite=overwrite)
-
-    def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
-        """Save only the weights, as an ``.npz`` (convention: ``model.weights.npz``), written atomically."""
-        self._require_built("weights to save")
-        saving.save_weights(self, filepath, overwrite=overwrite)
-
-    def load_weights(self, filepath: str | os.PathLike) -> None:
-        """Load weights saved by ``save_weights`` (or from a model file); count and shapes must match."""
-        self._require_built("weights to load into")
-        saving.load_weights(self, filepath)
-

@@ -14,6 +14,10 @@ import numpy as np
 HEADER = ("Layer (type)", "Output Shape", "Param #")
 ALIGN = ("left", "left", "right")
 POSITIONS = (0.45, 0.80, 1.0)
+# a functional model that is not a chain adds the column of what each layer is connected to, on wider lines
+GRAPH_HEADER = (*HEADER, "Connected to")
+GRAPH_ALIGN = (*ALIGN, "left")
+GRAPH_POSITIONS = (0.3, 0.56, 0.74, 1.0)
 
 
 def readable_size(num_bytes: float) -> str:
@@ -75,7 +79,34 @@ def _rule(widths, left: str, mid: str, right: str, fill: str) -> str:
 
 
 def format_shape(shape) -> str:
+    """``(None, 10)``; a list of shapes (a layer with several outputs) as Keras prints it."""
+    if shape is None:
+        return "?"
+    if shape and not all(d is None or isinstance(d, int) for d in shape):
+        return "[" + ", ".join(format_shape(s) for s in shape) + "]"
     return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def summary_rows(model) -> list[tuple[str, ...]]:
+    """One row per layer: ``name (type)``, output shape, parameter count (``0 (unbuilt)`` for an unbuilt layer)
+    and, when the model has that column, what the layer is connected to."""
+    rows = []
+    for layer in model.layers:
+        name = f"{layer.name} ({type(layer).__name__})"
+        if layer.built and model.built:
+            row = (name, format_shape(model.output_shape_of(layer)), f"{layer.count_params():,}")
+        else:
+            row = (name, "?", "0 (unbuilt)")
+        connections = model.connections_of(layer)
+        rows.append(row if connections is None else (*row, connections))
+    return rows
+
+
+def layout(model) -> tuple[tuple, tuple, tuple, int]:
+    """(header, alignment, column positions, default line length) of the model's table, as Keras 3 picks them."""
+    if model.layers and model.connections_of(model.layers[0]) is not None:
+        return GRAPH_HEADER, GRAPH_ALIGN, GRAPH_POSITIONS, 108
+    return HEADER, ALIGN, POSITIONS, 88
 
 
 def param_count(weights) -> int:
@@ -88,21 +119,15 @@ def param_bytes(weights) -> int:
 
 def summary_lines(model, line_length: int | None = None, positions=None) -> list[str]:
     """The lines of ``model.summary()``."""
+    header, align, default_positions, default_length = layout(model)
     if line_length is None:
-        line_length = min(88, shutil.get_terminal_size().columns - 4)
-    widths = column_widths(line_length, positions or POSITIONS)
+        line_length = min(default_length, shutil.get_terminal_size().columns - 4)
+    widths = column_widths(line_length, positions or default_positions)
     lines = [f'Model: "{model.name}"']
     lines.append(_rule(widths, "┏", "┳", "┓", "━"))
-    lines += _row(HEADER, widths, ALIGN, "┃")
+    lines += _row(header, widths, align, "┃")
     lines.append(_rule(widths, "┡", "╇", "┩", "━"))
-    rows = []
-    for layer in model.layers:
-        name = f"{layer.name} ({type(layer).__name__})"
-        if layer.built and model.built:
-            rows.append(_row((name, format_shape(model.output_shape_of(layer)), f"{layer.count_params():,}"),
-                             widths, ALIGN, "│"))
-        else:
-            rows.append(_row((name, "?", "0 (unbuilt)"), widths, ALIGN, "│"))
+    rows = [_row(cells, widths, align, "│") for cells in summary_rows(model)]
     separator = _rule(widths, "├", "┼", "┤", "─")
     for i, row in enumerate(rows):
         if i:

@@ -1,0 +1,234 @@
+"""Model: what every glassnet model is (``keras.Model``) — a Layer made of layers, with the training API.
+
+Three kinds share it, as in Keras 3:
+
+- ``Model(inputs, outputs)``: a functional model, a graph of layer calls on ``keras.Input`` tensors
+  (models/functional.py; ``Model(...)`` with inputs makes one);
+- ``Sequential([...])``: a stack (models/sequential.py);
+- ``class MyModel(Model)`` with ``__init__`` creating layers and ``call(inputs, training=None)`` using them:
+  a subclassed model, whose layers are the ones held in its attributes.
+
+Weights, penalties and ``trainable`` come from the Layer base (a layer's weights are its own and its layers');
+compile/fit/evaluate/predict from the Trainer; this class adds what all models show: ``layers``, ``get_layer``,
+``summary``, ``get_weights``/``set_weights``, and the files.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from glassnet import backend, saving
+from glassnet.autodiff.tensor import Tensor, as_tensor, no_grad
+from glassnet.layers.base import Layer, training_mode
+from glassnet.layers.symbolic import is_symbolic, map_shapes, map_structure
+from glassnet.models import display
+from glassnet.models import summary as summary_module
+from glassnet.models.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """``keras.Model``: ``Model(inputs, outputs, name=None)`` for a functional model, or subclass it and write
+    ``call(inputs, training=None)``."""
+
+    functional_class: type | None = None  # set by models/functional.py: the class Model(inputs, outputs) makes
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            return super().__new__(Model.functional_class)
+        return super().__new__(cls)
+
+    def __init__(self, *, name: str | None = None, trainable: bool = True, **kwargs):
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        Trainer.__init__(self)
+        self._output_shape: tuple | None = None
+
+    # ----- the layers --------------------------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers: for a subclassed model, the layers held in its attributes, in assignment order."""
+        return self._tracked_layers()
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at position ``index`` of ``model.layers`` (exactly one of the two)."""
+        if (name is None) == (index is None):
+            raise ValueError(f"Provide either a layer name or layer index at `get_layer`. Received: name={name!r}, "
+                             f"index={index!r}.")
+        layers = self.layers
+        if index is not None:
+            if not isinstance(index, int) or not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has {len(layers)} "
+                                 "layers.")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}.")
+
+    # ----- calling and building ----------------------------------------------------------------------------------
+    def __call__(self, inputs, training: bool | None = None, mask=None, **kwargs):
+        """On symbolic tensors, record the call (a model used as a layer); on data, build on first use and run
+        ``call`` in the given training mode (inherited when None)."""
+        if is_symbolic(inputs):
+            return self._symbolic_call(inputs, (), kwargs)
+        inputs = map_structure(_as_float_tensor, inputs)
+        if not self.built:
+            self._build_for(inputs)
+        if self._call_takes_mask:
+            kwargs["mask"] = mask
+        self._call_losses = []
+        with training_mode(training) as training:
+            if self._call_takes_training:
+                kwargs["training"] = training
+            return self.call(inputs, **kwargs)
+
+    def call(self, inputs, training: bool | None = None):
+        raise NotImplementedError(f"Model '{self.name}' ({type(self).__name__}) has no `call` method. A subclass of "
+                                  "Model defines `call(self, inputs, training=None)`; or make a functional model "
+                                  "with `Model(inputs, outputs)`.")
+
+    def _build_for(self, inputs) -> None:
+        """Build a subclassed model by running ``call`` once on the first inputs (their shapes, no gradient)."""
+        self.build(map_structure(lambda t: t.shape, inputs))
+
+    def build(self, input_shape) -> None:
+        """Create the weights of a subclassed model for inputs of ``input_shape`` (batch first, None allowed): run
+        ``call`` on a zero batch of that shape, in inference mode, as Keras builds it."""
+        probe = map_shapes(lambda shape: Tensor(np.zeros(tuple(2 if d is None else d for d in shape),
+                                                         dtype=backend.floatx())), input_shape)
+        self.built = True  # before the call: the probe must not build again
+        try:
+            with no_grad(), training_mode(False):
+                outputs = self.call(probe)
+        except Exception:
+            self.built = False
+            raise
+        self._mark_built(input_shape)
+        self._output_shape = map_structure(lambda t: (None, *t.shape[1:]), outputs)
+
+    def expected_input_shape(self) -> tuple | None:
+        """The input shape (batch first, None for the batch) the model is built for; None if unknown."""
+        return self._build_input_shape
+
+    @property
+    def input_shape(self) -> tuple:
+        self._require_built("input_shape")
+        return self._build_input_shape
+
+    @property
+    def output_shape(self) -> tuple:
+        self._require_built("output_shape")
+        return self._output_shape
+
+    def output_shape_of(self, layer: Layer):
+        """The output shape of one of the model's layers (for the summary); None when it is not known."""
+        if not layer.built:
+            return None
+        build_shape = layer.get_build_config()["input_shape"]
+        return None if build_shape is None else layer.compute_output_shape(build_shape)
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(
+                f"{type(self).__name__} model '{self.name}' has not been built yet, so it has no {what}. Call it on "
+                "data, call `model.build(input_shape)`, or start it with `Input(shape)`."
+            )
+
+    # ----- weights -----------------------------------------------------------------------------------------------
+    @property
+    def variables(self):
+        return self.weights
+
+    def count_params(self) -> int:
+        """The number of scalars in all weights."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on model '{self.name}', but the model isn't built. You can build "
+                "it manually via: `model.build(input_shape)`, or start it with `Input(shape)`."
+            )
+        return int(sum(w.size for w in self.weights))
+
+    def set_weights(self, weights) -> None:
+        """Set all weights from a list like the one ``get_weights`` returns; length and every shape are checked
+        before anything changes."""
+        self._require_built("weights to set")
+        variables = self.weights
+        weights = list(weights)
+        if len(weights) != len(variables):
+            raise ValueError(
+                f"You called `set_weights(weights)` on model '{self.name}' with a weight list of length "
+                f"{len(weights)}, but the model was expecting {len(variables)} weights "
+                f"({', '.join(v.name for v in variables)})."
+            )
+        arrays = [np.asarray(w) for w in weights]
+        for i, (variable, array) in enumerate(zip(variables, arrays)):
+            if array.shape != variable.shape:
+                raise ValueError(
+                    f"set_weights: weight {i} ('{variable.name}') expects shape {variable.shape}, received an array "
+                    f"of shape {array.shape}."
+                )
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"set_weights: weight {i} ('{variable.name}') must be numeric, received an array "
+                                f"of dtype {array.dtype}")
+        for variable, array in zip(variables, arrays):
+            variable.assign(array)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Model:
+        """A functional config (with ``input_layers``) makes a functional model; otherwise the class is called
+        with the config's arguments, as Keras rebuilds a subclassed model."""
+        if cls is Model and isinstance(config, dict) and "input_layers" in config:
+            return Model.functional_class.from_config(config, custom_objects=custom_objects)
+        return cls(**config)
+
+    # ----- description -------------------------------------------------------------------------------------------
+    def connections_of(self, layer: Layer) -> str | None:
+        """The summary's "Connected to" cell for ``layer`` (None: the model shows no such column)."""
+        return None
+
+    def _repr_html_(self) -> str:
+        """In Jupyter, a model displays as its summary table in HTML."""
+        return display.summary_html(self)
+
+    def summary(self, line_length: int | None = None, positions=None, print_fn=None, expand_nested: bool = False,
+                show_trainable: bool = False, layer_range=None) -> None:
+        """Print Keras 3's summary table: each layer's name (type), output shape and parameter count (and, for a
+        functional model that is not a chain, what it is connected to), then the parameter totals with their
+        memory size. ``print_fn`` receives the whole text (one string), as in Keras 3."""
+        text = "\n".join(summary_module.summary_lines(self, line_length=line_length, positions=positions))
+        (print_fn or print)(text)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    # ----- files -------------------------------------------------------------------------------------------------
+    def save(self, filepath: str | os.PathLike, overwrite: bool = True, format: str = "glassnet") -> None:  # noqa: A002
+        """Save architecture, weights, compile settings and optimizer state to one zip file (written atomically).
+        ``format="keras"`` writes a Keras 3 ``.keras`` file instead (without the optimizer state)."""
+        if format == "keras":
+            from glassnet import keras_format
+
+            keras_format.save_keras(self, filepath, overwrite=overwrite)
+            return
+        if format != "glassnet":
+            raise ValueError(f"save: `format` must be 'glassnet' or 'keras', received {format!r}")
+        saving.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+        """Save only the weights, as an ``.npz`` (convention: ``model.weights.npz``), written atomically."""
+        self._require_built("weights to save")
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: str | os.PathLike) -> None:
+        """Load weights saved by ``save_weights`` (or from a model file); count and shapes must match."""
+        self._require_built("weights to load into")
+        saving.load_weights(self, filepath)
+
+
+def _as_float_tensor(value) -> Tensor:
+    """Model inputs as Tensors; float data of another precision becomes floatx (int data stays int)."""
+    x = as_tensor(value)
+    if x.op is None and not x.requires_grad and x.dtype.kind == "f" and x.dtype != backend.floatx():
+        x = Tensor(x.data, dtype=backend.floatx())
+    return x
