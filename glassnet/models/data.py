@@ -1,6 +1,10 @@
 """Checks and conversion of the arrays given to fit/evaluate/predict and the ``*_on_batch`` methods, done before
 any step (what becomes batches, and how, is models/data_adapters.py).
 
+x and y are each one array, or, for a model of several inputs or outputs, a structure: a list, tuple or dict of
+arrays (nested as the model's inputs are). ``is_structure``, ``map_structure`` and ``leaves`` walk one; each leaf
+gets the checks a single array gets, its errors naming it by its place (``x[1]``, ``y['price']``).
+
 Every error names the method and the argument, what was received and what was expected, as Keras does, and is
 raised before the first training step so that a bad dataset never leaves a half-trained model.
 """
@@ -47,6 +51,39 @@ def as_array(value, arg: str, method: str, dtype=None) -> np.ndarray:
     if arr.dtype != target:
         arr = arr.astype(target)
     return arr
+
+
+def is_structure(value) -> bool:
+    """Whether ``value`` is a structure of arrays rather than one array: a dict, or a list/tuple whose items are all
+    arrays (ndarray, Tensor) or structures. A list of numbers or of lists of numbers stays one array, as before."""
+    if isinstance(value, dict):
+        return True
+    return (isinstance(value, (list, tuple)) and len(value) > 0
+            and all(isinstance(v, (np.ndarray, Tensor)) or is_structure(v) for v in value))
+
+
+def map_structure(fn, value, name: str):
+    """``fn(leaf, leaf_name)`` for every array of ``value``, in the same structure (``value`` itself when it is
+    one array); a leaf's name is its place, ``name[0]`` or ``name['key']``. None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {k: map_structure(fn, v, f"{name}[{k!r}]") for k, v in value.items()}
+    if is_structure(value):
+        return type(value)(map_structure(fn, v, f"{name}[{i}]") for i, v in enumerate(value))
+    return fn(value, name)
+
+
+def leaves(value, name: str) -> dict:
+    """{leaf name: array} of a structure (``{name: value}`` for one array), in order."""
+    found = {}
+    map_structure(lambda leaf, leaf_name: found.__setitem__(leaf_name, leaf), value, name)
+    return found
+
+
+def batch_length(value) -> int:
+    """Samples in a batch: the length of its (first) array."""
+    return len(next(iter(leaves(value, "y").values())))
 
 
 def check_not_empty(arr: np.ndarray, arg: str, method: str) -> None:

@@ -28,7 +28,6 @@ from glassnet import metrics as metrics_module
 from glassnet.autodiff.step_source import StepSource
 from glassnet.autodiff.tensor import no_grad
 from glassnet.callbacks import CallbackList, History
-from glassnet.kernels.sparse import SparseRows
 from glassnet.models import data, data_adapters, slicing
 from glassnet.models.data_adapters import DataAdapter
 from glassnet.models.step import TrainStep, forward_loss
@@ -154,6 +153,18 @@ class _BatchHooks:
                 hook(step, values)
 
 
+def _joined(outputs: list[np.ndarray], total: int | None) -> np.ndarray:
+    """The batches' outputs as one array (of ``total`` rows, when known, filled batch by batch)."""
+    if total is None:
+        return np.concatenate(outputs)
+    out = np.empty((total, *outputs[0].shape[1:]), dtype=outputs[0].dtype)
+    start = 0
+    for batch_out in outputs:
+        out[start:start + len(batch_out)] = batch_out
+        start += len(batch_out)
+    return out
+
+
 class Trainer:
     """The training API of a model: ``compile``, ``fit``, ``evaluate``, ``predict`` and the batch-level methods."""
 
@@ -263,9 +274,12 @@ class Trainer:
                                f"optimizer. Call model.compile(optimizer=..., loss=...) first.")
         return self._compiled
 
-    def _prepare_x(self, x, method: str, arg: str = "x") -> np.ndarray | SparseRows:
+    def _prepare_x(self, x, method: str, arg: str = "x"):
         """``x`` checked and converted, and stored as the data adapter decides (SparseRows when it is mostly zeros
-        and the model's first layer is a Dense)."""
+        and the model's first layer is a Dense); a structure (list/dict of arrays) leaf by leaf."""
+        if data.is_structure(x):
+            self._check_structure(x, method, arg)
+            return data.map_structure(lambda leaf, name: self._prepare_leaf(leaf, name, method), x, arg)
         x = data.as_array(x, arg, method)
         data.check_not_empty(x, arg, method)
         data.check_features(x, self.expected_input_shape(), arg, method, self.name)
@@ -273,6 +287,32 @@ class Trainer:
         if stored is x:
             data.check_finite(x, arg, method)
         return stored
+
+    @staticmethod
+    def _prepare_leaf(value, arg: str, method: str) -> np.ndarray:
+        """One array of x or y (or of a structure of them) converted and checked: not empty, all finite."""
+        array = data.as_array(value, arg, method)
+        data.check_not_empty(array, arg, method)
+        data.check_finite(array, arg, method)
+        return array
+
+    def _takes_structures(self) -> bool:
+        """Whether x and y may be lists or dicts of arrays: a model of several inputs or outputs says so; a
+        Sequential takes one array each."""
+        return False
+
+    def _check_structure(self, value, method: str, arg: str) -> None:
+        if not self._takes_structures():
+            count = len(data.leaves(value, arg))
+            raise ValueError(
+                f"{method}: model '{self.name}' takes one array as `{arg}`, received a {type(value).__name__} of "
+                f"{count} arrays. Lists and dicts of arrays are for a model of several inputs or outputs; if these "
+                f"are samples, stack them into one array (np.stack).")
+
+    def _build_for(self, x) -> None:
+        """Build the model for inputs like ``x`` (an array or a structure of them), if it is not built yet."""
+        if not self.built:
+            self.build(data.map_structure(lambda leaf, _name: (None, *leaf.shape[1:]), x, "x"))
 
     def _prepare_xy(self, x, y, sample_weight, class_weight, method: str, prefix: str = ""):
         """Checked, converted arrays (x, y, per-sample weights or None); builds the model and its metrics.
@@ -286,15 +326,21 @@ class Trainer:
             return self._check_values(compiled, x, y, sample_weight, recheck_labels, method, prefix)
         x_in, y_in = x, y
         x = self._prepare_x(x, method, f"{prefix}x")
-        y = data.as_array(y, f"{prefix}y", method)
-        data.check_not_empty(y, f"{prefix}y", method)
-        data.check_finite(y, f"{prefix}y", method)
-        sw = data_adapters.sample_weights(y, sample_weight, class_weight, method)
-        data.check_lengths(method, **{f"{prefix}x": x, f"{prefix}y": y, f"{prefix}sample_weight": sw})
-        if not self.built:
-            self.build((None, *x.shape[1:]))
-        self._check_targets(compiled, y, method, prefix)
-        compiled.build_metrics(self.output_shape, (None, *y.shape[1:]))
+        if y is None or not data.is_structure(y):
+            y = self._prepare_leaf(y, f"{prefix}y", method)
+            sw = data_adapters.sample_weights(y, sample_weight, class_weight, method)
+        else:
+            self._check_structure(y, method, f"{prefix}y")
+            y = data.map_structure(lambda leaf, name: self._prepare_leaf(leaf, name, method), y, f"{prefix}y")
+            if class_weight is not None:
+                raise ValueError("`class_weight` is only supported for Models with a single output.")
+            sw = data_adapters.sample_weights(None, sample_weight, None, method)
+        data.check_lengths(method, **data.leaves(x, f"{prefix}x"), **data.leaves(y, f"{prefix}y"),
+                           **{f"{prefix}sample_weight": sw})
+        self._build_for(x)
+        if type(y) is np.ndarray:  # the targets of several outputs are checked by their own losses
+            self._check_targets(compiled, y, method, prefix)
+            compiled.build_metrics(self.output_shape, (None, *y.shape[1:]))
         kind = self._batch_kind(x_in, y_in, sample_weight, class_weight)
         if kind is not None and data_adapters.keeps_dense(x):
             compiled.accepted_kinds[kind] = losses.label_kind(compiled.loss_fn) in ("sparse", "binary")
@@ -331,16 +377,23 @@ class Trainer:
     def _data_adapter(self, method: str, x, y, sample_weight=None, class_weight=None, batch_size: int = 32,
                       steps=None, shuffle: bool = False, training: bool = False, prefix: str = "") -> DataAdapter:
         """The adapter that hands this data to ``method`` in batches, checked and converted before the first one;
-        for training, a batch too big for the cache comes in slices (models/slicing.py)."""
+        for training, a batch too big for the cache comes in slices (models/slicing.py). A loader (PyDataset,
+        generator) gets each of its batches checked the same way as it is read."""
+        if data_adapters.is_loader(x):
+            def prepare(xb, yb, swb):
+                return self._prepare_xy(xb, yb, swb, class_weight, method, prefix)
+
+            return data_adapters.loader_adapter(x, y, sample_weight, class_weight, prepare, steps, shuffle, method)
         x, y, sw = self._prepare_xy(x, y, sample_weight, class_weight, method, prefix)
         slice_rows = None
         if training:
-            batches = math.ceil(len(x) / batch_size)
+            n = len(next(iter(data.leaves(x, "x").values())))
+            batches = math.ceil(n / batch_size)
             if steps is not None and not 1 <= steps <= batches:
                 raise ValueError(f"{method}: argument `steps_per_epoch` must be between 1 and {batches} (the batches "
-                                 f"in {len(x)} samples of batch_size {batch_size}), received {steps!r}")
+                                 f"in {n} samples of batch_size {batch_size}), received {steps!r}")
             compiled = self._compiled
-            if not compiled.run_eagerly:
+            if not compiled.run_eagerly and not data.is_structure(x):
                 slice_rows = slicing.rows_per_slice(self.layers, compiled.loss_fn, x, batch_size)
         return data_adapters.ArrayDataAdapter(x, y, sw, batch_size, steps, shuffle, slice_rows)
 
@@ -351,7 +404,7 @@ class Trainer:
         loss_value, y_pred = step(x, y, sw)
         variables = step.variables
         self._compiled.optimizer.apply([v.grad for v in variables], variables)
-        tracker.update(loss_value, len(y), y, y_pred)
+        tracker.update(loss_value, len(y) if type(y) is np.ndarray else data.batch_length(y), y, y_pred)
 
     def _test_batch(self, x, y, sw, tracker: _Tracker) -> None:
         """The loss and metrics of one batch, without training (evaluate, fit's validation, test_on_batch)."""
@@ -359,7 +412,7 @@ class Trainer:
         with no_grad():
             loss, y_pred = forward_loss(self, compiled.loss_fn, x, y, sw, training=False,
                                         loss_weight=compiled.loss_weight)
-        tracker.update(float(loss.data), len(y), y, y_pred.data)
+        tracker.update(float(loss.data), len(y) if type(y) is np.ndarray else data.batch_length(y), y, y_pred.data)
 
     def _predict_batch(self, x) -> np.ndarray:
         with no_grad():
@@ -465,9 +518,13 @@ class Trainer:
                     interrupt.check()
                     if self.stop_training:
                         break
+                if adapter.ran_out:  # a used-up generator: no epoch left to run
+                    break
                 epoch_logs = tracker.logs()
                 if val_adapter is not None and (epoch + 1) % validation_freq == 0:
-                    epoch_logs.update({f"val_{k}": v for k, v in self._evaluate(val_adapter, cbs).logs().items()})
+                    val_logs = self._evaluate(val_adapter, cbs).logs()
+                    if not val_adapter.ran_out:  # a used-up validation generator has nothing to report
+                        epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, epoch_logs)
                 interrupt.check()
                 if self.stop_training:
@@ -518,25 +575,31 @@ class Trainer:
 
     # ----- predict ---------------------------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None) -> np.ndarray:
-        """The model's outputs for ``x``, batch by batch, without training, as one NumPy array."""
+        """The model's outputs for ``x``, batch by batch, without training, as one NumPy array. ``x`` may be
+        arrays or a loader (a PyDataset or generator, whose batches' targets, if any, are ignored)."""
         batch_size = data.check_batch_size(batch_size, "predict")
-        x = self._prepare_x(x, "predict")
-        if not self.built:
-            self.build((None, *x.shape[1:]))
-        adapter = data_adapters.ArrayDataAdapter(x, batch_size=batch_size, steps=steps)
+        if data_adapters.is_loader(x):
+            def prepare(xb, _yb, _swb):
+                xb = self._prepare_x(xb, "predict")
+                self._build_for(xb)
+                return xb, None, None
+
+            adapter = data_adapters.loader_adapter(x, None, None, None, prepare, steps, False, "predict")
+            total = None
+        else:
+            x = self._prepare_x(x, "predict")
+            self._build_for(x)
+            adapter = data_adapters.ArrayDataAdapter(x, batch_size=batch_size, steps=steps)
+            total = min(data.batch_length(x), adapter.num_batches * batch_size)
         cbs = self._callback_list(callbacks, verbose, 1, adapter.num_batches)
-        hooks, out = _BatchHooks(cbs, "predict"), None
+        hooks, outputs = _BatchHooks(cbs, "predict"), []
         cbs.on_predict_begin()
         for step, (xb, _, _) in adapter.epoch():
             hooks.begin(step)
-            batch_out = self._predict_batch(xb)
-            if out is None:
-                out = np.empty((min(len(x), adapter.num_batches * batch_size), *batch_out.shape[1:]),
-                               dtype=batch_out.dtype)
-            out[step * batch_size:step * batch_size + len(batch_out)] = batch_out
-            hooks.end(step, {"outputs": batch_out})
+            outputs.append(self._predict_batch(xb))
+            hooks.end(step, {"outputs": outputs[-1]})
         cbs.on_predict_end()
-        return out
+        return _joined(outputs, total)
 
     # ----- one batch: what custom training loops call ----------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):

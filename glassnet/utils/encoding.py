@@ -1,4 +1,4 @@
-"""Data helpers of the course's notebooks: one-hot and multi-hot encoding, normalization, splits and K-fold.
+"""Array helpers of the course's notebooks: one-hot and multi-hot encoding, normalization, splits and K-fold.
 
 Two normalizations, two names: ``normalize`` keeps Keras's meaning (``keras.utils.normalize``: scale each row to
 unit Lp norm, L2 by default), and ``standardize`` is the book's feature-wise normalization (subtract the training
