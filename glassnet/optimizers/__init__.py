@@ -1,4 +1,4 @@
-"""Optimizers with Keras 3's update rules (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam),
+"""Optimizers with Keras 3's update rules (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl),
 learning-rate schedules, and ``get``."""
 
 from __future__ import annotations
@@ -9,17 +9,20 @@ from glassnet.optimizers.adagrad import Adagrad
 from glassnet.optimizers.adam import Adam, AdamW
 from glassnet.optimizers.adamax import Adamax
 from glassnet.optimizers.base import Optimizer
+from glassnet.optimizers.ftrl import Ftrl
+from glassnet.optimizers.lion import Lion
 from glassnet.optimizers.nadam import Nadam
 from glassnet.optimizers.rmsprop import RMSprop
 from glassnet.optimizers.sgd import SGD
 
-OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam)}
+OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion,
+                                                    Ftrl)}
 
 
 def get(identifier, custom_objects: dict | None = None) -> Optimizer:
     """Resolve an optimizer: a name ('sgd', 'rmsprop', 'adam', 'adamw', 'adagrad', 'adadelta', 'adamax',
-    'nadam'; any case) with default arguments, an Optimizer instance, an Optimizer class, or a config dict
-    from ``serialize``."""
+    'nadam', 'lion', 'ftrl'; any case) with default arguments, an Optimizer instance, an Optimizer class, or a config
+    dict from ``serialize``."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):
@@ -50,5 +53,5 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
     return cls.from_config(config.get("config", {}), custom_objects)
 
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Nadam", "Optimizer", "RMSprop", "deserialize",
-           "get", "schedules", "serialize"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion", "Nadam", "Optimizer", "RMSprop",
+           "deserialize", "get", "schedules", "serialize"]

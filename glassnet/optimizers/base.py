@@ -99,6 +99,11 @@ class Optimizer:
         """Names of the arrays kept per variable (e.g. ('momentum', 'velocity') for Adam)."""
         return ()
 
+    def slot_initial_value(self, name: str) -> float:
+        """The value the slot ``name`` starts at for each weight (0, unless the optimizer says otherwise, as Ftrl's
+        accumulator does)."""
+        return 0.0
+
     def build(self, variables: Iterable[Variable]) -> None:
         """Create the state of every variable now (otherwise it is created on the variable's first update)."""
         for var in variables:
@@ -108,6 +113,8 @@ class Optimizer:
         slots = self._slots.get(var)
         if slots is None:
             slots = {name: self._slot_storage.zeros_like(var.storage, name) for name in self.slot_names()}
+            for name, slot in slots.items():
+                slot.fill(self.slot_initial_value(name))
             self._slots[var] = slots
             self._variables.append(var)
         return slots
