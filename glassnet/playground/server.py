@@ -1,27 +1,39 @@
 """The playground's HTTP + WebSocket server (Starlette on uvicorn): the page, its static files, and one training
-session per WebSocket connection.
+session per page.
 
-Each connection gets its own :class:`~glassnet.playground.session.Session`. One task per connection reads the
-page's messages into a queue; another applies them in order and, while playing, trains in a worker thread for a
-short slice, then sends a frame, so frames stream at a bounded rate (at most ``MAX_FPS``) while training runs.
+Each page gets its own :class:`~glassnet.playground.session.Session`, kept under a random token for ``GRACE_S``
+after its connection drops, so a page that reconnects (``/ws?session=TOKEN``) finds its network, data and history.
+One task per connection reads the page's messages into a bounded queue (a page that floods it is closed with a
+reason); another applies them in order and, while playing, trains in a worker thread for a short slice, then sends
+a frame, so frames stream at a bounded rate (at most ``MAX_FPS``). Only requests naming this server (Host) from its
+own page (Origin) get through (:mod:`glassnet.playground.guard`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import sys
 import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from glassnet.playground import guard
 from glassnet.playground import settings as schema
 from glassnet.playground.session import MAX_UPLOAD_CHARS, Session
 
 try:
+    from starlette import status
     from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
     from starlette.responses import FileResponse
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
-    from starlette.websockets import WebSocket, WebSocketDisconnect
+    from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 except ImportError as error:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         "The glassnet playground needs its optional dependencies: pip install 'glassnet[playground]' "
@@ -31,11 +43,68 @@ except ImportError as error:  # pragma: no cover - depends on the installed extr
 STATIC = Path(__file__).parent / "static"
 TRAIN_SLICE_S = 0.03  # training time between two frames while playing
 MAX_FPS = 30
+INBOX_LIMIT = 64  # messages waiting per page; a page never sends this many between two frames
+INBOX_CHARS = 2 * MAX_UPLOAD_CHARS  # and their characters in all
+GRACE_S = 300.0  # how long a page's session outlives its connection
+MAX_SESSIONS = 64  # sessions kept at once (a classroom's pages and their reconnects)
+PING_INTERVAL_S, PING_TIMEOUT_S = 20.0, 120.0  # keepalives: a busy or slow page has two minutes to answer
+INTERNAL_ERROR = ("Something went wrong on the server while handling that; the experiment is as it was. "
+                  "If it happens again, press Reset or reload the page.")
+
+
+FLOODED = (f"The page sent more than {INBOX_LIMIT} messages before the server could answer them, so the "
+           "server closed the connection.")
 
 
 async def _in_thread(fn, *args):
     """Run session work in a worker thread (the engine's recording settings are per thread)."""
     return await asyncio.to_thread(fn, *args)
+
+
+@dataclass
+class Sessions:
+    """The pages' sessions by token: attached while a connection serves them, then kept ``grace_s`` seconds for
+    a reconnect; at most ``limit`` at once (the longest-detached one makes room)."""
+
+    grace_s: float = GRACE_S
+    limit: int = MAX_SESSIONS
+    live: dict = field(default_factory=dict)  # token → Session
+    detached: dict = field(default_factory=dict)  # token → when its connection dropped (time.monotonic)
+
+    def claim(self, token: str | None) -> Session | None:
+        """The detached session under ``token``, now attached again; None if there is none (expired, unknown, or
+        served by another connection)."""
+        self.expire()
+        if token is None or token not in self.detached:
+            return None
+        del self.detached[token]
+        return self.live[token]
+
+    def add(self, session: Session) -> str | None:
+        """Keep a new session; its token, or None when ``limit`` sessions are all attached."""
+        self.expire()
+        if len(self.live) >= self.limit:
+            if not self.detached:
+                return None
+            self._drop(min(self.detached, key=self.detached.get))
+        token = secrets.token_urlsafe(16)
+        self.live[token] = session
+        return token
+
+    def release(self, token: str) -> None:
+        """The connection serving ``token`` ended: keep the session for a reconnect, then drop it."""
+        if token in self.live:
+            self.detached[token] = time.monotonic()
+            asyncio.get_running_loop().call_later(self.grace_s, self.expire)
+
+    def expire(self) -> None:
+        now = time.monotonic()
+        for token in [t for t, since in self.detached.items() if now - since >= self.grace_s]:
+            self._drop(token)
+
+    def _drop(self, token: str) -> None:
+        self.detached.pop(token, None)
+        self.live.pop(token, None)
 
 
 async def index(request):
@@ -46,50 +115,123 @@ async def _send(websocket: WebSocket, message: dict) -> None:
     await websocket.send_text(json.dumps(message, allow_nan=False))
 
 
-async def _read(websocket: WebSocket, inbox: asyncio.Queue) -> None:
-    """Put every message from the page into ``inbox`` (text as str, binary as bytes); None when it disconnects."""
+class Inbox:
+    """The messages a page sent that wait their turn: at most ``INBOX_LIMIT`` of them, ``INBOX_CHARS`` in all."""
+
+    def __init__(self):
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.chars = 0
+
+    def put(self, item: str | bytes | None) -> bool:
+        """Queue ``item`` (None: the page is gone); False, queuing nothing, when the inbox is full."""
+        size = len(item or "")
+        if item is not None and (self.queue.qsize() >= INBOX_LIMIT or self.chars + size > INBOX_CHARS):
+            return False
+        self.chars += size
+        self.queue.put_nowait(item)
+        return True
+
+    async def get(self) -> str | bytes | None:
+        item = await self.queue.get()
+        self.chars -= len(item or "")
+        return item
+
+    def empty(self) -> bool:
+        return self.queue.empty()
+
+    def clear(self) -> None:
+        """Drop every waiting message (a flood's memory is freed at once)."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.chars = 0
+
+
+async def _read(websocket: WebSocket, inbox: Inbox) -> None:
+    """Put every message from the page into ``inbox`` (text as str, binary as bytes), then None; a page that
+    overfills it is closed with the reason (code 1008)."""
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
-            await inbox.put(message.get("text") if message.get("text") is not None else message.get("bytes"))
-    except WebSocketDisconnect:
+            if not inbox.put(message.get("text") if message.get("text") is not None else message.get("bytes")):
+                inbox.clear()
+                await websocket.close(status.WS_1008_POLICY_VIOLATION, FLOODED)
+                break
+    except (WebSocketDisconnect, WebSocketDisconnected):
         pass
     finally:
-        await inbox.put(None)
+        inbox.put(None)
+
+
+def _handle(session: Session, text) -> list[dict]:
+    """``session.handle_text``, with any unexpected failure logged and answered in plain words, never a dropped
+    connection."""
+    try:
+        return session.handle_text(text)
+    except Exception:  # noqa: BLE001 - a bug must not cost the learner the session
+        traceback.print_exc(file=sys.stderr)
+        session.playing = False
+        return [{"type": "error", "message": INTERNAL_ERROR}]
+
+
+def _train(session: Session) -> list[dict]:
+    """One training slice and the frame after it (``_handle``'s safety net for training)."""
+    try:
+        return [*session.train_for(TRAIN_SLICE_S), session.frame()]
+    except Exception:  # noqa: BLE001 - as in _handle
+        traceback.print_exc(file=sys.stderr)
+        session.playing = False
+        return [{"type": "error", "message": INTERNAL_ERROR}, session.frame()]
 
 
 async def run_session(websocket: WebSocket) -> None:
-    """Serve one page: hello (schema), state and a first frame; then messages in order, and frames while playing."""
+    """Serve one page: hello (schema and session token), state and a first frame; then messages in order, and
+    frames while playing."""
+    sessions: Sessions = websocket.app.state.sessions
     await websocket.accept()
-    session = await _in_thread(Session)
-    await _send(websocket, {"type": "hello", "schema": schema.schema_json(), "version": _version()})
-    for message in await _in_thread(lambda: [session.state(), session.frame()]):
-        await _send(websocket, message)
-    inbox: asyncio.Queue = asyncio.Queue()
+    token = websocket.query_params.get("session")
+    session = sessions.claim(token)
+    resumed = session is not None
+    if session is None:
+        session = await _in_thread(Session)
+        token = sessions.add(session)
+        if token is None:
+            await websocket.close(status.WS_1013_TRY_AGAIN_LATER,
+                                  f"The playground already serves {sessions.limit} pages; try again in a minute.")
+            return
+    session.history_sent = 0  # the page gets the whole loss curve again
+    inbox = Inbox()
     reader = asyncio.create_task(_read(websocket, inbox))
-    last_frame = 0.0
     try:
-        while True:
-            while session.playing and inbox.empty():
-                notices = await _in_thread(session.train_for, TRAIN_SLICE_S)
-                wait = last_frame + 1 / MAX_FPS - time.perf_counter()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                frame = await _in_thread(session.frame)
-                last_frame = time.perf_counter()
-                for message in [*notices, frame]:
-                    await _send(websocket, message)
-            text = await inbox.get()
-            if text is None:
-                break
-            for message in await _in_thread(session.handle_text, text):
-                await _send(websocket, message)
-    except WebSocketDisconnect:
+        await _send(websocket, {"type": "hello", "schema": schema.schema_json(), "version": _version(),
+                                "session": token, "resumed": resumed})
+        for message in await _in_thread(lambda: [session.state(), session.frame()]):
+            await _send(websocket, message)
+        await _serve(websocket, session, inbox)
+    except (WebSocketDisconnect, WebSocketDisconnected):  # the page left, or the reader closed a flooding page
         pass
     finally:
         reader.cancel()
+        sessions.release(token)
+
+
+async def _serve(websocket: WebSocket, session: Session, inbox: Inbox) -> None:
+    last_frame = 0.0
+    while True:
+        while session.playing and inbox.empty():
+            messages = await _in_thread(_train, session)
+            wait = last_frame + 1 / MAX_FPS - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            last_frame = time.perf_counter()
+            for message in messages:
+                await _send(websocket, message)
+        text = await inbox.get()
+        if text is None:
+            return
+        for message in await _in_thread(_handle, session, text):
+            await _send(websocket, message)
 
 
 def _version() -> str:
@@ -98,25 +240,59 @@ def _version() -> str:
     return __version__
 
 
-def create_app() -> Starlette:
-    """The ASGI application: ``/`` the page, ``/static`` its files, ``/ws`` the session socket."""
-    return Starlette(routes=[
-        Route("/", index),
-        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
-        WebSocketRoute("/ws", run_session),
-    ])
+def create_app(bind_host: str = "127.0.0.1", allow_origins: Iterable[str] = (), grace_s: float = GRACE_S,
+               max_sessions: int = MAX_SESSIONS) -> Starlette:
+    """The ASGI application: ``/`` the page, ``/static`` its files, ``/ws`` the session socket; answering only
+    Hosts that name this server (bound to ``bind_host``) and pages from its own origin or ``allow_origins``."""
+    allow_origins = [guard.normalize_origin(o) for o in allow_origins]
+    hosts = guard.allowed_hosts(bind_host, allow_origins)
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+            WebSocketRoute("/ws", run_session),
+        ],
+        middleware=[  # outermost first: every response, refusals included, wears the security headers
+            Middleware(guard.SecurityHeaders),
+            Middleware(TrustedHostMiddleware, allowed_hosts=hosts, www_redirect=False),
+            Middleware(guard.OriginCheck, hosts=hosts, extra_origins=allow_origins),
+        ],
+    )
+    app.state.sessions = Sessions(grace_s=grace_s, limit=max_sessions)
+    return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -> None:
-    """Run the playground until interrupted; opens the page in the default browser unless told not to."""
+def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True, allow_remote: bool = False,
+          allow_origins: Iterable[str] = ()) -> None:
+    """Run the playground until interrupted; opens the page in the default browser unless told not to.
+
+    Binding an address other than loopback (other computers can connect) needs ``allow_remote``; pages from other
+    origins need ``allow_origins``. Both print a warning."""
     import uvicorn
 
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    allow_origins = [guard.normalize_origin(o) for o in allow_origins]
+    if not guard.is_loopback(host) and not allow_remote:
+        raise ValueError(f"Binding {host!r} lets other computers drive this playground; pass --allow-remote to "
+                         "do so on purpose, or keep the default --host 127.0.0.1")
+    if not guard.is_loopback(host):
+        print(f"WARNING: the playground listens on {host}: anyone who can reach this computer on port {port} can "
+              "use it (it has no passwords).", file=sys.stderr)
+    for origin in allow_origins:
+        print(f"WARNING: pages from {origin} may drive this playground.", file=sys.stderr)
+    url = f"http://{'127.0.0.1' if host in guard.WILDCARD_HOSTS else guard.host_name(host)}:{port}/"
     print(f"glassnet playground on {url} (Ctrl-C to stop)")
     if open_browser:
         import threading
         import webbrowser
 
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    # ws_max_size: the transport refuses anything much larger than a CSV upload before it reaches the session
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning", ws_max_size=4 * MAX_UPLOAD_CHARS)
+    uvicorn.Server(uvicorn_config(create_app(host, allow_origins), host, port)).run()
+
+
+def uvicorn_config(app: Starlette, host: str = "127.0.0.1", port: int = 8000):
+    """uvicorn's settings for the playground: the transport refuses a message much larger than a CSV upload and
+    buffers few, and keepalives give a busy page ``PING_TIMEOUT_S`` to answer."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", ws_max_size=4 * MAX_UPLOAD_CHARS,
+                          ws_max_queue=4, ws_ping_interval=PING_INTERVAL_S, ws_ping_timeout=PING_TIMEOUT_S)

@@ -1,8 +1,8 @@
 """One playground experiment: its settings, data, glassnet model and training state, driven by control messages.
 
 A Session is plain synchronous code (the server runs it in a worker thread, one session per WebSocket). Every
-message is validated; a bad one gets an error frame and changes nothing. Training is a real glassnet Sequential
-of Dense layers, stepped like a Keras custom training loop: ``model(x, training=True)``, loss plus
+message is validated; a bad one gets an error frame in the learner's words and changes nothing. Training is a real
+glassnet Sequential of Dense layers, stepped like a Keras custom training loop: ``model(x, training=True)``, loss plus
 ``model.losses``, ``backward()``, ``optimizer.apply`` — traced once and replayed, as ``fit`` does.
 """
 
@@ -30,16 +30,32 @@ GRID = 50  # the output heatmap is GRID × GRID over [−6, 6]²; neuron thumbna
 THUMB_STEP = 2
 PREVIEW_POINTS = 120
 MAX_WEIGHT = 1e3
+MAX_HISTORY_ROWS = 2000  # a restored loss curve is thinned to at most this many epochs by the page
 
 MESSAGE_FIELDS = {  # type → allowed fields (besides "type")
     "set": {"settings"}, "play": set(), "pause": set(), "step": set(), "reset": set(), "regenerate": set(),
     "set_weight": {"layer", "source", "target", "value"}, "set_bias": {"layer", "neuron", "value"},
     "inspect": {"column", "neuron", "sample"}, "upload": {"csv"}, "export": set(), "ready": set(),
+    "restore": {"settings", "weights", "epoch", "history"},
 }
+LARGE_MESSAGES = ("upload", "restore")  # may be up to MAX_UPLOAD_CHARS long
+TARGETS = {"set_weight": "weight", "set_bias": "bias", "inspect": "neuron or point"}
 
 
 class ProtocolError(ValueError):
     """A control message that is not valid JSON, too large, of an unknown type, or with bad fields."""
+
+
+def _finite_number(text: str) -> float:
+    """JSON's numbers as floats, refusing those too large for a float (1e400 would read as infinity)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ProtocolError(f"The server ignored a message holding a number too large to use ({text[:20]}).")
+    return value
+
+
+def _no_constants(name: str):
+    raise ProtocolError(f"The server ignored a message holding {name}, which is not a number it can use.")
 
 
 def _encode_grid(values: np.ndarray) -> str:
@@ -58,16 +74,16 @@ def _finite(x: float) -> float | None:
 def _int_field(message: dict, name: str, low: int, high: int) -> int:
     value = message.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ProtocolError(f"'{message['type']}' expects '{name}' to be an integer in [{low}, {high}], "
-                            f"received {value!r}")
+        raise ProtocolError(f"That {TARGETS[message['type']]} is not in the network any more (its {name} must be "
+                            f"from {low} to {high}, not {schema.shown(value)}); nothing changed.")
     return value
 
 
 def _float_field(message: dict, name: str) -> float:
     value = message.get(name)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) <= MAX_WEIGHT:
-        raise ProtocolError(f"'{message['type']}' expects '{name}' to be a finite number in [-{MAX_WEIGHT:g}, "
-                            f"{MAX_WEIGHT:g}], received {value!r}")
+        raise ProtocolError(f"A {TARGETS[message['type']]} takes a number from {-MAX_WEIGHT:g} to {MAX_WEIGHT:g}, "
+                            f"not {schema.shown(value)}; nothing changed.")
     return float(value)
 
 
@@ -122,7 +138,7 @@ class Session:
         self.epoch = 0
         self.history: list[tuple[int, float | None, float | None]] = []
         self.history_sent = 0
-        self.divergence: str | None = None
+        self.divergence: dict | None = None  # epoch, learning rate and the learner's message, once diverged
         self._evaluate()
 
     def _reset_model(self) -> None:
@@ -167,11 +183,13 @@ class Session:
         self.history.append((self.epoch, _finite(train_loss), _finite(test_loss)))
         if not math.isfinite(train_loss) and self.divergence is None:
             self.playing = False
-            kind = "NaN" if math.isnan(train_loss) else "infinite"
-            self.divergence = (
-                f"Learning rate too high: the loss became {kind} at epoch {self.epoch}. The updates grew instead "
-                f"of shrinking; lower the learning rate (now {self.settings['learning_rate']:g}) and press reset."
-            )
+            self.divergence = {
+                "epoch": self.epoch,
+                "learning_rate": self.settings["learning_rate"],
+                "message": f"Training diverged at epoch {self.epoch} — the learning rate "
+                           f"{self.settings['learning_rate']:g} is probably too high. The updates grew instead of "
+                           "shrinking until the loss was no longer a number: press Reset and try a smaller one.",
+            }
 
     def train_for(self, seconds: float) -> list[dict]:
         """Train whole epochs for about ``seconds`` (at least one); returns frames to send (a divergence notice)."""
@@ -179,7 +197,7 @@ class Session:
         while self.playing:
             self.train_epoch()
             if self.divergence:
-                return [{"type": "diverged", "message": self.divergence, "epoch": self.epoch}]
+                return self._divergence_notice()
             if time.perf_counter() >= deadline:
                 break
         return []
@@ -195,24 +213,32 @@ class Session:
 
     def _parse(self, text) -> dict:
         if not isinstance(text, str):
-            raise ProtocolError("Control messages are JSON text; received a binary message")
+            raise ProtocolError("The server reads text messages only; a binary message was ignored.")
         if len(text) > MAX_UPLOAD_CHARS:
-            raise ProtocolError(f"Message too large: {len(text)} characters; the limit is {MAX_MESSAGE_CHARS} "
-                                f"({MAX_UPLOAD_CHARS} for a CSV upload)")
+            raise ProtocolError(f"A message of {len(text)} characters is too large (a CSV file may have up to "
+                                f"{MAX_UPLOAD_CHARS}); it was ignored.")
         try:
-            message = json.loads(text)
-        except ValueError as error:
-            raise ProtocolError(f"Message is not valid JSON: {error}") from None
+            message = json.loads(text, parse_float=_finite_number, parse_constant=_no_constants)
+        except RecursionError:
+            raise ProtocolError("The server ignored a message nested too deeply to read.") from None
+        except ProtocolError:
+            raise
+        except ValueError:
+            raise ProtocolError("The server could not read a message (it was not well-formed) and ignored it.") \
+                from None
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            raise ProtocolError(f"A message is a JSON object with a 'type'; received {text[:80]!r}")
+            raise ProtocolError("The server ignored a message that did not say what it asks for (its 'type').")
         allowed = MESSAGE_FIELDS.get(message["type"])
         if allowed is None:
-            raise ProtocolError(f"Unknown message type {message['type']!r}; expected one of {sorted(MESSAGE_FIELDS)}")
+            raise ProtocolError(f"The server does not know the request {schema.shown(message['type'])}; "
+                                "it was ignored.")
         extra = set(message) - allowed - {"type"}
         if extra:
-            raise ProtocolError(f"'{message['type']}' does not take {sorted(extra)}; it takes {sorted(allowed)}")
-        if message["type"] != "upload" and len(text) > MAX_MESSAGE_CHARS:
-            raise ProtocolError(f"Message too large: {len(text)} characters; the limit is {MAX_MESSAGE_CHARS}")
+            raise ProtocolError(f"The {message['type'].replace('_', ' ')} request does not take "
+                                f"{', '.join(sorted(extra))}; it was ignored.")
+        if message["type"] not in LARGE_MESSAGES and len(text) > MAX_MESSAGE_CHARS:
+            raise ProtocolError(f"A message of {len(text)} characters is too large (at most {MAX_MESSAGE_CHARS}); "
+                                "it was ignored.")
         return message
 
     def handle(self, message: dict) -> list[dict]:
@@ -222,7 +248,7 @@ class Session:
             return self._set(message.get("settings"))
         if kind in ("play", "pause"):
             self.playing = kind == "play" and self.divergence is None
-            return [self.frame()]
+            return (self._divergence_notice() if kind == "play" else []) + [self.frame()]
         if kind == "step":
             self.playing = False
             if self.divergence is None:
@@ -234,7 +260,8 @@ class Session:
             return [self.state(), self.frame()]
         if kind == "regenerate":
             if self.settings["dataset"] == "custom":
-                raise ProtocolError("Regenerate draws a new sample of a built-in dataset; uploaded data is fixed")
+                raise ProtocolError("Regenerate draws a new sample of a built-in dataset; your uploaded data stays "
+                                    "as it is.")
             self.settings["seed"] = int(np.random.default_rng().integers(schema.MAX_SEED))
             return self._rebuild()
         if kind == "set_weight":
@@ -245,17 +272,20 @@ class Session:
             return self._inspect(message)
         if kind == "upload":
             return self._upload(message.get("csv"))
+        if kind == "restore":
+            return self._restore(message)
         if kind == "export":
             return [{"type": "export", "code": export.python_code(self.settings, self.epoch, self.custom_data)}]
         return [{"type": "ack"}]  # ready: every message before it has been handled
 
     def _divergence_notice(self) -> list[dict]:
-        return [{"type": "diverged", "message": self.divergence, "epoch": self.epoch}] if self.divergence else []
+        return [{"type": "diverged", **self.divergence}] if self.divergence else []
 
     def _apply_settings(self, update) -> set[str]:
         """Validate ``update`` as a whole and apply it; returns the names that changed."""
         if not isinstance(update, dict) or not update:
-            raise ProtocolError(f"'set' expects 'settings' to be a non-empty object, received {update!r}")
+            raise ProtocolError(f"A change of settings names at least one setting and its value, not "
+                                f"{schema.shown(update)}; nothing changed.")
         new = dict(self.settings)
         for name, value in update.items():
             new[name] = schema.check(name, value)
@@ -266,16 +296,79 @@ class Session:
         if "layers" in update and "layer_activations" not in update:
             new["layer_activations"] = new["layer_activations"][:len(new["layers"])]
         if len(new["layer_activations"]) > len(new["layers"]):
-            raise schema.SettingsError(f"'layer_activations' has {len(new['layer_activations'])} entries for "
-                                       f"{len(new['layers'])} hidden layers; expected at most one per layer")
+            raise schema.SettingsError(f"There are {len(new['layer_activations'])} layer activations for "
+                                       f"{len(new['layers'])} hidden layers; each layer takes at most one.")
         if "activation" in update and "layer_activations" not in update:
             new["layer_activations"] = []  # the global activation applies to every layer, as on the playground
         schema.check_consistent(new)
         if new["dataset"] == "custom" and self.custom_data is None:
-            raise schema.SettingsError("Dataset 'custom' needs an uploaded CSV file first")
+            raise schema.SettingsError("Your own dataset needs a CSV file: upload one first.")
         changed = {name for name in new if new[name] != self.settings[name]}
         self.settings = new
         return changed
+
+    def _apply_each(self, update) -> list[str]:
+        """Apply the settings of ``update`` one by one in the schema's order, keeping every valid one; returns what
+        was refused, in the learner's words (a link with one bad value keeps the rest)."""
+        order = list(schema.SCHEMA)
+        refused = []
+        for name in sorted(update, key=lambda n: order.index(n) if n in order else -1):
+            try:
+                self._apply_settings({name: update[name]})
+            except (ProtocolError, schema.SettingsError) as error:
+                refused.append(str(error))
+        return refused
+
+    def _restore(self, message: dict) -> list[dict]:
+        """Bring back an experiment the page still shows (after a server restart, or a link's settings): every valid
+        setting is kept and each refused one named in a notice; then, where they fit the rebuilt network, the
+        weights, the epoch and the loss history (the optimizer's moments start afresh)."""
+        expected = {"settings": dict, "weights": list, "epoch": int, "history": list}
+        wrong = [name for name, kind in expected.items()
+                 if name in message and (not isinstance(message[name], kind) or isinstance(message[name], bool))]
+        if "epoch" not in wrong and not 0 <= message.get("epoch", 0) < 10**9:
+            wrong.append("epoch")
+        if wrong:
+            raise ProtocolError(f"The saved experiment could not be read ({', '.join(wrong)}); nothing changed.")
+        refused = self._apply_each(message.get("settings", {}))
+        self.playing = False
+        self._load_data()
+        self._build_model()
+        if "weights" in message:
+            refused += self._restore_weights(message["weights"], message.get("epoch"), message.get("history"))
+        notice = [{"type": "notice", "message": " ".join(refused)}] if refused else []
+        return [self.state(), self.frame(), *notice]
+
+    def _restore_weights(self, weights, epoch, history) -> list[str]:
+        """Set the saved weights if they fit the network; the epoch and loss history come with them."""
+        try:
+            pairs = [(np.asarray(w["kernel"], dtype=np.float64), np.asarray(w["bias"], dtype=np.float64))
+                     for w in weights]
+        except (TypeError, ValueError, KeyError, IndexError):
+            return ["The saved weights could not be read, so the network starts from new weights."]
+        expected = [tuple(w.shape for w in layer.get_weights()) for layer in self.dense_layers]
+        if ([(k.shape, b.shape) for k, b in pairs] != expected
+                or not all(np.all(np.abs(a) <= MAX_WEIGHT) for pair in pairs for a in pair)):
+            return ["The saved weights do not fit this network, so it starts from new weights."]
+        for layer, (kernel, bias) in zip(self.dense_layers, pairs):
+            layer.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
+        self.epoch = epoch or 0
+        self.history = [row for row in self._history_rows(history) if row[0] < self.epoch]
+        self._evaluate()
+        self.history_sent = 0
+        return []
+
+    @staticmethod
+    def _history_rows(history) -> list[tuple[int, float | None, float | None]]:
+        """A saved loss curve's rows (epoch, train loss, test loss), or none if it is not one."""
+        def number(v):
+            return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
+
+        if (not isinstance(history, list) or len(history) > MAX_HISTORY_ROWS
+                or not all(isinstance(r, list) and len(r) == 3 and isinstance(r[0], int) and number(r[1])
+                           and number(r[2]) for r in history)):
+            return []
+        return [(e, a if a is None else float(a), b if b is None else float(b)) for e, a, b in history]
 
     def _set(self, update) -> list[dict]:
         changed = self._apply_settings(update)
@@ -334,7 +427,7 @@ class Session:
 
     def _upload(self, text) -> list[dict]:
         if not isinstance(text, str):
-            raise ProtocolError(f"'upload' expects 'csv' to be the file's text, received {type(text).__name__}")
+            raise ProtocolError(f"An upload carries the CSV file's text, not {schema.shown(text)}.")
         x, y, problem = parse_csv(text)
         previous = self.custom_data
         self.custom_data = (x, y)
@@ -402,6 +495,7 @@ class Session:
             "type": "frame",
             "epoch": self.epoch,
             "playing": self.playing,
+            "diverged": self.divergence,
             "train_loss": _finite(self.train_loss),
             "test_loss": _finite(self.test_loss),
             "history_from": self.history_sent,

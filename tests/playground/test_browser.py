@@ -3,94 +3,15 @@ trains the circle set below a loss of 0.1 within 300 epochs, redraws on every co
 and exports code that runs. Screenshots go to test-artifacts/."""
 
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
 
+from tests.playground.pages import heatmap, open_page, play_until, require_browser, settled, shot
+
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="Python Playwright is not installed")
-pytest.importorskip("uvicorn", reason="the playground extra (uvicorn) is not installed")
-
-
-@pytest.fixture(scope="module")
-def base_url():
-    import uvicorn
-
-    from glassnet.playground.server import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, base_url):
-    page = browser.new_page(viewport={"width": 1400, "height": 950})
-    page.problems = []
-    page.on("console", lambda m: page.problems.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: page.problems.append(str(e)))
-    page.base_url = base_url
-    yield page
-    page.close()
-
-
-def open_page(page, query=""):
-    page.goto(page.base_url + query)
-    page.wait_for_function("window.playground.frame !== null && window.playground.urlApplied")
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"playground_{name}.png"), full_page=True)
-
-
-def heatmap(page) -> str:
-    return page.eval_on_selector("#heatmap", "c => c.toDataURL()")
-
-
-def settled(page, check: str):
-    """Wait until the page's state satisfies ``check`` (a JS expression over ``s``, the settings)."""
-    page.wait_for_function(f"(() => {{ const s = window.playground.settings; return {check}; }})()", timeout=10_000)
-    page.wait_for_timeout(150)  # the frame after the state
-
-
-def play_until(page, condition: str, timeout_ms: int = 30_000):
-    page.click("#play")
-    page.wait_for_function(f"(() => {{ const f = window.playground.frame; return {condition}; }})()",
-                           timeout=timeout_ms)
-    page.click("#play")
-    page.wait_for_function("!window.playground.frame.playing")
+require_browser()
 
 
 def test_page_loads_and_circle_trains_below_0_1_within_300_epochs(page):
@@ -138,11 +59,11 @@ def test_the_url_reproduces_the_state_after_a_reload(page):
     page.click(".layer-head button[title='Add a neuron'] >> nth=1")
     settled(page, "s.layers[1] === 3")
     page.check("#show_test")
-    page.wait_for_function("window.location.search.includes('show_test')")
+    page.wait_for_function("() => window.location.search.includes('show_test')")
     url, settings = page.url, page.evaluate("window.playground.settings")
     assert "dataset=spiral" in url and "layers=4%2C3" in url
     page.reload()
-    page.wait_for_function("window.playground.frame !== null && window.playground.urlApplied")
+    page.wait_for_function("() => window.playground.frame !== null && window.playground.urlApplied")
     settled(page, "s.dataset === 'spiral'")
     assert page.evaluate("window.playground.settings") == settings
     assert page.is_checked("#show_test") and page.url == url

@@ -21,6 +21,7 @@ from glassnet.layers import Dropout  # noqa: E402
 from glassnet.playground import settings as schema  # noqa: E402
 from glassnet.playground.server import create_app  # noqa: E402
 from glassnet.playground.session import MAX_MESSAGE_CHARS, Session  # noqa: E402
+from tests.playground.probes import BASE, WS, receive_until  # noqa: E402
 
 
 def send(session: Session, message) -> list[dict]:
@@ -306,31 +307,32 @@ def test_divergence_is_caught_and_explained():
         if notices:
             break
     assert notices and notices[0]["type"] == "diverged"
-    assert "Learning rate too high" in notices[0]["message"] and f"epoch {s.epoch}" in notices[0]["message"]
+    assert notices[0]["message"].startswith(f"Training diverged at epoch {s.epoch} — the learning rate 3 is probably "
+                                            "too high")
+    assert notices[0]["epoch"] == s.epoch and notices[0]["learning_rate"] == 3.0
     assert s.playing is False
-    json.dumps(s.frame(), allow_nan=False)  # the picture stays valid JSON
+    frame = s.frame()
+    json.dumps(frame, allow_nan=False)  # the picture stays valid JSON
+    assert frame["diverged"]["epoch"] == s.epoch
+    replies = send(s, {"type": "play"})  # Play stays off, saying why
+    assert kinds(replies) == ["diverged", "frame"] and replies[-1]["playing"] is False
+    send(s, {"type": "reset"})
+    assert s.frame()["diverged"] is None and send(s, {"type": "play"})[-1]["playing"] is True
 
 
 # ----- over the WebSocket ----------------------------------------------------------------------------------------
-def receive_until(ws, kind, predicate=lambda m: True):
-    while True:
-        message = ws.receive_json()
-        if message["type"] == kind and predicate(message):
-            return message
-
-
 def test_websocket_session_protocol_and_error_frames():
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url=BASE) as client:
         assert "glassnet playground" in client.get("/").text
         assert client.get("/static/app.js").status_code == 200
-        with client.websocket_connect("/ws") as ws:
+        with client.websocket_connect(WS) as ws:
             hello = ws.receive_json()
             assert hello["type"] == "hello" and hello["schema"]["noise"]["high"] == 50
             assert ws.receive_json()["type"] == "state" and ws.receive_json()["type"] == "frame"
             ws.send_bytes(b"\x00\x01")
             assert "binary" in receive_until(ws, "error")["message"]
             ws.send_text(json.dumps({"type": "set", "settings": {"noise": 99}}))
-            assert "noise" in receive_until(ws, "error")["message"]
+            assert receive_until(ws, "error")["message"] == "Noise takes a whole number from 0 to 50, not 99."
             ws.send_text(json.dumps({"type": "play"}))
             frame = receive_until(ws, "frame", lambda m: m["epoch"] >= 3)
             ws.send_text(json.dumps({"type": "pause"}))
@@ -341,8 +343,8 @@ def test_websocket_session_protocol_and_error_frames():
 
 
 def test_two_sessions_train_independent_models():
-    with TestClient(create_app()) as client:
-        with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
+    with TestClient(create_app(), base_url=BASE) as client:
+        with client.websocket_connect(WS) as a, client.websocket_connect(WS) as b:
             for ws in (a, b):
                 receive_until(ws, "frame")
             a.send_text(json.dumps({"type": "set", "settings": {"layers": [3], "init_seed": 5}}))

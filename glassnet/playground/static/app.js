@@ -1,20 +1,38 @@
 // The playground page: connects to the session's WebSocket, turns controls into messages and frames into pictures.
-// The server owns the experiment; the page shows what it is told and asks for changes.
+// The server owns the experiment; the page shows what it is told and asks for changes. When the connection drops
+// it reconnects with backoff to the same session (or, after a server restart, sends back what it last showed).
+// Server data reaches the page as text (textContent, DOM nodes), never as markup.
 
 import { buildNetwork, updateNetwork } from "./net.js";
 import { decodeGrid, drawChart, drawHeatmap, drawPoints, EXTENT } from "./plots.js";
 import { CLIENT_DEFAULTS, readUrl, writeUrl } from "./url.js";
 
 const $ = (id) => document.getElementById(id);
+const SESSION_KEY = "glassnet-playground-session";
+const RETRY_MS = { first: 500, most: 10000 };
+const HISTORY_KEPT = 1000; // loss-curve rows sent back to a restarted server
 const app = {
   socket: null, schema: null, settings: null, structure: null, data: { train: [], test: [] },
   client: { ...CLIENT_DEFAULTS }, history: [], frame: null, view: null, hovered: null, sample: 0,
-  playing: false, chartScale: null, urlApplied: false,
+  playing: false, chartScale: null, urlApplied: false, connection: "connecting", retries: 0, linkNotes: [],
+  editing: null,
 };
 window.playground = app; // for tests and the curious: the latest state and frame
 
+/** An element with properties and children (strings become text nodes, never markup). */
+function h(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
 function send(message) {
-  if (app.socket && app.socket.readyState === WebSocket.OPEN) app.socket.send(JSON.stringify(message));
+  if (app.socket && app.socket.readyState === WebSocket.OPEN) {
+    app.socket.send(JSON.stringify(message));
+    return true;
+  }
+  showMessage("Not connected to the server, so that change was not made; reconnecting…", "warning");
+  return false;
 }
 
 function setSettings(settings) {
@@ -26,6 +44,53 @@ function showMessage(text, kind = "error") {
   box.textContent = text;
   box.className = `message ${kind}`;
   box.hidden = !text;
+}
+
+// ----- the connection ----------------------------------------------------------------------------------------
+function showConnection(state, detail = "") {
+  app.connection = state;
+  const badge = $("connection");
+  badge.className = `connection ${state}`;
+  badge.textContent = { connecting: "Connecting…", connected: "Connected", offline: "Offline" }[state];
+  badge.title = detail || badge.textContent;
+  document.body.classList.toggle("offline", state !== "connected");
+  if (state !== "connected") {
+    app.playing = false;
+    showPlay(false);
+  }
+}
+
+function connect() {
+  const protocol = window.location.protocol === "https:" ? "wss" : "ws";
+  const token = window.sessionStorage.getItem(SESSION_KEY);
+  const query = token ? `?session=${encodeURIComponent(token)}` : "";
+  const socket = new WebSocket(`${protocol}://${window.location.host}/ws${query}`);
+  app.socket = socket;
+  showConnection("connecting");
+  socket.addEventListener("message", onMessage);
+  socket.addEventListener("close", (event) => {
+    if (app.socket !== socket) return;
+    const delay = Math.min(RETRY_MS.most, RETRY_MS.first * 2 ** app.retries) * (0.8 + 0.4 * Math.random());
+    app.retries += 1;
+    const why = event.reason ? `${event.reason} ` : "";
+    showConnection("offline", `${why}Trying again soon; click to try now.`);
+    const seconds = Math.max(1, Math.round(delay / 1000));
+    showMessage(`${why}Lost the connection to the glassnet server; reconnecting in ${seconds} s…`, "warning");
+    app.retryTimer = setTimeout(connect, delay);
+  });
+}
+
+function reconnectNow() {
+  if (app.connection !== "offline") return;
+  clearTimeout(app.retryTimer);
+  connect();
+}
+
+/** After a server restart: what the page last showed, for the new session to carry on from. */
+function savedExperiment() {
+  const step = Math.ceil(app.history.length / HISTORY_KEPT);
+  const history = app.history.filter((_, i) => i % step === 0);
+  return { type: "restore", settings: app.settings, weights: app.frame.weights, epoch: app.frame.epoch, history };
 }
 
 // ----- controls ---------------------------------------------------------------------------------------------
@@ -69,6 +134,11 @@ function populateControls() {
   $("play").addEventListener("click", () => send({ type: app.playing ? "pause" : "play" }));
   $("step").addEventListener("click", () => send({ type: "step" }));
   $("reset").addEventListener("click", () => send({ type: "reset" }));
+  $("diverged-reset").addEventListener("click", () => send({ type: "reset" }));
+  $("connection").addEventListener("click", reconnectNow);
+  $("editor").addEventListener("submit", submitEdit);
+  $("editor").addEventListener("keydown", (e) => { if (e.key === "Escape") closeEditor(); });
+  $("editor-cancel").addEventListener("click", closeEditor);
   $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
   $("add-layer").addEventListener("click", () => changeLayers(+1));
   $("remove-layer").addEventListener("click", () => changeLayers(-1));
@@ -171,6 +241,10 @@ function showNetwork() {
     toggleFeature: (name) => {
       const features = app.settings.features.includes(name)
         ? app.settings.features.filter((f) => f !== name) : [...app.settings.features, name];
+      if (features.length === 0) {
+        showMessage("Keep at least one input feature: the network needs something to look at.", "notice");
+        return;
+      }
       setSettings({ features });
     },
     changeNeurons: (layer, delta) => {
@@ -188,8 +262,7 @@ function showNetwork() {
       if (column !== null && column > 0) send({ type: "inspect", column, neuron: index, sample: app.sample });
       drawOutput();
     },
-    editWeight: (layer, from, to, value) => send({ type: "set_weight", layer, source: from, target: to, value }),
-    editBias: (layer, neuron, value) => send({ type: "set_bias", layer, neuron, value }),
+    edit: openEditor,
     tooltip: showTooltip,
   });
   if (app.frame) updateNetwork(app.view, app.frame, app.client.discretize);
@@ -200,8 +273,51 @@ function showTooltip(text, event) {
   tip.hidden = !text;
   if (!text) return;
   tip.textContent = text;
-  tip.style.left = `${event.pageX + 12}px`;
-  tip.style.top = `${event.pageY + 12}px`;
+  place(tip, event);
+}
+
+/** Put a floating box next to the pointer, inside the page's width. */
+function place(box, event) {
+  const width = box.offsetWidth || 160;
+  box.style.left = `${Math.max(4, Math.min(event.pageX + 12, document.documentElement.clientWidth - width - 4))}px`;
+  box.style.top = `${event.pageY + 12}px`;
+}
+
+// ----- the weight editor: a small form by the pointer (a click on a link or a bias) ------------------------------
+function openEditor(target, event) {
+  const form = $("editor");
+  app.editing = target;
+  $("editor-label").textContent = target.kind === "weight"
+    ? `Weight from ${target.from + 1} to ${target.to + 1} (layer ${target.layer + 1})`
+    : `Bias of neuron ${target.neuron + 1} (layer ${target.layer + 1})`;
+  $("editor-value").value = target.value;
+  $("editor-error").textContent = "";
+  form.hidden = false;
+  place(form, event);
+  $("editor-value").focus();
+  $("editor-value").select();
+}
+
+function closeEditor() {
+  $("editor").hidden = true;
+  app.editing = null;
+}
+
+function submitEdit(event) {
+  event.preventDefault();
+  const target = app.editing;
+  const text = $("editor-value").value.trim();
+  const value = Number(text);
+  if (text === "" || !Number.isFinite(value) || Math.abs(value) > 1000) {
+    $("editor-error").textContent = "Type a number from −1000 to 1000, like −0.5.";
+    return;
+  }
+  if (target.kind === "weight") {
+    send({ type: "set_weight", layer: target.layer, source: target.from, target: target.to, value });
+  } else {
+    send({ type: "set_bias", layer: target.layer, neuron: target.neuron, value });
+  }
+  closeEditor();
 }
 
 // ----- output column -----------------------------------------------------------------------------------------
@@ -254,8 +370,9 @@ function setupChartHover() {
   canvas.addEventListener("mouseleave", () => { $("chart-readout").hidden = true; });
 }
 
+/** A number for the page: fixed digits, or "—" where there is none (a diverged loss is not a number). */
 function fmt(x, digits = 3) {
-  return Number.isFinite(x) ? x.toFixed(digits) : String(x);
+  return Number.isFinite(x) ? x.toFixed(digits) : "—";
 }
 
 function showMetrics(metrics) {
@@ -265,15 +382,19 @@ function showMetrics(metrics) {
     return;
   }
   if ("test_rmse" in metrics) {
-    root.innerHTML = `<div>RMSE train <b>${fmt(metrics.train_rmse)}</b> · test <b>${fmt(metrics.test_rmse)}</b></div>`;
+    root.replaceChildren(h("div", {}, "RMSE train ", h("b", { textContent: fmt(metrics.train_rmse) }), " · test ",
+      h("b", { textContent: fmt(metrics.test_rmse) })));
     return;
   }
   const [[tn, fp], [fn, tp]] = metrics.confusion;
-  root.innerHTML = `<div>Accuracy train <b>${fmt(100 * metrics.train_accuracy, 1)}%</b> · test
-    <b>${fmt(100 * metrics.test_accuracy, 1)}%</b></div>
-    <table class="confusion"><caption>Confusion matrix (test)</caption>
-    <tr><th></th><th>predicted 0</th><th>predicted 1</th></tr>
-    <tr><th>true 0</th><td>${tn}</td><td>${fp}</td></tr><tr><th>true 1</th><td>${fn}</td><td>${tp}</td></tr></table>`;
+  const row = (...cells) => h("tr", {}, ...cells.map(([tag, text]) => h(tag, { textContent: String(text) })));
+  root.replaceChildren(
+    h("div", {}, "Accuracy train ", h("b", { textContent: `${fmt(100 * metrics.train_accuracy, 1)}%` }), " · test ",
+      h("b", { textContent: `${fmt(100 * metrics.test_accuracy, 1)}%` })),
+    h("table", { className: "confusion" }, h("caption", { textContent: "Confusion matrix (test)" }),
+      row(["th", ""], ["th", "predicted 0"], ["th", "predicted 1"]),
+      row(["th", "true 0"], ["td", tn], ["td", fp]), row(["th", "true 1"], ["td", fn], ["td", tp])),
+  );
 }
 
 function vector(values) {
@@ -283,17 +404,35 @@ function vector(values) {
 function showEquations(eq) {
   const root = $("equations");
   if (!eq) return;
-  root.innerHTML = `<h3>${eq.title} <small>(${eq.activation})</small></h3>
-    <p class="hint">on training point (${fmt(eq.point[0], 2)}, ${fmt(eq.point[1], 2)}), label ${fmt(eq.label, 2)}
-    — click the output picture to choose another</p>
-    <div class="eq"><b>Forward</b></div>
-    <div class="eq">z = w·a + b = ${vector(eq.w)}·${vector(eq.a_in)} + ${fmt(eq.b)} = <b>${fmt(eq.z)}</b></div>
-    <div class="eq">a = ${eq.activation}(z) = <b>${fmt(eq.a)}</b></div>
-    <div class="eq"><b>Backward</b></div>
-    <div class="eq">${eq.da === null ? "∂L/∂z = a − y (sigmoid fused with cross-entropy)"
-    : `∂L/∂a = ${fmt(eq.da, 4)}, ∂L/∂z = ∂L/∂a · g′(z)`} = <b>${fmt(eq.dz, 4)}</b></div>
-    <div class="eq">∂L/∂w = ∂L/∂z · a = ${vector(eq.dw)}</div>
-    <div class="eq">∂L/∂b = ∂L/∂z = ${fmt(eq.db, 4)}</div>`;
+  const line = (...parts) => h("div", { className: "eq" }, ...parts);
+  const bold = (text) => h("b", { textContent: text });
+  root.replaceChildren(
+    h("h3", {}, `${eq.title} `, h("small", { textContent: `(${eq.activation})` })),
+    h("p", { className: "hint", textContent: `on training point (${fmt(eq.point[0], 2)}, ${fmt(eq.point[1], 2)}), `
+      + `label ${fmt(eq.label, 2)} — click the output picture to choose another` }),
+    line(bold("Forward")),
+    line(`z = w·a + b = ${vector(eq.w)}·${vector(eq.a_in)} + ${fmt(eq.b)} = `, bold(fmt(eq.z))),
+    line(`a = ${eq.activation}(z) = `, bold(fmt(eq.a))),
+    line(bold("Backward")),
+    line(eq.da === null ? "∂L/∂z = a − y (sigmoid fused with cross-entropy) = "
+      : `∂L/∂a = ${fmt(eq.da, 4)}, ∂L/∂z = ∂L/∂a · g′(z) = `, bold(fmt(eq.dz, 4))),
+    line(`∂L/∂w = ∂L/∂z · a = ${vector(eq.dw)}`),
+    line(`∂L/∂b = ∂L/∂z = ${fmt(eq.db, 4)}`),
+  );
+}
+
+/** After NaN/inf: the banner with Reset, and Play disabled saying why. */
+function showDivergence(diverged) {
+  $("diverged").hidden = !diverged;
+  $("diverged-text").textContent = diverged ? diverged.message : "";
+  $("play").disabled = Boolean(diverged);
+  $("play").title = diverged ? "Training diverged: press Reset to start again" : "Run / pause";
+}
+
+function showPlay(playing) {
+  $("play").textContent = playing ? "❚❚" : "▶";
+  $("play").classList.toggle("playing", playing);
+  $("play").setAttribute("aria-label", playing ? "Pause" : "Run");
 }
 
 // ----- messages from the server ------------------------------------------------------------------------------
@@ -316,8 +455,8 @@ function onState(message) {
 function onFrame(frame) {
   app.frame = frame;
   app.playing = frame.playing;
-  $("play").textContent = frame.playing ? "❚❚" : "▶";
-  $("play").classList.toggle("playing", frame.playing);
+  showPlay(frame.playing);
+  showDivergence(frame.diverged);
   $("epoch").textContent = String(frame.epoch).padStart(6, "0").replace(/(\d{3})(\d{3})$/, "$1,$2");
   app.history = app.history.slice(0, frame.history_from).concat(frame.history);
   $("train-loss").textContent = fmt(frame.train_loss);
@@ -335,38 +474,56 @@ function onFrame(frame) {
   }
 }
 
+function onHello(message) {
+  app.retries = 0;
+  showConnection("connected");
+  window.sessionStorage.setItem(SESSION_KEY, message.session);
+  if (!app.schema) {
+    app.schema = message.schema;
+    populateControls();
+  }
+  if (app.frame && !message.resumed) {
+    send(savedExperiment()); // the server restarted: carry on from what the page shows
+  } else if (!app.frame) {
+    const url = readUrl(app.schema);
+    app.client = url.client;
+    app.linkNotes = url.ignored.map((text) => `${text}.`);
+    if (!message.resumed && Object.keys(url.settings).length) send({ type: "restore", settings: url.settings });
+  }
+  app.history = [];
+  send({ type: "ready" });
+}
+
 function onMessage(event) {
   const message = JSON.parse(event.data);
   if (message.type === "hello") {
-    app.schema = message.schema;
-    populateControls();
-    const url = readUrl(app.schema);
-    app.client = url.client;
-    if (Object.keys(url.settings).length) setSettings(url.settings);
-    send({ type: "ready" });
+    onHello(message);
   } else if (message.type === "state") {
     onState(message);
   } else if (message.type === "frame") {
     onFrame(message);
   } else if (message.type === "ack") {
+    if (!app.urlApplied && app.linkNotes.length) {
+      showMessage(`Part of the link was ignored, the rest applied: ${app.linkNotes.join(" ")}`, "notice");
+    }
     app.urlApplied = true;
     saveUrl();
   } else if (message.type === "error") {
     showMessage(message.message);
+  } else if (message.type === "notice") {
+    if (app.urlApplied) showMessage(message.message, "notice");
+    else app.linkNotes.push(message.message); // shown with the link's own notes once it is applied
   } else if (message.type === "diverged") {
-    showMessage(message.message, "warning");
+    showDivergence(message);
   } else if (message.type === "export") {
     $("export-code").value = message.code;
     $("export-dialog").showModal();
   }
 }
 
-function connect() {
-  const protocol = window.location.protocol === "https:" ? "wss" : "ws";
-  app.socket = new WebSocket(`${protocol}://${window.location.host}/ws`);
-  app.socket.addEventListener("message", onMessage);
-  app.socket.addEventListener("close", () => showMessage("Disconnected from the glassnet server.", "warning"));
-}
-
-window.addEventListener("error", (e) => showMessage(`Page error: ${e.message}`));
+window.addEventListener("error", (e) => {
+  console.error(e.error || e.message);
+  showMessage("Something went wrong on this page. Reload it to carry on: the link keeps your settings.");
+});
+window.addEventListener("online", reconnectNow);
 connect();

@@ -9,6 +9,7 @@ function el(tag, attrs = {}, parent = null) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === "text") node.textContent = v;
+    else if (k === "style") node.style.cssText = v; // through the CSSOM: the page's CSP refuses style attributes
     else node.setAttribute(k, v);
   }
   if (parent) parent.appendChild(node);
@@ -26,8 +27,9 @@ function svgEl(tag, attrs, parent) {
  * Draw the network into `root` (feature thumbnails for every feature, active or not). `structure`: {all_features,
  * feature_labels, features, layers, activations,
  * activation_choices, max_neurons}. `handlers`: toggleFeature(name), changeNeurons(layer, delta),
- * setLayerActivation(layer, name), hoverNode(column, index | null), editWeight(layer, from, to, value),
- * editBias(layer, neuron, value), tooltip(text, event | null).
+ * setLayerActivation(layer, name), hoverNode(column, index | null), edit(target, event) (a click on a link,
+ * target {kind: "weight", layer, from, to, value}, or on a bias, {kind: "bias", layer, neuron, value}),
+ * tooltip(text, event | null).
  */
 export function buildNetwork(root, structure, handlers) {
   root.replaceChildren();
@@ -37,7 +39,8 @@ export function buildNetwork(root, structure, handlers) {
   const gap = big ? 36 : 48;
   const width = root.clientWidth || 520;
   const columns = layers.length + 2;
-  const colX = (c) => 20 + (c * (width - 60 - node)) / (columns - 1);
+  const left = 48; // room for the feature labels
+  const colX = (c) => left + (c * (width - left - 24 - node)) / (columns - 1);
   const top = 72;
   const rowY = (i) => top + i * gap;
   const height = top + Math.max(allFeatures.length, ...layers, 1) * gap;
@@ -57,11 +60,11 @@ export function buildNetwork(root, structure, handlers) {
       const mx = (a[0] + b[0]) / 2;
       const path = svgEl("path", { d: `M${a[0]},${a[1]} C${mx},${a[1]} ${mx},${b[1]} ${b[0]},${b[1]}`,
         class: "link", "data-layer": l, "data-from": i, "data-to": j }, svg);
-      path.addEventListener("mousemove", (e) => handlers.tooltip(`weight ${path.dataset.value}`, e));
+      path.addEventListener("mousemove", (e) => handlers.tooltip(`weight ${path.dataset.value} (click to edit)`, e));
       path.addEventListener("mouseleave", () => handlers.tooltip(null, null));
-      path.addEventListener("click", () => {
-        const value = window.prompt(`New weight (layer ${l + 1}, ${i + 1} → ${j + 1})`, path.dataset.value);
-        if (value !== null && value.trim() !== "") handlers.editWeight(l, i, j, Number(value));
+      path.addEventListener("click", (e) => {
+        handlers.tooltip(null, null);
+        handlers.edit({ kind: "weight", layer: l, from: i, to: j, value: path.dataset.value }, e);
       });
       return path;
     }));
@@ -118,12 +121,15 @@ export function buildNetwork(root, structure, handlers) {
 
   function biasBox(box, layer, neuron) {
     const b = el("div", { class: "bias", title: "bias" }, box);
-    b.addEventListener("mousemove", (e) => { e.stopPropagation(); handlers.tooltip(`bias ${b.dataset.value}`, e); });
+    b.addEventListener("mousemove", (e) => {
+      e.stopPropagation();
+      handlers.tooltip(`bias ${b.dataset.value} (click to edit)`, e);
+    });
     b.addEventListener("mouseleave", () => handlers.tooltip(null, null));
     b.addEventListener("click", (e) => {
       e.stopPropagation();
-      const value = window.prompt(`New bias (layer ${layer + 1}, neuron ${neuron + 1})`, b.dataset.value);
-      if (value !== null && value.trim() !== "") handlers.editBias(layer, neuron, Number(value));
+      handlers.tooltip(null, null);
+      handlers.edit({ kind: "bias", layer, neuron, value: b.dataset.value }, e);
     });
     return b;
   }

@@ -82,7 +82,15 @@ export function drawChart(canvas, history) {
     ctx.beginPath();
     ctx.strokeStyle = stroke;
     ctx.lineWidth = 1.5;
-    history.forEach((row, i) => (i === 0 ? ctx.moveTo(x(row[0]), y(row[column])) : ctx.lineTo(x(row[0]), y(row[column]))));
+    let drawing = false; // a loss that is not a number (divergence) breaks the line
+    for (const row of history) {
+      if (!Number.isFinite(row[column])) drawing = false;
+      else if (drawing) ctx.lineTo(x(row[0]), y(row[column]));
+      else {
+        ctx.moveTo(x(row[0]), y(row[column]));
+        drawing = true;
+      }
+    }
     ctx.stroke();
   }
   return { first, last, width };
