@@ -11,7 +11,7 @@ TEST_STAMP := $(VENV)/.installed-test
 export GLASSNET_DATA_DIR ?= $(abspath ../shared/datasets):/usr/share/datasets
 export KERAS_BACKEND ?= torch
 
-.PHONY: run test quick-test lint bench clean system-deps
+.PHONY: run test quick-test lint bench notebooks clean system-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test: $(TEST_STAMP) system-deps
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+
+# runs the notebooks in full and saves them with their outputs (minutes; commit the result)
+notebooks: $(TEST_STAMP)
+	$(PY) notebooks/run_notebooks.py
 
 bench: $(TEST_STAMP)
 	$(PY) -m benchmarks

@@ -1,7 +1,9 @@
 """Progbar: Keras 3's progress line, ``469/469 ━━━━━━━━━━━━━━━━━━━━ 2s 3ms/step - accuracy: 0.9245 - loss: 0.2577``.
 
-In a terminal or a Jupyter notebook the line is redrawn in place with a carriage return (ANSI bold/green as Keras
-draws it); written to a file or a pipe, each bar is printed once, when it is complete, so logs stay readable.
+In a terminal the line is redrawn in place with a carriage return (ANSI bold/green as Keras draws it). In a Jupyter
+notebook it is one output replaced in place (IPython's ``display`` with a ``display_id``), so a saved notebook keeps
+one plain line per epoch, not every redraw. Written to a file or a pipe, each bar is printed once, when it is
+complete, so logs stay readable.
 """
 
 from __future__ import annotations
@@ -19,9 +21,25 @@ def in_notebook() -> bool:
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def is_interactive(stream) -> bool:
-    """Whether ``stream`` redraws a line on a carriage return: a terminal, or a notebook's output."""
-    return in_notebook() or bool(getattr(stream, "isatty", lambda: False)())
+def is_terminal(stream) -> bool:
+    """Whether ``stream`` redraws a line on a carriage return: a terminal."""
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+class NotebookLine:
+    """One line of a notebook's output that each ``show`` replaces: the live bar while it runs, and the only
+    thing the saved notebook keeps (the last text shown)."""
+
+    def __init__(self):
+        self.handle = None
+
+    def show(self, text: str) -> None:
+        from IPython.display import display
+
+        if self.handle is None:
+            self.handle = display({"text/plain": text}, raw=True, display_id=True)
+        else:
+            self.handle.update({"text/plain": text}, raw=True)
 
 
 def format_value(value: float) -> str:
@@ -61,7 +79,8 @@ class Progbar:
         self.interval = interval
         self.unit_name = unit_name
         self.stream = stream if stream is not None else sys.stdout
-        self.dynamic = is_interactive(self.stream)
+        self.notebook_line = NotebookLine() if stream is None and in_notebook() else None
+        self.dynamic = self.notebook_line is not None or is_terminal(self.stream)
         self._start = time.perf_counter()
         self._last_update = 0.0
         self._time_after_first_step = None
@@ -88,7 +107,7 @@ class Progbar:
 
     def _bar_line(self, current: int, now: float, per_unit: float, finalize: bool, values) -> tuple[str, int]:
         """The bar line and its visible width (without the ANSI codes)."""
-        color = self.dynamic
+        color = self.dynamic and self.notebook_line is None
         if self.target:
             count = self._count(current)
             done = int(self.width * min(current / self.target, 1.0))
@@ -118,10 +137,13 @@ class Progbar:
             if not finalize and (not self.dynamic or now - self._last_update < self.interval):
                 return
             line, visible = self._bar_line(current, now, per_unit, finalize, values or ())
-            if self.dynamic:
-                line = "\r" + line + " " * max(self._prev_width - visible, 0)
-            self.stream.write(line + ("\n" if finalize else ""))
-            self.stream.flush()
+            if self.notebook_line is not None:
+                self.notebook_line.show(line)
+            else:
+                if self.dynamic:
+                    line = "\r" + line + " " * max(self._prev_width - visible, 0)
+                self.stream.write(line + ("\n" if finalize else ""))
+                self.stream.flush()
             self._prev_width = visible
         elif self.verbose == 2 and finalize:
             count = self._count(current) if self.target else f"{current}"
