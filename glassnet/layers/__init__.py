@@ -4,7 +4,7 @@ GlobalAveragePooling1D/2D); the shaping layers Reshape, Permute, RepeatVector, Z
 UpSampling2D; LayerNormalization; the training-only noise and penalty layers GaussianNoise, GaussianDropout,
 SpatialDropout1D/2D, ActivityRegularization; Rescaling; the merging layers Add, Subtract, Multiply, Average,
 Maximum, Minimum, Concatenate, Dot (and their functions add, concatenate, ...), which join a functional model's
-branches.
+branches; BatchNormalization; Embedding and Masking, whose masks reach the layers after them.
 
 ``serialize(layer)`` / ``deserialize(config)`` turn a layer into ``{'class_name': 'Dense', 'config': {...}}`` and
 back; deserialize only builds the classes listed here (or ones passed in ``custom_objects``), never code from a file.
@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from glassnet.layers.activation import ELU, Activation, LeakyReLU, ReLU, Softmax
 from glassnet.layers.base import InputSpec, Layer, clear_session, reset_uids
+from glassnet.layers.batch_normalization import BatchNormalization
 from glassnet.layers.conv import Conv1D, Conv2D
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
+from glassnet.layers.embedding import Embedding
 from glassnet.layers.flatten import Flatten
 from glassnet.layers.input_layer import Input, InputLayer
+from glassnet.layers.masking import Masking
 from glassnet.layers.merging import (
     Add,
     Average,
@@ -77,6 +80,7 @@ LAYER_CLASSES.update({cls.__name__: cls for cls in (
     LayerNormalization, GaussianNoise, GaussianDropout, SpatialDropout1D, SpatialDropout2D, ActivityRegularization,
     Rescaling,
 )})
+LAYER_CLASSES.update({cls.__name__: cls for cls in (BatchNormalization, Embedding, Masking)})
 
 
 def serialize(layer: Layer) -> dict:
@@ -106,6 +110,7 @@ def get(identifier: str | dict | Layer) -> Layer:
 
 
 __all__ = [
+    "BatchNormalization", "Embedding", "Masking",
     "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
     "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
     "AveragePooling1D", "AveragePooling2D", "Conv1D", "Conv2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",

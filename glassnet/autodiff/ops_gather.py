@@ -1,0 +1,45 @@
+"""Gathering rows of a table by index: what an Embedding layer does with its word vectors.
+
+The indices are an input of the op (not a parameter fixed when it was recorded), so a replayed step looks up the
+rows of each new batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.autodiff.function import Function
+
+
+class Gather(Function):
+    """z = table[indices] (row indices[i] of the table for every i).  Backward: dtable = zeros with each dz[i] added
+    to row indices[i] (repeated indices add up).
+
+    Indices held as floats (a batch converted by fit) are truncated to integers, as Keras casts them; any index
+    outside [0, rows) is refused, naming ``owner`` (the layer) and the index, before anything is looked up.
+    """
+
+    def __init__(self, owner: str = "Gather"):
+        self.owner = owner
+
+    def forward(self, indices, table):
+        rows = indices if indices.dtype.kind in "iu" else indices.astype(np.intp)
+        check_rows(rows, len(table), self.owner)
+        self.save_for_backward(rows, table.shape)
+        return table[rows]
+
+    def backward(self, dz):
+        rows, shape = self.saved
+        dtable = np.zeros(shape, dtype=dz.dtype)
+        np.add.at(dtable, rows.reshape(-1), dz.reshape(-1, *shape[1:]))
+        return None, dtable
+
+
+def check_rows(rows: np.ndarray, size: int, owner: str) -> None:
+    """Refuse row indices outside [0, size), naming the first bad one, where it is, and ``owner``."""
+    if rows.size and (rows.min() < 0 or rows.max() >= size):
+        where = np.argwhere((rows < 0) | (rows >= size))[0]
+        bad = rows[tuple(where)]
+        raise ValueError(f"{owner} received index {bad} at position {tuple(int(i) for i in where)} of its input "
+                         f"(shape {rows.shape}), outside [0, input_dim={size}): every index must be at least 0 "
+                         f"and less than input_dim={size}")
