@@ -7,11 +7,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
+DOCS_STAMP := $(VENV)/.installed-docs
 
 export GLASSNET_DATA_DIR ?= $(abspath ../shared/datasets):/usr/share/datasets
 export KERAS_BACKEND ?= torch
 
-.PHONY: run test quick-test lint bench notebooks clean system-deps
+.PHONY: run test quick-test lint bench notebooks docs clean system-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,14 @@ lint: $(TEST_STAMP)
 # runs the notebooks in full and saves them with their outputs (minutes; commit the result)
 notebooks: $(TEST_STAMP)
 	$(PY) notebooks/run_notebooks.py
+
+$(DOCS_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+# the documentation site (mkdocs.yml) into build/site; --strict: a broken link or reference fails the build
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 bench: $(TEST_STAMP)
 	$(PY) -m benchmarks
