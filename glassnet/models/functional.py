@@ -106,14 +106,16 @@ class Functional(Model):
     def _tracked_layers(self) -> list[Layer]:
         return self.layers
 
-    @property
-    def _layers(self) -> list[Layer]:
-        """The Input layer, then the one layer it feeds when it feeds exactly one (how the trainer decides the
-        input's storage: SparseRows only go to a first Dense that is the input's sole consumer)."""
+    def step_layers(self) -> list[Layer]:
+        """The Input layers, then the layer the input feeds when there is one input and one layer reads it, then
+        the rest; when the input feeds several, the model itself comes next, so the input stays dense."""
+        inputs = [t.operation for t in self._input_tensors]
         first = self._input_tensors[0]
         consumers = [node.operation for node in self._nodes if any(t is first for t in node.input_tensors)]
-        return [first.operation, *consumers[:1]] if len(consumers) == 1 and len(self._input_tensors) == 1 else [
-            first.operation]
+        rest = [layer for layer in self._graph_layers if not any(layer is i for i in inputs)]
+        if len(inputs) == 1 and len(consumers) == 1:
+            return [*inputs, consumers[0], *(layer for layer in rest if layer is not consumers[0])]
+        return [*inputs, self, *rest]
 
     @property
     def inputs(self) -> list[KerasTensor]:

@@ -50,6 +50,13 @@ class Model(Trainer, Layer):
         """The model's layers: for a subclassed model, the layers held in its attributes, in assignment order."""
         return self._tracked_layers()
 
+    def step_layers(self) -> list[Layer]:
+        """The layers a training step runs through, Input layers first, for the trainer's choices of how to store
+        the inputs (SparseRows only for a first Dense) and whether a batch may be split into slices (only when
+        every layer treats samples apart). A subclassed model lists itself first: its own ``call`` runs too, and
+        no choice may assume what that code does."""
+        return [self, *self.layers]
+
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """The layer called ``name``, or at position ``index`` of ``model.layers`` (exactly one of the two)."""
         if (name is None) == (index is None):

@@ -88,6 +88,9 @@ class Sequential(Model):
     def _tracked_layers(self) -> list[Layer]:
         return self.layers
 
+    def step_layers(self) -> list[Layer]:
+        return list(self._layers)
+
     @property
     def inputs(self) -> list[KerasTensor]:
         """The Input tensor of the first layer, in a list (once the model knows its input shape)."""

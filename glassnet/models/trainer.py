@@ -283,7 +283,7 @@ class Trainer:
         x = data.as_array(x, arg, method)
         data.check_not_empty(x, arg, method)
         data.check_features(x, self.expected_input_shape(), arg, method, self.name)
-        stored = data_adapters.store_inputs(x, self._layers)
+        stored = data_adapters.store_inputs(x, self.step_layers())
         if stored is x:
             data.check_finite(x, arg, method)
         return stored
@@ -394,7 +394,7 @@ class Trainer:
                                  f"in {n} samples of batch_size {batch_size}), received {steps!r}")
             compiled = self._compiled
             if not compiled.run_eagerly and not data.is_structure(x):
-                slice_rows = slicing.rows_per_slice(self.layers, compiled.loss_fn, x, batch_size)
+                slice_rows = slicing.rows_per_slice(self.step_layers(), compiled.loss_fn, x, batch_size)
         return data_adapters.ArrayDataAdapter(x, y, sw, batch_size, steps, shuffle, slice_rows)
 
     # ----- one step --------------------------------------------------------------------------------------------
