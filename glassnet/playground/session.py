@@ -133,7 +133,6 @@ class Session:
         self.dense_layers = [layer for layer in self.model.layers if isinstance(layer, Dense)]
         self.loss_fn = recipe.loss(self.settings).build()
         self.optimizer = recipe.optimizer(self.settings).build()
-        self.rng = np.random.default_rng(self.settings["init_seed"])  # the shuffling order of the batches
         self._step = None
         self.epoch = 0
         self.history: list[tuple[int, float | None, float | None]] = []
@@ -161,8 +160,10 @@ class Session:
         return loss
 
     def train_epoch(self) -> None:
-        """One pass over the training data in shuffled mini-batches, then the losses on train and test data."""
-        order = self.rng.permutation(len(self.f_train))
+        """One pass over the training data in shuffled mini-batches, then the losses on train and test data.
+
+        Each epoch's order follows from (init_seed, epoch) alone: a restored experiment trains on as it would have."""
+        order = np.random.default_rng((self.settings["init_seed"], self.epoch)).permutation(len(self.f_train))
         size = self.settings["batch_size"]
         with np.errstate(all="ignore"):
             for start in range(0, len(order), size):
@@ -227,7 +228,7 @@ class Session:
             raise ProtocolError("The server could not read a message (it was not well-formed) and ignored it.") \
                 from None
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            raise ProtocolError("The server ignored a message that did not say what it asks for (its 'type').")
+            raise ProtocolError("The server ignored a message that did not say what it asks for (its type).")
         allowed = MESSAGE_FIELDS.get(message["type"])
         if allowed is None:
             raise ProtocolError(f"The server does not know the request {schema.shown(message['type'])}; "

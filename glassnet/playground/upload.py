@@ -24,13 +24,15 @@ def parse_csv(text: str) -> tuple[np.ndarray, np.ndarray, str]:
     if rows and not _numeric(rows[0]):
         rows = rows[1:]  # a header line
     if not MIN_ROWS <= len(rows) <= MAX_ROWS:
-        raise UploadError(f"The CSV file needs between {MIN_ROWS} and {MAX_ROWS} data rows, received {len(rows)}")
+        raise UploadError(f"The CSV file needs from {MIN_ROWS} to {MAX_ROWS} rows of data; this one has {len(rows)}.")
     for number, row in enumerate(rows, start=1):
         if len(row) != 3 or not _numeric(row):
-            raise UploadError(f"CSV data row {number} must be three numbers x1,x2,label; received {row[:4]!r}")
+            raise UploadError(f"Row {number} of the CSV data should be three numbers, x1,x2,label; it reads "
+                              f"“{','.join(row[:4])[:60]}”.")
     table = np.array(rows, dtype=np.float64)
     if not np.all(np.isfinite(table)):
-        raise UploadError("The CSV file contains NaN or infinite values")
+        raise UploadError("The CSV file holds values that are not numbers (NaN or infinity); remove them and upload "
+                          "it again.")
     table = table[np.random.default_rng(0).permutation(len(table))]
     x, y = table[:, :2].astype(np.float32), table[:, 2]
     labels = set(np.unique(y).tolist())
