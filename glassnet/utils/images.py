@@ -2,8 +2,9 @@
 ``image_dataset_from_directory``.
 
 Resizing is bilinear or nearest-neighbour with half-pixel centres and no antialiasing, Keras's defaults: output
-pixel ``i`` reads the input at ``(i + ½)·(in/out) − ½``. ``crop_to_aspect_ratio`` first cuts the largest centred
-window of the target's aspect ratio; ``pad_to_aspect_ratio`` first pads with zeros, half on each side, to it.
+pixel ``i`` sits at input coordinate ``(i + ½)·(in/out)`` (pixel centres at k + ½). ``crop_to_aspect_ratio``
+first cuts the largest centred window of the target's aspect ratio; ``pad_to_aspect_ratio`` first pads with
+zeros, half on each side, to it.
 """
 
 from __future__ import annotations
@@ -48,14 +49,15 @@ def resize(image: np.ndarray, size: tuple[int, int], interpolation: str = "bilin
 
 
 def _resize_axis(image: np.ndarray, out: int, axis: int, interpolation: str) -> np.ndarray:
-    """Resample one axis to ``out`` pixels: nearest reads input ⌊i·in/out⌋; bilinear mixes the two inputs around
-    (i + ½)·in/out − ½ (clamped to the image) by their distances."""
+    """Resample one axis to ``out`` pixels: nearest reads input ⌊(i + ½)·in/out⌋; bilinear mixes the two inputs
+    around (i + ½)·in/out − ½ (clamped to the image) by their distances."""
     size = image.shape[axis]
     if size == out:
         return image
     scale = size / out
     if interpolation == "nearest":
-        return np.take(image, np.minimum(np.floor(np.arange(out) * scale).astype(np.int64), size - 1), axis=axis)
+        return np.take(image, np.minimum(np.floor((np.arange(out) + 0.5) * scale).astype(np.int64),
+                                          size - 1), axis=axis)
     source = np.maximum((np.arange(out) + 0.5) * scale - 0.5, 0.0)
     low = np.floor(source).astype(np.int64)
     high = np.minimum(low + 1, size - 1)

@@ -1,7 +1,15 @@
 """``split_dataset``: arrays (or a list/tuple/dict of arrays of one length) cut into a left and a right part, with
-Keras 3's rules for ``left_size``/``right_size`` (a fraction, a number of samples, or None for the rest)."""
+Keras 3's rules for ``left_size``/``right_size`` (a fraction, a number of samples, or None for the rest).
+
+As Keras's reference (tf.data) version: the left part is the first ``left_size`` samples, the right part the last
+``right_size`` (so with sizes summing to less than the whole, the middle is left out), after an optional shuffle of
+the samples by Python's ``random`` with ``seed`` (the same order Keras's ``random.seed(seed); random.shuffle``
+gives). Keras on torch returns ``random_split`` Subsets, shuffled even without ``shuffle``.
+"""
 
 from __future__ import annotations
+
+import random
 
 import numpy as np
 
@@ -12,9 +20,8 @@ __all__ = ["split_dataset"]
 
 def split_dataset(dataset, left_size=None, right_size=None, shuffle: bool = False, seed=None):
     """(left, right): the samples of ``dataset`` split in two, in the structure given (an array, or a list/tuple/dict
-    of arrays cut alike). Without ``shuffle`` the left part is the first samples; with it the samples are first
-    permuted (``seed`` makes that reproducible). Keras returns datasets of samples (torch ``Subset``s on torch);
-    glassnet returns the arrays themselves, ready for ``fit``."""
+    of arrays cut alike): the first ``left_size`` and the last ``right_size`` samples, after a shuffle with ``seed``
+    if asked. Keras returns datasets of samples; glassnet returns the arrays themselves, ready for ``fit``."""
     parts = dataset.values() if isinstance(dataset, dict) else dataset if isinstance(dataset, (list, tuple)) else [
         dataset]
     arrays = [np.asarray(a) for a in parts]
@@ -27,7 +34,11 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle: bool = Fals
                          f"{[len(a) for a in arrays]}")
     total = lengths.pop()
     left, right = split_sizes(left_size, right_size, total)
-    order = make_rng(seed).permutation(total) if shuffle else None
+    order = None
+    if shuffle:
+        order = list(range(total))
+        random.Random(int(make_rng().integers(1_000_000)) if seed is None else seed).shuffle(order)
+        order = np.array(order)
 
     def cut(array: np.ndarray, start: int, stop: int) -> np.ndarray:
         return array[start:stop] if order is None else array[order[start:stop]]
@@ -38,7 +49,7 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle: bool = Fals
             return dict(zip(dataset, pieces))
         return type(dataset)(pieces) if isinstance(dataset, (list, tuple)) else pieces[0]
 
-    return build(0, left), build(left, left + right)
+    return build(0, left), build(total - right, total)
 
 
 def split_sizes(left_size, right_size, total: int) -> tuple[int, int]:
