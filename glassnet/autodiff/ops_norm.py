@@ -23,11 +23,16 @@ class _PerChannel(Function):
         axis = self.axis % x.ndim
         self.reduced = tuple(a for a in range(x.ndim) if a != axis)
         self.channel_shape = tuple(n if a == axis else 1 for a, n in enumerate(x.shape))
+        self.channels_last = axis == x.ndim - 1
 
     def _per_channel(self, vector: np.ndarray) -> np.ndarray:
+        """A (channels,) vector shaped to broadcast against x."""
         return vector.reshape(self.channel_shape)
 
     def _channel_sum(self, values: np.ndarray) -> np.ndarray:
+        """Σ over every axis but the channels, as a (channels,) vector (channels last: one pass over the rows)."""
+        if self.channels_last:
+            return np.add.reduce(values.reshape(-1, values.shape[-1]), axis=0)
         return np.add.reduce(values, axis=self.reduced).reshape(-1)
 
 
@@ -58,28 +63,34 @@ class BatchNorm(_PerChannel):
         self._setup(x)
         if w is None:
             share = x.dtype.type(1 / (x.size // len(gamma)))  # each value's part in a channel's mean: 1/N
+            mu = self._channel_sum(x) * share
+            centered = x - self._per_channel(mu)
+            variance = self._channel_sum(np.square(centered)) * share
         else:
             w = np.broadcast_to(np.expand_dims(w, -1), x.shape).astype(x.dtype)  # the mask, one per timestep
-            share = w / np.maximum(np.add.reduce(w, axis=self.reduced, keepdims=True), 1)  # w / Σw
-        mu = np.add.reduce(x * share, axis=self.reduced, keepdims=True)
-        centered = x - mu
-        variance = np.add.reduce(centered * centered * share, axis=self.reduced, keepdims=True)
+            share = w / self._per_channel(np.maximum(self._channel_sum(w), 1))  # w / Σw
+            mu = self._channel_sum(x * share)
+            centered = x - self._per_channel(mu)
+            variance = self._channel_sum(np.square(centered) * share)
         inv_std = 1 / np.sqrt(variance + x.dtype.type(self.epsilon))
-        z_hat = centered * inv_std
+        z_hat = np.multiply(centered, self._per_channel(inv_std), out=centered)
         self.save_for_backward(z_hat, inv_std, gamma, share)
         keep = self.momentum
-        self.moving_mean.assign(self.moving_mean.value * keep + mu.reshape(-1) * (1 - keep))
-        self.moving_variance.assign(self.moving_variance.value * keep + variance.reshape(-1) * (1 - keep))
+        self.moving_mean.assign(self.moving_mean.value * keep + mu * (1 - keep))
+        self.moving_variance.assign(self.moving_variance.value * keep + variance * (1 - keep))
         return z_hat * self._per_channel(gamma) + self._per_channel(beta)
 
     def backward(self, dy):
         z_hat, inv_std, gamma, share = self.saved
+        sum_dy, sum_dy_z = self._channel_sum(dy), self._channel_sum(dy * z_hat)
         dx = None
         if self.needs_input_grad[-3]:  # x, the third input from the end (a mask may come first)
-            sum_dy = np.add.reduce(dy, axis=self.reduced, keepdims=True)
-            sum_dy_z = np.add.reduce(dy * z_hat, axis=self.reduced, keepdims=True)
-            dx = self._per_channel(gamma) * inv_std * (dy - share * (sum_dy + z_hat * sum_dy_z))
-        return dx, self._channel_sum(dy * z_hat), self._channel_sum(dy)
+            dx = z_hat * self._per_channel(sum_dy_z)
+            dx += self._per_channel(sum_dy)
+            dx *= share
+            dx = np.subtract(dy, dx, out=dx)
+            dx *= self._per_channel(gamma * inv_std)
+        return dx, sum_dy_z, sum_dy
 
 
 class MaskedBatchNorm(BatchNorm):
@@ -109,14 +120,15 @@ class BatchNormInference(_PerChannel):
 
     def forward(self, x, m, v, gamma, beta):
         self._setup(x)
-        inv_std = 1 / np.sqrt(self._per_channel(v) + x.dtype.type(self.epsilon))
-        z_hat = (x - self._per_channel(m)) * inv_std
-        self.save_for_backward(z_hat, inv_std, gamma)
-        return z_hat * self._per_channel(gamma) + self._per_channel(beta)
+        inv_std = 1 / np.sqrt(v + x.dtype.type(self.epsilon))
+        self.save_for_backward(x, m, inv_std, gamma)
+        scale = gamma * inv_std
+        return x * self._per_channel(scale) + self._per_channel(beta - m * scale)  # = γ·(x − m)/√(v + ε) + β
 
     def backward(self, dy):
-        z_hat, inv_std, gamma = self.saved
-        dx = dy * (self._per_channel(gamma) * inv_std)
-        dm = -self._channel_sum(dx)
-        dv = -0.5 * self._channel_sum(dx * z_hat * inv_std)
-        return dx, dm, dv, self._channel_sum(dy * z_hat), self._channel_sum(dy)
+        x, m, inv_std, gamma = self.saved
+        z_hat = (x - self._per_channel(m)) * self._per_channel(inv_std)
+        dx = dy * self._per_channel(gamma * inv_std)
+        sum_dy_z = self._channel_sum(dy * z_hat)
+        dv = -0.5 * gamma * sum_dy_z * inv_std**2
+        return dx, -self._channel_sum(dx), dv, sum_dy_z, self._channel_sum(dy)
