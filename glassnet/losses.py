@@ -208,27 +208,29 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, i
     return losses if valid is None else losses * valid.astype(losses.dtype)
 
 
-def mean_squared_error(y_true, y_pred) -> Tensor:
-    """mean((y − ŷ)²) over the last axis."""
+def _elementwise_pair(name: str, y_true, y_pred) -> tuple[Tensor, Tensor]:
+    """y_true as y_pred's float dtype, both of the same rank, their shapes checked (named after the loss)."""
     y_pred = as_tensor(y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(_labels(y_true, y_pred), y_pred)
-    _check_elementwise_shapes("mean_squared_error", y_true.shape, y_pred.shape)
+    _check_elementwise_shapes(name, y_true.shape, y_pred.shape)
+    return y_true, y_pred
+
+
+def mean_squared_error(y_true, y_pred) -> Tensor:
+    """mean((y − ŷ)²) over the last axis."""
+    y_true, y_pred = _elementwise_pair("mean_squared_error", y_true, y_pred)
     return ops.squared_error(y_true, y_pred)
 
 
 def mean_absolute_error(y_true, y_pred) -> Tensor:
     """mean(|y − ŷ|) over the last axis."""
-    y_pred = as_tensor(y_pred)
-    y_true, y_pred = squeeze_or_expand_to_same_rank(_labels(y_true, y_pred), y_pred)
-    _check_elementwise_shapes("mean_absolute_error", y_true.shape, y_pred.shape)
+    y_true, y_pred = _elementwise_pair("mean_absolute_error", y_true, y_pred)
     return ops.mean(ops.abs(y_pred - y_true), axis=-1)
 
 
 def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
     """mean over the last axis of ½e² where |e| ≤ δ, else δ·|e| − ½δ² (e = ŷ − y)."""
-    y_pred = as_tensor(y_pred)
-    y_true, y_pred = squeeze_or_expand_to_same_rank(_labels(y_true, y_pred), y_pred)
-    _check_elementwise_shapes("huber", y_true.shape, y_pred.shape)
+    y_true, y_pred = _elementwise_pair("huber", y_true, y_pred)
     error = y_pred - y_true
     abs_error = ops.abs(error)
     quadratic = ops.square(error) * 0.5
@@ -236,15 +238,67 @@ def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
     return ops.mean(ops.where(abs_error <= delta, quadratic, linear), axis=-1)
 
 
+def _hinge_margins(name: str, y_true, y_pred) -> Tensor:
+    """max(1 − y·ŷ, 0), with labels that are all 0/1 first mapped to −1/1 (decided per batch, as Keras does)."""
+    y_true, y_pred = _elementwise_pair(name, y_true, y_pred)
+    labels = y_true.numpy()
+    if np.all((labels == 0) | (labels == 1)):
+        y_true = 2.0 * y_true - 1.0
+    return ops.maximum(1.0 - y_pred * y_true, 0.0)
+
+
 def hinge(y_true, y_pred) -> Tensor:
     """mean(max(1 − y·ŷ, 0)) over the last axis; labels that are all 0/1 are first mapped to −1/1, as in Keras."""
-    y_pred = as_tensor(y_pred)
-    y_true, y_pred = squeeze_or_expand_to_same_rank(_labels(y_true, y_pred), y_pred)
-    _check_elementwise_shapes("hinge", y_true.shape, y_pred.shape)
-    labels = y_true.numpy()
-    if np.all((labels == 0) | (labels == 1)):  # decided per batch, as Keras does
-        y_true = 2.0 * y_true - 1.0
-    return ops.mean(ops.maximum(1.0 - y_pred * y_true, 0.0), axis=-1)
+    return ops.mean(_hinge_margins("hinge", y_true, y_pred), axis=-1)
+
+
+def squared_hinge(y_true, y_pred) -> Tensor:
+    """mean(max(1 − y·ŷ, 0)²) over the last axis (0/1 labels mapped to −1/1, as for hinge)."""
+    return ops.mean(ops.square(_hinge_margins("squared_hinge", y_true, y_pred)), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred) -> Tensor:
+    """max(neg − pos + 1, 0) with pos = Σ y·ŷ (the true class's score) and neg = max((1 − y)·ŷ) (the best wrong
+    class's), for one-hot labels."""
+    y_true, y_pred = _elementwise_pair("categorical_hinge", y_true, y_pred)
+    pos = ops.sum(y_true * y_pred, axis=-1)
+    neg = ops.max((1.0 - y_true) * y_pred, axis=-1)
+    return ops.maximum(neg - pos + 1.0, 0.0)
+
+
+def log_cosh(y_true, y_pred) -> Tensor:
+    """mean(ln cosh(e)) over the last axis, e = ŷ − y, computed as e + softplus(−2e) − ln 2 (no overflow): about
+    ½e² for small errors, |e| − ln 2 for large ones."""
+    y_true, y_pred = _elementwise_pair("log_cosh", y_true, y_pred)
+    error = y_pred - y_true
+    return ops.mean(error + ops.softplus(error * -2.0) - float(np.log(2.0)), axis=-1)
+
+
+def kl_divergence(y_true, y_pred) -> Tensor:
+    """Σ y·ln(y / ŷ) over the last axis, y and ŷ clipped to [ε, 1]: the Kullback–Leibler divergence of the predicted
+    distribution from the true one."""
+    y_true, y_pred = _elementwise_pair("kl_divergence", y_true, y_pred)
+    y_true, y_pred = ops.clip(y_true, EPSILON, 1.0), ops.clip(y_pred, EPSILON, 1.0)
+    return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
+
+
+def poisson(y_true, y_pred) -> Tensor:
+    """mean(ŷ − y·ln(ŷ + ε)) over the last axis: the Poisson negative log-likelihood of counts y (up to terms in y
+    alone), for a predicted rate ŷ."""
+    y_true, y_pred = _elementwise_pair("poisson", y_true, y_pred)
+    return ops.mean(y_pred - y_true * ops.log(y_pred + EPSILON), axis=-1)
+
+
+def cosine_similarity(y_true, y_pred, axis: int = -1) -> Tensor:
+    """−Σ (y/‖y‖)·(ŷ/‖ŷ‖) over ``axis``, each norm at least ε: −1 when the vectors point the same way, so that
+    minimizing it aligns them (Keras's sign)."""
+    y_true, y_pred = _elementwise_pair("cosine_similarity", y_true, y_pred)
+    return -ops.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
+
+
+def _l2_normalize(x: Tensor, axis: int) -> Tensor:
+    """x / max(‖x‖, ε) along ``axis`` (keras.ops.normalize with order 2)."""
+    return x / ops.maximum(ops.sqrt(ops.sum(ops.square(x), axis=axis, keepdims=True)), EPSILON)
 
 
 # ----- reduction -----------------------------------------------------------------------------------------------
@@ -417,6 +471,50 @@ class Hinge(LossFunctionWrapper):
         super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
 
 
+class SquaredHinge(LossFunctionWrapper):
+    """max(1 − y·ŷ, 0)² for labels −1/1 (0/1 labels are converted)."""
+
+    def __init__(self, reduction="sum_over_batch_size", name: str = "squared_hinge", dtype=None):
+        super().__init__(squared_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class CategoricalHinge(LossFunctionWrapper):
+    """max(best wrong score − true score + 1, 0) for one-hot labels."""
+
+    def __init__(self, reduction="sum_over_batch_size", name: str = "categorical_hinge", dtype=None):
+        super().__init__(categorical_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class LogCosh(LossFunctionWrapper):
+    """ln cosh(ŷ − y): like the squared error for small errors, like the absolute error for large ones."""
+
+    def __init__(self, reduction="sum_over_batch_size", name: str = "log_cosh", dtype=None):
+        super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
+
+
+class KLDivergence(LossFunctionWrapper):
+    """Σ y·ln(y/ŷ): how far the predicted distribution is from the true one."""
+
+    def __init__(self, reduction="sum_over_batch_size", name: str = "kl_divergence", dtype=None):
+        super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
+
+
+class Poisson(LossFunctionWrapper):
+    """ŷ − y·ln(ŷ + ε): for counts y predicted as a positive rate ŷ."""
+
+    def __init__(self, reduction="sum_over_batch_size", name: str = "poisson", dtype=None):
+        super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """−cos(y, ŷ) along ``axis``: in [−1, 1], −1 for vectors pointing the same way."""
+
+    def __init__(self, axis: int = -1, reduction="sum_over_batch_size", name: str = "cosine_similarity",
+                 dtype=None):
+        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
 # ----- lookup and serialization --------------------------------------------------------------------------------
 def snake_case(name: str) -> str:
     """'BinaryCrossentropy' → 'binary_crossentropy', 'AUC' → 'auc' (the default names of losses and metrics)."""
@@ -426,13 +524,17 @@ def snake_case(name: str) -> str:
 
 LOSS_CLASSES = {cls.__name__: cls for cls in (
     BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, MeanSquaredError,
-    MeanAbsoluteError, Huber, Hinge)}
+    MeanAbsoluteError, Huber, Hinge, SquaredHinge, CategoricalHinge, LogCosh, KLDivergence, Poisson,
+    CosineSimilarity)}
 LOSS_FUNCTIONS = {fn.__name__: fn for fn in (
     binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, mean_squared_error,
-    mean_absolute_error, huber, hinge)}
+    mean_absolute_error, huber, hinge, squared_hinge, categorical_hinge, log_cosh, kl_divergence, poisson,
+    cosine_similarity)}
 ALIASES = {"bce": binary_crossentropy, "BCE": binary_crossentropy, "mse": mean_squared_error,
            "MSE": mean_squared_error, "mae": mean_absolute_error, "MAE": mean_absolute_error,
-           "huber_loss": huber}
+           "huber_loss": huber, "kld": kl_divergence, "KLD": kl_divergence}
+# Keras's short names for the functions: losses.kld is kl_divergence
+kld = KLD = kl_divergence
 
 
 def get(identifier, custom_objects: dict | None = None) -> Loss | None:
@@ -521,9 +623,11 @@ def validate_targets(loss, y, output_shape: tuple) -> None:
 
 
 __all__ = [
-    "ALIASES", "EPSILON", "BinaryCrossentropy", "CategoricalCrossentropy", "Hinge", "Huber", "Loss",
-    "LossFunctionWrapper", "MeanAbsoluteError", "MeanSquaredError", "SparseCategoricalCrossentropy",
-    "binary_crossentropy", "categorical_crossentropy", "deserialize", "get", "hinge", "huber", "label_kind",
-    "mean_absolute_error", "mean_squared_error", "reduce_weighted_values", "serialize",
-    "sparse_categorical_crossentropy", "validate_targets",
+    "ALIASES", "EPSILON", "KLD", "BinaryCrossentropy", "CategoricalCrossentropy", "CategoricalHinge",
+    "CosineSimilarity", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss", "LossFunctionWrapper",
+    "MeanAbsoluteError", "MeanSquaredError", "Poisson", "SparseCategoricalCrossentropy", "SquaredHinge",
+    "binary_crossentropy", "categorical_crossentropy", "categorical_hinge", "cosine_similarity", "deserialize", "get",
+    "hinge", "huber", "kl_divergence", "kld", "label_kind", "log_cosh", "mean_absolute_error", "mean_squared_error",
+    "poisson", "reduce_weighted_values", "serialize", "sparse_categorical_crossentropy", "squared_hinge",
+    "validate_targets",
 ]
