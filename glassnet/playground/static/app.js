@@ -176,6 +176,7 @@ function showSettings() {
   }
   for (const box of document.querySelectorAll("input[data-client]")) box.checked = app.client[box.dataset.client];
   $("layer-count").textContent = s.layers.length;
+  $("layer-noun").textContent = s.layers.length === 1 ? "hidden layer" : "hidden layers";
   $("add-layer").disabled = s.layers.length >= app.schema.layers.high;
   $("remove-layer").disabled = s.layers.length === 0;
   $("loss").disabled = s.problem === "regression";

@@ -35,13 +35,15 @@ export function buildNetwork(root, structure, handlers) {
   root.replaceChildren();
   const { all_features: allFeatures, features, layers } = structure;
   const big = Math.max(allFeatures.length, ...layers) > 8;
-  const node = big ? 26 : 34;
-  const gap = big ? 36 : 48;
   const width = root.clientWidth || 520;
   const columns = layers.length + 2;
   const left = 48; // room for the feature labels
+  const room = (width - left - 24) / columns; // each column's share of the width (a phone's is small)
+  const node = Math.max(16, Math.min(big ? 26 : 34, Math.floor(room * 0.6)));
+  const gap = node + (big ? 10 : 14);
+  const headWidth = Math.min(64, Math.floor(room + node / 2));
   const colX = (c) => left + (c * (width - left - 24 - node)) / (columns - 1);
-  const top = 72;
+  const top = window.matchMedia("(pointer: coarse)").matches ? 120 : 72; // below the layer heads' buttons
   const rowY = (i) => top + i * gap;
   const height = top + Math.max(allFeatures.length, ...layers, 1) * gap;
   root.style.height = `${height}px`;
@@ -86,7 +88,8 @@ export function buildNetwork(root, structure, handlers) {
   const biases = [];
   layers.forEach((n, l) => {
     const x = colX(l + 1);
-    const head = el("div", { class: "layer-head", style: `left:${x - 14}px;top:0px` }, root);
+    const head = el("div", { class: "layer-head",
+      style: `left:${x + node / 2 - headWidth / 2}px;top:0px;width:${headWidth}px` }, root);
     const plus = el("button", { class: "mini", title: "Add a neuron", text: "+" }, head);
     const minus = el("button", { class: "mini", title: "Remove a neuron", text: "−" }, head);
     plus.disabled = n >= structure.max_neurons;
@@ -98,7 +101,8 @@ export function buildNetwork(root, structure, handlers) {
     for (const a of structure.activation_choices) el("option", { value: a, text: a }, select);
     select.value = structure.activations[l];
     select.addEventListener("change", () => handlers.setLayerActivation(l, select.value));
-    el("div", { class: "layer-units", text: `${n} neuron${n === 1 ? "" : "s"}` }, head);
+    el("div", { class: "layer-units", text: headWidth < 56 ? `${n}` : `${n} neuron${n === 1 ? "" : "s"}`,
+      title: `${n} neuron${n === 1 ? "" : "s"}` }, head);
     biases.push(positions[l + 1].map(([px, py], i) => {
       const box = el("div", { class: "node neuron", "data-layer": l, "data-neuron": i,
         style: `left:${px}px;top:${py}px;width:${node}px;height:${node}px` }, root);
