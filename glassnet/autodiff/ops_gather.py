@@ -9,14 +9,16 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.autodiff.function import Function
+from glassnet.kernels.gather import scatter_add_rows
 
 
 class Gather(Function):
     """z = table[indices] (row indices[i] of the table for every i).  Backward: dtable = zeros with each dz[i] added
     to row indices[i] (repeated indices add up).
 
-    Indices held as floats (a batch converted by fit) are truncated to integers, as Keras casts them; any index
-    outside [0, rows) is refused, naming ``owner`` (the layer) and the index, before anything is looked up.
+    The scatter-add is the kernel ``scatter_add_rows`` (np.add.at in plain NumPy). Indices held as floats (a batch
+    converted by fit) are truncated to integers, as Keras casts them; any index outside [0, rows) is refused, naming
+    ``owner`` (the layer) and the index, before anything is looked up.
     """
 
     def __init__(self, owner: str = "Gather"):
@@ -30,9 +32,7 @@ class Gather(Function):
 
     def backward(self, dz):
         rows, shape = self.saved
-        dtable = np.zeros(shape, dtype=dz.dtype)
-        np.add.at(dtable, rows.reshape(-1), dz.reshape(-1, *shape[1:]))
-        return None, dtable
+        return None, scatter_add_rows(rows, dz, shape)
 
 
 def check_rows(rows: np.ndarray, size: int, owner: str) -> None:

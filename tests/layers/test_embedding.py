@@ -12,6 +12,7 @@ import torch.nn.functional as F
 import glassnet as gk
 from glassnet import initializers, layers
 from glassnet.autodiff import Variable, gradcheck, ops_gather
+from glassnet.kernels.gather import scatter_add_rows
 from glassnet.layers.embedding import Embedding
 from tests.layers.keras_peer import TOLERANCE, round_trips, same_layer
 
@@ -170,6 +171,20 @@ def test_gather_op_is_torch_embedding(shape, dtype, tolerance):
     np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), rtol=tolerance, atol=tolerance)
     np.testing.assert_allclose(weights.grad, t_table.grad.numpy(), rtol=tolerance, atol=tolerance)
     assert out.dtype == dtype and weights.grad.dtype == dtype
+
+
+@pytest.mark.fast_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_scatter_add_kernel_is_numpy_add_at(dtype):
+    """The compiled scatter-add equals np.add.at, repeated rows, any index dtype and trailing shape included."""
+    rng = np.random.default_rng(7)
+    for rows in (rng.integers(0, 50, size=(30, 20)), rng.integers(0, 3, size=500).astype("int32")):
+        values = rng.normal(size=(*rows.shape, 4, 2)).astype(dtype)
+        expected = np.zeros((50, 4, 2), dtype=dtype)
+        np.add.at(expected, rows.reshape(-1), values.reshape(-1, 4, 2))
+        got = scatter_add_rows(rows, values, (50, 4, 2))
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
 def test_gather_gradcheck():

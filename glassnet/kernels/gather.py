@@ -1,0 +1,37 @@
+"""The scatter-add behind an embedding's gradient: rows of values added into a table at given row numbers."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from glassnet import backend
+
+
+def scatter_add_rows(rows: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A table of zeros of ``shape`` with ``values[i]`` added to row ``rows[i]`` for every i (repeated rows add up):
+    ``rows`` of any shape, ``values`` of shape ``(*rows.shape, *shape[1:])``. One compiled pass over the rows with
+    the fast kernels; ``np.add.at`` with NumPy's (about ten times slower on an IMDB batch)."""
+    table = np.zeros(shape, dtype=values.dtype)
+    rows = rows.reshape(-1)
+    flat_values, flat_table = values.reshape(len(rows), -1), table.reshape(len(table), -1)
+    if backend.numba() is None:
+        np.add.at(flat_table, rows, flat_values)
+    else:
+        _compiled_add_rows()(rows, np.ascontiguousarray(flat_values), flat_table)
+    return table
+
+
+def add_rows_loop(rows, values, table):
+    """table[rows[i], c] += values[i, c]: the rows in order, the columns as the inner loop (LLVM vectorizes it)."""
+    for i in range(rows.shape[0]):
+        target, source = table[rows[i]], values[i]
+        for c in range(source.shape[0]):
+            target[c] += source[c]
+
+
+@functools.cache
+def _compiled_add_rows():
+    """``add_rows_loop`` compiled by Numba (once per process; the machine code is cached on disk)."""
+    return backend.numba().njit(cache=True, error_model="numpy")(add_rows_loop)
