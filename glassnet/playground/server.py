@@ -41,7 +41,7 @@ except ImportError as error:  # pragma: no cover - depends on the installed extr
     ) from error
 
 STATIC = Path(__file__).parent / "static"
-TRAIN_SLICE_S = 0.03  # training time between two frames while playing
+TRAIN_SLICE_S = 0.03  # training time between two frames while playing, shared by the pages that play
 MAX_FPS = 30
 INBOX_LIMIT = 64  # messages waiting per page; a page never sends this many between two frames
 INBOX_CHARS = 2 * MAX_UPLOAD_CHARS  # and their characters in all
@@ -96,6 +96,10 @@ class Sessions:
         if token in self.live:
             self.detached[token] = time.monotonic()
             asyncio.get_running_loop().call_later(self.grace_s, self.expire)
+
+    def playing(self) -> int:
+        """How many sessions are training now (they share the engine's time)."""
+        return sum(session.playing for session in self.live.values())
 
     def expire(self) -> None:
         now = time.monotonic()
@@ -175,10 +179,10 @@ def _handle(session: Session, text) -> list[dict]:
         return [{"type": "error", "message": INTERNAL_ERROR}]
 
 
-def _train(session: Session) -> list[dict]:
-    """One training slice and the frame after it (``_handle``'s safety net for training)."""
+def _train(session: Session, seconds: float) -> list[dict]:
+    """A training slice (at least one epoch) and the frame after it (``_handle``'s safety net for training)."""
     try:
-        return [*session.train_for(TRAIN_SLICE_S), session.frame()]
+        return [*session.train_for(seconds), session.frame()]
     except Exception:  # noqa: BLE001 - as in _handle
         traceback.print_exc(file=sys.stderr)
         session.playing = False
@@ -208,7 +212,7 @@ async def run_session(websocket: WebSocket) -> None:
                                 "session": token, "resumed": resumed})
         for message in await _in_thread(lambda: [session.state(), session.frame()]):
             await _send(websocket, message)
-        await _serve(websocket, session, inbox)
+        await _serve(websocket, session, inbox, sessions)
     except (WebSocketDisconnect, WebSocketDisconnected):  # the page left, or the reader closed a flooding page
         pass
     finally:
@@ -216,11 +220,12 @@ async def run_session(websocket: WebSocket) -> None:
         sessions.release(token)
 
 
-async def _serve(websocket: WebSocket, session: Session, inbox: Inbox) -> None:
+async def _serve(websocket: WebSocket, session: Session, inbox: Inbox, sessions: Sessions) -> None:
     last_frame = 0.0
     while True:
         while session.playing and inbox.empty():
-            messages = await _in_thread(_train, session)
+            # pages that play share the slice, so a classroom's frames keep coming at a similar pace
+            messages = await _in_thread(_train, session, TRAIN_SLICE_S / max(1, sessions.playing()))
             wait = last_frame + 1 / MAX_FPS - time.perf_counter()
             if wait > 0:
                 await asyncio.sleep(wait)

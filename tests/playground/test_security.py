@@ -245,8 +245,9 @@ def test_a_page_that_sends_without_reading_is_closed_and_its_memory_returns():
 
 
 def test_twenty_pages_play_at_once_with_bounded_memory():
-    """20 pages connect and play for a few seconds: every one gets frames, RSS stays bounded, and it returns when
-    they leave. (frames/s each is printed: on a shared 2-core machine it is the machine's, not the server's.)"""
+    """20 pages connect and play for a few seconds: every one keeps getting frames (the pages that play share the
+    training slice; 11–13 frames/s each on a busy 2-core machine, asserted at half the issue's 10 to stay robust
+    there), RSS stays bounded, and it returns when they leave."""
     async def page(port, seconds, counts, index):
         from websockets.asyncio.client import connect
 
@@ -274,5 +275,5 @@ def test_twenty_pages_play_at_once_with_bounded_memory():
         after = rss_mb()
     print(f"\n20 pages: frames/s each {min(counts) / 4:.1f}–{max(counts) / 4:.1f}; RSS {before:.0f} MB, "
           f"peak {peak.peak:.0f} MB, after {after:.0f} MB")
-    assert min(counts) >= 4  # every page keeps getting pictures
+    assert min(counts) / 4 >= 5
     assert peak.peak - before < 150 and after - before < 40
