@@ -61,15 +61,28 @@ def allowed_hosts(bind_host: str, origins: Iterable[str] = ()) -> list[str]:
     names = set(LOOPBACK_NAMES)
     if bind_host in WILDCARD_HOSTS:
         machine = socket.gethostname()
-        names.add(machine.lower())
-        try:
-            names.update(host_name(info[4][0]) for info in socket.getaddrinfo(machine, None))
-        except OSError:
-            pass
+        names.update([machine.lower(), *_own_addresses(machine)])
     else:
         names.add(host_name(bind_host).lower())
     names.update(host_name(urlsplit(origin).hostname) for origin in origins)
     return sorted(names)
+
+
+def _own_addresses(machine: str) -> set[str]:
+    """This machine's addresses as others reach it: those its name resolves to, and the one it routes out from
+    (a UDP socket's connect sends nothing)."""
+    found = set()
+    try:
+        found.update(host_name(info[4][0]) for info in socket.getaddrinfo(machine, None))
+    except OSError:
+        pass
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere real
+            found.add(probe.getsockname()[0])
+        except OSError:
+            pass
+    return found
 
 
 class OriginCheck:

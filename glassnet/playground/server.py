@@ -99,7 +99,7 @@ class Sessions:
 
     def playing(self) -> int:
         """How many sessions are training now (they share the engine's time)."""
-        return sum(session.playing for session in self.live.values())
+        return sum(session.playing for token, session in self.live.items() if token not in self.detached)
 
     def expire(self) -> None:
         now = time.monotonic()
@@ -281,7 +281,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True, 
                          "do so on purpose, or keep the default --host 127.0.0.1")
     if not guard.is_loopback(host):
         print(f"WARNING: the playground listens on {host}: anyone who can reach this computer on port {port} can "
-              "use it (it has no passwords).", file=sys.stderr)
+              "use it (it has no passwords). It answers to "
+              f"{', '.join(guard.allowed_hosts(host, allow_origins))}; add --allow-origin for another name.",
+              file=sys.stderr)
     for origin in allow_origins:
         print(f"WARNING: pages from {origin} may drive this playground.", file=sys.stderr)
     url = f"http://{'127.0.0.1' if host in guard.WILDCARD_HOSTS else guard.host_name(host)}:{port}/"

@@ -45,3 +45,16 @@ def test_nothing_overflows_the_screen(browser, base_url, screen, query):
     page.close()
     assert report["scrollWidth"] <= report["width"] and report["out"] == [], report
     assert problems == []
+
+
+def test_a_phone_turned_sideways_lays_the_network_out_again(browser, base_url):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True)
+    page.base_url = base_url
+    open_page(page, BIG)
+    narrow = page.evaluate("() => document.querySelector('#network svg').getAttribute('width')")
+    page.set_viewport_size({"width": 844, "height": 390})
+    page.wait_for_function(f"() => document.querySelector('#network svg').getAttribute('width') !== '{narrow}'")
+    report = page.evaluate(OVERFLOW)
+    shot(page, "phone_sideways")
+    page.close()
+    assert report["scrollWidth"] <= report["width"] and report["out"] == [], report

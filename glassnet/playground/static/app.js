@@ -238,6 +238,7 @@ function showDatasets(previews) {
 
 // ----- network -----------------------------------------------------------------------------------------------
 function showNetwork() {
+  app.networkWidth = $("network").clientWidth;
   app.view = buildNetwork($("network"), app.structure, {
     toggleFeature: (name) => {
       const features = app.settings.features.includes(name)
@@ -527,4 +528,10 @@ window.addEventListener("error", (e) => {
   showMessage("Something went wrong on this page. Reload it to carry on: the link keeps your settings.");
 });
 window.addEventListener("online", reconnectNow);
+window.addEventListener("resize", () => { // a phone turned sideways: lay the network out for the new width
+  clearTimeout(app.resizeTimer);
+  app.resizeTimer = setTimeout(() => {
+    if (app.structure && $("network").clientWidth !== app.networkWidth) showNetwork();
+  }, 200);
+});
 connect();
