@@ -99,7 +99,7 @@ def prefetched(dataset, indices: Iterable[int]) -> Iterator:
 
 def _pool(dataset, workers: int, use_processes: bool) -> Executor:
     """A pool of threads sharing ``dataset``, or of processes each holding a copy (pickled once per worker, made
-    afresh each epoch so that changes made by ``on_epoch_end`` reach them, as in Keras)."""
+    afresh for each pass so that changes made by ``on_epoch_end`` reach them, as in Keras)."""
     if not use_processes:
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="glassnet-pydataset")
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(),
