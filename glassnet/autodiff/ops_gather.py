@@ -13,22 +13,23 @@ from glassnet.kernels.gather import scatter_add_rows
 
 
 class Gather(Function):
-    """z = table[indices] (row indices[i] of the table for every i).  Backward: dtable = zeros with each dz[i] added
-    to row indices[i] (repeated indices add up).
+    """z = onehot(x)·E (row x[i] of the table E for every i).  Backward: dx = none (indices are data),
+    dE = onehot(x)ᵀ·dz (each dz[i] added to row x[i], repeated indices adding up).
 
-    The scatter-add is the kernel ``scatter_add_rows`` (np.add.at in plain NumPy). Indices held as floats (a batch
-    converted by fit) are truncated to integers, as Keras casts them; any index outside [0, rows) is refused, naming
-    ``owner`` (the layer) and the index, before anything is looked up.
+    The product with one-hot rows is the math; the forward gathers the rows (E[x]) and the backward scatter-adds dz
+    into them (the kernel ``scatter_add_rows``; np.add.at in plain NumPy), never making the one-hot matrix.
+    Indices held as floats (a batch converted by fit) are truncated to integers, as Keras casts them; any index
+    outside [0, rows) is refused, naming ``owner`` (the layer) and the index, before anything is looked up.
     """
 
     def __init__(self, owner: str = "Gather"):
         self.owner = owner
 
-    def forward(self, indices, table):
-        rows = indices if indices.dtype.kind in "iu" else indices.astype(np.intp)
-        check_rows(rows, len(table), self.owner)
-        self.save_for_backward(rows, table.shape)
-        return table[rows]
+    def forward(self, x, E):  # noqa: N803 - the table's name in the equations
+        rows = x if x.dtype.kind in "iu" else x.astype(np.intp)
+        check_rows(rows, len(E), self.owner)
+        self.save_for_backward(rows, E.shape)
+        return E[rows]
 
     def backward(self, dz):
         rows, shape = self.saved

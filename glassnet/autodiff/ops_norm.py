@@ -94,12 +94,12 @@ class BatchNorm(_PerChannel):
 
 
 class MaskedBatchNorm(BatchNorm):
-    """y = gamma·(x − μ)/√(σ² + ε) + beta (μ, σ² weighted by the mask w: μ = Σ w·x / Σ w).  Backward:
+    """y = gamma·(x − μ)/√(σ² + ε) + beta (μ, σ² over the timesteps the mask w keeps).  Backward: dw = none (a mask),
     dx = gamma·(dy − w·(Σ dy + ẑ·Σ dy·ẑ)/Σ w)/√(σ² + ε), dgamma = Σ dy·ẑ, dbeta = Σ dy.
 
-    Keras's batch statistics under a mask (one value per timestep, shape x's without the channels): only the
-    timesteps where w = 1 count in μ and σ² (and in the moving statistics), but every value is normalized. With
-    w = 1 everywhere, Σ w = N and this is BatchNorm. The mask itself gets no gradient.
+    Keras's batch statistics under a mask (one value per timestep, shape x's without the channels): μ = Σ w·x / Σ w
+    and σ² = Σ w·(x − μ)² / Σ w, so only the timesteps where w = 1 count in them (and in the moving statistics), but
+    every value is normalized. With w = 1 everywhere, Σ w = N and this is BatchNorm.
     """
 
     def forward(self, w, x, gamma, beta):
