@@ -3,8 +3,9 @@
 The ops of a layer run under the layer's name scope, so a recorded step knows which layer made each value.
 Layers that hold weights are numbered 1, 2, … in the order they run; a layer without weights (an Activation)
 continues the one before it. In layer l, the last value computed from a weight is Z[l] and the layer's output
-is A[l]; what comes between is H[l] (H1[l], H2[l], … when several). Weights are W[l] (the kernel of a product)
-and b[l] (what is added to it); values under the ``loss`` scope are J (the loss) and L1, L2, …; anything else
+is A[l]; what comes between is H[l] (H1[l], H2[l], … when several). Weights are W[l] (the kernel of a product),
+U[l] (a recurrent kernel) and b[l] (what is added to it); a value its layer labelled keeps that label (a recurrent
+step's i⟨3⟩, h⟨3⟩); values under the ``loss`` scope are J (the loss) and L1, L2, …; anything else
 is named after its op (``relu_1``). Each name has a display form (``Z[1]``) and an identifier form (``Z1``).
 """
 
@@ -32,7 +33,7 @@ def identifier(display: str) -> str:
     if match:
         base, layer = match.groups()
         return f"{base}_{layer}" if base[-1].isdigit() else f"{base}{layer}"
-    return re.sub(r"\W", "_", display)
+    return re.sub(r"\W", "_", display.replace("\u0303", "_tilde").replace("⟨", "_").replace("⟩", ""))
 
 
 def layer_of(t: Tensor) -> str:
@@ -58,6 +59,9 @@ def course_names(order: Sequence[Tensor], given: dict[int, str], loss: Tensor | 
 
     if loss is not None and layer_of(loss) == "loss":
         name(loss, "J")
+    for t in order:  # values their layer labelled, such as a recurrent step's gates and states: i⟨3⟩, h⟨3⟩
+        if t.name is not None:
+            name(t, t.name)
     for number, values in _numbered_layers(order):
         _name_layer(number, values, name)
     loss_values = iter(range(1, len(order) + 1))
@@ -98,7 +102,8 @@ def _name_layer(number: int, values: list[Tensor], name) -> None:
             if isinstance(x, Variable):
                 kernel = op in KERNEL_OPS and position == 1
                 bias = BIAS_POSITIONS.get(op) == position
-                name(x, f"W[{number}]" if kernel else f"b[{number}]" if bias else
+                recurrent = x.name.rsplit("/", 1)[-1] == "recurrent_kernel"  # U of a recurrent layer: h·U
+                name(x, f"U[{number}]" if recurrent else f"W[{number}]" if kernel else f"b[{number}]" if bias else
                      f"{snake(x.name.rsplit('/', 1)[-1])}[{number}]")
     z = from_weights[-1]
     name(z, f"Z[{number}]")

@@ -59,6 +59,8 @@ from glassnet.layers.pooling import (
     MaxPooling2D,
 )
 from glassnet.layers.preprocessing import Rescaling
+from glassnet.layers.recurrent import GRU, LSTM, SimpleRNN
+from glassnet.layers.rnn_wrappers import Bidirectional, TimeDistributed
 from glassnet.layers.shaping import Cropping2D, Permute, RepeatVector, Reshape, UpSampling2D, ZeroPadding2D
 from glassnet.layers.symbolic import KerasTensor
 
@@ -80,6 +82,7 @@ LAYER_CLASSES.update({cls.__name__: cls for cls in (
     LayerNormalization, GaussianNoise, GaussianDropout, SpatialDropout1D, SpatialDropout2D, ActivityRegularization,
     Rescaling,
 )})
+LAYER_CLASSES.update({cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed)})
 LAYER_CLASSES.update({cls.__name__: cls for cls in (BatchNormalization, Embedding, Masking)})
 
 
@@ -113,6 +116,7 @@ __all__ = [
     "BatchNormalization", "Embedding", "Masking",
     "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
     "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
+    "GRU", "LSTM", "Bidirectional", "SimpleRNN", "TimeDistributed",
     "AveragePooling1D", "AveragePooling2D", "Conv1D", "Conv2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
     "ELU", "LAYER_CLASSES", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec",

@@ -1,0 +1,193 @@
+"""The cells of the recurrent layers: one timestep each, written as the textbook equations.
+
+A cell holds the weights (Keras's layout: ``kernel`` W of shape (features, gates·units), ``recurrent_kernel`` U of
+shape (units, gates·units), ``bias`` b; the gates side by side in W's columns) and maps one step's input x and the
+previous states to the new states. Each equation is a handful of engine ops (matmul, sigmoid, tanh, slicing, ·, +),
+so backpropagation through time is the ordinary backward walk over the unrolled steps.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from glassnet import activations, constraints, initializers, ops, regularizers
+from glassnet.autodiff.tensor import Tensor
+from glassnet.layers.base import Layer
+
+
+def _gate(z: Tensor, k: int, units: int) -> Tensor:
+    """The k-th block of ``units`` columns of z: one gate's pre-activation."""
+    return z[:, k * units:(k + 1) * units]
+
+
+def named(value: Tensor, symbol: str, step: int | None) -> Tensor:
+    """Label a step's value with its symbol and timestep (``i⟨3⟩``), the name a written-out step gives it."""
+    if step is not None:
+        value.name = f"{symbol}⟨{step}⟩"
+    return value
+
+
+class RecurrentCell(Layer):
+    """What the three cells share: the constructor arguments, and W, U, b with ``gates`` blocks of ``units``
+    columns. Subclasses set ``gates`` and write ``call(x, states, recurrent_mask=None) -> (output, new_states)``;
+    ``recurrent_mask`` (the layer's recurrent dropout, one draw per sequence) multiplies h before it enters U."""
+
+    gates = 1
+    state_symbols = ("h",)  # the states' names in the equations, in the order of state_size
+
+    def __init__(self, units: int, activation="tanh", use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
+            raise ValueError(f"Received an invalid value for argument `units`, expected a positive integer, got "
+                             f"{units!r}.")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.kernel = self.recurrent_kernel = self.bias = None
+
+    @property
+    def state_size(self) -> list[int]:
+        """The width of each state (h, and c for an LSTM)."""
+        return [self.units]
+
+    def bias_shape(self) -> tuple[int, ...]:
+        return (self.gates * self.units,)
+
+    def initial_bias(self, shape, dtype=None) -> np.ndarray:
+        """The bias's starting value (the bias initializer's; an LSTM sets its forget gate to ones)."""
+        return self.bias_initializer(shape, dtype=dtype)
+
+    def build(self, input_shape) -> None:
+        width = self.gates * self.units
+        self.kernel = self.add_weight((input_shape[-1], width), self.kernel_initializer, name="kernel",
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.recurrent_kernel = self.add_weight((self.units, width), self.recurrent_initializer,
+                                                name="recurrent_kernel", regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight(self.bias_shape(), self.initial_bias, name="bias",
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+
+    def input_part(self, x: Tensor, bias: Tensor | None) -> Tensor:
+        """x·W + b (x·W without a bias): every gate's input term at once."""
+        return ops.matmul(x, self.kernel) if bias is None else ops.affine(x, self.kernel, bias)
+
+    @staticmethod
+    def dropped(h: Tensor, recurrent_mask: Tensor | None) -> Tensor:
+        """h as it enters U: multiplied by the recurrent dropout mask when training with one."""
+        return h if recurrent_mask is None else h * recurrent_mask
+
+
+class SimpleRNNCell(RecurrentCell):
+    """The fully connected recurrence: h' = act(x·W + h·U + b)  (act: tanh by default)."""
+
+    def call(self, x, states, recurrent_mask=None, step=None):
+        (h,) = states
+        z = named(self.input_part(x, self.bias) + ops.matmul(self.dropped(h, recurrent_mask), self.recurrent_kernel),
+                  "z", step)
+        h_new = self.activation(z)
+        return h_new, [h_new]
+
+
+class LSTMCell(RecurrentCell):
+    """Long short-term memory, gates i, f, c, o in W's, U's and b's columns (Keras's order):
+
+        i  = σ(x·W_i + h·U_i + b_i)        input gate
+        f  = σ(x·W_f + h·U_f + b_f)        forget gate
+        c̃  = tanh(x·W_c + h·U_c + b_c)     candidate cell
+        o  = σ(x·W_o + h·U_o + b_o)        output gate
+        c' = f ⊙ c + i ⊙ c̃,   h' = o ⊙ tanh(c')
+
+    σ is ``recurrent_activation`` (sigmoid) and tanh is ``activation``. ``unit_forget_bias`` starts b_f at 1.
+    """
+
+    gates = 4
+    state_symbols = ("h", "c")
+
+    def __init__(self, units: int, recurrent_activation="sigmoid", unit_forget_bias: bool = True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    @property
+    def state_size(self) -> list[int]:
+        return [self.units, self.units]
+
+    def initial_bias(self, shape, dtype=None) -> np.ndarray:
+        if not self.unit_forget_bias:
+            return self.bias_initializer(shape, dtype=dtype)
+        u = self.units
+        return np.concatenate([np.asarray(self.bias_initializer((u,), dtype=dtype)), np.ones(u, dtype=dtype),
+                               np.asarray(self.bias_initializer((2 * u,), dtype=dtype))])
+
+    def call(self, x, states, recurrent_mask=None, step=None):
+        h, c = states
+        u, sigma, act = self.units, self.recurrent_activation, self.activation
+        z = named(self.input_part(x, self.bias) + ops.matmul(self.dropped(h, recurrent_mask), self.recurrent_kernel),
+                  "z", step)
+        i = named(sigma(_gate(z, 0, u)), "i", step)
+        f = named(sigma(_gate(z, 1, u)), "f", step)
+        c_tilde = named(act(_gate(z, 2, u)), "c̃", step)
+        o = named(sigma(_gate(z, 3, u)), "o", step)
+        c_new = f * c + i * c_tilde
+        h_new = o * act(c_new)
+        return h_new, [h_new, c_new]
+
+
+class GRUCell(RecurrentCell):
+    """Gated recurrent unit, gates z, r, h in W's, U's and b's columns (Keras's order):
+
+        z  = σ(x·W_z + b_z + h·U_z + b'_z)                 update gate
+        r  = σ(x·W_r + b_r + h·U_r + b'_r)                 reset gate
+        h̃  = tanh(x·W_h + b_h + r ⊙ (h·U_h + b'_h))        reset_after=True (default; PyTorch's GRU)
+        h̃  = tanh(x·W_h + (r ⊙ h)·U_h + b_h)               reset_after=False
+        h' = z ⊙ h + (1 − z) ⊙ h̃
+
+    With reset_after=True the bias has two rows, b (input) and b' (recurrent): shape (2, 3·units).
+    """
+
+    gates = 3
+
+    def __init__(self, units: int, recurrent_activation="sigmoid", reset_after: bool = True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.reset_after = bool(reset_after)
+
+    def bias_shape(self) -> tuple[int, ...]:
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def call(self, x, states, recurrent_mask=None, step=None):
+        (h,) = states
+        u, sigma = self.units, self.recurrent_activation
+        input_bias, recurrent_bias = (self.bias, None) if not self.reset_after or self.bias is None else (
+            self.bias[0], self.bias[1])
+        xw = self.input_part(x, input_bias)
+        h_in = self.dropped(h, recurrent_mask)
+        if self.reset_after:  # h·U + b' for all three gates; r then scales the candidate's recurrent term
+            hu = ops.matmul(h_in, self.recurrent_kernel) if recurrent_bias is None else ops.affine(
+                h_in, self.recurrent_kernel, recurrent_bias)
+            z = named(sigma(_gate(xw, 0, u) + _gate(hu, 0, u)), "z", step)
+            r = named(sigma(_gate(xw, 1, u) + _gate(hu, 1, u)), "r", step)
+            h_tilde = named(self.activation(_gate(xw, 2, u) + r * _gate(hu, 2, u)), "h̃", step)
+        else:  # r scales h before it meets the candidate's U_h
+            hu = ops.matmul(h_in, self.recurrent_kernel[:, :2 * u])
+            z = named(sigma(_gate(xw, 0, u) + _gate(hu, 0, u)), "z", step)
+            r = named(sigma(_gate(xw, 1, u) + _gate(hu, 1, u)), "r", step)
+            h_tilde = named(self.activation(_gate(xw, 2, u) + ops.matmul(r * h_in, self.recurrent_kernel[:, 2 * u:])),
+                            "h̃", step)
+        h_new = z * h + (1 - z) * h_tilde
+        return h_new, [h_new]
