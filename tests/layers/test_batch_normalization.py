@@ -171,6 +171,18 @@ def test_fit_replays_the_moving_statistics(keras):
     np.testing.assert_allclose(gm.predict(x, verbose=0), km.predict(x, verbose=0), **TOLERANCE)
 
 
+def test_eager_fit_is_keras_fit(keras):
+    """compile(run_eagerly=True): every batch runs the layer's code; 8 steps equal Keras's, moving statistics too."""
+    km, gm = two_models(keras, momentum=0.7)
+    gm.compile(optimizer=gk.optimizers.SGD(0.1), loss="mse", run_eagerly=True)
+    rng = np.random.default_rng(3)
+    x, y = (3 * rng.normal(size=(64, 5)) + 2).astype("float32"), rng.normal(size=(64, 1)).astype("float32")
+    km.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    gm.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    assert_same_weights(km, gm)
+    assert not np.allclose(gm.layers[1].moving_variance.numpy(), 1)
+
+
 def test_step_source_shows_the_batch_norm_with_its_equations(keras):
     km, gm = two_models(keras)
     x = np.random.default_rng(4).normal(size=(8, 5)).astype("float32")

@@ -57,6 +57,26 @@ def test_mask_reaches_batch_normalization(keras):
     np.testing.assert_allclose(gm.layers[1].moving_mean.numpy(), 0.01 * kept.mean(axis=0), rtol=1e-5, atol=1e-8)
 
 
+@pytest.mark.parametrize("first", ["masking", "embedding"])
+def test_masks_travel_through_a_functional_model(keras, first):
+    """Input → Masking (or Embedding(mask_zero=True)) → BatchNormalization as a functional Model, in training: the
+    same outputs and moving statistics as Keras's."""
+    def build(k):
+        inputs = k.Input((5, 4)) if first == "masking" else k.Input((7,))
+        masked = k.layers.Masking()(inputs) if first == "masking" else k.layers.Embedding(20, 3, mask_zero=True)(inputs)
+        return k.Model(inputs, k.layers.BatchNormalization(momentum=0.5)(masked))
+
+    keras.utils.clear_session()
+    layers.reset_uids()
+    x = X if first == "masking" else np.array([[3, 1, 7, 0, 0, 0, 0], [19, 2, 2, 2, 5, 0, 0]])
+    km, gm = build(keras), build(gk)
+    gm.set_weights(km.get_weights())
+    expected = keras.ops.convert_to_numpy(km(x, training=True))
+    np.testing.assert_allclose(gm(x, training=True).numpy(), expected, **TOLERANCE)
+    for got, want in zip(gm.get_weights(), km.get_weights()):
+        np.testing.assert_allclose(got, want, **TOLERANCE)
+
+
 def test_a_masked_model_trains_on_replayed_steps():
     """fit replays the recorded step: the mask is recomputed from each new batch (no batch's mask is frozen)."""
     rng = np.random.default_rng(6)
