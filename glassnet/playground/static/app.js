@@ -70,6 +70,7 @@ function connect() {
   socket.addEventListener("message", onMessage);
   socket.addEventListener("close", (event) => {
     if (app.socket !== socket) return;
+    app.wasPlaying = app.wasPlaying || app.playing; // a restarted server picks up playing where it stopped
     const delay = Math.min(RETRY_MS.most, RETRY_MS.first * 2 ** app.retries) * (0.8 + 0.4 * Math.random());
     app.retries += 1;
     const why = event.reason ? `${event.reason} ` : "";
@@ -139,6 +140,9 @@ function populateControls() {
   $("editor").addEventListener("submit", submitEdit);
   $("editor").addEventListener("keydown", (e) => { if (e.key === "Escape") closeEditor(); });
   $("editor-cancel").addEventListener("click", closeEditor);
+  document.addEventListener("pointerdown", (e) => {
+    if (!$("editor").hidden && !$("editor").contains(e.target) && !e.target.closest("path.link, .bias")) closeEditor();
+  });
   $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
   $("add-layer").addEventListener("click", () => changeLayers(+1));
   $("remove-layer").addEventListener("click", () => changeLayers(-1));
@@ -484,14 +488,16 @@ function onHello(message) {
     app.schema = message.schema;
     populateControls();
   }
-  if (app.frame && !message.resumed) {
-    send(savedExperiment()); // the server restarted: carry on from what the page shows
-  } else if (!app.frame) {
+  if (!app.frame) { // the page's first connection: apply the link
     const url = readUrl(app.schema);
     app.client = url.client;
     app.linkNotes = url.ignored.map((text) => `${text}.`);
     if (!message.resumed && Object.keys(url.settings).length) send({ type: "restore", settings: url.settings });
-  }
+  } else if (!message.resumed) { // the server restarted: carry on from what the page shows, playing if it was
+    send(savedExperiment());
+    if (app.wasPlaying) send({ type: "play" });
+  } // a resumed session keeps its own state, playing included
+  app.wasPlaying = false;
   app.history = [];
   send({ type: "ready" });
 }
