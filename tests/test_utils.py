@@ -112,3 +112,35 @@ def test_k_fold_shuffle_covers_every_sample_once():
 
 def test_set_random_seed_is_the_backends():
     assert utils.set_random_seed is backend.set_random_seed
+
+
+KERAS_FUNCTIONS = ["pad_sequences", "timeseries_dataset_from_array", "split_dataset", "image_dataset_from_directory",
+                   "text_dataset_from_directory", "to_categorical", "normalize", "set_random_seed"]
+
+
+@pytest.mark.parametrize("name", KERAS_FUNCTIONS)
+def test_keras_utils_functions_take_keras_arguments_and_defaults(keras, name):
+    """Every keras.utils function glassnet has takes Keras 3's arguments with Keras 3's defaults (less `format`,
+    which picks tf.data or grain, and `preferred_backend`, which picks tf or torch datasets)."""
+    import inspect
+
+    ours = inspect.signature(getattr(utils, name)).parameters
+    theirs = inspect.signature(getattr(keras.utils, name)).parameters
+    for arg, param in theirs.items():
+        if arg in ("format", "preferred_backend"):
+            continue
+        assert arg in ours, f"{name} lacks Keras's argument {arg}"
+        assert ours[arg].default == param.default, f"{name}({arg}=…) defaults differ"
+
+
+def test_utils_is_a_package_that_keeps_every_name():
+    """The course's helpers moved to glassnet.utils.encoding; `from glassnet.utils import …` still finds them, and
+    Sequence is the PyDataset class, no longer collections.abc.Sequence."""
+    import collections.abc
+
+    from glassnet.utils import encoding
+
+    for name in ("k_fold", "multi_hot", "normalize", "standardize", "to_categorical", "train_test_split"):
+        assert getattr(utils, name) is getattr(encoding, name)
+    assert utils.Sequence is utils.PyDataset and utils.Sequence is not collections.abc.Sequence
+    assert sorted(utils.__all__) == sorted(name for name in utils.__all__ if hasattr(utils, name))

@@ -18,11 +18,11 @@ __all__ = ["k_fold", "multi_hot", "normalize", "set_random_seed", "standardize",
            "train_test_split"]
 
 
-def to_categorical(y, num_classes: int | None = None) -> np.ndarray:
-    """One-hot encode integer class labels, like ``keras.utils.to_categorical``: float32 of shape
-    ``y.shape + (num_classes,)`` (a trailing axis of size 1 is dropped first); ``num_classes`` defaults to
-    ``max(y) + 1``."""
-    labels = np.asarray(y)
+def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
+    """One-hot encode integer class labels ``x``, like ``keras.utils.to_categorical``: float32 of shape
+    ``x.shape + (num_classes,)`` (a trailing axis of size 1 is dropped first); ``num_classes`` defaults to
+    ``max(x) + 1``."""
+    labels = np.asarray(x)
     if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
         raise ValueError("to_categorical expects integer class labels, received non-integer values")
     labels = labels.astype(np.int64)
