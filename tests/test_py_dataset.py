@@ -116,8 +116,9 @@ def test_pydataset_is_the_class_and_sequence_its_alias(keras):
     for (gx, gy), (kx, ky) in zip(ours, theirs, strict=True):  # iterating reads 0 … len − 1, as Keras's
         np.testing.assert_array_equal(gx, kx)
         np.testing.assert_array_equal(gy, ky)
-    with pytest.raises(ValueError, match="`workers` must be a positive integer"):
-        gk.utils.PyDataset(workers=0)
+    with pytest.raises(ValueError, match="`workers` must be an integer of at least 0"):
+        gk.utils.PyDataset(workers=-1)
+    assert list(prefetched(make_dataset(gk.utils.PyDataset)(workers=0, use_multiprocessing=True), range(2)))
 
 
 def test_fit_on_a_pydataset_matches_keras(keras):

@@ -152,7 +152,8 @@ class LoaderAdapter(DataAdapter):
         self._count = count  # batches in one pass, when known
         self._iterator: Iterator | None = None
         self._seen = 0  # batches read from the current pass
-        self._first: tuple | None = None  # the first batch's (name, shape, dtype) of every array
+        self._first: tuple | None = None  # the first batch's index and (name, shape, dtype) of every array
+        self._first_kind: tuple | None = None  # and its _kind
         self._peeked = self._read()
         if self._peeked is None:
             raise ValueError(self.empty_message())
@@ -212,11 +213,15 @@ class LoaderAdapter(DataAdapter):
             step += 1
 
     def _check_like_first(self, index: int, x, y, sw) -> None:
-        """Every batch has the first batch's structure, shapes (but for the batch axis) and dtypes."""
+        """Every batch has the first batch's structure, shapes (but for the batch axis) and dtypes. Batches of
+        plain arrays like the first are told by one comparison; others are described leaf by leaf."""
+        kind = _kind(x, y, sw)
+        if self._first is not None and kind is not None and kind == self._first_kind:
+            return
         described = [(name, *_shape_and_dtype(a)) for part, arg in ((x, "x"), (y, "y"), (sw, "sample_weight"))
                      for name, a in data.leaves(part, arg).items()]
         if self._first is None:
-            self._first = (index, described)
+            self._first, self._first_kind = (index, described), kind
             return
         first_index, first = self._first
         names, first_names = [d[0] for d in described], [d[0] for d in first]
@@ -300,6 +305,16 @@ class GeneratorAdapter(LoaderAdapter):
     def empty_message(self) -> str:
         return ("When passing a Python generator to a Keras model, the generator must yield at least one batch. "
                 "Received an empty generator.")
+
+
+def _kind(x, y, sw) -> tuple | None:
+    """What a batch of plain arrays must share with the first: each array's shape but for the batch axis and its
+    dtype (None for a batch of structures or of other kinds of arrays)."""
+    if type(x) is not np.ndarray or not (y is None or type(y) is np.ndarray) or not (sw is None or
+                                                                                   type(sw) is np.ndarray):
+        return None
+    return (x.shape[1:], x.dtype, None if y is None else (y.shape[1:], y.dtype),
+            None if sw is None else (sw.shape[1:], sw.dtype))
 
 
 def _shape_and_dtype(array) -> tuple:

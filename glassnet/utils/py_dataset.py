@@ -22,16 +22,17 @@ class PyDataset:
     ``__getitem__(index)`` (batch ``index`` as ``x``, ``(x, y)`` or ``(x, y, sample_weight)``); optionally
     ``on_epoch_begin``/``on_epoch_end`` (to reshuffle, say). fit asks only for indices ``0 … len - 1``.
 
-    ``workers``, ``use_multiprocessing`` and ``max_queue_size`` say how fit reads it: with one worker and no
+    ``workers``, ``use_multiprocessing`` and ``max_queue_size`` say how fit reads it: with no worker, or one and no
     processes, batch by batch in the training thread; else in a pool of ``workers`` threads (or processes, which
     need a dataset that pickles), at most ``max_queue_size`` batches ahead. Iterating over the dataset yourself
     (``for x, y in dataset``) reads it in order, without workers, as in Keras.
     """
 
     def __init__(self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10):
-        for name, value in (("workers", workers), ("max_queue_size", max_queue_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"PyDataset: argument `{name}` must be a positive integer, received {value!r}")
+        for name, value, least in (("workers", workers, 0), ("max_queue_size", max_queue_size, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"PyDataset: argument `{name}` must be an integer of at least {least}, received "
+                                 f"{value!r}")
         self.workers = workers
         self.use_multiprocessing = bool(use_multiprocessing)
         self.max_queue_size = max_queue_size
@@ -78,7 +79,7 @@ def prefetched(dataset, indices: Iterable[int]) -> Iterator:
     most ``max_queue_size`` batches are made ahead of the one handed out, so memory is bounded by the queue. Closing
     the iterator early (fit stopped, an error) cancels the batches not started and shuts the pool down."""
     workers, use_processes, queue_size = settings(dataset)
-    if workers <= 1 and not use_processes:
+    if workers == 0 or (workers == 1 and not use_processes):
         for i in indices:
             yield dataset[i]
         return
