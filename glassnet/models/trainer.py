@@ -1,11 +1,12 @@
 """Trainer: compile, fit, evaluate, predict and the ``*_on_batch`` methods, mixed into Sequential (as in Keras 3).
 
-``fit`` is Keras's loop: a data adapter (models/data_adapters.py) hands out the batches of each epoch, and every
-batch is one training step with the callbacks' hooks around it. One training step, the same for ``fit`` and
-``train_on_batch``, visits each module once: the batch from the adapter; model, loss (+ the layers' penalties,
-which Keras shows in ``loss``) and backward in the replayed TrainStep (models/step.py); ``optimizer.apply``; the
-metrics (_Tracker); the callbacks (_BatchHooks). Data are checked and converted before the first step; a batch
-of a kind already accepted (the same shapes and dtypes) is checked by its values alone, so that ``train_on_batch``
+``fit`` is Keras's loop: a data adapter (models/data_adapters.py: arrays, a PyDataset or a generator) hands out
+the batches of each epoch, and every batch is one training step with the callbacks' hooks around it. One training
+step, the same for ``fit`` and ``train_on_batch``, visits each module once: the batch from the adapter; model, loss
+(+ the layers' penalties, which Keras shows in ``loss``) and backward in the replayed TrainStep (models/step.py);
+``optimizer.apply``; the metrics (_Tracker); the callbacks (_BatchHooks). Data are checked and converted before
+the first step (a loader's batches as they are read); a batch of a kind already accepted (the same shapes and
+dtypes) is checked by its values alone, so that ``train_on_batch``
 in a custom loop costs little more than the step.
 
 Ctrl-C during fit is deferred to the end of the current step, so weights are never left half-updated; fit then
@@ -28,7 +29,8 @@ from glassnet import metrics as metrics_module
 from glassnet.autodiff.step_source import StepSource
 from glassnet.autodiff.tensor import no_grad
 from glassnet.callbacks import CallbackList, History
-from glassnet.models import data, data_adapters, slicing
+from glassnet.layers.symbolic import flatten, map_shapes, map_structure, pack_like
+from glassnet.models import compile_utils, data, data_adapters, slicing
 from glassnet.models.data_adapters import DataAdapter
 from glassnet.models.step import TrainStep, forward_loss
 
@@ -70,25 +72,48 @@ class _Compiled:
     """What compile resolved: the optimizer, the Loss, the loss weight and the metrics (built on first data), with
     the trackers of their values and the kinds of batches whose shapes were already accepted."""
 
-    def __init__(self, optimizer, loss, loss_weight, metric_ids, run_eagerly: bool = False):
+    def __init__(self, optimizer, loss, loss_weight, metric_pairs, output_names: list[str],
+                 run_eagerly: bool = False):
         self.optimizer = optimizer
         self.run_eagerly = run_eagerly
-        self.loss_fn = loss
+        self.loss_fn = loss  # one Loss, or OutputLosses for a model of several outputs
         self.loss_weight = loss_weight
-        self.metric_ids = metric_ids
-        self.metric_names = [_metric_name(m) for m in metric_ids]
+        self.several_outputs = isinstance(loss, compile_utils.OutputLosses)
+        self.metric_pairs = metric_pairs  # (output index, metric identifier)
+        self.metric_names = [f"{output_names[i]}_{_metric_name(m)}" if self.several_outputs else _metric_name(m)
+                             for i, m in metric_pairs]
+        self.loss_names = loss.log_names if self.several_outputs else []
         self.metrics = None  # the metric objects, resolved against the data's shapes
         self.train_tracker = self.test_tracker = self.batch_tracker = None  # made with the metrics
         self.accepted_kinds: dict[tuple, bool] = {}  # batch kind -> whether its labels need checking every time
 
-    def build_metrics(self, output_shape: tuple, y_shape: tuple) -> None:
-        """Resolve the metrics against the data's shapes (once), and make the trackers: fit's, evaluate's (also
-        fit's validation) and the ``*_on_batch`` methods'."""
+    def build_metrics(self, output_shapes: list[tuple], y_shapes: list[tuple]) -> None:
+        """Resolve the metrics against the data's shapes (once; one shape per output), and make the trackers:
+        fit's, evaluate's (also fit's validation) and the ``*_on_batch`` methods'."""
         if self.metrics is not None:
             return
-        self.metrics = [metrics_module.get(m, loss=self.loss_fn, output_shape=output_shape, y_true_shape=y_shape)
-                        for m in self.metric_ids]
+        loss_of = (lambda i: self.loss_fn.losses[i]) if self.several_outputs else (lambda i: self.loss_fn)
+        self.metrics = [metrics_module.get(m, loss=loss_of(i), output_shape=output_shapes[i],
+                                           y_true_shape=y_shapes[i]) for i, m in self.metric_pairs]
         self.train_tracker, self.test_tracker, self.batch_tracker = _Tracker(self), _Tracker(self), _Tracker(self)
+
+
+def _only_entry(spec, output_names: list[str], what: str):
+    """The loss (or loss weight) of a model of one output, given alone, in a one-entry list or by output name."""
+    if isinstance(spec, dict):
+        if set(spec) != set(output_names):
+            raise ValueError(f"Expected keys {output_names} in {what} dict, but found {what}.keys()={list(spec)}")
+        return _one(list(spec.values()), spec, output_names, what)
+    if isinstance(spec, (list, tuple)):
+        return _one(list(spec), spec, output_names, what)
+    return spec
+
+
+def _one(entries: list, spec, output_names: list[str], what: str):
+    if len(entries) != 1:
+        raise ValueError(f"compile: the model has one output ({output_names[0]!r}), so `{what}` must be one value "
+                         f"(or a list or dict of one); received {spec!r}")
+    return entries[0]
 
 
 def _metric_name(identifier) -> str:
@@ -107,23 +132,38 @@ class _Tracker:
 
     def reset(self) -> None:
         self.loss_sum = 0.0
+        self.term_sums = [0.0] * len(self.compiled.loss_names)
         self.count = 0
         for m in self.compiled.metrics:
             m.reset_state()
 
-    def update(self, loss_value: float, n: int, y_true, y_pred) -> None:
+    def update(self, loss_value: float, n: int, y_true, y_pred, sample_weight=None) -> None:
+        compiled = self.compiled
         self.loss_sum += loss_value * n
         self.count += n
-        for m in self.compiled.metrics:
-            m.update_state(y_true, y_pred)
+        if not compiled.several_outputs:
+            for m in compiled.metrics:
+                m.update_state(y_true, y_pred)
+            return
+        outputs = compiled.loss_fn
+        if self.term_sums:
+            with no_grad():
+                terms = outputs.terms(y_true, y_pred, sample_weight)
+            for k, term in enumerate(terms):
+                self.term_sums[k] += float(term.data) * n
+        trues, preds = outputs.labels(y_true), flatten(y_pred)
+        for (i, _), m in zip(compiled.metric_pairs, compiled.metrics):
+            m.update_state(trues[i], preds[i])
 
     def logs(self) -> dict:
         """Keras 3 order: the keys sorted by name."""
-        return dict(sorted(zip(["loss", *self.compiled.metric_names], self.values())))
+        return dict(sorted(zip(["loss", *self.compiled.loss_names, *self.compiled.metric_names], self.values())))
 
     def values(self) -> list[float]:
-        """The loss and the metrics' results, in ``metrics_names`` order."""
-        return [self.loss_sum / max(self.count, 1), *(float(np.asarray(m.result())) for m in self.compiled.metrics)]
+        """The loss, each output's loss (several outputs) and the metrics' results, in Keras 3's order."""
+        count = max(self.count, 1)
+        return [self.loss_sum / count, *(t / count for t in self.term_sums),
+                *(float(np.asarray(m.result())) for m in self.compiled.metrics)]
 
     def result(self, return_dict: bool = False):
         """What evaluate and the batch methods return, as in Keras: the logs, or the values in ``metrics_names``
@@ -187,29 +227,46 @@ class Trainer:
         if loss is None:
             raise ValueError("compile: argument `loss` is required (for example loss='mse' or "
                              "loss='sparse_categorical_crossentropy'); received None")
-        if isinstance(loss, (list, tuple, dict)):
-            raise ValueError(f"compile: a Sequential model has one output, so `loss` must be a single loss; "
-                             f"received a {type(loss).__name__}")
         if metrics is None:
             metrics = []
-        elif isinstance(metrics, (str, dict)) or not isinstance(metrics, (list, tuple)):
-            raise ValueError(f"compile: argument `metrics` must be a list (e.g. ['accuracy']), received {metrics!r}")
-        loss_weight = 1.0
-        if loss_weights is not None:
-            weights = loss_weights if isinstance(loss_weights, (list, tuple)) else [loss_weights]
-            if len(weights) != 1:
-                raise ValueError(f"compile: a Sequential model has one output, so `loss_weights` must be one number; "
-                                 f"received {loss_weights!r}")
-            loss_weight = float(weights[0])
-        names = [_metric_name(m) for m in metrics]
+        elif isinstance(metrics, str) or not isinstance(metrics, (list, tuple, dict)):
+            raise ValueError(f"compile: argument `metrics` must be a list (e.g. ['accuracy']), or a dict or list of "
+                             f"lists for a model of several outputs; received {metrics!r}")
+        output_names = self._output_names_for_compile(loss)
+        if len(output_names) > 1:
+            loss_fn, loss_weight = compile_utils.OutputLosses(loss, loss_weights, output_names), 1.0
+        else:
+            loss_fn = losses.get(_only_entry(loss, output_names, "loss"))
+            weight = _only_entry(loss_weights, output_names, "loss_weights")
+            loss_weight = 1.0 if weight is None else float(weight)
+        pairs = compile_utils.metrics_per_output(metrics, output_names)
+        compiled = _Compiled(optimizers.get(optimizer), loss_fn, loss_weight, pairs, output_names,
+                             run_eagerly=bool(run_eagerly))
+        names = compiled.metric_names
         duplicated = sorted({n for n in names if names.count(n) > 1} | ({"loss"} & set(names)))
         if duplicated:
             raise ValueError(f"compile: metric names must be unique and differ from 'loss'; received {duplicated}")
-        self._compiled = _Compiled(optimizers.get(optimizer), losses.get(loss), loss_weight, list(metrics),
-                                   run_eagerly=bool(run_eagerly))
+        self._compiled = compiled
         self._compile_config = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
-                                "metrics": list(metrics)}
+                                "metrics": metrics}
         self.stop_training = False
+
+    def _output_names_for_compile(self, loss) -> list[str]:
+        """The names of the model's outputs, for resolving per-output losses and metrics: the model's own; for a
+        subclassed model not built yet, one output unless the loss says otherwise."""
+        names = self.output_names
+        if names is None:
+            if isinstance(loss, (list, tuple, dict)) and len(loss) > 1:
+                raise ValueError(f"compile: model '{self.name}' is not built yet, so its outputs are not known; build "
+                                 "it (call it on a batch, or model.build(input_shape)) before compiling it with a "
+                                 "loss per output.")
+            names = list(loss) if isinstance(loss, dict) else ["output_1"]
+        return names
+
+    @property
+    def output_names(self) -> list[str] | None:
+        """The names of the outputs (the layers that make them); None when not known yet."""
+        return None
 
     @property
     def compiled(self) -> bool:
@@ -338,9 +395,17 @@ class Trainer:
         data.check_lengths(method, **data.leaves(x, f"{prefix}x"), **data.leaves(y, f"{prefix}y"),
                            **{f"{prefix}sample_weight": sw})
         self._build_for(x)
-        if type(y) is np.ndarray:  # the targets of several outputs are checked by their own losses
-            self._check_targets(compiled, y, method, prefix)
-            compiled.build_metrics(self.output_shape, (None, *y.shape[1:]))
+        output_shapes = []
+        map_shapes(output_shapes.append, self.output_shape)
+        if compiled.several_outputs:
+            label_arrays = compiled.loss_fn.labels(y, f"{prefix}y")
+            for i in compiled.loss_fn.indices:
+                self._check_targets(compiled.loss_fn.losses[i], label_arrays[i], output_shapes[i], method,
+                                    f"{prefix}y for output '{compiled.loss_fn.output_names[i]}'")
+            compiled.build_metrics(output_shapes, [(None, *np.shape(a)[1:]) for a in label_arrays])
+        elif type(y) is np.ndarray:
+            self._check_targets(compiled.loss_fn, y, self.output_shape, method, f"{prefix}y")
+            compiled.build_metrics(output_shapes, [(None, *y.shape[1:])])
         kind = self._batch_kind(x_in, y_in, sample_weight, class_weight)
         if kind is not None and data_adapters.keeps_dense(x):
             compiled.accepted_kinds[kind] = losses.label_kind(compiled.loss_fn) in ("sparse", "binary")
@@ -364,15 +429,17 @@ class Trainer:
         data.check_finite(y, f"{prefix}y", method)
         sw = data_adapters.sample_weights(y, sample_weight, None, method)
         if recheck_labels:
-            self._check_targets(compiled, y, method, prefix)
+            self._check_targets(compiled.loss_fn, y, self.output_shape, method, f"{prefix}y")
         return x, y, sw
 
-    def _check_targets(self, compiled: _Compiled, y: np.ndarray, method: str, prefix: str) -> None:
+    @staticmethod
+    def _check_targets(loss_fn, y, output_shape: tuple, method: str, what: str) -> None:
+        y = np.asarray(y)
         try:
-            losses.validate_targets(compiled.loss_fn, y, self.output_shape)
+            losses.validate_targets(loss_fn, y, output_shape)
         except (ValueError, TypeError) as e:
-            raise type(e)(f"{method}: argument `{prefix}y` (shape {y.shape}) does not fit the loss and the model's "
-                          f"output shape {self.output_shape}: {e}") from None
+            raise type(e)(f"{method}: argument `{what}` (shape {y.shape}) does not fit the loss and the model's "
+                          f"output shape {output_shape}: {e}") from None
 
     def _data_adapter(self, method: str, x, y, sample_weight=None, class_weight=None, batch_size: int = 32,
                       steps=None, shuffle: bool = False, training: bool = False, prefix: str = "") -> DataAdapter:
@@ -404,7 +471,7 @@ class Trainer:
         loss_value, y_pred = step(x, y, sw)
         variables = step.variables
         self._compiled.optimizer.apply([v.grad for v in variables], variables)
-        tracker.update(loss_value, len(y) if type(y) is np.ndarray else data.batch_length(y), y, y_pred)
+        tracker.update(loss_value, len(y) if type(y) is np.ndarray else data.batch_length(y), y, y_pred, sw)
 
     def _test_batch(self, x, y, sw, tracker: _Tracker) -> None:
         """The loss and metrics of one batch, without training (evaluate, fit's validation, test_on_batch)."""
@@ -412,11 +479,13 @@ class Trainer:
         with no_grad():
             loss, y_pred = forward_loss(self, compiled.loss_fn, x, y, sw, training=False,
                                         loss_weight=compiled.loss_weight)
-        tracker.update(float(loss.data), len(y) if type(y) is np.ndarray else data.batch_length(y), y, y_pred.data)
+        tracker.update(float(loss.data), len(y) if type(y) is np.ndarray else data.batch_length(y), y,
+                       map_structure(lambda t: t.data, y_pred), sw)
 
-    def _predict_batch(self, x) -> np.ndarray:
+    def _predict_batch(self, x):
+        """The outputs for one batch: an array, or a list/dict of arrays for a model of several outputs."""
         with no_grad():
-            return self(x, training=False).data
+            return map_structure(lambda t: t.data, self(x, training=False))
 
     def _fit_step(self, adapter: DataAdapter) -> TrainStep | slicing.SlicedStep:
         """fit's training step for the trainable weights, taking each batch in slices when the adapter hands them
@@ -491,7 +560,10 @@ class Trainer:
             validation_split: float = 0.0, validation_data=None, shuffle: bool = True, class_weight=None,
             sample_weight=None, initial_epoch: int = 0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq: int = 1) -> History:
-        """Train for ``epochs`` epochs on (x, y); returns the History (also kept as ``model.history``)."""
+        """Train for ``epochs`` epochs on (x, y); returns the History (also kept as ``model.history``). x and y are
+        arrays (or lists/dicts of arrays for a model of several inputs or outputs), or x is a loader of batches
+        (a PyDataset, a generator or another iterable: ``steps_per_epoch`` and ``validation_steps`` apply);
+        docs/data.md says how each is read."""
         batch_size = self._check_fit_arguments(batch_size, epochs, initial_epoch)
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = data_adapters.train_validation_split(
@@ -599,7 +671,10 @@ class Trainer:
             outputs.append(self._predict_batch(xb))
             hooks.end(step, {"outputs": outputs[-1]})
         cbs.on_predict_end()
-        return _joined(outputs, total)
+        if not isinstance(outputs[0], (list, tuple, dict)):
+            return _joined(outputs, total)
+        columns = zip(*(flatten(batch_out) for batch_out in outputs))
+        return pack_like(outputs[0], [_joined(list(column), total) for column in columns])
 
     # ----- one batch: what custom training loops call ----------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
@@ -622,4 +697,4 @@ class Trainer:
 
     def predict_on_batch(self, x) -> np.ndarray:
         """The model's outputs for one batch, as a NumPy array of its own."""
-        return np.array(self._predict_batch(self._prepare_x(x, "predict_on_batch")))
+        return map_structure(np.array, self._predict_batch(self._prepare_x(x, "predict_on_batch")))
