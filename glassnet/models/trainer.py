@@ -6,8 +6,8 @@ step, the same for ``fit`` and ``train_on_batch``, visits each module once: the 
 (+ the layers' penalties, which Keras shows in ``loss``) and backward in the replayed TrainStep (models/step.py);
 ``optimizer.apply``; the metrics (_Tracker); the callbacks (_BatchHooks). Data are checked and converted before
 the first step (a loader's batches as they are read); a batch of a kind already accepted (the same shapes and
-dtypes) is checked by its values alone, so that ``train_on_batch``
-in a custom loop costs little more than the step.
+dtypes) is checked by its values alone, so that ``train_on_batch`` in a custom loop costs little more than the
+step.
 
 Ctrl-C during fit is deferred to the end of the current step, so weights are never left half-updated; fit then
 re-raises KeyboardInterrupt (as Keras does) with ``model.history`` holding the epochs that completed and
