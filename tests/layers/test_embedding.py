@@ -107,6 +107,34 @@ def test_mask_reaches_the_layers_that_use_it(keras):
         np.testing.assert_allclose(got, want, **TOLERANCE)
 
 
+def test_mask_reaches_a_recurrent_layer(keras):
+    """Embedding(mask_zero=True) → LSTM → Dense: the padded steps are skipped as in Keras, at inference and through
+    fit's replayed steps (the mask is recomputed from each batch)."""
+    keras.utils.clear_session()
+    layers.reset_uids()
+    rng = np.random.default_rng(8)
+    x = rng.integers(1, 20, size=(32, 7))
+    for row, length in enumerate(rng.integers(1, 8, size=32)):
+        x[row, length:] = 0
+    y = rng.normal(size=(32, 1)).astype("float32")
+
+    def make(ls):
+        return [ls.Embedding(20, 3, mask_zero=True), ls.LSTM(5), ls.Dense(1)]
+
+    km = keras.Sequential([keras.Input((7,)), *make(keras.layers)])
+    gm = gk.Sequential([gk.Input((7,)), *make(layers)])
+    gm.set_weights(km.get_weights())
+    np.testing.assert_allclose(gm(x).numpy(), keras.ops.convert_to_numpy(km(x)), **TOLERANCE)
+    km.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+    gm.compile(optimizer=gk.optimizers.SGD(0.5), loss="mse")
+    km.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    gm.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    (entry,) = gm._cached_step.plans.values()
+    assert entry != "eager" and entry.verified
+    for got, want in zip(gm.get_weights(), km.get_weights()):
+        np.testing.assert_allclose(got, want, **TOLERANCE)
+
+
 # ----- training ------------------------------------------------------------------------------------------------
 def test_fit_is_keras_fit(keras):
     """Embedding → GlobalAveragePooling1D → Dense trained by fit (replayed steps) equals Keras's, repeated words
