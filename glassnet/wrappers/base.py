@@ -17,6 +17,10 @@ from glassnet import backend, layers, losses, optimizers
 from glassnet.models import Sequential
 from glassnet.wrappers.rows import as_dense, predict_in_blocks
 
+#: scipy sparse formats taken as they are; scikit-learn converts the others (DOK, LIL, DIA, BSR) to CSR first,
+#: checking their values for NaN and inf on the way
+SPARSE_FORMATS = ("csr", "csc", "coo")
+
 _FIT_LOCK = threading.RLock()
 
 
@@ -132,7 +136,8 @@ class GlassnetEstimator(BaseEstimator):
 
     # ----- fit -------------------------------------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, **validate_kwargs):
-        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), accept_sparse=True, **validate_kwargs)
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), accept_sparse=SPARSE_FORMATS,
+                             **validate_kwargs)
         X = as_dense(X)  # fit stores large, mostly-zero inputs as SparseRows again
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)
@@ -175,7 +180,7 @@ class GlassnetEstimator(BaseEstimator):
         """The fitted model's outputs for validated ``X`` (dense or scipy sparse), as float64; each row's output
         depends on that row alone."""
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, dtype=(np.float64, np.float32), accept_sparse=True, reset=False)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), accept_sparse=SPARSE_FORMATS, reset=False)
         return predict_in_blocks(self.model_, X)
 
     def __sklearn_tags__(self):

@@ -17,8 +17,11 @@ BLOCK_ROWS = 64
 
 
 def as_dense(X) -> np.ndarray:
-    """``X`` as a NumPy array: a scipy sparse matrix or array (CSR, CSC, COO, ...) is expanded, zeros included."""
-    return X.toarray() if scipy.sparse.issparse(X) else np.asarray(X)
+    """``X`` as a NumPy array: a scipy sparse matrix or array (CSR, CSC, COO, ...) is expanded, zeros included,
+    straight into the model's float type (the values the model would cast it to, at half the memory of float64)."""
+    if scipy.sparse.issparse(X):
+        return X.astype(backend.floatx(), copy=False).toarray()
+    return np.asarray(X)
 
 
 def block_rows(n_features: int) -> int:
