@@ -18,6 +18,7 @@ from glassnet.autodiff.tensor import Tensor, as_tensor
 from glassnet.layers.base import InputSpec, Layer
 from glassnet.layers.conv import serialize_optional
 from glassnet.layers.rnn_cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell, named
+from glassnet.layers.symbolic import KerasTensor
 
 LAYOUT = "(batch, timesteps, features)"
 
@@ -57,6 +58,14 @@ def timesteps_of(x: Tensor) -> list[Tensor]:
         return [x[:, 0]]
     half = x.shape[1] // 2
     return timesteps_of(x[:, :half]) + timesteps_of(x[:, half:])
+
+
+def output_specs(shape, dtype: str):
+    """The KerasTensor of an output shape, or a tuple (list) of them for a layer with several outputs (the states
+    after the output), as a symbolic call returns them."""
+    if isinstance(shape, (tuple, list)) and shape and isinstance(shape[0], (tuple, list)):
+        return type(shape)(output_specs(s, dtype) for s in shape)
+    return KerasTensor(tuple(shape), dtype)
 
 
 def _rate(value, name: str) -> float:
@@ -178,6 +187,10 @@ class RNN(Layer):
         if self.return_state:
             return (output, *[(batch, size) for size in self.cell.state_size])
         return output
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        """The output's KerasTensor (then the states' with return_state), whatever the mask or initial state."""
+        return output_specs(self.compute_output_shape(inputs.shape), self.dtype)
 
     def get_config(self) -> dict:
         cell = self.cell

@@ -6,7 +6,7 @@ from __future__ import annotations
 from glassnet import ops
 from glassnet.autodiff.tensor import as_tensor
 from glassnet.layers.base import Layer
-from glassnet.layers.recurrent import RNN, prefix_weight_names
+from glassnet.layers.recurrent import RNN, output_specs, prefix_weight_names
 
 MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -126,6 +126,9 @@ class Bidirectional(Layer):
         if self.return_state:
             return (*shape, *states, *states) if self.merge_mode is None else (shape, *states, *states)
         return shape
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        return output_specs(self.compute_output_shape(inputs.shape), self.dtype)
 
     def compute_mask(self, inputs, previous_mask=None):
         mask = previous_mask if self.return_sequences else None

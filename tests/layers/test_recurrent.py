@@ -312,3 +312,22 @@ def test_initial_state_starts_the_recurrence(keras):
     states = [np.random.default_rng(2).normal(size=(4, 3)).astype("float32") for _ in range(2)]
     expected = keras.ops.convert_to_numpy(keras_layer(x, initial_state=states, mask=mask))
     np.testing.assert_allclose(glass_layer(x, initial_state=states, mask=mask).numpy(), expected, **TOLERANCE)
+
+
+def test_states_come_out_of_a_functional_model_as_in_keras(keras):
+    """Called on keras.Input, return_state gives the output's and each state's symbolic tensor, as in Keras."""
+    x = sequences(batch=4)
+    keras.utils.clear_session()
+    layers.reset_uids()
+
+    def build(k):
+        inputs = k.Input((6, 4))
+        outputs, h, c = k.layers.LSTM(3, return_state=True, return_sequences=True, go_backwards=True)(inputs)
+        last, h_gru = k.layers.GRU(2, return_state=True)(outputs)
+        return k.Model(inputs, [outputs, h, c, last, h_gru])
+
+    km, gm = build(keras), build(gk)
+    assert [tuple(t.shape) for t in gm.outputs] == [tuple(t.shape) for t in km.outputs]
+    gm.set_weights(km.get_weights())
+    for got, expected in zip(gm(x), km(x)):
+        np.testing.assert_allclose(got.numpy(), keras.ops.convert_to_numpy(expected), **TOLERANCE)

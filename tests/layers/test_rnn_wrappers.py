@@ -156,3 +156,16 @@ def test_wrapper_errors_name_what_was_received():
         layers.TimeDistributed(layers.Dense(2))(np.zeros((4, 3), dtype="float32"))
     with pytest.raises(ValueError, match=r"Bidirectional .* expects inputs of rank 3|LSTM 'forward_lstm.*rank 3"):
         layers.Bidirectional(layers.LSTM(2))(np.zeros((4, 3), dtype="float32"))
+
+
+def test_symbolic_calls_give_keras_output_tensors(keras):
+    keras.utils.clear_session()
+    layers.reset_uids()
+
+    def outputs(k):
+        inputs = k.Input((6, 4))
+        return [*k.layers.Bidirectional(k.layers.LSTM(3, return_state=True, return_sequences=True),
+                                        merge_mode=None)(inputs),
+                k.layers.TimeDistributed(k.layers.Dense(5))(inputs)]
+
+    assert [tuple(t.shape) for t in outputs(gk)] == [tuple(t.shape) for t in outputs(keras)]
