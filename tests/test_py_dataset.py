@@ -200,6 +200,23 @@ def test_fit_never_reads_a_pydataset_past_its_length(workers):
     assert sorted(data.seen) == sorted(list(range(6)) * 4)  # 2 epochs, evaluate, predict: 0 … 5 each time
 
 
+def test_a_pydataset_that_skips_super_init_gets_keras_warning_and_defaults():
+    class Bare(gk.utils.PyDataset):
+        def __init__(self):
+            pass
+
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return batch_of(i)
+
+    model = gk.Sequential([gk.Input((FEATURES,)), gk.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    with pytest.warns(UserWarning, match=r"should call `super\(\).__init__\(\*\*kwargs\)`"):
+        model.fit(Bare(), epochs=2, verbose=0)
+
+
 def test_workers_run_in_threads_and_processes():
     seen_threads = []
 

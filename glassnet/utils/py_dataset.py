@@ -10,6 +10,7 @@ ahead of the one being trained on: memory stays O(batch × max_queue_size), howe
 from __future__ import annotations
 
 import multiprocessing
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -68,8 +69,12 @@ Sequence = PyDataset
 
 
 def settings(dataset) -> tuple[int, bool, int]:
-    """(workers, use_multiprocessing, max_queue_size) of a PyDataset; Keras's defaults (1, False, 10) for a subclass
-    whose ``__init__`` did not call ``super().__init__()``."""
+    """(workers, use_multiprocessing, max_queue_size) of a PyDataset; Keras's defaults (1, False, 10), with Keras's
+    warning, for a subclass whose ``__init__`` did not call ``super().__init__()``."""
+    if not all(hasattr(dataset, name) for name in ("workers", "use_multiprocessing", "max_queue_size")):
+        warnings.warn("Your `PyDataset` class should call `super().__init__(**kwargs)` in its constructor. "
+                      "`**kwargs` can include `workers`, `use_multiprocessing`, `max_queue_size`. Do not pass these "
+                      "arguments to `fit()`, as they will be ignored.", stacklevel=3)
     return (getattr(dataset, "workers", 1), getattr(dataset, "use_multiprocessing", False),
             getattr(dataset, "max_queue_size", 10))
 

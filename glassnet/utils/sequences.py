@@ -56,13 +56,18 @@ def pad_sequences(sequences, maxlen: int | None = None, dtype="int32", padding: 
 
 class TimeseriesDataset(PyDataset):
     """Windows over ``data``: sample ``k`` is ``data[p, p + r, …, p + (L − 1)·r]`` for the k-th start position
-    ``p`` (offset by ``start_index``), with target ``targets[p]``; gathered when its batch is asked for."""
+    ``p`` (offset by ``start_index``), with target ``targets[p]``; gathered when its batch is asked for. With
+    ``rng``, each epoch's end shuffles the windows again."""
 
     def __init__(self, data: np.ndarray, targets: np.ndarray | None, starts: np.ndarray, sequence_length: int,
-                 sampling_rate: int, batch_size: int | None):
+                 sampling_rate: int, batch_size: int | None, rng: np.random.Generator | None = None):
         super().__init__()
-        self.data, self.targets, self.starts, self.batch_size = data, targets, starts, batch_size
+        self.data, self.targets, self.starts, self.batch_size, self.rng = data, targets, starts, batch_size, rng
         self.offsets = np.arange(sequence_length) * sampling_rate
+
+    def on_epoch_end(self) -> None:
+        if self.rng is not None:
+            self.rng.shuffle(self.starts)
 
     def __len__(self) -> int:
         return len(self.starts) if self.batch_size is None else math.ceil(len(self.starts) / self.batch_size)
@@ -83,8 +88,8 @@ def timeseries_dataset_from_array(data, targets, sequence_length: int, sequence_
     """A dataset of sliding windows over ``data`` (axis 0 is time): windows of ``sequence_length`` steps taken
     every ``sampling_rate`` steps, starting every ``sequence_stride`` steps within ``data[start_index:end_index]``;
     with ``targets``, window k starting at step i is paired with ``targets[i]``. ``shuffle`` permutes the windows
-    once with ``np.random.RandomState(seed)``, as Keras does (Keras's tf.data version also shuffles within a buffer
-    each epoch)."""
+    with ``np.random.RandomState(seed)``, as Keras does, and again after each epoch (Keras's tf.data version
+    shuffles within a buffer each epoch instead)."""
     n = len(data)
     if start_index:
         if start_index < 0:
@@ -113,7 +118,9 @@ def timeseries_dataset_from_array(data, targets, sequence_length: int, sequence_
         count = min(count, len(targets))
     starts = np.arange(0, max(count, 0), sequence_stride)
     if shuffle:
-        np.random.RandomState(int(make_rng().integers(1_000_000)) if seed is None else seed).shuffle(starts)
+        seed = int(make_rng().integers(1_000_000)) if seed is None else seed
+        np.random.RandomState(seed).shuffle(starts)
     data = np.asarray(data)[start_index:end_index]
     targets = None if targets is None else np.asarray(targets)[start_index:end_index]
-    return TimeseriesDataset(data, targets, starts, sequence_length, sampling_rate, batch_size)
+    return TimeseriesDataset(data, targets, starts, sequence_length, sampling_rate, batch_size,
+                             np.random.default_rng(seed) if shuffle else None)

@@ -82,6 +82,9 @@ def test_timeseries_start_end_shuffle_and_unbatched():
     starts = np.arange(47)
     np.random.RandomState(3).shuffle(starts)  # Keras shuffles the start positions with RandomState(seed)
     np.testing.assert_array_equal([w[0] for w in shuffled], starts)
+    shuffled.on_epoch_end()  # a new order of the same windows each epoch
+    again = [w[0] for w in shuffled]
+    assert sorted(again) == list(range(47)) and again != starts.tolist()
     with pytest.raises(ValueError, match="`sequence_stride` must be higher than 0"):
         utils.timeseries_dataset_from_array(data, None, 4, sequence_stride=0)
     with pytest.raises(ValueError, match="`end_index` must be higher than `start_index`"):
