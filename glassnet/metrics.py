@@ -1,21 +1,29 @@
 """Stateful metrics, as in Keras 3: ``update_state`` once per batch (NumPy arrays), ``result()`` for the epoch so
 far, ``reset_state()`` between epochs.
 
+A metric keeps its state in non-trainable Variables made by ``add_variable`` (Keras's ``metric.variables``), and the
+default ``reset_state`` sets them back to zeros, as Keras's does: a Keras-style subclass creates its variables in
+``__init__`` after ``super().__init__()``, updates them with ``assign``/``assign_add`` and works unchanged.
 Mean-type metrics keep Σ w·value and Σ w (w = 1 per sample without sample weights), so the epoch figure is the
-average over samples, not over batches, exactly like Keras. Sums are kept in float64.
+average over samples, not over batches, exactly like Keras. The built-in metrics keep their sums in float64.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 
-from glassnet import losses
+from glassnet import backend, initializers, losses
 from glassnet.autodiff import stable_sigmoid
-from glassnet.autodiff.tensor import Tensor
+from glassnet.autodiff.tensor import Tensor, Variable
 from glassnet.losses import squeeze_or_expand_to_same_rank
+
+#: Keras's stand-in for −∞ (metrics_utils.NEG_INF): the score of the classes that top_k leaves out.
+NEG_INF = -1e10
+AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
 
 
 def _array(x) -> np.ndarray:
@@ -46,25 +54,60 @@ def _divide_no_nan(a, b):
     return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b != 0)
 
 
+def _scalar_or_list(values: np.ndarray):
+    """A float for a 0-d result, a list of floats otherwise (one per threshold or class)."""
+    return float(values) if np.ndim(values) == 0 else np.asarray(values, dtype=np.float64).tolist()
+
+
 class Metric:
-    """Base class: subclasses define ``update_state``, ``result`` and ``reset_state``."""
+    """Base class: subclasses define ``update_state`` and ``result``, and keep their state in variables made by
+    ``add_variable`` in ``__init__`` (``reset_state`` zeroes them; override it for other starting values)."""
 
     def __init__(self, name: str | None = None, dtype=None):
         self.name = name or losses.snake_case(type(self).__name__)
         self.dtype = dtype
-        self.reset_state()
+        self._variables: list[Variable] = []
+
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation: str = "sum",
+                     name: str | None = None) -> Variable:
+        """A non-trainable Variable of ``shape`` (dtype default: ``backend.floatx()``), tracked in ``variables``."""
+        if "_variables" not in self.__dict__:
+            raise RuntimeError("You forgot to call `super().__init__()` in the `__init__()` method. Go add it!")
+        if aggregation not in AGGREGATIONS:
+            raise ValueError(f"Invalid value for argument `aggregation`. Expected one of {AGGREGATIONS}. "
+                             f"Received: aggregation={aggregation!r}")
+        shape = tuple(shape) if shape is not None else ()
+        dtype = np.dtype(dtype or backend.floatx())
+        value = initializers.get(initializer)(shape, dtype=dtype)
+        name = name or f"variable_{len(self._variables)}"
+        variable = Variable(np.asarray(value, dtype=dtype), name=f"{self.name}/{name}", trainable=False, dtype=dtype)
+        self._variables.append(variable)
+        return variable
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name: str | None = None) -> Variable:
+        """Keras's older name for ``add_variable`` (``initializer`` default: zeros)."""
+        return self.add_variable(shape, "zeros" if initializer is None else initializer, dtype=dtype, name=name)
+
+    @property
+    def variables(self) -> list[Variable]:
+        """The metric's state, in creation order."""
+        return list(self._variables)
 
     def reset_state(self) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must define reset_state()")
+        """Set every state variable to zeros (Keras 3's default)."""
+        for variable in self._variables:
+            variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
 
     def update_state(self, *args, **kwargs) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define update_state(...)")
 
-    def result(self) -> float:
+    def result(self):
         raise NotImplementedError(f"{type(self).__name__} must define result()")
 
-    def __call__(self, *args, **kwargs) -> float:
+    def __call__(self, *args, **kwargs):
         """Update with one batch and return the result so far."""
+        if "_variables" not in self.__dict__:
+            raise RuntimeError("You forgot to call `super().__init__()` in the `__init__()` method. Go add it!")
         self.update_state(*args, **kwargs)
         return self.result()
 
@@ -76,30 +119,32 @@ class Metric:
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} name={self.name!r} result={self.result():.4g}>"
+        return f"<{type(self).__name__} name={self.name!r}>"
 
 
 class Mean(Metric):
-    """The (weighted) mean of the values seen: Σ w·v / Σ w."""
+    """The (weighted) mean of the values seen: Σ w·v / Σ w (variables ``total`` and ``count``)."""
 
-    def reset_state(self) -> None:
-        self.total, self.count = 0.0, 0.0
+    def __init__(self, name: str | None = None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable((), "zeros", "float64", name="total")
+        self.count = self.add_variable((), "zeros", "float64", name="count")
 
     def update_state(self, values, sample_weight=None) -> None:
         values, weights = _samplewise(_array(values), sample_weight)
-        self.total += float(values.sum())
-        self.count += float(weights.sum()) if weights is not None else (len(values) if values.ndim else 1)
+        self.total.assign_add(values.sum())
+        self.count.assign_add(weights.sum() if weights is not None else (len(values) if values.ndim else 1))
 
     def result(self) -> float:
-        return self.total / self.count if self.count else 0.0
+        return float(_divide_no_nan(self.total.value, self.count.value))
 
 
 class MeanMetricWrapper(Mean):
     """The mean over samples of ``fn(y_true, y_pred, **kwargs)`` (per-sample values): turns a loss into a metric."""
 
     def __init__(self, fn: Callable, name: str | None = None, dtype=None, **kwargs):
-        self._fn, self._fn_kwargs = fn, kwargs
         super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
+        self._fn, self._fn_kwargs = fn, kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         values = self._fn(_array(y_true), _array(y_pred), **self._fn_kwargs)
@@ -164,6 +209,49 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
 
 
+def _in_top_k(labels: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """1 where the score of the true class is among the k largest of its row (ties count, as keras.ops.in_top_k:
+    the true score is at least the k-th largest)."""
+    labels = labels.astype(np.int64)
+    kth = np.partition(scores, -min(k, scores.shape[-1]), axis=-1)[..., -min(k, scores.shape[-1])]
+    true_scores = np.take_along_axis(scores, labels[..., None], axis=-1)[..., 0]
+    return (true_scores >= kth).astype(np.float64)
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k: int = 5) -> np.ndarray:
+    """1 where the one-hot label's class is among the k highest scores."""
+    return _in_top_k(np.argmax(_array(y_true), axis=-1), _array(y_pred), k)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5, from_sorted_ids: bool = False) -> np.ndarray:
+    """1 where the integer label is among the k highest scores (``from_sorted_ids``: among the first k of y_pred,
+    which then holds class ids sorted by score)."""
+    y_true, y_pred = _array(y_true), _array(y_pred)
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    if from_sorted_ids:
+        return np.any(y_pred[..., :k] == y_true[..., None], axis=-1).astype(np.float64)
+    return _in_top_k(y_true, y_pred, k)
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the one-hot label's class is among the k highest scores."""
+
+    def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype=None):
+        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is among the k highest scores."""
+
+    def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy", dtype=None,
+                 from_sorted_ids: bool = False):
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
+                         from_sorted_ids=from_sorted_ids)
+        self.k, self.from_sorted_ids = k, from_sorted_ids
+
+
 # ----- regression ----------------------------------------------------------------------------------------------
 def _loss_values(fn: Callable) -> Callable:
     """A loss function as a metric function: the same per-sample values, as a NumPy array."""
@@ -202,16 +290,29 @@ class RootMeanSquaredError(Mean):
 
 
 # ----- confusion-matrix metrics --------------------------------------------------------------------------------
-def confusion_counts(y_true, y_pred, thresholds: np.ndarray, sample_weight=None) -> tuple[np.ndarray, ...]:
+def confusion_counts(y_true, y_pred, thresholds: np.ndarray, sample_weight=None, top_k: int | None = None,
+                     class_id: int | None = None) -> tuple[np.ndarray, ...]:
     """(tp, fp, tn, fn) at each threshold of the ascending ``thresholds``, a prediction counting as positive when
-    it is strictly above the threshold (Keras's rule); labels are positive when non-zero. Vectorized: each value
-    is binned once (searchsorted), then the counts are reverse cumulative sums of the bins."""
+    it is strictly above the threshold (Keras's rule); labels are positive when non-zero. As Keras: ``top_k`` keeps
+    each row's k highest scores (the others become −10¹⁰), ``class_id`` keeps one class's column, and sample weights
+    weigh every class of their sample. Vectorized: each value is binned once (searchsorted), then the counts are
+    reverse cumulative sums of the bins."""
     y_true, y_pred = squeeze_or_expand_to_same_rank(_array(y_true), _array(y_pred))
     if y_true.shape != y_pred.shape:
         raise ValueError(f"expected y_true and y_pred of the same shape, received y_true of shape {y_true.shape} "
                          f"and y_pred of shape {y_pred.shape}")
-    weights = np.ones(y_pred.shape) if sample_weight is None else np.broadcast_to(
-        squeeze_or_expand_to_same_rank(np.asarray(_array(sample_weight), dtype=np.float64), y_pred)[0], y_pred.shape)
+    weights = np.ones(y_pred.shape)
+    if sample_weight is not None:
+        weights = np.asarray(_array(sample_weight), dtype=np.float64)
+        weights = np.broadcast_to(weights[..., None] if weights.ndim < y_pred.ndim else weights, y_pred.shape)
+    if top_k is not None:
+        kth = np.partition(y_pred, -top_k, axis=-1)[..., -top_k:][..., :1]
+        y_pred = np.where(y_pred >= kth, y_pred, NEG_INF)
+    if class_id is not None:
+        if y_pred.ndim == 1:
+            raise ValueError("When class_id is provided, y_pred must be a 2D array with shape (num_samples, "
+                             f"num_classes), found shape: {y_pred.shape}")
+        y_true, y_pred, weights = y_true[..., class_id], y_pred[..., class_id], weights[..., class_id]
     positive = y_true.reshape(-1).astype(bool)
     weights = weights.reshape(-1)
     above = np.searchsorted(thresholds, y_pred.reshape(-1), side="left")  # thresholds[:above] < prediction
@@ -224,55 +325,63 @@ def confusion_counts(y_true, y_pred, thresholds: np.ndarray, sample_weight=None)
 
 
 class _ThresholdMetric(Metric):
-    """Precision/Recall base: confusion counts at one or several thresholds (default 0.5)."""
+    """Precision/Recall base: two confusion counts (``counted``) at one or several thresholds (default 0.5, or
+    every score that top_k keeps), optionally for the k top scores only or one class only."""
 
-    def __init__(self, thresholds=None, name: str | None = None, dtype=None):
-        self.init_thresholds = thresholds
-        values = [0.5] if thresholds is None else np.atleast_1d(thresholds).astype(float).tolist()
-        if any(not 0 <= t <= 1 for t in values):
-            raise ValueError(f"Threshold values must be in [0, 1]. Received: thresholds={thresholds}")
+    counted: tuple[str, str] = ("true_positives", "false_positives")
+
+    def __init__(self, thresholds=None, top_k: int | None = None, class_id: int | None = None,
+                 name: str | None = None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.init_thresholds, self.top_k, self.class_id = thresholds, top_k, class_id
+        default = 0.5 if top_k is None else NEG_INF
+        values = [default] if thresholds is None else np.atleast_1d(thresholds).astype(float).tolist()
+        if thresholds is not None and any(not 0 <= t <= 1 for t in values):
+            raise ValueError(f"Threshold values must be in [0, 1]. Received: {thresholds}")
         self._order = np.argsort(values)
         self._sorted = np.asarray(values)[self._order]
-        super().__init__(name=name, dtype=dtype)
-
-    def reset_state(self) -> None:
-        n = len(self._sorted)
-        self.true_positives, self.false_positives = np.zeros(n), np.zeros(n)
-        self.true_negatives, self.false_negatives = np.zeros(n), np.zeros(n)
+        for counter in self.counted:
+            setattr(self, counter, self.add_variable((len(values),), "zeros", "float64", name=counter))
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        tp, fp, tn, fn = confusion_counts(y_true, y_pred, self._sorted, sample_weight)
+        tp, fp, tn, fn = confusion_counts(y_true, y_pred, self._sorted, sample_weight, self.top_k, self.class_id)
+        counts = {"true_positives": tp, "false_positives": fp, "false_negatives": fn}
         unsort = np.argsort(self._order)
-        self.true_positives += tp[unsort]
-        self.false_positives += fp[unsort]
-        self.true_negatives += tn[unsort]
-        self.false_negatives += fn[unsort]
+        for name in self.counted:
+            getattr(self, name).assign_add(counts[name][unsort])
 
     def _per_threshold(self, values: np.ndarray):
         return float(values[0]) if np.ndim(self.init_thresholds) == 0 else values.tolist()
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "thresholds": self.init_thresholds}
+        return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": self.top_k,
+                "class_id": self.class_id}
 
 
 class Precision(_ThresholdMetric):
     """tp / (tp + fp): of the predicted positives, the fraction that are positive."""
 
-    def __init__(self, thresholds=None, name: str = "precision", dtype=None):
-        super().__init__(thresholds, name=name, dtype=dtype)
+    def __init__(self, thresholds=None, top_k: int | None = None, class_id: int | None = None,
+                 name: str = "precision", dtype=None):
+        super().__init__(thresholds, top_k, class_id, name=name, dtype=dtype)
 
     def result(self):
-        return self._per_threshold(_divide_no_nan(self.true_positives, self.true_positives + self.false_positives))
+        tp, fp = self.true_positives.value, self.false_positives.value
+        return self._per_threshold(_divide_no_nan(tp, tp + fp))
 
 
 class Recall(_ThresholdMetric):
     """tp / (tp + fn): of the positives, the fraction predicted positive."""
 
-    def __init__(self, thresholds=None, name: str = "recall", dtype=None):
-        super().__init__(thresholds, name=name, dtype=dtype)
+    counted = ("true_positives", "false_negatives")
+
+    def __init__(self, thresholds=None, top_k: int | None = None, class_id: int | None = None,
+                 name: str = "recall", dtype=None):
+        super().__init__(thresholds, top_k, class_id, name=name, dtype=dtype)
 
     def result(self):
-        return self._per_threshold(_divide_no_nan(self.true_positives, self.true_positives + self.false_negatives))
+        tp, fn = self.true_positives.value, self.false_negatives.value
+        return self._per_threshold(_divide_no_nan(tp, tp + fn))
 
 
 class AUC(Metric):
@@ -281,13 +390,22 @@ class AUC(Metric):
     Davis & Goadrich interpolation for PR; 'minoring'/'majoring' = lower/upper rectangles)."""
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC", summation_method: str = "interpolation",
-                 name: str = "auc", dtype=None, thresholds=None, from_logits: bool = False):
+                 name: str = "auc", dtype=None, thresholds=None, multi_label: bool = False, num_labels=None,
+                 label_weights=None, from_logits: bool = False):
+        super().__init__(name=name, dtype=dtype)
+        if multi_label or num_labels is not None or label_weights is not None:
+            raise NotImplementedError(f"AUC '{name}': glassnet computes one curve over all labels; multi_label=True, "
+                                      "num_labels and label_weights are not supported (received "
+                                      f"multi_label={multi_label}, num_labels={num_labels}, "
+                                      f"label_weights={label_weights})")
+        if str(curve).upper() == "PRGAIN":
+            raise NotImplementedError(f"AUC '{name}': glassnet has no curve='PRGAIN'; use 'ROC' or 'PR'")
+        if str(curve).upper() not in ("ROC", "PR"):
+            raise ValueError(f'Invalid AUC curve value: "{curve}". Expected values are ["PR", "ROC"]')
+        if str(summation_method).lower() not in ("interpolation", "minoring", "majoring"):
+            raise ValueError(f'Invalid AUC summation method value: "{summation_method}". Expected values are '
+                             '["interpolation", "majoring", "minoring"]')
         curve, summation_method = str(curve).upper(), str(summation_method).lower()
-        if curve not in ("ROC", "PR"):
-            raise ValueError(f'Invalid `curve` argument value "{curve}". Expected one of: [\'ROC\', \'PR\']')
-        if summation_method not in ("interpolation", "minoring", "majoring"):
-            raise ValueError(f'Invalid `summation_method` argument value "{summation_method}". Expected one of: '
-                             "['interpolation', 'minoring', 'majoring']")
         if thresholds is not None:
             inner = sorted(float(t) for t in thresholds)
             num_thresholds = len(inner) + 2
@@ -298,13 +416,9 @@ class AUC(Metric):
             inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
         self.num_thresholds, self.curve, self.summation_method = num_thresholds, curve, summation_method
         self.init_thresholds, self.from_logits = thresholds, from_logits
-        self.thresholds = np.array([0.0 - losses.EPSILON] + inner + [1.0 + losses.EPSILON])
-        super().__init__(name=name, dtype=dtype)
-
-    def reset_state(self) -> None:
-        n = self.num_thresholds
-        self.true_positives, self.false_positives = np.zeros(n), np.zeros(n)
-        self.true_negatives, self.false_negatives = np.zeros(n), np.zeros(n)
+        self.thresholds = np.array([0.0 - backend.epsilon()] + inner + [1.0 + backend.epsilon()])
+        for counter in ("true_positives", "false_positives", "true_negatives", "false_negatives"):
+            setattr(self, counter, self.add_variable((num_thresholds,), "zeros", "float64", name=counter))
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         y_pred = _array(y_pred)
@@ -313,14 +427,11 @@ class AUC(Metric):
         elif y_pred.size and (y_pred.min() < 0 or y_pred.max() > 1):
             raise ValueError(f"AUC '{self.name}' expects predictions in [0, 1] (or from_logits=True), received "
                              f"values from {y_pred.min():g} to {y_pred.max():g}")
-        tp, fp, tn, fn = confusion_counts(y_true, y_pred, self.thresholds, sample_weight)
-        self.true_positives += tp
-        self.false_positives += fp
-        self.true_negatives += tn
-        self.false_negatives += fn
+        for variable, counts in zip(self.variables, confusion_counts(y_true, y_pred, self.thresholds,
+                                                                     sample_weight)):
+            variable.assign_add(counts)
 
-    def _interpolated_pr_auc(self) -> float:
-        tp, fp, fn = self.true_positives, self.false_positives, self.false_negatives
+    def _interpolated_pr_auc(self, tp, fp, fn) -> float:
         dtp = tp[:-1] - tp[1:]
         p = tp + fp
         dp = p[:-1] - p[1:]
@@ -332,9 +443,9 @@ class AUC(Metric):
         return float(terms.sum())
 
     def result(self) -> float:
+        tp, fp, tn, fn = (v.value for v in self.variables)
         if self.curve == "PR" and self.summation_method == "interpolation":
-            return self._interpolated_pr_auc()
-        tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives
+            return self._interpolated_pr_auc(tp, fp, fn)
         recall = _divide_no_nan(tp, tp + fn)
         if self.curve == "ROC":
             x, y = _divide_no_nan(fp, fp + tn), recall
@@ -351,18 +462,171 @@ class AUC(Metric):
     def get_config(self) -> dict:
         return {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve,
                 "summation_method": self.summation_method, "thresholds": self.init_thresholds,
-                "from_logits": self.from_logits}
+                "multi_label": False, "num_labels": None, "label_weights": None, "from_logits": self.from_logits}
+
+
+def _check_2d(metric: str, y_true: np.ndarray, y_pred: np.ndarray) -> None:
+    if y_pred.ndim != 2 or y_true.ndim != 2:
+        raise ValueError(f"{metric} expects 2D inputs with shape (batch_size, output_dim). Received input shapes: "
+                         f"y_pred.shape={y_pred.shape} and y_true.shape={y_true.shape}.")
+
+
+class FBetaScore(Metric):
+    """F_β = (1 + β²)·P·R / (β²·P + R) per class, P and R from counts summed over the batches seen; a prediction
+    is positive above ``threshold``, or (threshold None) where it is its row's maximum. ``average``: None (one
+    score per class), 'micro' (counts pooled over classes), 'macro' (mean over classes), 'weighted' (by support)."""
+
+    def __init__(self, average: str | None = None, beta: float = 1.0, threshold: float | None = None,
+                 name: str = "fbeta_score", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        if average not in (None, "micro", "macro", "weighted"):
+            raise ValueError("Invalid `average` argument value. Expected one of: {None, 'micro', 'macro', "
+                             f"'weighted'}}. Received: average={average}")
+        if not isinstance(beta, float):
+            raise ValueError(f"Invalid `beta` argument value. It should be a Python float. Received: beta={beta} of "
+                             f"type '{type(beta)}'")
+        if beta <= 0.0:
+            raise ValueError(f"Invalid `beta` argument value. It should be > 0. Received: beta={beta}")
+        if threshold is not None:
+            if not isinstance(threshold, float):
+                raise ValueError("Invalid `threshold` argument value. It should be a Python float. Received: "
+                                 f"threshold={threshold} of type '{type(threshold)}'")
+            if threshold > 1.0 or threshold <= 0.0:
+                raise ValueError("Invalid `threshold` argument value. It should verify 0 < threshold <= 1. "
+                                 f"Received: threshold={threshold}")
+        self.average, self.beta, self.threshold = average, beta, threshold
+        self.axis = None if average == "micro" else 0
+        self._built = False
+
+    def _build(self, num_classes: int) -> None:
+        """The counts, once the number of classes is known (the first batch)."""
+        shape = () if self.average == "micro" else (num_classes,)
+        for counter in ("true_positives", "false_positives", "false_negatives", "intermediate_weights"):
+            setattr(self, counter, self.add_variable(shape, "zeros", "float64", name=counter))
+        self._built = True
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        y_true, y_pred = np.asarray(_array(y_true), np.float64), np.asarray(_array(y_pred), np.float64)
+        _check_2d("FBetaScore", y_true, y_pred)
+        if not self._built:
+            self._build(y_pred.shape[-1])
+        if self.threshold is None:
+            predicted = (y_pred >= y_pred.max(axis=-1, keepdims=True)) & (np.abs(y_pred) > 1e-9)
+        else:
+            predicted = y_pred > self.threshold
+        predicted = predicted.astype(np.float64)
+        weights = 1.0 if sample_weight is None else np.asarray(_array(sample_weight), np.float64)[:, None]
+        for variable, value in zip(self.variables, (predicted * y_true, predicted * (1 - y_true),
+                                                    (1 - predicted) * y_true, y_true)):
+            variable.assign_add(np.sum(value * weights, axis=self.axis))
+
+    def result(self):
+        if not self._built:
+            return 0.0
+        eps = backend.epsilon()
+        tp, fp, fn, support = (v.value for v in self.variables)
+        precision, recall = tp / (tp + fp + eps), tp / (tp + fn + eps)
+        beta2 = self.beta ** 2
+        score = precision * recall / (beta2 * precision + recall + eps) * (1 + beta2)
+        if self.average == "weighted":
+            score = np.sum(score * support / (np.sum(support) + eps))
+        elif self.average is not None:
+            score = np.mean(score)
+        return _scalar_or_list(score)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "average": self.average, "beta": self.beta, "threshold": self.threshold}
+
+
+class F1Score(FBetaScore):
+    """F₁ = 2·P·R / (P + R): FBetaScore with β = 1."""
+
+    def __init__(self, average: str | None = None, threshold: float | None = None, name: str = "f1_score",
+                 dtype=None):
+        super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        del config["beta"]
+        return config
+
+
+class R2Score(Metric):
+    """R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² per output over all samples seen ('uniform_average': their mean,
+    'variance_weighted_average': weighted by Σ(y − ȳ)², None: one per output); ``num_regressors`` = p > 0 gives
+    the adjusted 1 − (1 − R²)(n − 1)/(n − p − 1), n the number of values seen."""
+
+    def __init__(self, class_aggregation: str | None = "uniform_average", num_regressors: int = 0,
+                 name: str = "r2_score", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        aggregations = (None, "uniform_average", "variance_weighted_average")
+        if class_aggregation not in aggregations:
+            raise ValueError(f"Invalid value for argument `class_aggregation`. Expected one of {aggregations}. "
+                             f"Received: class_aggregation={class_aggregation}")
+        if num_regressors < 0:
+            raise ValueError(f"Invalid value for argument `num_regressors`. Expected a value >= 0. Received: "
+                             f"num_regressors={num_regressors}")
+        self.class_aggregation, self.num_regressors = class_aggregation, num_regressors
+        self.num_samples = self.add_variable((), "zeros", "float64", name="num_samples")
+        self._built = False
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        y_true, y_pred = squeeze_or_expand_to_same_rank(np.asarray(_array(y_true), np.float64),
+                                                        np.asarray(_array(y_pred), np.float64))
+        _check_2d("R2Score", y_true, y_pred)
+        if not self._built:  # one sum per output, once their number is known
+            for attribute, name in (("squared_sum", "squared_sum"), ("sum", "sum"), ("total_mse", "residual"),
+                                    ("count", "count")):
+                setattr(self, attribute, self.add_variable((y_pred.shape[-1],), "zeros", "float64", name=name))
+            self._built = True
+        weights = 1.0 if sample_weight is None else np.asarray(_array(sample_weight), np.float64)
+        weights = np.broadcast_to(weights[:, None] if np.ndim(weights) == 1 else weights, y_true.shape)
+        self.sum.assign_add(np.sum(y_true * weights, axis=0))
+        self.squared_sum.assign_add(np.sum(y_true * y_true * weights, axis=0))
+        self.total_mse.assign_add(np.sum((y_true - y_pred) ** 2 * weights, axis=0))
+        self.count.assign_add(np.sum(weights, axis=0))
+        self.num_samples.assign_add(y_true.size)
+
+    def result(self):
+        if not self._built:
+            return 0.0
+        total_sum, count = self.sum.value, self.count.value
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = self.squared_sum.value - total_sum * (total_sum / count)
+            raw = 1 - self.total_mse.value / total
+        raw = np.where(np.isinf(raw), 0.0, raw)
+        if self.class_aggregation == "uniform_average":
+            score = np.mean(raw)
+        elif self.class_aggregation == "variance_weighted_average":
+            score = np.sum(total * raw) / np.sum(total)
+        else:
+            score = raw
+        n, p = float(self.num_samples.value), self.num_regressors
+        if p > n - 1:
+            warnings.warn("More independent predictors than datapoints in adjusted R2 score. Falling back to "
+                          "standard R2 score.", stacklevel=2)
+        elif p == n - 1:
+            warnings.warn("Division by zero in Adjusted R2 score. Falling back to standard R2 score.", stacklevel=2)
+        elif p:
+            score = 1 - (1 - score) * (n - 1) / (n - p - 1)
+        return _scalar_or_list(score)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "class_aggregation": self.class_aggregation,
+                "num_regressors": self.num_regressors}
 
 
 # ----- lookup --------------------------------------------------------------------------------------------------
 METRIC_CLASSES = {cls.__name__: cls for cls in (
-    Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, MeanSquaredError,
-    MeanAbsoluteError, RootMeanSquaredError, Precision, Recall, AUC)}
+    Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError, Precision, Recall, AUC,
+    FBetaScore, F1Score, R2Score)}
 METRIC_CLASSES.update({losses.snake_case(name): cls for name, cls in list(METRIC_CLASSES.items())})
 METRIC_CLASSES.update({"mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError,
                        "MAE": MeanAbsoluteError, "rmse": RootMeanSquaredError})
 METRIC_FUNCTIONS = {fn.__name__: fn for fn in (accuracy, binary_accuracy, categorical_accuracy,
-                                                sparse_categorical_accuracy)}
+                                                sparse_categorical_accuracy, top_k_categorical_accuracy,
+                                                sparse_top_k_categorical_accuracy)}
 METRIC_FUNCTIONS.update({name: _loss_values(fn) for name, fn in losses.LOSS_FUNCTIONS.items()
                          if name not in ("mean_squared_error", "mean_absolute_error")})
 METRIC_FUNCTIONS.update(bce=METRIC_FUNCTIONS["binary_crossentropy"], BCE=METRIC_FUNCTIONS["binary_crossentropy"])
