@@ -118,6 +118,13 @@ class Functional(Model):
         return [*inputs, self, *rest]
 
     @property
+    def output_names(self) -> list[str]:
+        """The outputs' names: the layers that make them (a dict's keys when the outputs are a dict)."""
+        if isinstance(self._outputs_structure, dict):
+            return sorted(self._outputs_structure)
+        return [t.keras_history.operation.name for t in self._output_tensors]
+
+    @property
     def inputs(self) -> list[KerasTensor]:
         return list(self._input_tensors)
 

@@ -22,7 +22,7 @@ import numpy as np
 from glassnet import backend, saving
 from glassnet.autodiff.tensor import Tensor, as_tensor, no_grad
 from glassnet.layers.base import Layer, training_mode
-from glassnet.layers.symbolic import is_symbolic, map_shapes, map_structure
+from glassnet.layers.symbolic import is_shape, is_symbolic, map_shapes, map_structure
 from glassnet.models import display
 from glassnet.models import summary as summary_module
 from glassnet.models.trainer import Trainer
@@ -95,10 +95,6 @@ class Model(Trainer, Layer):
                                   "Model defines `call(self, inputs, training=None)`; or make a functional model "
                                   "with `Model(inputs, outputs)`.")
 
-    def _build_for(self, inputs) -> None:
-        """Build a subclassed model by running ``call`` once on the first inputs (their shapes, no gradient)."""
-        self.build(map_structure(lambda t: t.shape, inputs))
-
     def build(self, input_shape) -> None:
         """Create the weights of a subclassed model for inputs of ``input_shape`` (batch first, None allowed): run
         ``call`` on a zero batch of that shape, in inference mode, as Keras builds it."""
@@ -113,6 +109,20 @@ class Model(Trainer, Layer):
             raise
         self._mark_built(input_shape)
         self._output_shape = map_structure(lambda t: (None, *t.shape[1:]), outputs)
+
+    def _takes_structures(self) -> bool:
+        return True
+
+    @property
+    def output_names(self) -> list[str] | None:
+        """A subclassed model's outputs are ``output_1``, ``output_2``, ... (a dict's keys for a dict); None
+        before it is built."""
+        if self._output_shape is None:
+            return None
+        if isinstance(self._output_shape, dict):
+            return sorted(self._output_shape)
+        count = len(self._output_shape) if not is_shape(self._output_shape) else 1
+        return [f"output_{i}" for i in range(1, count + 1)]
 
     def expected_input_shape(self) -> tuple | None:
         """The input shape (batch first, None for the batch) the model is built for; None if unknown."""

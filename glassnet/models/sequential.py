@@ -91,6 +91,13 @@ class Sequential(Model):
     def step_layers(self) -> list[Layer]:
         return list(self._layers)
 
+    def _takes_structures(self) -> bool:
+        return False
+
+    @property
+    def output_names(self) -> list[str] | None:
+        return [self.layers[-1].name] if self.layers else None
+
     @property
     def inputs(self) -> list[KerasTensor]:
         """The Input tensor of the first layer, in a list (once the model knows its input shape)."""

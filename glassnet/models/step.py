@@ -22,6 +22,7 @@ import numpy as np
 
 from glassnet.autodiff.plan import Plan
 from glassnet.autodiff.tensor import Tensor, name_scope
+from glassnet.layers.symbolic import flatten, map_structure, pack_like
 
 _EAGER = "eager"  # a shape whose plan failed its check: always run eagerly
 
@@ -67,10 +68,10 @@ class TrainStep:
         self.plans: dict = {}  # batch kind -> _Entry, or _EAGER
         self.latest: Plan | None = None  # the plan of the last replayed or traced step
 
-    def __call__(self, x: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> tuple[float, np.ndarray]:
+    def __call__(self, x, y, sw) -> tuple[float, np.ndarray]:
         if self.run_eagerly:
             return self.eager(x, y, sw)
-        key = (type(x), x.shape, x.dtype, y.shape, y.dtype, None if sw is None else sw.shape)
+        key = (_kind(x), _kind(y), None if sw is None else _kind(sw))
         entry = self.plans.get(key)
         if entry is None:
             return self._trace(key, x, y, sw)
@@ -86,17 +87,25 @@ class TrainStep:
         loss, y_pred = self.forward_loss(x, y, sw)
         loss.backward()
         self._fill_missing_grads()
-        return float(loss.data), y_pred.data
+        return float(loss.data), map_structure(lambda t: t.data, y_pred)
 
     def _trace(self, key, x, y, sw) -> tuple[float, np.ndarray]:
         """Trace the step on this batch; the trace's own forward is this step's forward."""
         for v in self.variables:
             v.grad = None
-        inputs = [x, y] if sw is None else [x, y, sw]
-        plan = Plan(lambda xt, yt, *swt: self.forward_loss(xt, yt, swt[0] if swt else None), inputs,
-                    input_names=["X", "Y", "SW"][:len(inputs)], title=self.title)
+        inputs, names = _leaves(x, y, sw)
+        structure: list = []
+
+        def traced(*tensors):
+            loss, y_pred = self.forward_loss(*_unpack(tensors, x, y, sw))
+            structure.append(y_pred)
+            return (loss, *flatten(y_pred))
+
+        plan = Plan(traced, inputs, input_names=names, title=self.title)
+        plan.prediction_structure = structure[0]
         self.latest = plan
-        loss, y_pred = plan.backward()
+        loss, *predictions = plan.backward()
+        y_pred = pack_like(plan.prediction_structure, predictions)
         self._fill_missing_grads()
         reached = {id(v) for v in plan.variables}
         unreached = tuple(v for v in self.variables if id(v) not in reached)
@@ -106,7 +115,7 @@ class TrainStep:
     def _check(self, key, entry: _Entry, x, y, sw) -> tuple[float, np.ndarray]:
         """Replay a plan not yet proven in every input: directly when this batch differs from the traced one only
         in proven inputs, else after running the step both ways on it, on the same random draws."""
-        inputs = [x, y] if sw is None else [x, y, sw]
+        inputs = _leaves(x, y, sw)[0]
         differing = frozenset(i for i, (a, b) in enumerate(zip(inputs, entry.plan.traced_inputs))
                               if i not in entry.live and not np.array_equal(a, b))
         if not differing:
@@ -118,8 +127,8 @@ class TrainStep:
         for g, state in zip(generators, states):
             g.bit_generator.state = state
         replay_loss, replay_pred = self._replay(entry, x, y, sw)
-        agree = np.allclose(replay_loss, loss, rtol=1e-5, atol=1e-7) and np.allclose(
-            replay_pred, y_pred, rtol=1e-5, atol=1e-7) and all(
+        agree = np.allclose(replay_loss, loss, rtol=1e-5, atol=1e-7) and all(
+            np.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(flatten(replay_pred), flatten(y_pred))) and all(
             np.allclose(v.grad, g, rtol=1e-4, atol=1e-7) for v, g in zip(self.variables, eager_grads))
         if agree:
             live = entry.live | differing
@@ -134,13 +143,50 @@ class TrainStep:
         """The plan's forward and backward: it sets the gradient of every variable it reaches."""
         plan = entry.plan
         self.latest = plan
-        loss, y_pred = plan(x, y) if sw is None else plan(x, y, sw)
+        loss, *predictions = plan(*_leaves(x, y, sw)[0])
         for v in entry.unreached:
             v.grad = np.zeros(v.shape, dtype=v.dtype)
-        return float(loss), y_pred
+        return float(loss), pack_like(plan.prediction_structure, predictions)
 
     def _fill_missing_grads(self) -> None:
         """A trainable weight the loss does not reach (an unused layer) gets a zero gradient, as in Keras."""
         for v in self.variables:
             if v.grad is None:
                 v.grad = np.zeros(v.shape, dtype=v.dtype)
+
+
+def _kind(value) -> tuple:
+    """What a plan depends on in one argument: each leaf's type, shape and dtype (and how many leaves)."""
+    if not isinstance(value, (list, tuple, dict)):
+        return (1, (type(value), value.shape, value.dtype))
+    leaves = flatten(value)
+    return (len(leaves), *((type(a), a.shape, a.dtype) for a in leaves))
+
+
+def _leaves(x, y, sw) -> tuple[list, list[str]]:
+    """The arrays of one batch in the plan's order, and their names in the step's source: X, Y, SW for one of
+    each, numbered (X1, X2, ...) for several."""
+    if not isinstance(x, (list, tuple, dict)) and not isinstance(y, (list, tuple, dict)) and not isinstance(
+            sw, (list, tuple, dict)):
+        return ([x, y], ["X", "Y"]) if sw is None else ([x, y, sw], ["X", "Y", "SW"])
+    arrays, names = [], []
+    for symbol, value in (("X", x), ("Y", y), ("SW", sw)):
+        if value is None:
+            continue
+        leaves = flatten(value)
+        arrays += leaves
+        names += [symbol] if len(leaves) == 1 else [f"{symbol}{i}" for i in range(1, len(leaves) + 1)]
+    return arrays, names
+
+
+def _unpack(tensors, x, y, sw) -> tuple:
+    """The plan's input Tensors back in the structures of x, y and sw."""
+    out, start = [], 0
+    for value in (x, y, sw):
+        if value is None:
+            out.append(None)
+            continue
+        count = len(flatten(value))
+        out.append(pack_like(value, list(tensors[start:start + count])))
+        start += count
+    return tuple(out)

@@ -113,7 +113,8 @@ def imdb_model(seed=0, first=None):
 
 
 def input_types(model):
-    return {key[0] for key in model._cached_step.plans}
+    """The input types the model's training step has plans for (a plan's key starts with its x's leaves)."""
+    return {key[0][1][0] for key in model._cached_step.plans}
 
 
 @fast
