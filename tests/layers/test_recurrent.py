@@ -7,7 +7,7 @@ import pytest
 
 import glassnet as gk
 from glassnet import layers
-from glassnet.autodiff import Tensor
+from glassnet.autodiff import Tensor, gradcheck
 from tests.layers.keras_peer import TOLERANCE, comparable, same_program
 
 RNN_LAYERS = {
@@ -190,6 +190,38 @@ def test_gradients_through_time_are_pytorchs(name):
     np.testing.assert_allclose(kernel, torch_kernel, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(recurrent, torch_recurrent, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(bias, torch_bias, rtol=1e-10, atol=1e-12)
+
+
+GRADCHECK_CASES = {
+    "simple_rnn-backwards": ("SimpleRNN", {"go_backwards": True}),
+    "lstm-sequences": ("LSTM", {"return_sequences": True}),
+    "gru-reset-before-backwards": ("GRU", {"reset_after": False, "go_backwards": True, "return_sequences": True}),
+    "gru-sequences-zero-masked": ("GRU", {"return_sequences": True, "zero_output_for_mask": True}),
+}
+
+
+@pytest.mark.parametrize("name, config", GRADCHECK_CASES.values(), ids=GRADCHECK_CASES.keys())
+def test_masked_gradients_by_central_differences(name, config):
+    """d(output) with respect to the inputs, W, U, b and the initial states, through masked steps, by central
+    differences in float64 (the cell's weights swapped for the checked values)."""
+    rng = np.random.default_rng(8)
+    layer = getattr(layers, name)(3, dtype="float64", **config)
+    layer.build((4, 5, 2))
+    mask = ragged_mask()[:, :5]
+    mask[3, 1] = True  # the fully masked row keeps one step
+
+    def through_layer(x, kernel, recurrent, bias, *states):
+        cell = layer.cell
+        saved = cell.kernel, cell.recurrent_kernel, cell.bias
+        cell.kernel, cell.recurrent_kernel, cell.bias = kernel, recurrent, bias
+        try:
+            return layer.call(x, mask=mask, initial_state=list(states))
+        finally:
+            cell.kernel, cell.recurrent_kernel, cell.bias = saved
+
+    weights = [rng.normal(scale=0.6, size=w.shape) for w in layer.weights]
+    states = [rng.normal(size=(4, 3)) for _ in layer.cell.state_size]
+    gradcheck(through_layer, [rng.normal(size=(4, 5, 2)), *weights, *states])
 
 
 # ----- dropout ---------------------------------------------------------------------------------------------------
