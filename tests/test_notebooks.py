@@ -133,9 +133,10 @@ def test_progress_in_a_notebook_is_one_output_per_epoch_replaced_in_place(monkey
 
     fake = FakeDisplay()
     monkeypatch.setattr(IPython.display, "display", fake)
-    monkeypatch.setattr(progbar, "in_notebook", lambda: True)
     printed = io.StringIO()
     monkeypatch.setattr(sys, "stdout", printed)
+    assert not progbar.writes_to_notebook(printed)  # outside a kernel, and for a redirection inside one
+    monkeypatch.setattr(progbar, "writes_to_notebook", lambda stream: stream is printed)  # as the kernel's stdout
     logger = ProgbarLogger()
     logger.set_params({"verbose": 1, "epochs": 2, "steps": 3})
     for epoch in range(2):

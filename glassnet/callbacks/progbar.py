@@ -21,6 +21,11 @@ def in_notebook() -> bool:
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
+def writes_to_notebook(stream) -> bool:
+    """Whether ``stream`` is a Jupyter kernel's own output (not a redirection inside a notebook)."""
+    return in_notebook() and type(stream).__module__.startswith("ipykernel.")
+
+
 def is_terminal(stream) -> bool:
     """Whether ``stream`` redraws a line on a carriage return: a terminal."""
     return bool(getattr(stream, "isatty", lambda: False)())
@@ -79,7 +84,7 @@ class Progbar:
         self.interval = interval
         self.unit_name = unit_name
         self.stream = stream if stream is not None else sys.stdout
-        self.notebook_line = NotebookLine() if stream is None and in_notebook() else None
+        self.notebook_line = NotebookLine() if writes_to_notebook(self.stream) else None
         self.dynamic = self.notebook_line is not None or is_terminal(self.stream)
         self._start = time.perf_counter()
         self._last_update = 0.0
