@@ -84,6 +84,23 @@ def test_a_weight_is_edited_in_place_without_a_prompt(page):
     assert page.problems == []
 
 
+def test_a_reload_keeps_the_training_and_another_link_replaces_it(page):
+    open_page(page, "?dataset=xor&layers=3")
+    page.click("#step")
+    page.click("#step")
+    page.wait_for_function("() => window.playground.frame.epoch === 2")
+    weights = page.evaluate("() => window.playground.frame.weights")
+    page.reload()
+    page.wait_for_function("() => window.playground.frame !== null && window.playground.urlApplied")
+    assert page.evaluate("() => [window.playground.frame.epoch, window.playground.history.length]") == [2, 3]
+    assert page.evaluate("() => window.playground.frame.weights") == weights
+    open_page(page, "?dataset=spiral")  # the same tab, another link
+    settled(page, "s.dataset === 'spiral' && s.layers.length === 2")
+    page.wait_for_function("() => window.playground.frame.epoch === 0")
+    assert "dataset=spiral" in page.url and "layers" not in page.url
+    assert page.problems == []
+
+
 def test_the_page_reconnects_to_its_session_and_to_a_restarted_server(browser):
     port = free_port()
     page = browser.new_page(viewport={"width": 1400, "height": 950})

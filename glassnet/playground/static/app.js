@@ -442,7 +442,21 @@ function showPlay(playing) {
 }
 
 // ----- messages from the server ------------------------------------------------------------------------------
+/** Every setting as the link gives it (the default where it names none). */
+function linkSettings() {
+  return Object.fromEntries(Object.entries(app.schema).map(([name, spec]) => [name,
+    name in app.link ? app.link[name] : spec.default]));
+}
+
 function onState(message) {
+  if (app.checkLink) { // a resumed session after a page load: the link, if it says otherwise, wins
+    app.checkLink = false;
+    const link = linkSettings();
+    if (Object.keys(link).some((name) => JSON.stringify(link[name]) !== JSON.stringify(message.settings[name]))) {
+      send({ type: "restore", settings: link });
+    }
+    send({ type: "ready" });
+  }
   app.settings = message.settings;
   app.structure = message.network;
   app.data = message.data;
@@ -492,7 +506,12 @@ function onHello(message) {
     const url = readUrl(app.schema);
     app.client = url.client;
     app.linkNotes = url.ignored.map((text) => `${text}.`);
-    if (!message.resumed && Object.keys(url.settings).length) send({ type: "restore", settings: url.settings });
+    app.link = url.settings;
+    if (message.resumed) {
+      app.checkLink = true; // a reload keeps the session; another link replaces it (onState compares)
+      return;
+    }
+    if (Object.keys(url.settings).length) send({ type: "restore", settings: url.settings });
   } else if (!message.resumed) { // the server restarted: carry on from what the page shows, playing if it was
     send(savedExperiment());
     if (app.wasPlaying) send({ type: "play" });
