@@ -48,10 +48,8 @@ INBOX_CHARS = 2 * MAX_UPLOAD_CHARS  # and their characters in all
 GRACE_S = 300.0  # how long a page's session outlives its connection
 MAX_SESSIONS = 64  # sessions kept at once (a classroom's pages and their reconnects)
 PING_INTERVAL_S, PING_TIMEOUT_S = 20.0, 120.0  # keepalives: a busy or slow page has two minutes to answer
-INTERNAL_ERROR = ("Something went wrong on the server while handling that; the experiment is as it was. "
-                  "If it happens again, press Reset or reload the page.")
-
-
+INTERNAL_ERROR = ("Something went wrong on the server while handling that. If it happens again, press Reset or "
+                  "reload the page.")
 FLOODED = (f"The page sent more than {INBOX_LIMIT} messages before the server could answer them, so the "
            "server closed the connection.")
 
