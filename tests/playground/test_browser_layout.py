@@ -31,7 +31,8 @@ OVERFLOW = """() => {
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_nothing_overflows_the_screen(browser, base_url, screen, query):
     width, height = SCREENS[screen]
-    page = browser.new_page(viewport={"width": width, "height": height}, has_touch=screen != "laptop")
+    touch = screen != "laptop"
+    page = browser.new_page(viewport={"width": width, "height": height}, has_touch=touch, is_mobile=touch)
     problems = []
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.base_url = base_url
@@ -42,6 +43,10 @@ def test_nothing_overflows_the_screen(browser, base_url, screen, query):
     if screen == "phone":  # one column: the output comes below the network
         data, output = (page.locator(f"section.{name}").bounding_box() for name in ("data", "output"))
         assert output["y"] > data["y"] + data["height"] - 1
+    if touch:  # controls a finger can hit
+        sizes = page.evaluate("() => [...document.querySelectorAll('.mini, #add-layer, #step, #reset, #play')]"
+                              ".map((b) => Math.min(b.offsetWidth, b.offsetHeight))")
+        assert min(sizes) >= 32, sizes
     page.close()
     assert report["scrollWidth"] <= report["width"] and report["out"] == [], report
     assert problems == []
