@@ -120,6 +120,9 @@ class RNN(Layer):
     def call(self, inputs, training: bool = False, mask=None, initial_state=None):
         x = inputs
         batch, timesteps = x.shape[0], x.shape[1]
+        if timesteps == 0:
+            raise ValueError(f"{type(self).__name__} '{self.name}' needs at least one timestep in its inputs {LAYOUT}, "
+                             f"received shape {x.shape}")
         states = self._initial_states(batch, initial_state)
         keep = self._step_masks(mask, batch, timesteps)
         if training and 0 < self.dropout < 1:  # one mask per sequence: shared by every timestep

@@ -332,6 +332,9 @@ def test_unsupported_and_invalid_arguments_are_refused():
     with pytest.raises(ValueError, match=r"`dropout` must be a float.*'a lot'"):
         layers.LSTM(2, dropout="a lot")
     layer = layers.LSTM(2)
+    with pytest.raises(ValueError, match=r"LSTM 'lstm_\d+' needs at least one timestep in its inputs \(batch, "
+                                         r"timesteps, features\), received shape \(1, 0, 3\)"):
+        layer(np.zeros((1, 0, 3), dtype="float32"))
     with pytest.raises(ValueError, match=r"mask of shape \(batch, timesteps\) = \(1, 4\), received .*\(1, 3\)"):
         layer(np.zeros((1, 4, 3), dtype="float32"), mask=np.ones((1, 3), dtype=bool))
     with pytest.raises(ValueError, match=r"initial_state as 2 tensor\(s\) of shapes \[\(1, 2\), \(1, 2\)\]"):
