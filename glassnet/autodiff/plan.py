@@ -99,6 +99,11 @@ class Plan:
         found = {id(fn.rng): fn.rng for fn in self.ops if isinstance(getattr(fn, "rng", None), np.random.Generator)}
         return list(found.values())
 
+    def written_variables(self) -> list:
+        """The variables the plan's ops assign in their forward (batch norm's moving statistics), to restore them
+        when the same batch runs twice."""
+        return list({id(v): v for fn in self.ops for v in getattr(fn, "writes", ())}.values())
+
 
 def _header(title: str, writer: StepWriter, inputs: Sequence[Tensor], variables: Sequence[Variable]) -> str:
     """Comment lines saying what the text is and what each bound name holds."""

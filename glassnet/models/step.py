@@ -120,12 +120,15 @@ class TrainStep:
                               if i not in entry.live and not np.array_equal(a, b))
         if not differing:
             return self._replay(entry, x, y, sw)
-        generators = entry.plan.random_generators()
+        generators, written = entry.plan.random_generators(), entry.plan.written_variables()
         states = [g.bit_generator.state for g in generators]
+        values = [v.numpy().copy() for v in written]
         loss, y_pred = self.eager(x, y, sw)
         eager_grads = [v.grad for v in self.variables]
         for g, state in zip(generators, states):
             g.bit_generator.state = state
+        for v, value in zip(written, values):  # the replay below updates them again, from where they were
+            v.assign(value)
         replay_loss, replay_pred = self._replay(entry, x, y, sw)
         agree = np.allclose(replay_loss, loss, rtol=1e-5, atol=1e-7) and all(
             np.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(flatten(replay_pred), flatten(y_pred))) and all(

@@ -539,14 +539,18 @@ class Trainer:
             return step.latest.source
         x, y = self._example_batch(batch_size or 32)
         x, y, sw = self._prepare_xy(x, y, None, None, "step_source")
+        kept = [(w, w.numpy().copy()) for w in self.non_trainable_weights]
         step(x, y, sw)
+        for weight, value in kept:  # recording ran the forward: put back what it moved (batch norm's statistics)
+            weight.assign(value)
         return step.latest.source
 
     def _example_batch(self, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
         """Random inputs of the model's input shape and zero labels its loss accepts (class indices for a
         sparse loss), for recording a step without data."""
         dtype = self.trainable_weights[0].dtype if self.trainable_weights else backend.floatx()
-        x = np.random.default_rng(0).standard_normal((batch_size, *self.input_shape[1:])).astype(dtype)
+        # uniform in [0, 1): valid for any layer, an Embedding's indices too (they truncate to row 0)
+        x = np.random.default_rng(0).random((batch_size, *self.input_shape[1:])).astype(dtype)
         output_shape = (batch_size, *self.output_shape[1:])
         y = np.zeros(output_shape, dtype=dtype)
         try:

@@ -154,9 +154,6 @@ def test_train_on_batch_replays_the_moving_statistics(keras):
     assert not np.allclose(gm.layers[1].moving_mean.numpy(), 0)
 
 
-@pytest.mark.xfail(strict=True, reason="models/step.py TrainStep._check runs the second batch both eagerly and "
-                                       "replayed, so the moving statistics are updated twice on it; the ops name the "
-                                       "state they write (BatchNorm.writes) for the check to restore")
 def test_fit_replays_the_moving_statistics(keras):
     """Several batches of fit (shuffle=False, SGD), from the same weights: weights and moving statistics equal to
     Keras's after 8 steps."""
