@@ -58,3 +58,17 @@ def test_the_compatibility_page_counts_keras_names_that_glassnet_has():
     page = compatibility.compatibility_page()
     present = sum(compatibility.glassnet_has("constraints", n) for n in compatibility.keras_names("constraints"))
     assert f"| `keras.constraints` | {present} of {len(compatibility.keras_names('constraints'))} |" in page
+
+
+@pytest.mark.parametrize("link, complaint", [("[gone](nowhere.md)", "nowhere.md"),
+                                             ("[anchor](#no-such-heading)", "no-such-heading")],
+                         ids=["missing page", "missing anchor"])
+def test_a_broken_link_fails_the_strict_build(tmp_path, link, complaint):
+    """The site's own settings (inherited from mkdocs.yml) on a one-page site whose page has a broken link."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text(f"# Home\n\n{link}\n")
+    (tmp_path / "mkdocs.yml").write_text(f"INHERIT: {ROOT / 'mkdocs.yml'}\ndocs_dir: docs\nsite_dir: site\n"
+                                         "hooks: []\nplugins: [search]\nnav: [index.md]\nexclude_docs: ''\n")
+    out = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert out.returncode != 0 and complaint in out.stderr
