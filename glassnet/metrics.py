@@ -291,12 +291,14 @@ class RootMeanSquaredError(Mean):
 
 # ----- confusion-matrix metrics --------------------------------------------------------------------------------
 def confusion_counts(y_true, y_pred, thresholds: np.ndarray, sample_weight=None, top_k: int | None = None,
-                     class_id: int | None = None) -> tuple[np.ndarray, ...]:
+                     class_id: int | None = None, label_weights=None,
+                     multi_label: bool = False) -> tuple[np.ndarray, ...]:
     """(tp, fp, tn, fn) at each threshold of the ascending ``thresholds``, a prediction counting as positive when
     it is strictly above the threshold (Keras's rule); labels are positive when non-zero. As Keras: ``top_k`` keeps
-    each row's k highest scores (the others become −10¹⁰), ``class_id`` keeps one class's column, and sample weights
-    weigh every class of their sample. Vectorized: each value is binned once (searchsorted), then the counts are
-    reverse cumulative sums of the bins."""
+    each row's k highest scores (the others become −10¹⁰), ``class_id`` keeps one class's column, sample weights
+    weigh every class of their sample, ``label_weights`` weigh each class, and ``multi_label`` counts each column of
+    (samples, labels) apart (arrays of shape (thresholds, labels)). Vectorized: each value is binned once
+    (searchsorted), then the counts are reverse cumulative sums of the bins."""
     y_true, y_pred = squeeze_or_expand_to_same_rank(_array(y_true), _array(y_pred))
     if y_true.shape != y_pred.shape:
         raise ValueError(f"expected y_true and y_pred of the same shape, received y_true of shape {y_true.shape} "
@@ -305,6 +307,8 @@ def confusion_counts(y_true, y_pred, thresholds: np.ndarray, sample_weight=None,
     if sample_weight is not None:
         weights = np.asarray(_array(sample_weight), dtype=np.float64)
         weights = np.broadcast_to(weights[..., None] if weights.ndim < y_pred.ndim else weights, y_pred.shape)
+    if label_weights is not None:
+        weights = weights * np.broadcast_to(np.asarray(label_weights, dtype=np.float64), y_pred.shape)
     if top_k is not None:
         kth = np.partition(y_pred, -top_k, axis=-1)[..., -top_k:][..., :1]
         y_pred = np.where(y_pred >= kth, y_pred, NEG_INF)
@@ -313,6 +317,16 @@ def confusion_counts(y_true, y_pred, thresholds: np.ndarray, sample_weight=None,
             raise ValueError("When class_id is provided, y_pred must be a 2D array with shape (num_samples, "
                              f"num_classes), found shape: {y_pred.shape}")
         y_true, y_pred, weights = y_true[..., class_id], y_pred[..., class_id], weights[..., class_id]
+    if multi_label:
+        per_label = [_binned_counts(y_true[:, j], y_pred[:, j], weights[:, j], thresholds)
+                     for j in range(y_pred.shape[1])]
+        return tuple(np.stack(counts, axis=-1) for counts in zip(*per_label))
+    return _binned_counts(y_true, y_pred, weights, thresholds)
+
+
+def _binned_counts(y_true: np.ndarray, y_pred: np.ndarray, weights: np.ndarray,
+                   thresholds: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(tp, fp, tn, fn) at each threshold, over all the values of the arrays."""
     positive = y_true.reshape(-1).astype(bool)
     weights = weights.reshape(-1)
     above = np.searchsorted(thresholds, y_pred.reshape(-1), side="left")  # thresholds[:above] < prediction
@@ -387,17 +401,14 @@ class Recall(_ThresholdMetric):
 class AUC(Metric):
     """Area under the ROC (or PR) curve, approximated like Keras: confusion counts at ``num_thresholds`` thresholds
     (−ε, 1/(n−1), ..., (n−2)/(n−1), 1 + ε), then a Riemann sum ('interpolation' = trapezoids for ROC, the
-    Davis & Goadrich interpolation for PR; 'minoring'/'majoring' = lower/upper rectangles)."""
+    Davis & Goadrich interpolation for PR; 'minoring'/'majoring' = lower/upper rectangles). ``multi_label``: one
+    curve per column of (samples, labels), their areas averaged (weighted by ``label_weights`` when given);
+    otherwise ``label_weights`` weigh each label's values in the one curve."""
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC", summation_method: str = "interpolation",
                  name: str = "auc", dtype=None, thresholds=None, multi_label: bool = False, num_labels=None,
                  label_weights=None, from_logits: bool = False):
         super().__init__(name=name, dtype=dtype)
-        if multi_label or num_labels is not None or label_weights is not None:
-            raise NotImplementedError(f"AUC '{name}': glassnet computes one curve over all labels; multi_label=True, "
-                                      "num_labels and label_weights are not supported (received "
-                                      f"multi_label={multi_label}, num_labels={num_labels}, "
-                                      f"label_weights={label_weights})")
         if str(curve).upper() == "PRGAIN":
             raise NotImplementedError(f"AUC '{name}': glassnet has no curve='PRGAIN'; use 'ROC' or 'PR'")
         if str(curve).upper() not in ("ROC", "PR"):
@@ -417,19 +428,47 @@ class AUC(Metric):
         self.num_thresholds, self.curve, self.summation_method = num_thresholds, curve, summation_method
         self.init_thresholds, self.from_logits = thresholds, from_logits
         self.thresholds = np.array([0.0 - backend.epsilon()] + inner + [1.0 + backend.epsilon()])
+        if num_labels and not multi_label:
+            raise ValueError("`num_labels` is needed only when `multi_label` is True.")
+        self.multi_label, self.num_labels = bool(multi_label), num_labels
+        self.label_weights = None if label_weights is None else np.asarray(label_weights, dtype=np.float64)
+        self._built = False
+        if not multi_label or num_labels:
+            self._build(num_labels)
+
+    def _build(self, num_labels: int | None) -> None:
+        """The four counts: one per threshold, or (multi_label) one per threshold and label."""
+        shape = (self.num_thresholds,) if num_labels is None else (self.num_thresholds, num_labels)
         for counter in ("true_positives", "false_positives", "true_negatives", "false_negatives"):
-            setattr(self, counter, self.add_variable((num_thresholds,), "zeros", "float64", name=counter))
+            setattr(self, counter, self.add_variable(shape, "zeros", "float64", name=counter))
+        self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         y_pred = _array(y_pred)
+        if self.multi_label and y_pred.ndim != 2:
+            raise ValueError(f"`y_pred` must have rank 2 when `multi_label=True`. Found rank {y_pred.ndim}. Full "
+                             f"shape received for `y_pred`: {y_pred.shape}")
+        if not self._built:
+            self._build(y_pred.shape[1])
         if self.from_logits:
             y_pred = stable_sigmoid(y_pred)
         elif y_pred.size and (y_pred.min() < 0 or y_pred.max() > 1):
             raise ValueError(f"AUC '{self.name}' expects predictions in [0, 1] (or from_logits=True), received "
                              f"values from {y_pred.min():g} to {y_pred.max():g}")
-        for variable, counts in zip(self.variables, confusion_counts(y_true, y_pred, self.thresholds,
-                                                                     sample_weight)):
+        label_weights = None if self.multi_label else self.label_weights
+        for variable, counts in zip(self.variables, confusion_counts(
+                y_true, y_pred, self.thresholds, sample_weight, label_weights=label_weights,
+                multi_label=self.multi_label)):
             variable.assign_add(counts)
+
+    def _total(self, terms: np.ndarray) -> float:
+        """Σ over thresholds; with multi_label, each label's area, then their (label-weighted) mean."""
+        if not self.multi_label:
+            return float(np.sum(terms))
+        by_label = np.sum(terms, axis=0)
+        if self.label_weights is None:
+            return float(np.mean(by_label))
+        return float(_divide_no_nan(np.sum(by_label * self.label_weights), np.sum(self.label_weights)))
 
     def _interpolated_pr_auc(self, tp, fp, fn) -> float:
         dtp = tp[:-1] - tp[1:]
@@ -440,9 +479,11 @@ class AUC(Metric):
         both = (p[:-1] > 0) & (p[1:] > 0)
         ratio = np.where(both, _divide_no_nan(p[:-1], np.maximum(p[1:], 0)), 1.0)
         terms = _divide_no_nan(slope * (dtp + intercept * np.log(ratio)), np.maximum(tp[1:] + fn[1:], 0))
-        return float(terms.sum())
+        return self._total(terms)
 
     def result(self) -> float:
+        if not self._built:
+            return 0.0
         tp, fp, tn, fn = (v.value for v in self.variables)
         if self.curve == "PR" and self.summation_method == "interpolation":
             return self._interpolated_pr_auc(tp, fp, fn)
@@ -457,12 +498,14 @@ class AUC(Metric):
             heights = np.minimum(y[:-1], y[1:])
         else:
             heights = np.maximum(y[:-1], y[1:])
-        return float(np.sum((x[:-1] - x[1:]) * heights))
+        return self._total((x[:-1] - x[1:]) * heights)
 
     def get_config(self) -> dict:
+        label_weights = None if self.label_weights is None else self.label_weights.tolist()
         return {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve,
                 "summation_method": self.summation_method, "thresholds": self.init_thresholds,
-                "multi_label": False, "num_labels": None, "label_weights": None, "from_logits": self.from_logits}
+                "multi_label": self.multi_label, "num_labels": self.num_labels, "label_weights": label_weights,
+                "from_logits": self.from_logits}
 
 
 def _check_2d(metric: str, y_true: np.ndarray, y_pred: np.ndarray) -> None:

@@ -43,7 +43,8 @@ def same_results(keras, name, kwargs, kind, weighted, rtol=1e-5):
         np.testing.assert_allclose(np.asarray(ours.result()), expected, rtol=rtol, atol=1e-6,
                                    err_msg=f"{name}({kwargs}) weighted={weighted}")
     assert [v.name.split("/")[-1] for v in ours.variables] == [v.name for v in theirs.variables]
-    k_config = theirs.get_config()
+    k_config = {k: v if v is None or isinstance(v, (str, int, float, list)) else
+                keras.ops.convert_to_numpy(v).tolist() for k, v in theirs.get_config().items()}  # tensors: lists
     assert {k: ours.get_config().get(k, "missing") for k in k_config if k not in ("name", "dtype")} == {
         k: v for k, v in k_config.items() if k not in ("name", "dtype")}
     assert ours.name == name_of(theirs)
@@ -61,6 +62,7 @@ def name_of(keras_metric):
     return base.rsplit("_", 1)[0] if base.rsplit("_", 1)[-1].isdigit() else base
 
 
+LABEL_WEIGHTS = [1.0, 0.5, 2.0, 0.25, 1.0]
 CASES = [
     ("TopKCategoricalAccuracy", {}, "onehot"), ("TopKCategoricalAccuracy", {"k": 2}, "onehot"),
     ("SparseTopKCategoricalAccuracy", {}, "sparse"), ("SparseTopKCategoricalAccuracy", {"k": 1}, "sparse"),
@@ -68,6 +70,9 @@ CASES = [
     ("AUC", {}, "binary"), ("AUC", {"curve": "PR"}, "binary"), ("AUC", {"num_thresholds": 13}, "binary"),
     ("AUC", {"curve": "PR", "summation_method": "minoring"}, "binary"),
     ("AUC", {"summation_method": "majoring", "num_thresholds": 50}, "binary"),
+    ("AUC", {"multi_label": True}, "multilabel"), ("AUC", {"multi_label": True, "curve": "PR"}, "multilabel"),
+    ("AUC", {"multi_label": True, "num_labels": 5, "label_weights": LABEL_WEIGHTS}, "multilabel"),
+    ("AUC", {"label_weights": LABEL_WEIGHTS, "curve": "PR", "summation_method": "minoring"}, "multilabel"),
     ("Precision", {}, "binary"), ("Recall", {}, "binary"), ("Precision", {"thresholds": 0.3}, "binary"),
     ("Recall", {"thresholds": [0.2, 0.7]}, "binary"),
     ("Precision", {"class_id": 2}, "multilabel"), ("Recall", {"class_id": 1, "thresholds": 0.4}, "multilabel"),
@@ -98,6 +103,7 @@ def test_results_variables_and_configs_equal_keras(keras, name, kwargs, kind, we
     ("AUC", {"curve": "XY"}, 'Invalid AUC curve value: "XY". Expected values are ["PR", "ROC"'),
     ("AUC", {"summation_method": "simpson"}, 'Invalid AUC summation method value: "simpson"'),
     ("Precision", {"thresholds": 1.5}, "Threshold values must be in [0, 1]"),
+    ("AUC", {"num_labels": 3}, "`num_labels` is needed only when `multi_label` is True."),
 ])
 def test_bad_arguments_raise_keras_errors(keras, name, kwargs, message):
     for lib in (keras, glassnet):
@@ -111,6 +117,8 @@ def test_inputs_of_the_wrong_rank_are_named(keras):
             lib.metrics.R2Score().update_state(np.zeros((2, 3, 1)), np.zeros((2, 3, 1)))
         with pytest.raises(ValueError, match=r"FBetaScore expects 2D inputs"):
             lib.metrics.F1Score().update_state(np.zeros(4), np.zeros(4))
+        with pytest.raises(ValueError, match=r"`y_pred` must have rank 2 when `multi_label=True`. Found rank 1"):
+            lib.metrics.AUC(multi_label=True).update_state(np.zeros(4), np.zeros(4))
 
 
 def test_get_by_name_as_keras(keras):
