@@ -54,8 +54,8 @@ def compatibility_page() -> str:
     return ("# Keras compatibility\n\n"
             "Which of Keras 3's public names glassnet provides, namespace by namespace (`import glassnet as keras`). "
             "This page is generated from the code at every build of the site: Keras's names from its API files, "
-            "glassnet's by looking each one up on the matching module. A name present behaves as Keras's does; "
-            "the tests compare each one with Keras 3.\n\n"
+            "glassnet's by looking each one up on the matching module. A name that glassnet has is meant to "
+            "behave as Keras's does: its tests run the same programs in both and compare the results.\n\n"
             "| Keras namespace | names in glassnet |\n| --- | --- |\n" + "\n".join(rows) + "\n\n"
             + "\n".join(sections))
 
