@@ -78,12 +78,16 @@ class Sessions:
         del self.detached[token]
         return self.live[token]
 
+    def has_room(self) -> bool:
+        """Whether a new session can be kept (below ``limit``, or one detached to make room)."""
+        self.expire()
+        return len(self.live) < self.limit or bool(self.detached)
+
     def add(self, session: Session) -> str | None:
         """Keep a new session; its token, or None when ``limit`` sessions are all attached."""
-        self.expire()
+        if not self.has_room():
+            return None
         if len(self.live) >= self.limit:
-            if not self.detached:
-                return None
             self._drop(min(self.detached, key=self.detached.get))
         token = secrets.token_urlsafe(16)
         self.live[token] = session
@@ -196,9 +200,9 @@ async def run_session(websocket: WebSocket) -> None:
     session = sessions.claim(token)
     resumed = session is not None
     if session is None:
-        session = await _in_thread(Session)
-        token = sessions.add(session)
-        if token is None:
+        token = sessions.add(await _in_thread(Session)) if sessions.has_room() else None
+        session = sessions.live.get(token)
+        if session is None:
             await websocket.close(status.WS_1013_TRY_AGAIN_LATER,
                                   f"The playground already serves {sessions.limit} pages; try again in a minute.")
             return
