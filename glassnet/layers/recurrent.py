@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from glassnet import activations, backend, constraints, initializers, ops, regularizers
 from glassnet.autodiff.tensor import Tensor, as_tensor
 from glassnet.layers.base import InputSpec, Layer
@@ -104,7 +106,8 @@ class RNN(Layer):
         self.dropout = _rate(dropout, "dropout")
         self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout")
         self.seed = seed
-        self._rng = backend.make_rng(seed)
+        self._rng = backend.make_rng(seed)  # the input mask's draws; the recurrent mask's come from their own
+        self._recurrent_rng = np.random.default_rng(self._rng.integers(2**63))  # generator, so a replay draws alike
         self.input_spec = SequenceInputSpec()
 
     @property
@@ -129,7 +132,8 @@ class RNN(Layer):
             x = ops.dropout(x, self.dropout, self._rng, noise_shape=(None, 1, None))
         recurrent_mask = None
         if training and 0 < self.recurrent_dropout < 1:
-            recurrent_mask = ops.dropout(ops.ones((batch, self.units), self.dtype), self.recurrent_dropout, self._rng)
+            recurrent_mask = ops.dropout(ops.ones((batch, self.units), self.dtype), self.recurrent_dropout,
+                                         self._recurrent_rng)
         previous = ops.zeros((batch, self.units), self.dtype) if keep is not None else None
         outputs = []
         steps = timesteps_of(x)

@@ -238,6 +238,23 @@ def test_dropout_acts_only_in_training(name):
     assert not np.allclose(first, plain(x).numpy()) and not np.allclose(first, second)  # new masks per call
 
 
+def test_a_model_with_dropout_and_masks_trains_on_a_replayed_step():
+    """fit's recorded step draws new dropout masks on every replay and recomputes the masks from each batch: the
+    plan passes its check against the eager step (same draws) and stays in use; the loss goes down."""
+    x, y = regression_data()
+    x[:8, 5:] = 0  # padding that Masking turns into a mask
+    layers.reset_uids()
+    gk.utils.set_random_seed(2)
+    model = gk.Sequential([gk.Input((7, 3)), layers.Masking(), layers.Bidirectional(
+        layers.LSTM(4, dropout=0.2, recurrent_dropout=0.2, return_sequences=True)),
+        layers.GRU(3, dropout=0.1, recurrent_dropout=0.3), layers.Dense(1)])
+    model.compile(optimizer=gk.optimizers.Adam(0.02), loss="mse")
+    history = model.fit(x, y, batch_size=10, epochs=12, shuffle=False, verbose=0)
+    (entry,) = model._cached_step.plans.values()
+    assert entry != "eager" and entry.verified
+    assert history.history["loss"][-1] < 0.7 * history.history["loss"][0]
+
+
 def test_input_dropout_keeps_one_mask_for_the_whole_sequence():
     """Keras draws one input mask per sequence: a feature dropped at one timestep is dropped at all of them.
     With a zero recurrent kernel and no bias, h_t = tanh(mask ⊙ x_t · W) shows the mask through an identity W."""
