@@ -63,6 +63,20 @@ def test_files_are_listed_and_shuffled_as_keras(keras, image_folder, kwargs):
         np.testing.assert_array_equal(ours_split[1], theirs_split[1])
 
 
+@pytest.mark.parametrize("labels", [None, [3, 1, 4, 1, 5, 9, 2, 6, 5, 3]])
+def test_explicit_and_no_labels_are_listed_as_keras(keras, image_folder, labels):
+    from keras.src.utils import dataset_utils
+
+    args = (str(image_folder), labels, directories.IMAGE_FORMATS)
+    ours = directories.index_directory(*args, seed=8, verbose=False)
+    theirs = dataset_utils.index_directory(*args, seed=8, verbose=False)
+    assert ours[0] == theirs[0] and ours[2] == theirs[2]
+    np.testing.assert_array_equal(ours[1] if labels else [], theirs[1] if labels else [])
+    for lib in (directories, dataset_utils):
+        with pytest.raises(ValueError, match="Expected the lengths of `labels` to match the number of files"):
+            lib.index_directory(str(image_folder), [0, 1], directories.IMAGE_FORMATS, verbose=False)
+
+
 @pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
 @pytest.mark.parametrize("aspect", [{}, {"crop_to_aspect_ratio": True}, {"pad_to_aspect_ratio": True}])
 @pytest.mark.parametrize("shape, size", [((7, 5, 3), (4, 6)), ((10, 12, 1), (10, 12)), ((4, 9, 3), (9, 4))])
