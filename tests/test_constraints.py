@@ -116,3 +116,15 @@ def test_a_custom_layers_weight_and_a_plain_callable_constraint():
     opt = optimizers.SGD(1.0)
     opt.apply([np.array([-5.0, 0.25, 5.0], "float32")], [layer.w])
     np.testing.assert_allclose(layer.w.numpy(), [1.0, 0.75, 0.0])
+
+
+def test_a_constrained_model_round_trips_through_a_glassnet_file(tmp_path):
+    model = models(None, glassnet, conv=True)
+    model.compile(optimizer="sgd", loss="mse")
+    model.save(tmp_path / "model.glassnet")
+    loaded = glassnet.load_model(tmp_path / "model.glassnet")
+    for ours, again in zip(model.layers, loaded.layers):
+        assert ours.get_config() == again.get_config()
+    kernel = loaded.layers[-2].kernel
+    assert isinstance(kernel.constraint, constraints.MaxNorm) and kernel.constraint.max_value == 0.6
+    assert isinstance(loaded.layers[0].bias.constraint, constraints.NonNeg)
