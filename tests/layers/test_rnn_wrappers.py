@@ -140,6 +140,33 @@ def test_a_bidirectional_lstm_model_trains_in_fit_as_in_keras(keras):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_embedded_padded_text_trains_as_in_keras(keras):
+    """The book's text model: Embedding(mask_zero=True) hands its mask to a Bidirectional LSTM and a GRU, so padded
+    positions carry the states; predictions and 8 SGD steps from the same weights equal Keras's."""
+    rng = np.random.default_rng(12)
+    x = rng.integers(1, 20, size=(16, 8))
+    x[:5, 5:] = 0  # padded at the end
+    x[5:9, :3] = 0  # and at the start
+    y = rng.normal(size=(16, 1)).astype("float32")
+    keras.utils.clear_session()
+    layers.reset_uids()
+
+    def make(ls):
+        return [ls.Embedding(20, 4, mask_zero=True), ls.Bidirectional(ls.LSTM(3, return_sequences=True)),
+                ls.GRU(2), ls.Dense(1)]
+
+    km = keras.Sequential([keras.Input((8,), dtype="int32"), *make(keras.layers)])
+    gm = gk.Sequential([gk.Input((8,), dtype="int32"), *make(layers)])
+    gm.set_weights(km.get_weights())
+    np.testing.assert_allclose(gm(x).numpy(), keras.ops.convert_to_numpy(km(x)), **TOLERANCE)
+    km.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    gm.compile(optimizer=gk.optimizers.SGD(0.1), loss="mse")
+    km.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    gm.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    for got, expected in zip(gm.get_weights(), km.get_weights()):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_wrapper_errors_name_what_was_received():
     with pytest.raises(ValueError, match=r"Invalid merge mode. Received: 'max'"):
         layers.Bidirectional(layers.LSTM(2), merge_mode="max")
