@@ -109,3 +109,42 @@ def metrics_per_output(metrics, output_names: list[str]) -> list[tuple[int, obje
         for m in ([] if entry is None else entry if isinstance(entry, (list, tuple)) else [entry]):
             pairs.append((index, m))
     return pairs
+
+
+class CompileMetrics:
+    """compile's metrics seen as one metric named ``compile_metrics`` (Keras 3's ``model.metrics[1]``): a custom
+    ``train_step`` calls ``update_state(y, y_pred)`` on it and ``result()`` gives ``{log name: value}``."""
+
+    name = "compile_metrics"
+
+    def __init__(self, names: list[str], pairs: list[tuple[int, object]], metrics: list, outputs: OutputLosses | None):
+        self.names, self.pairs, self.metrics, self.outputs = names, pairs, metrics, outputs
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        if self.outputs is None:
+            for m in self.metrics:
+                m.update_state(y_true, y_pred)
+            return
+        trues, preds = self.outputs.labels(y_true), flatten(y_pred)
+        for (i, _), m in zip(self.pairs, self.metrics):
+            m.update_state(trues[i], preds[i])
+
+    def result(self) -> dict:
+        return {name: m.result() for name, m in zip(self.names, self.metrics)}
+
+    def reset_state(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+
+def unpack_x_y_sample_weight(data) -> tuple:
+    """``(x, y, sample_weight)`` from what a train_step receives: ``(x,)``, ``(x, y)`` or ``(x, y, sw)``
+    (``keras.utils.unpack_x_y_sample_weight``); anything else is x alone."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if not 1 <= len(data) <= 3:
+        raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+                         f"found: {data!r}")
+    return (*data, *(None,) * (3 - len(data)))

@@ -27,6 +27,8 @@ from glassnet.models import display
 from glassnet.models import summary as summary_module
 from glassnet.models.trainer import Trainer
 
+_functional_subclasses: dict[type, type] = {}  # a subclass of Model -> the same subclass over a functional graph
+
 
 class Model(Trainer, Layer):
     """``keras.Model``: ``Model(inputs, outputs, name=None)`` for a functional model, or subclass it and write
@@ -35,9 +37,17 @@ class Model(Trainer, Layer):
     functional_class: type | None = None  # set by models/functional.py: the class Model(inputs, outputs) makes
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            return super().__new__(Model.functional_class)
-        return super().__new__(cls)
+        """``Model(inputs, outputs)`` makes a functional model; so does a subclass given inputs and outputs (its
+        methods, e.g. a custom ``train_step``, over a functional graph), as in Keras."""
+        functional = Model.functional_class
+        given = len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or {"inputs", "outputs"} <= set(kwargs)
+        if not given or issubclass(cls, functional):
+            return super().__new__(cls)
+        if cls is Model:
+            return super().__new__(functional)
+        if cls not in _functional_subclasses:
+            _functional_subclasses[cls] = type(cls.__name__, (cls, functional), {"__module__": cls.__module__})
+        return super().__new__(_functional_subclasses[cls])
 
     def __init__(self, *, name: str | None = None, trainable: bool = True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)

@@ -84,6 +84,7 @@ class _Compiled:
                              for i, m in metric_pairs]
         self.loss_names = loss.log_names if self.several_outputs else []
         self.metrics = None  # the metric objects, resolved against the data's shapes
+        self.loss_tracker = self.compile_metrics = None  # what model.metrics shows a custom train_step
         self.train_tracker = self.test_tracker = self.batch_tracker = None  # made with the metrics
         self.accepted_kinds: dict[tuple, bool] = {}  # batch kind -> whether its labels need checking every time
 
@@ -95,6 +96,9 @@ class _Compiled:
         loss_of = (lambda i: self.loss_fn.losses[i]) if self.several_outputs else (lambda i: self.loss_fn)
         self.metrics = [metrics_module.get(m, loss=loss_of(i), output_shape=output_shapes[i],
                                            y_true_shape=y_shapes[i]) for i, m in self.metric_pairs]
+        self.loss_tracker = metrics_module.Mean(name="loss")
+        self.compile_metrics = compile_utils.CompileMetrics(self.metric_names, self.metric_pairs, self.metrics,
+                                                            self.loss_fn if self.several_outputs else None)
         self.train_tracker, self.test_tracker, self.batch_tracker = _Tracker(self), _Tracker(self), _Tracker(self)
 
 
@@ -131,6 +135,7 @@ class _Tracker:
         self.reset()
 
     def reset(self) -> None:
+        self.custom_logs: dict | None = None  # the last logs of an overridden test_step, which replace ours
         self.loss_sum = 0.0
         self.term_sums = [0.0] * len(self.compiled.loss_names)
         self.count = 0
@@ -157,6 +162,8 @@ class _Tracker:
 
     def logs(self) -> dict:
         """Keras 3 order: the keys sorted by name."""
+        if self.custom_logs is not None:
+            return dict(self.custom_logs)
         return dict(sorted(zip(["loss", *self.compiled.loss_names, *self.compiled.metric_names], self.values())))
 
     def values(self) -> list[float]:
@@ -168,7 +175,7 @@ class _Tracker:
     def result(self, return_dict: bool = False):
         """What evaluate and the batch methods return, as in Keras: the logs, or the values in ``metrics_names``
         order (the loss alone when there are no metrics)."""
-        if return_dict:
+        if return_dict or self.custom_logs is not None:
             return self.logs()
         values = self.values()
         return values[0] if len(values) == 1 else values
@@ -473,6 +480,80 @@ class Trainer:
         self._compiled.optimizer.apply([v.grad for v in variables], variables)
         tracker.update(loss_value, len(y) if type(y) is np.ndarray else data.batch_length(y), y, y_pred, sw)
 
+    # ----- a custom step: what a subclass overrides -----------------------------------------------------------
+    def train_step(self, data) -> dict:
+        """One training step on ``data`` (``(x, y)`` or ``(x, y, sample_weight)``), returning the logs: what fit
+        runs for each batch. Override it to train differently, with glassnet's autodiff (docs/custom_training.md)::
+
+            def train_step(self, data):
+                x, y = data
+                self.zero_grad()
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x=x, y=y, y_pred=y_pred)
+                loss.backward()
+                self.optimizer.apply([v.grad for v in self.trainable_weights], self.trainable_weights)
+                for metric in self.metrics:
+                    metric.update_state(loss) if metric.name == "loss" else metric.update_state(y, y_pred)
+                return {m.name: m.result() for m in self.metrics}
+
+        This default takes the replayed step that fit takes when train_step is not overridden."""
+        x, y, sw = compile_utils.unpack_x_y_sample_weight(data)
+        compiled = self._compiled
+        compiled.batch_tracker.reset()
+        self._train_batch(self._step_for(compiled, self.trainable_weights), x, y, sw, compiled.batch_tracker)
+        return compiled.batch_tracker.logs()
+
+    def test_step(self, data) -> dict:
+        """The loss and metrics of one batch without training, as logs: what evaluate runs for each batch when a
+        subclass overrides it (the same pattern as ``train_step``, without backward and update)."""
+        x, y, sw = compile_utils.unpack_x_y_sample_weight(data)
+        tracker = self._compiled.batch_tracker
+        tracker.reset()
+        self._test_batch(x, y, sw, tracker)
+        return tracker.logs()
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training: bool = True):
+        """The loss of a batch as a Tensor, for a custom ``train_step``: compile's loss (per output, weighted) of
+        ``y`` and ``y_pred``, plus the layers' penalties (weight and activity regularization, ``add_loss``)."""
+        compiled = self._require_compiled("compute_loss")
+        loss = compiled.loss_fn(y, y_pred, sample_weight=sample_weight)
+        if compiled.loss_weight != 1.0:
+            loss = loss * compiled.loss_weight
+        for penalty in self.losses:
+            loss = loss + penalty
+        return loss
+
+    def zero_grad(self) -> None:
+        """Forget the trainable weights' gradients: ``loss.backward()`` adds to them, as in PyTorch."""
+        for variable in self.trainable_weights:
+            variable.grad = None
+
+    @property
+    def metrics(self) -> list:
+        """The loss tracker (named ``loss``) and ``compile_metrics`` once the data's shapes resolved the metrics,
+        as Keras 3 lists them; a custom train_step updates them."""
+        compiled = self._compiled
+        if compiled is None or compiled.metrics is None:
+            return []
+        return [compiled.loss_tracker, *([compiled.compile_metrics] if compiled.metrics else [])]
+
+    def _custom(self, method: str) -> bool:
+        """Whether the model overrides ``train_step`` or ``test_step`` (then fit/evaluate call it per batch)."""
+        return getattr(type(self), method) is not getattr(Trainer, method)
+
+    def _custom_batch(self, step_fn, x, y, sw) -> dict:
+        """One batch through an overridden train_step/test_step; its logs as floats (a dict result, such as
+        compile_metrics', flattened in)."""
+        logs = step_fn((x, y) if sw is None else (x, y, sw))
+        if not isinstance(logs, dict):
+            raise TypeError(f"{type(self).__name__}.{step_fn.__name__} must return a dict of logs (name: value), "
+                            f"received {type(logs).__name__}")
+        flat = {}
+        for key, value in logs.items():
+            for name, item in (value.items() if isinstance(value, dict) else [(key, value)]):
+                flat[name] = float(np.asarray(item.data if hasattr(item, "data") else item))
+        return dict(sorted(flat.items()))
+
     def _test_batch(self, x, y, sw, tracker: _Tracker) -> None:
         """The loss and metrics of one batch, without training (evaluate, fit's validation, test_on_batch)."""
         compiled = self._compiled
@@ -584,19 +665,27 @@ class Trainer:
         epoch_logs, self.stop_training = {}, False
         with _Interrupt().deferred() as interrupt:
             cbs.on_train_begin()
+            custom = self._custom("train_step")
             for epoch in range(initial_epoch, epochs):
                 tracker.reset()
+                for metric in self.metrics if custom else []:
+                    metric.reset_state()
                 cbs.on_epoch_begin(epoch)
+                batch_logs: dict = {}
                 for batch, (xb, yb, swb) in adapter.epoch():
                     hooks.begin(batch)
-                    self._train_batch(step, xb, yb, swb, tracker)
-                    hooks.end(batch, tracker.logs)
+                    if custom:
+                        batch_logs = self._custom_batch(self.train_step, xb, yb, swb)
+                        hooks.end(batch, batch_logs)
+                    else:
+                        self._train_batch(step, xb, yb, swb, tracker)
+                        hooks.end(batch, tracker.logs)
                     interrupt.check()
                     if self.stop_training:
                         break
                 if adapter.ran_out:  # a used-up generator: no epoch left to run
                     break
-                epoch_logs = tracker.logs()
+                epoch_logs = dict(batch_logs) if custom else tracker.logs()
                 if val_adapter is not None and (epoch + 1) % validation_freq == 0:
                     val_logs = self._evaluate(val_adapter, cbs).logs()
                     if not val_adapter.ran_out:  # a used-up validation generator has nothing to report
@@ -631,11 +720,20 @@ class Trainer:
         test hooks."""
         tracker, hooks = self._compiled.test_tracker, _BatchHooks(cbs, "test")
         tracker.reset()
+        custom = self._custom("test_step")
+        for metric in self.metrics if custom else []:
+            metric.reset_state()
         cbs.on_test_begin()
+        logs: dict = {}
         for step, (x, y, sw) in adapter.epoch():
             hooks.begin(step)
-            self._test_batch(x, y, sw, tracker)
-            hooks.end(step, tracker.logs)
+            if custom:
+                logs = self._custom_batch(self.test_step, x, y, sw)
+                tracker.custom_logs = logs
+                hooks.end(step, logs)
+            else:
+                self._test_batch(x, y, sw, tracker)
+                hooks.end(step, tracker.logs)
         cbs.on_test_end(tracker.logs())
         return tracker
 
