@@ -89,9 +89,14 @@ class Bidirectional(Layer):
             self.backward_layer.set_weights(self._initial_weights[half:])
             self._initial_weights = None
 
-    def call(self, inputs, training: bool = False, mask=None):
-        y = self.forward_layer(inputs, training=training, mask=mask)
-        y_rev = self.backward_layer(inputs, training=training, mask=mask)
+    def call(self, inputs, training: bool = False, mask=None, initial_state=None):
+        """``initial_state``: the forward layer's states, then the backward layer's (as return_state gives them)."""
+        forward_state = backward_state = None
+        if initial_state is not None:
+            half = len(initial_state) // 2
+            forward_state, backward_state = list(initial_state[:half]), list(initial_state[half:])
+        y = self.forward_layer(inputs, training=training, mask=mask, initial_state=forward_state)
+        y_rev = self.backward_layer(inputs, training=training, mask=mask, initial_state=backward_state)
         states = ()
         if self.return_state:
             states = (*y[1:], *y_rev[1:])

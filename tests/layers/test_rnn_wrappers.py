@@ -74,6 +74,15 @@ def test_bidirectional_masks_and_states_as_in_keras(keras, return_sequences, mer
     assert [tuple(s) for s in glass_layer.compute_output_shape((None, 6, 4))] == [tuple(s) for s in k_shapes]
 
 
+def test_bidirectional_starts_from_given_states(keras):
+    keras_layer, glass_layer = both(keras, lambda ls: ls.Bidirectional(ls.GRU(3, return_sequences=True)))
+    x = sequences(batch=4)
+    states = [np.random.default_rng(k).normal(size=(4, 3)).astype("float32") for k in range(2)]  # forward, backward
+    expected = keras.ops.convert_to_numpy(keras_layer(x, initial_state=states, mask=ragged_mask()))
+    got = glass_layer(x, initial_state=states, mask=ragged_mask()).numpy()
+    np.testing.assert_allclose(got, expected, **TOLERANCE)
+
+
 def test_a_given_backward_layer_is_used(keras):
     def make(ls):
         return ls.Bidirectional(ls.GRU(3, return_sequences=True),
