@@ -237,11 +237,9 @@ def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
             number += has_weights or number == 0
             layer_number[n.layer] = number
         owner[n.id] = layer_number[n.layer]
-    for n in graph.nodes:
-        if n.op == "Input":
-            ex.names[n.id] = "X"
-        elif n.op == "Labels":
-            ex.names[n.id] = "Y"
+    for n in graph.nodes:  # X and Y, or X1, X2, ... for several inputs (the names step_source uses)
+        if n.op in ("Input", "Labels"):
+            ex.names[n.id] = n.name.upper()
     layers = sorted(set(owner.values()))
     structure = {}
     for ell in layers:

@@ -18,6 +18,7 @@ import numpy as np
 from glassnet.autodiff.graph import topological_order
 from glassnet.autodiff.tensor import Tensor, Variable, as_tensor, name_scope, record
 from glassnet.inspect import flops as _flops
+from glassnet.layers.symbolic import flatten, map_shapes, map_structure, pack_like
 
 LEAF_KINDS = ("Input", "Labels", "Variable", "Constant")
 
@@ -256,6 +257,8 @@ def _resolve_loss(model, loss):
     """The loss to trace: the ``loss=`` argument, else the compiled model's ``model.loss``; a name goes through
     ``glassnet.losses.get``."""
     loss = loss if loss is not None else getattr(model, "loss", None)
+    if isinstance(loss, (list, tuple, dict)):  # a loss per output: the compiled model's own sum of them
+        return lambda y, y_pred: model.compute_loss(y=y, y_pred=y_pred)
     if isinstance(loss, str):
         from glassnet import losses
 
@@ -274,18 +277,33 @@ def example_batch(model, batch_size: int, loss=None) -> tuple[np.ndarray, np.nda
         if first is None:
             raise ValueError("inspecting a model without data needs a built model (call it once, or pass x)")
         shape = (None, first.shape[0])
-    x = np.random.default_rng(0).standard_normal((batch_size, *tuple(shape)[1:])).astype("float32")
+    rng = np.random.default_rng(0)
+    x = map_shapes(lambda s: rng.standard_normal((batch_size, *s[1:])).astype("float32"), shape)
     loss = loss if loss is not None else getattr(model, "loss", None)
     if loss is None:
         return x, None
     from glassnet.autodiff.tensor import no_grad
 
     with no_grad():
-        out_shape = model(x).shape
-    name = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
-    if "sparse" in str(name).lower():
-        return x, np.zeros(out_shape[:-1], dtype="int64")
-    return x, np.zeros(out_shape, dtype="float32")
+        outputs = model(x)
+    per_output = (loss if isinstance(loss, (list, tuple)) else [loss[k] for k in model.output_names]
+                  if isinstance(loss, dict) else [loss] * len(flatten(outputs)))
+
+    def zero_labels(out: Tensor, out_loss) -> np.ndarray:
+        name = out_loss if isinstance(out_loss, str) else getattr(out_loss, "name", type(out_loss).__name__)
+        if "sparse" in str(name).lower():
+            return np.zeros(out.shape[:-1], dtype="int64")
+        return np.zeros(out.shape, dtype="float32")
+
+    return x, pack_like(outputs, [zero_labels(o, l) for o, l in zip(flatten(outputs), per_output)])
+
+
+def _one_of(t: Tensor, candidates: list[Tensor]) -> int | None:
+    """The position of ``t`` among the given inputs (or labels), found as itself or as a view of one."""
+    for i, c in enumerate(candidates):
+        if t is c or (t.shape == c.shape and np.shares_memory(t._data, c._data)):
+            return i
+    return None
 
 
 def _layer_of(scope: str, layer_names: set[str]) -> str:
@@ -318,8 +336,8 @@ def trace(
     present). The loss is ``loss=``, else ``model.loss`` from ``compile``. Gradients found on the model's
     weights before the trace are put back afterwards; the Graph keeps its own copy.
     """
-    x_tensor = as_tensor(x)
-    y_tensor = as_tensor(y) if y is not None else None
+    x_tensor = map_structure(as_tensor, x)
+    y_tensor = map_structure(as_tensor, y) if y is not None else None
     layer_names = {getattr(layer, "name", "") for layer in getattr(model, "layers", []) or []}
     previous = {id(v): (v, v.grad) for v in _variables_of(model)}
     for v, _ in previous.values():
@@ -334,16 +352,20 @@ def trace(
                     loss_value = loss_fn(y_tensor, output)
         if loss_value is not None and loss_value.requires_grad:
             loss_value.backward(retain_graph=True)
-        return _build(output, loss_value, x_tensor, y_tensor, layer_names, collapse)
+        return _build(output, loss_value, flatten(x_tensor), flatten(y_tensor) if y is not None else [],
+                      layer_names, collapse)
     finally:
         for v, grad in previous.values():
             v.grad = grad
 
 
-def _build(output: Tensor, loss_value: Tensor | None, x: Tensor, y: Tensor | None, layer_names: set[str],
+def _build(output, loss_value: Tensor | None, xs: list[Tensor], ys: list[Tensor], layer_names: set[str],
            collapse: bool) -> Graph:
+    """The Graph of a recorded call: ``output`` a Tensor (or a list/dict of them, for several outputs), ``xs`` and
+    ``ys`` the input and label Tensors (named x, y; x1, x2, ... when there are several)."""
+    outputs = flatten(output)
     order: dict[int, Tensor] = {}
-    for root in (output, loss_value):
+    for root in (*outputs, loss_value):
         if root is not None:
             for t in topological_order(root):
                 order.setdefault(id(t), t)
@@ -357,10 +379,10 @@ def _build(output: Tensor, loss_value: Tensor | None, x: Tensor, y: Tensor | Non
             return ids[id(t)]
         if isinstance(t, Variable):
             kind, name = "Variable", t.name
-        elif t is x or (t.shape == x.shape and np.shares_memory(t._data, x._data)):
-            kind, name = "Input", "x"
-        elif y is not None and (t is y or (t.shape == y.shape and np.shares_memory(t._data, y._data))):
-            kind, name = "Labels", "y"
+        elif _one_of(t, xs) is not None:
+            kind, name = "Input", "x" if len(xs) == 1 else f"x{_one_of(t, xs) + 1}"
+        elif _one_of(t, ys) is not None:
+            kind, name = "Labels", "y" if len(ys) == 1 else f"y{_one_of(t, ys) + 1}"
         elif t.ndim == 0:
             return None  # a scalar constant such as the 1 in 1 − a: shown in the op, not as a node
         else:
@@ -394,10 +416,10 @@ def _build(output: Tensor, loss_value: Tensor | None, x: Tensor, y: Tensor | Non
             if t.grad is not None else 0,
             bytes=t._data.nbytes, grad_shape=tuple(t.grad.shape) if t.grad is not None else None,
         ))
-    for root in (output, loss_value):  # a model that is the identity has no op: show its input as the output
+    for root in (*outputs, loss_value):  # a model that is the identity has no op: show its input as the output
         if root is not None and id(root) not in ids:
             leaf(root)
     edges = [(i, n.id) for n in nodes for i in n.inputs]
-    graph = Graph(nodes, edges, False, tensors, grads, ids.get(id(output)),
+    graph = Graph(nodes, edges, False, tensors, grads, ids.get(id(outputs[0])),
                   ids.get(id(loss_value)) if loss_value is not None else None)
     return graph.collapse() if collapse else graph
