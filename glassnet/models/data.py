@@ -56,6 +56,8 @@ def as_array(value, arg: str, method: str, dtype=None) -> np.ndarray:
 def is_structure(value) -> bool:
     """Whether ``value`` is a structure of arrays rather than one array: a dict, or a list/tuple whose items are all
     arrays (ndarray, Tensor) or structures. A list of numbers or of lists of numbers stays one array, as before."""
+    if type(value) is np.ndarray:  # the common case first: fit's own arrays
+        return False
     if isinstance(value, dict):
         return True
     return (isinstance(value, (list, tuple)) and len(value) > 0
@@ -83,7 +85,7 @@ def leaves(value, name: str) -> dict:
 
 def batch_length(value) -> int:
     """Samples in a batch: the length of its (first) array."""
-    return len(next(iter(leaves(value, "y").values())))
+    return len(value) if type(value) is np.ndarray else len(next(iter(leaves(value, "y").values())))
 
 
 def check_not_empty(arr: np.ndarray, arg: str, method: str) -> None:

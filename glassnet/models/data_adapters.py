@@ -88,7 +88,7 @@ class ArrayDataAdapter(DataAdapter):
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.slice_rows = slice_rows
         self._structured = data.is_structure(x) or data.is_structure(y)
-        self._size = len(next(iter(data.leaves(x, "x").values())))
+        self._size = data.batch_length(x)
         self._batch_size = batch_size
         batches = math.ceil(self._size / batch_size)
         self._num_batches = batches if steps is None else min(int(steps), batches)
