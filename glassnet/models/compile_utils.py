@@ -113,21 +113,27 @@ def metrics_per_output(metrics, output_names: list[str]) -> list[tuple[int, obje
 
 class CompileMetrics:
     """compile's metrics seen as one metric named ``compile_metrics`` (Keras 3's ``model.metrics[1]``): a custom
-    ``train_step`` calls ``update_state(y, y_pred)`` on it and ``result()`` gives ``{log name: value}``."""
+    ``train_step`` calls ``update_state(y, y_pred)`` on it and ``result()`` gives ``{log name: value}``. The
+    ``weighted`` ones (``compile(weighted_metrics=...)``) are given the sample weights."""
 
     name = "compile_metrics"
 
-    def __init__(self, names: list[str], pairs: list[tuple[int, object]], metrics: list, outputs: OutputLosses | None):
-        self.names, self.pairs, self.metrics, self.outputs = names, pairs, metrics, outputs
+    def __init__(self, names: list[str], pairs: list[tuple[int, object]], metrics: list,
+                 outputs: OutputLosses | None, weighted: list[bool]):
+        self.names, self.pairs, self.metrics, self.outputs, self.weighted = names, pairs, metrics, outputs, weighted
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         if self.outputs is None:
-            for m in self.metrics:
-                m.update_state(y_true, y_pred)
-            return
-        trues, preds = self.outputs.labels(y_true), flatten(y_pred)
-        for (i, _), m in zip(self.pairs, self.metrics):
-            m.update_state(trues[i], preds[i])
+            trues, preds, weights = [y_true], [y_pred], [sample_weight]
+        else:
+            trues, preds = self.outputs.labels(y_true), flatten(y_pred)
+            weights = self.outputs.labels(sample_weight, "sample_weight") if sample_weight is not None else [
+                None] * len(preds)
+        for (i, _), m, weighted in zip(self.pairs, self.metrics, self.weighted):
+            if weighted and weights[i] is not None:
+                m.update_state(trues[i], preds[i], sample_weight=weights[i])
+            else:
+                m.update_state(trues[i], preds[i])
 
     def result(self) -> dict:
         return {name: m.result() for name, m in zip(self.names, self.metrics)}

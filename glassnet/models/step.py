@@ -149,6 +149,8 @@ class TrainStep:
         loss, *predictions = plan(*_leaves(x, y, sw)[0])
         for v in entry.unreached:
             v.grad = np.zeros(v.shape, dtype=v.dtype)
+        if len(predictions) == 1 and isinstance(plan.prediction_structure, Tensor):
+            return float(loss), predictions[0]
         return float(loss), pack_like(plan.prediction_structure, predictions)
 
     def _fill_missing_grads(self) -> None:

@@ -73,15 +73,24 @@ class _Compiled:
     the trackers of their values and the kinds of batches whose shapes were already accepted."""
 
     def __init__(self, optimizer, loss, loss_weight, metric_pairs, output_names: list[str],
-                 run_eagerly: bool = False):
+                 run_eagerly: bool = False, weighted_pairs=()):
         self.optimizer = optimizer
         self.run_eagerly = run_eagerly
         self.loss_fn = loss  # one Loss, or OutputLosses for a model of several outputs
         self.loss_weight = loss_weight
         self.several_outputs = isinstance(loss, compile_utils.OutputLosses)
-        self.metric_pairs = metric_pairs  # (output index, metric identifier)
-        self.metric_names = [f"{output_names[i]}_{_metric_name(m)}" if self.several_outputs else _metric_name(m)
-                             for i, m in metric_pairs]
+        # (output index, metric identifier): the metrics, then the weighted metrics (given the sample weights)
+        self.metric_pairs = [*metric_pairs, *weighted_pairs]
+        self.weighted = [False] * len(metric_pairs) + [True] * len(weighted_pairs)
+        self.plain_metrics = not self.several_outputs and not weighted_pairs
+
+        def log_name(i: int, m, prefix: str = "") -> str:
+            return f"{output_names[i]}_{prefix}{_metric_name(m)}" if self.several_outputs else \
+                f"{prefix}{_metric_name(m)}"
+
+        plain = [log_name(i, m) for i, m in metric_pairs]  # a weighted metric of the same name is weighted_<name>
+        self.metric_names = plain + [log_name(i, m, "weighted_" if log_name(i, m) in plain else "")
+                                     for i, m in weighted_pairs]
         self.loss_names = loss.log_names if self.several_outputs else []
         self.metrics = None  # the metric objects, resolved against the data's shapes
         self.loss_tracker = self.compile_metrics = None  # what model.metrics shows a custom train_step
@@ -98,8 +107,15 @@ class _Compiled:
                                            y_true_shape=y_shapes[i]) for i, m in self.metric_pairs]
         self.loss_tracker = metrics_module.Mean(name="loss")
         self.compile_metrics = compile_utils.CompileMetrics(self.metric_names, self.metric_pairs, self.metrics,
-                                                            self.loss_fn if self.several_outputs else None)
+                                                            self.loss_fn if self.several_outputs else None,
+                                                            self.weighted)
         self.train_tracker, self.test_tracker, self.batch_tracker = _Tracker(self), _Tracker(self), _Tracker(self)
+
+
+def _metric_value(result):
+    """A metric's result for the logs: a float, or an array for a metric with one value per class."""
+    value = np.asarray(result.data if hasattr(result, "data") else result)
+    return float(value) if value.ndim == 0 else value
 
 
 def _only_entry(spec, output_names: list[str], what: str):
@@ -146,19 +162,16 @@ class _Tracker:
         compiled = self.compiled
         self.loss_sum += loss_value * n
         self.count += n
-        if not compiled.several_outputs:
+        if compiled.plain_metrics:  # one output, no weighted metrics: the per-step path fit's speed rests on
             for m in compiled.metrics:
                 m.update_state(y_true, y_pred)
             return
-        outputs = compiled.loss_fn
         if self.term_sums:
             with no_grad():
-                terms = outputs.terms(y_true, y_pred, sample_weight)
+                terms = compiled.loss_fn.terms(y_true, y_pred, sample_weight)
             for k, term in enumerate(terms):
                 self.term_sums[k] += float(term.data) * n
-        trues, preds = outputs.labels(y_true), flatten(y_pred)
-        for (i, _), m in zip(compiled.metric_pairs, compiled.metrics):
-            m.update_state(trues[i], preds[i])
+        compiled.compile_metrics.update_state(y_true, y_pred, sample_weight)
 
     def logs(self) -> dict:
         """Keras 3 order: the keys sorted by name."""
@@ -170,7 +183,7 @@ class _Tracker:
         """The loss, each output's loss (several outputs) and the metrics' results, in Keras 3's order."""
         count = max(self.count, 1)
         return [self.loss_sum / count, *(t / count for t in self.term_sums),
-                *(float(np.asarray(m.result())) for m in self.compiled.metrics)]
+                *(_metric_value(m.result()) for m in self.compiled.metrics)]
 
     def result(self, return_dict: bool = False):
         """What evaluate and the batch methods return, as in Keras: the logs, or the values in ``metrics_names``
@@ -228,17 +241,16 @@ class Trainer:
         """Set the optimizer, the loss and the metrics for training. By default a training step is traced once and
         replayed (models/step.py); ``run_eagerly=True`` rebuilds the graph on every step instead. ``jit_compile``,
         ``steps_per_execution`` and ``auto_scale_loss`` are accepted for compatibility and have no effect."""
-        if weighted_metrics:
-            raise NotImplementedError("compile: `weighted_metrics` is not supported by glassnet yet; pass them in "
-                                      "`metrics` (computed without sample weights)")
         if loss is None:
             raise ValueError("compile: argument `loss` is required (for example loss='mse' or "
                              "loss='sparse_categorical_crossentropy'); received None")
         if metrics is None:
             metrics = []
-        elif isinstance(metrics, str) or not isinstance(metrics, (list, tuple, dict)):
-            raise ValueError(f"compile: argument `metrics` must be a list (e.g. ['accuracy']), or a dict or list of "
-                             f"lists for a model of several outputs; received {metrics!r}")
+        for given in (metrics, weighted_metrics):
+            if isinstance(given, str) or not isinstance(given, (list, tuple, dict, type(None))):
+                raise ValueError(f"compile: arguments `metrics` and `weighted_metrics` must be lists (e.g. "
+                                 f"['accuracy']), or dicts or lists of lists for a model of several outputs; "
+                                 f"received {given!r}")
         output_names = self._output_names_for_compile(loss)
         if len(output_names) > 1:
             loss_fn, loss_weight = compile_utils.OutputLosses(loss, loss_weights, output_names), 1.0
@@ -247,15 +259,16 @@ class Trainer:
             weight = _only_entry(loss_weights, output_names, "loss_weights")
             loss_weight = 1.0 if weight is None else float(weight)
         pairs = compile_utils.metrics_per_output(metrics, output_names)
+        weighted_pairs = compile_utils.metrics_per_output(weighted_metrics, output_names)
         compiled = _Compiled(optimizers.get(optimizer), loss_fn, loss_weight, pairs, output_names,
-                             run_eagerly=bool(run_eagerly))
+                             run_eagerly=bool(run_eagerly), weighted_pairs=weighted_pairs)
         names = compiled.metric_names
         duplicated = sorted({n for n in names if names.count(n) > 1} | ({"loss"} & set(names)))
         if duplicated:
             raise ValueError(f"compile: metric names must be unique and differ from 'loss'; received {duplicated}")
         self._compiled = compiled
         self._compile_config = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
-                                "metrics": metrics}
+                                "metrics": metrics, "weighted_metrics": weighted_metrics}
         self.stop_training = False
 
     def _output_names_for_compile(self, loss) -> list[str]:
@@ -290,7 +303,14 @@ class Trainer:
 
     @property
     def metrics_names(self) -> list[str]:
-        return ["loss", *self._compiled.metric_names] if self._compiled else []
+        """As Keras 3 names them: ``loss``, then ``compile_metrics`` when there are metrics, then each output's
+        loss (several outputs) once the model has seen data."""
+        compiled = self._compiled
+        if compiled is None:
+            return []
+        built = compiled.metrics is not None
+        return ["loss", *(["compile_metrics"] if compiled.metric_pairs else []), *(compiled.loss_names if built
+                                                                                   else [])]
 
     def optimizer_variables(self) -> list[np.ndarray]:
         opt = self.optimizer

@@ -89,3 +89,26 @@ def test_several_outputs_errors_match_keras(keras):
 def test_one_loss_for_every_output(keras):
     y = [Y[0], RNG.normal(size=(N, 2)).astype("float32")]
     trained(keras, dict(loss="mse"), y=y)
+
+
+def test_weighted_metrics_and_vector_results_match_keras(keras):
+    """compile(weighted_metrics=...) gives the sample weights to those metrics (a name also in `metrics` is logged
+    as weighted_<name>); a metric with one value per class keeps its array in the logs."""
+    keras.utils.clear_session()
+    layers.reset_uids()
+    x = RNG.normal(size=(N, 4)).astype("float32")
+    y = (RNG.random(size=(N, 1)) > 0.5).astype("float32")
+    sw = RNG.random(size=N).astype("float32")
+    results = []
+    for k in (keras, gk):
+        model = k.Sequential([k.Input((4,)), k.layers.Dense(1, activation="sigmoid", name="out")])
+        model.set_weights([np.full((4, 1), 0.3, "float32"), np.zeros(1, "float32")])
+        model.compile(loss="binary_crossentropy", metrics=["accuracy", k.metrics.F1Score(average=None,
+                                                                                          threshold=0.5)],
+                      weighted_metrics=["accuracy", "mae"])
+        results.append(model.evaluate(x, y, sample_weight=sw, verbose=0, return_dict=True))
+        assert model.metrics_names == ["loss", "compile_metrics"]
+    expected, got = results
+    assert sorted(got) == sorted(expected) == ["accuracy", "f1_score", "loss", "mae", "weighted_accuracy"]
+    for key in expected:
+        np.testing.assert_allclose(got[key], keras.ops.convert_to_numpy(expected[key]), rtol=1e-5)

@@ -41,7 +41,7 @@ def test_history_keys_are_exactly_the_strings_passed():
     assert list(history.history) == ["acc", "loss", "mae", "val_acc", "val_loss", "val_mae"]
     assert history.epoch == [0, 1] and model.history is history
     assert history.params == {"verbose": 0, "epochs": 2, "steps": 3}
-    assert model.metrics_names == ["loss", "acc", "mae"]
+    assert model.metrics_names == ["loss", "compile_metrics"]  # Keras 3's names
 
 
 def test_epoch_loss_is_the_sample_weighted_mean_of_batch_losses():
