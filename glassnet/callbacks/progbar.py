@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 import time
 
+import numpy as np
+
 BAR_CHAR = "━"
 
 
@@ -104,7 +106,9 @@ class Progbar:
         return per_unit
 
     def _metrics(self, values) -> str:
-        return "".join(f" - {name}: {format_value(float(value))}" for name, value in values)
+        """`` - loss: 0.2345 - accuracy: 0.9100``; a metric with one value per class shows their mean, as Keras's
+        progress bar does."""
+        return "".join(f" - {name}: {format_value(float(np.mean(value)))}" for name, value in values)
 
     def _count(self, current: int) -> str:
         digits = len(str(self.target))
