@@ -20,6 +20,15 @@ from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
 from glassnet.layers.embedding import Embedding
 from glassnet.layers.flatten import Flatten
+from glassnet.layers.image_preprocessing import (
+    CenterCrop,
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Resizing,
+)
 from glassnet.layers.input_layer import Input, InputLayer
 from glassnet.layers.masking import Masking
 from glassnet.layers.merging import (
@@ -58,7 +67,7 @@ from glassnet.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
-from glassnet.layers.preprocessing import Rescaling
+from glassnet.layers.preprocessing import Normalization, Rescaling
 from glassnet.layers.recurrent import GRU, LSTM, SimpleRNN
 from glassnet.layers.rnn_wrappers import Bidirectional, TimeDistributed
 from glassnet.layers.shaping import Cropping2D, Permute, RepeatVector, Reshape, UpSampling2D, ZeroPadding2D
@@ -84,6 +93,9 @@ LAYER_CLASSES.update({cls.__name__: cls for cls in (
 )})
 LAYER_CLASSES.update({cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed)})
 LAYER_CLASSES.update({cls.__name__: cls for cls in (BatchNormalization, Embedding, Masking)})
+LAYER_CLASSES.update({cls.__name__: cls for cls in (  # preprocessing
+    Normalization, Resizing, CenterCrop, RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
+)})
 
 
 def serialize(layer: Layer) -> dict:
@@ -125,4 +137,6 @@ __all__ = [
     "Cropping2D", "Permute", "RepeatVector", "Reshape", "UpSampling2D", "ZeroPadding2D",
     "ActivityRegularization", "GaussianDropout", "GaussianNoise", "LayerNormalization", "Rescaling",
     "SpatialDropout1D", "SpatialDropout2D",
+    "CenterCrop", "Normalization", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation",
+    "RandomZoom", "Resizing",
 ]
