@@ -270,7 +270,7 @@ class Layer:
             if single and self.input_spec is not None:
                 self.input_spec.check(self, inputs.shape)
         outputs = self.compute_output_spec(inputs, *args, **kwargs)
-        Node(self, inputs, kwargs, outputs)
+        Node(self, inputs, kwargs, outputs, args)
         return outputs
 
     def compute_output_spec(self, inputs, *args, **kwargs):
@@ -280,9 +280,13 @@ class Layer:
         if isinstance(inputs, KerasTensor) and not args and not kwargs and (
                 type(self).compute_output_shape is not Layer.compute_output_shape):
             return KerasTensor(tuple(self.compute_output_shape(inputs.shape)), self.dtype)
-        probes = [map_structure(lambda t, size=size: _zeros_like_spec(t, size), inputs) for size in (2, 3)]
+        def probe(size: int) -> tuple:
+            def stand_in(value):
+                return map_structure(lambda t: _zeros_like_spec(t, size), value)
+            return stand_in(inputs), [stand_in(a) for a in args], {k: stand_in(v) for k, v in kwargs.items()}
+
         with no_grad(), training_mode(False):
-            results = [self.call(probe, *args, **kwargs) for probe in probes]
+            results = [self.call(x, *a, **k) for x, a, k in (probe(2), probe(3))]
         batch = [t.shape[0] for t in flatten(inputs)][0] if flatten(inputs) else None
         return pack_like(results[0], [
             KerasTensor(_shape_seen(a.shape, b.shape, batch), str(a.dtype))

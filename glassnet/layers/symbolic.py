@@ -107,15 +107,18 @@ def is_symbolic(structure) -> bool:
 
 
 class Node:
-    """One call of a layer on symbolic tensors: its inputs (in the structure passed), its outputs, the keyword
-    arguments of the call that were not tensors, and the nodes that made its inputs (``parent_nodes``)."""
+    """One call of a layer on symbolic tensors: its inputs (in the structure passed), its outputs, its other
+    arguments (``extra_args``, ``call_kwargs``: values, or tensors such as an RNN's ``initial_state``), and the
+    nodes that made every tensor it read (``parent_nodes``)."""
 
-    def __init__(self, operation, call_args, call_kwargs: dict, outputs):
+    def __init__(self, operation, call_args, call_kwargs: dict, outputs, extra_args: tuple = ()):
         self.operation = operation
         self.call_args = call_args
+        self.extra_args = tuple(extra_args)
         self.call_kwargs = dict(call_kwargs)
         self.outputs = outputs
-        self.input_tensors = [t for t in flatten(call_args) if isinstance(t, KerasTensor)]
+        read = flatten([call_args, list(self.extra_args), [self.call_kwargs[k] for k in sorted(self.call_kwargs)]])
+        self.input_tensors = [t for t in read if isinstance(t, KerasTensor)]
         self.output_tensors = flatten(outputs)
         node_index = len(operation.inbound_nodes)
         operation.inbound_nodes.append(self)

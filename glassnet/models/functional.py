@@ -154,8 +154,12 @@ class Functional(Model):
                 tensor = node.output_tensors[0]
                 values[id(tensor)] = node.operation(values[id(tensor)])
                 continue
-            args = map_structure(lambda v: values[id(v)] if isinstance(v, KerasTensor) else v, node.call_args)
-            outputs = node.operation(args, **node.call_kwargs)
+            def value_of(v):
+                return values[id(v)] if isinstance(v, KerasTensor) else v
+
+            outputs = node.operation(map_structure(value_of, node.call_args),
+                                     *(map_structure(value_of, a) for a in node.extra_args),
+                                     **{k: map_structure(value_of, v) for k, v in node.call_kwargs.items()})
             for tensor, value in zip(node.output_tensors, flatten(outputs)):
                 values[id(tensor)] = value
         return pack_like(self._outputs_structure, [values[id(t)] for t in self._output_tensors])
@@ -228,7 +232,8 @@ class Functional(Model):
                 "class_name": type(layer).__name__, "config": layer.get_config()}
             entry["name"] = layer.name
             entry["inbound_nodes"] = [] if isinstance(layer, InputLayer) else [
-                {"args": [map_structure(tensor_config, node.call_args)], "kwargs": node.call_kwargs}
+                {"args": [map_structure(tensor_config, a) for a in (node.call_args, *node.extra_args)],
+                 "kwargs": {k: map_structure(tensor_config, v) for k, v in node.call_kwargs.items()}}
                 for node in self._own_nodes(layer)]
             layer_configs.append(entry)
         return {"name": self.name, "trainable": self.trainable, "layers": layer_configs,
@@ -268,10 +273,11 @@ class Functional(Model):
             for layer, node in pending:
                 try:
                     args = [_map_configs(resolve, arg) for arg in node.get("args", [])]
+                    kwargs = {k: _map_configs(resolve, v) for k, v in (node.get("kwargs") or {}).items()}
                 except LookupError:
                     remaining.append((layer, node))
                     continue
-                outputs_of[layer.name].append(layer(*args, **node.get("kwargs", {})))
+                outputs_of[layer.name].append(layer(*args, **kwargs))
             if len(remaining) == len(pending):
                 raise ValueError(f"Functional model config '{config.get('name')}': the calls of layers "
                                  f"{[layer.name for layer, _ in remaining]} refer to tensors no layer makes.")

@@ -197,3 +197,21 @@ def test_symbolic_tensors_refuse_to_be_data():
         np.asarray(x)
     with pytest.raises(ValueError, match="must be KerasTensors"):
         gk.Model(x, np.ones(3))
+
+
+def test_tensors_passed_as_call_arguments_join_the_graph(keras):
+    """An encoder's states handed to a decoder as ``initial_state`` (Chollet's seq2seq): the encoder's weights are
+    the model's, the outputs, summary and config round trip match Keras."""
+    x = [RNG.normal(size=(2, 5, 3)).astype("float32"), RNG.normal(size=(2, 4, 2)).astype("float32")]
+
+    def seq2seq(k):
+        source, target = k.Input(shape=(5, 3), name="source"), k.Input(shape=(4, 2), name="target")
+        _, h, c = k.layers.LSTM(6, return_state=True, name="encoder")(source)
+        decoded = k.layers.LSTM(6, return_sequences=True, name="decoder")(target, initial_state=[h, c])
+        return k.Model([source, target], k.layers.Dense(2, name="out")(decoded), name="seq2seq")
+
+    _, gm = same_model(keras, seq2seq, x)
+    assert "encoder[0][1]," in summary_text(gm) and len(gm.weights) == 8
+    clone = gk.Model.from_config(gm.get_config())
+    clone.set_weights(gm.get_weights())
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), gm.predict(x, verbose=0))
