@@ -8,12 +8,14 @@ offset inside a window, c an input channel, o an output channel (a filter).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from glassnet import kernels
 from glassnet.autodiff.function import Function
+from glassnet.kernels.conv import pad_or_crop
 
 PADDINGS = ("valid", "same", "causal")
 
@@ -62,6 +64,19 @@ def output_length(size: int | None, window: int, stride: int, dilation: int, pad
     return -(-size // stride)
 
 
+def transpose_output_length(size: int | None, window: int, stride: int, dilation: int, padding: str,
+                            output_padding: int | None = None) -> int | None:
+    """Outputs of a transposed convolution along one axis, Keras's formula (k = d·(k − 1) + 1 the span):
+    (size − 1)·s + k + output_padding for 'valid' (output_padding defaults to max(k, s) − k); size·s for 'same',
+    or (size − 1)·s + k mod 2 + output_padding when it is given. None (an unknown size) stays None."""
+    if size is None:
+        return None
+    span = dilation * (window - 1) + 1
+    if padding == "valid":
+        return (size - 1) * stride + span + (max(span, stride) - span if output_padding is None else output_padding)
+    return size * stride if output_padding is None else (size - 1) * stride + span % 2 + output_padding
+
+
 def _check_windows(x: np.ndarray, window, strides, dilation, padding, what: str) -> None:
     """Refuse a window that does not fit the input with padding='valid' (an empty output), naming both."""
     sizes = [output_length(n, k, s, d, padding) for n, k, s, d in zip(x.shape[1:-1], window, strides, dilation)]
@@ -80,29 +95,45 @@ def _product(cols: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (cols.reshape(-1, w[..., 0].size) @ w.reshape(-1, w.shape[-1])).reshape(*out_shape, w.shape[-1])
 
 
+def _spread(dz: np.ndarray, w: np.ndarray, x_shape, strides, dilation, pads) -> np.ndarray:
+    """col2im(dZ·Wᵀ): each output's gradient sent back over the window it read (the adjoint of X ↦ X ⋆ W)."""
+    rows = kernels.times_transposed(dz.reshape(-1, dz.shape[-1]), w.reshape(-1, w.shape[-1]))
+    return kernels.col2im(rows.reshape(*dz.shape[:-1], *w.shape[:-1]), x_shape, w.shape[:-2], strides, dilation, pads)
+
+
+def _kernel_gradient(cols: np.ndarray, dz: np.ndarray, w_shape) -> np.ndarray:
+    """im2col(X)ᵀ·dZ: the gradient of the kernel, every window times the gradient of its output."""
+    dz2 = dz.reshape(-1, dz.shape[-1])
+    return kernels.transposed_times(cols.reshape(len(dz2), -1), dz2).reshape(w_shape)
+
+
 # ----- convolution ---------------------------------------------------------------------------------------------
-class Conv2d(Function):
-    """Z = X ⋆ W: Z(n,i,j,o) = Σ_{p,q,c} X(n, i·s+p·d, j·s+q·d, c)·W(p,q,c,o) (s the stride, d the dilation), run as
-    one product im2col(X)·W.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ."""
+class _Windowed(Function):
+    """What the convolutions share: strides, dilation and padding, and the windows of an input (im2col)."""
 
     def __init__(self, strides: tuple[int, ...], dilation: tuple[int, ...], padding: str):
         self.strides, self.dilation, self.padding = strides, dilation, padding
 
-    def forward(self, x, w):
-        window = w.shape[:-2]
-        _check_windows(x, window, self.strides, self.dilation, self.padding, "conv")
+    def windows(self, x: np.ndarray, window: tuple[int, ...], what: str) -> np.ndarray:
+        """im2col(x): every window of x, after checking that the window fits and finding the padding."""
+        _check_windows(x, window, self.strides, self.dilation, self.padding, what)
         self.pads = paddings(x.shape[1:-1], window, self.strides, self.dilation, self.padding)
-        cols = kernels.im2col(x, window, self.strides, self.dilation, self.pads)
+        return kernels.im2col(x, window, self.strides, self.dilation, self.pads)
+
+
+class Conv2d(_Windowed):
+    """Z = X ⋆ W: Z(n,i,j,o) = Σ_{p,q,c} X(n, i·s+p·d, j·s+q·d, c)·W(p,q,c,o) (s the stride, d the dilation), run as
+    one product im2col(X)·W.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ."""
+
+    def forward(self, x, w):
+        cols = self.windows(x, w.shape[:-2], "conv")
         self.save_for_backward(cols, w, x.shape)
         return _product(cols, w)
 
     def backward(self, dz):
         cols, w, x_shape = self.saved
-        dz2, w2 = dz.reshape(-1, dz.shape[-1]), w.reshape(-1, w.shape[-1])
-        dx = kernels.col2im(kernels.times_transposed(dz2, w2).reshape(cols.shape), x_shape, w.shape[:-2],
-                            self.strides, self.dilation, self.pads) if self.needs_input_grad[0] else None
-        dw = kernels.transposed_times(cols.reshape(len(dz2), -1), dz2).reshape(w.shape) \
-            if self.needs_input_grad[1] else None
+        dx = _spread(dz, w, x_shape, self.strides, self.dilation, self.pads) if self.needs_input_grad[0] else None
+        dw = _kernel_gradient(cols, dz, w.shape) if self.needs_input_grad[1] else None
         return dx, dw
 
 
@@ -127,6 +158,79 @@ class Conv1d(Conv2d):
 class Conv1dBias(Conv2dBias):
     """Z = X ⋆ W + b: Z(n,i,o) = Σ_{p,c} X(n, i·s+p·d, c)·W(p,c,o) + b(o) (s the stride, d the dilation), run as
     one product im2col(X)·W + b.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ, db = Σ dZ."""
+
+
+class DepthwiseConv2d(_Windowed):
+    """Z = X ⊛ W: Z(n,i,j,c·M+m) = Σ_{p,q} X(n, i·s+p·d, j·s+q·d, c)·W(p,q,c,m) (each channel c convolved on its own
+    by M filters), run as one product per channel im2col(X)[c]·W[c].  Backward: dX = col2im(dZ·Wᵀ),
+    dW = im2col(X)ᵀ·dZ (each product taken channel by channel)."""
+
+    def forward(self, x, w):
+        cols = self.windows(x, w.shape[:-2], "depthwise_conv")
+        by_channel = cols.reshape(-1, math.prod(w.shape[:-2]), x.shape[-1]).transpose(2, 0, 1)  # (c, rows, window)
+        self.save_for_backward(by_channel, w, cols.shape, x.shape)
+        z = by_channel @ _kernel_by_channel(w)  # (c, rows, m)
+        return z.transpose(1, 0, 2).reshape(*cols.shape[:x.ndim - 1], -1)
+
+    def backward(self, dz):
+        by_channel, w, cols_shape, x_shape = self.saved
+        dz_c = dz.reshape(-1, *w.shape[-2:]).transpose(1, 0, 2)  # (c, rows, m)
+        dcols = (dz_c @ _kernel_by_channel(w).transpose(0, 2, 1)).transpose(1, 2, 0).reshape(cols_shape)
+        dx = kernels.col2im(dcols, x_shape, w.shape[:-2], self.strides, self.dilation, self.pads) \
+            if self.needs_input_grad[0] else None
+        dw = (by_channel.transpose(0, 2, 1) @ dz_c).transpose(1, 0, 2).reshape(w.shape) \
+            if self.needs_input_grad[1] else None
+        return dx, dw
+
+
+def _kernel_by_channel(w: np.ndarray) -> np.ndarray:
+    """A depthwise kernel (*window, c, m) as one (window, m) matrix per channel: (c, window, m)."""
+    return w.reshape(-1, *w.shape[-2:]).transpose(1, 0, 2)
+
+
+class ConvTranspose2d(_Windowed):
+    """Z = X ⋆ᵀ W, the adjoint of a convolution (its forward is a convolution's backward to the input):
+    Z(n, i·s+p·d−a, j·s+q·d−b, o) += Σ_c X(n,i,j,c)·W(p,q,o,c) ((a, b) the padding before), run as col2im(X·Wᵀ).
+    Backward: dX = im2col(dZ)·W, dW = im2col(dZ)ᵀ·X."""
+
+    def __init__(self, strides: tuple[int, ...], dilation: tuple[int, ...], padding: str,
+                 output_padding: tuple[int, ...] | None = None):
+        super().__init__(strides, dilation, padding)
+        self.output_padding = output_padding
+
+    def forward(self, x, w):
+        window, no_pads = w.shape[:-2], [(0, 0)] * (x.ndim - 2)
+        extra = self.output_padding or (None,) * len(window)
+        sizes = [transpose_output_length(n, k, s, d, self.padding, e)
+                 for n, k, s, d, e in zip(x.shape[1:-1], window, self.strides, self.dilation, extra)]
+        spans = [(n - 1) * s + d * (k - 1) + 1  # how far the windows of x reach: the scatter's full size
+                 for n, k, s, d in zip(x.shape[1:-1], window, self.strides, self.dilation)]
+        befores = [0 if self.padding == "valid" else max(span - size, 0) // 2 for span, size in zip(spans, sizes)]
+        self.placed = [(-before, size - span + before) for before, size, span in zip(befores, sizes, spans)]
+        self.save_for_backward(x, w)
+        scattered = _spread(x, w, (x.shape[0], *spans, w.shape[-2]), self.strides, self.dilation, no_pads)
+        return pad_or_crop(scattered, self.placed)
+
+    def backward(self, dz):
+        x, w = self.saved
+        window = w.shape[:-2]
+        spanned = pad_or_crop(dz, [(-before, -after) for before, after in self.placed])
+        cols = kernels.im2col(spanned, window, self.strides, self.dilation, [(0, 0)] * len(window))
+        dx = _product(cols, w) if self.needs_input_grad[0] else None
+        dw = _kernel_gradient(cols, x, w.shape) if self.needs_input_grad[1] else None
+        return dx, dw
+
+
+class DepthwiseConv1d(DepthwiseConv2d):
+    """Z = X ⊛ W: Z(n,i,c·M+m) = Σ_p X(n, i·s+p·d, c)·W(p,c,m) (each channel c convolved on its own by M filters),
+    run as one product per channel im2col(X)[c]·W[c].  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ (each
+    product taken channel by channel)."""
+
+
+class ConvTranspose1d(ConvTranspose2d):
+    """Z = X ⋆ᵀ W, the adjoint of a convolution (its forward is a convolution's backward to the input):
+    Z(n, i·s+p·d−a, o) += Σ_c X(n,i,c)·W(p,o,c) (a the padding before), run as col2im(X·Wᵀ).  Backward:
+    dX = im2col(dZ)·W, dW = im2col(dZ)ᵀ·X."""
 
 
 # ----- pooling -------------------------------------------------------------------------------------------------
@@ -190,4 +294,6 @@ class AvgPool1d(AvgPool2d):
 
 
 CONV_OPS = {(1, False): Conv1d, (2, False): Conv2d, (1, True): Conv1dBias, (2, True): Conv2dBias}
+DEPTHWISE_OPS = {1: DepthwiseConv1d, 2: DepthwiseConv2d}
+TRANSPOSE_OPS = {1: ConvTranspose1d, 2: ConvTranspose2d}
 POOL_OPS = {(1, "max"): MaxPool1d, (2, "max"): MaxPool2d, (1, "average"): AvgPool1d, (2, "average"): AvgPool2d}

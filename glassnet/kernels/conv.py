@@ -39,6 +39,14 @@ def pad(x: np.ndarray, pads: Pads, fill: float = 0.0) -> np.ndarray:
     return np.pad(x, ((0, 0), *pads, (0, 0)), constant_values=fill)
 
 
+def pad_or_crop(x: np.ndarray, pads: Pads) -> np.ndarray:
+    """x with (before, after) zeros added around each spatial axis, a negative amount cut off instead: where a
+    transposed convolution's scatter is placed inside its output (and its gradient read back)."""
+    cut = (slice(None), *(slice(max(-before, 0), size - max(-after, 0))
+                          for size, (before, after) in zip(x.shape[1:-1], pads)))
+    return pad(x[cut], [(max(before, 0), max(after, 0)) for before, after in pads])
+
+
 def im2col(x: np.ndarray, window: Sequence[int], strides: Sequence[int], dilation: Sequence[int], pads: Pads,
            fill: float = 0.0) -> np.ndarray:
     """Every window of x, as a new contiguous array of shape ``(batch, *outputs, *window, channels)``:

@@ -1,10 +1,11 @@
 """Layers, like ``keras.layers``: Input, Dense, Activation, Dropout, Flatten, ReLU, LeakyReLU, ELU, Softmax; Conv1D,
-Conv2D and the pooling layers (MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D,
-GlobalAveragePooling1D/2D); the shaping layers Reshape, Permute, RepeatVector, ZeroPadding2D, Cropping2D and
-UpSampling2D; LayerNormalization; the training-only noise and penalty layers GaussianNoise, GaussianDropout,
-SpatialDropout1D/2D, ActivityRegularization; Rescaling; the merging layers Add, Subtract, Multiply, Average,
-Maximum, Minimum, Concatenate, Dot (and their functions add, concatenate, ...), which join a functional model's
-branches; BatchNormalization; Embedding and Masking, whose masks reach the layers after them.
+Conv2D, DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1DTranspose/Conv2DTranspose and the pooling layers
+(MaxPooling1D/2D, AveragePooling1D/2D, GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D); the shaping layers
+Reshape, Permute, RepeatVector, ZeroPadding2D, Cropping2D and UpSampling2D; LayerNormalization; the training-only
+noise and penalty layers GaussianNoise, GaussianDropout, SpatialDropout1D/2D, ActivityRegularization; Rescaling; the
+merging layers Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot (and their functions add,
+concatenate, ...), which join a functional model's branches; BatchNormalization; Embedding and Masking, whose masks
+reach the layers after them.
 
 ``serialize(layer)`` / ``deserialize(config)`` turn a layer into ``{'class_name': 'Dense', 'config': {...}}`` and
 back; deserialize only builds the classes listed here (or ones passed in ``custom_objects``), never code from a file.
@@ -15,7 +16,16 @@ from __future__ import annotations
 from glassnet.layers.activation import ELU, Activation, LeakyReLU, ReLU, Softmax
 from glassnet.layers.base import InputSpec, Layer, clear_session, reset_uids
 from glassnet.layers.batch_normalization import BatchNormalization
-from glassnet.layers.conv import Conv1D, Conv2D
+from glassnet.layers.conv import (
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+)
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
 from glassnet.layers.embedding import Embedding
@@ -96,6 +106,9 @@ LAYER_CLASSES.update({cls.__name__: cls for cls in (BatchNormalization, Embeddin
 LAYER_CLASSES.update({cls.__name__: cls for cls in (  # preprocessing
     Normalization, Resizing, CenterCrop, RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
 )})
+LAYER_CLASSES.update({cls.__name__: cls for cls in (
+    DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, Conv1DTranspose, Conv2DTranspose,
+)})
 
 
 def serialize(layer: Layer) -> dict:
@@ -139,4 +152,5 @@ __all__ = [
     "SpatialDropout1D", "SpatialDropout2D",
     "CenterCrop", "Normalization", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation",
     "RandomZoom", "Resizing",
+    "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
 ]
