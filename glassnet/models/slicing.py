@@ -23,7 +23,36 @@ import numpy as np
 
 from glassnet import activations, backend, losses, regularizers
 from glassnet.kernels import updates
-from glassnet.layers import ELU, Activation, Dense, Dropout, Flatten, InputLayer, LeakyReLU, ReLU, Softmax
+from glassnet.layers import (
+    ELU,
+    Activation,
+    AveragePooling1D,
+    AveragePooling2D,
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    Dense,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    Dropout,
+    Embedding,
+    Flatten,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    InputLayer,
+    LayerNormalization,
+    LeakyReLU,
+    Masking,
+    MaxPooling1D,
+    MaxPooling2D,
+    ReLU,
+    SeparableConv1D,
+    SeparableConv2D,
+    Softmax,
+)
 from glassnet.models.data_adapters import BatchRows
 from glassnet.models.step import TrainStep
 
@@ -31,6 +60,11 @@ from glassnet.models.step import TrainStep
 SLICE_BYTES = 6 * 2 ** 20
 
 _PER_SAMPLE_LAYERS = (InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax, Dropout, Flatten)
+_PER_SAMPLE_LAYERS += (  # each sample's output reads that sample only (not BatchNormalization: batch statistics)
+    Embedding, Masking, LayerNormalization, Conv1D, Conv2D, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
+    SeparableConv2D, Conv1DTranspose, Conv2DTranspose, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
+    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+)
 
 
 def rows_per_slice(layers: list, loss_fn, x, batch_size: int) -> int | None:
