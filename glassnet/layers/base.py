@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from glassnet import backend, constraints, initializers, regularizers
+from glassnet import backend, constraints, initializers, ops, regularizers
 from glassnet.autodiff.tensor import Tensor, Variable, as_tensor, name_scope, no_grad
 from glassnet.layers.symbolic import KerasTensor, Node, flatten, is_symbolic, map_shapes, map_structure, pack_like
 
@@ -254,7 +254,7 @@ class Layer:
         autocast), while a Tensor that carries a graph is passed through untouched."""
         x = as_tensor(inputs)
         if x.op is None and not x.requires_grad and x.dtype.kind == "f" and x.dtype != self.dtype:
-            x = Tensor(x.data, dtype=self.dtype)
+            x = ops.cast(x, self.dtype)  # an op, so a replayed step casts each new batch too
         return x
 
     # ----- symbolic calls (the functional API) -------------------------------------------------------------------

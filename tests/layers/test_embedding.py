@@ -245,3 +245,19 @@ def test_model_round_trips_through_keras_files(keras, tmp_path):
 def test_bad_arguments_are_refused(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_an_int_input_model_replays_its_step():
+    """Data cast to an Input's integer dtype goes through a Cast op, so fit replays the recorded step (a cast
+    outside the graph would freeze the first batch and leave the step eager)."""
+    import glassnet as gk
+
+    inputs = gk.Input((20,), dtype="int32")
+    outputs = gk.layers.Dense(1, activation="sigmoid")(gk.layers.Flatten()(gk.layers.Embedding(100, 8)(inputs)))
+    model = gk.Model(inputs, outputs)
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    rng = np.random.default_rng(0)
+    model.fit(rng.integers(0, 100, (64, 20)), rng.integers(0, 2, (64, 1)).astype("float32"), batch_size=16,
+              verbose=0)
+    (entry,) = model._cached_step.plans.values()
+    assert entry != "eager" and entry.verified
