@@ -114,9 +114,18 @@ class BaseGlobalPooling(Layer):
 
 
 class GlobalAveragePooling1D(BaseGlobalPooling):
-    """``GlobalAveragePooling1D(data_format=None, keepdims=False)``: Z[n,c] = mean_i X[n,i,c]."""
+    """``GlobalAveragePooling1D(data_format=None, keepdims=False)``: Z[n,c] = mean_i X[n,i,c]; with a mask (from
+    Embedding(mask_zero=True) or Masking), the mean of the kept steps only: Z[n,c] = Σ_i M[n,i]·X[n,i,c] / Σ_i M[n,i]
+    (a sample with every step masked gets 0/0, as in Keras). The output carries no mask."""
 
     rank, mode = 1, "average"
+
+    def call(self, x, mask=None):
+        if mask is None:
+            return super().call(x)
+        kept = ops.expand_dims(ops.cast(mask, "bool"), -1)
+        total = ops.sum(ops.where(kept, x, 0.0), axis=1, keepdims=self.keepdims)
+        return total / ops.sum(ops.cast(kept, x.dtype), axis=1, keepdims=self.keepdims)
 
 
 class GlobalAveragePooling2D(BaseGlobalPooling):
@@ -126,7 +135,8 @@ class GlobalAveragePooling2D(BaseGlobalPooling):
 
 
 class GlobalMaxPooling1D(BaseGlobalPooling):
-    """``GlobalMaxPooling1D(data_format=None, keepdims=False)``: Z[n,c] = max_i X[n,i,c]."""
+    """``GlobalMaxPooling1D(data_format=None, keepdims=False)``: Z[n,c] = max_i X[n,i,c], over every step even with a
+    mask (Keras 3's GlobalMaxPooling1D does not read masks either)."""
 
     rank, mode = 1, "max"
 

@@ -8,7 +8,7 @@ import pytest
 import glassnet as gk
 from glassnet import backend, kernels, layers, ops
 from glassnet.autodiff import Tensor, gradcheck
-from tests.layers.keras_peer import same_layer
+from tests.layers.keras_peer import same_layer, same_program
 
 # Keras on torch pads an uneven 'same' average by replicating the edge (TensorFlow leaves the padding out of the
 # mean): the 2-D and 1-D averages here pad evenly, or by one after a 2-wide window, where both rules agree
@@ -152,6 +152,70 @@ def test_global_pooling_is_a_mean_or_max_over_the_spatial_axes():
     np.testing.assert_allclose(layers.GlobalMaxPooling2D(keepdims=True)(x).numpy(), x.max(axis=(1, 2),
                                keepdims=True))
     np.testing.assert_allclose(layers.GlobalAveragePooling1D()(x[:, 0]).numpy(), x[:, 0].mean(axis=1), rtol=1e-6)
+
+
+# ----- masks: Keras's GlobalAveragePooling1D averages the kept steps only ------------------------------------------
+WORDS = np.array([[3, 5, 7, 0, 0, 0], [1, 0, 0, 0, 0, 0], [4, 4, 9, 2, 6, 8], [2, 0, 5, 0, 1, 0]])
+
+
+@pytest.mark.filterwarnings("ignore:Layer 'global_max_pooling1d'.*does not support masking")  # Keras's, for max
+@pytest.mark.parametrize("pooling", [{"name": "GlobalAveragePooling1D"},
+                                     {"name": "GlobalAveragePooling1D", "keepdims": True},
+                                     {"name": "GlobalMaxPooling1D"}], ids=["average", "average-keepdims", "max"])
+@pytest.mark.parametrize("masked_by", ["embedding", "masking"])
+def test_global_pooling_reads_the_mask_as_keras_does(keras, pooling, masked_by):
+    """Embedding(mask_zero=True) or Masking before the pooling: the same outputs (the mean of the kept steps; the
+    max over every step, as Keras 3's GlobalMaxPooling1D ignores masks) and the same gradients as Keras."""
+    config = {k: v for k, v in pooling.items() if k != "name"}
+    if masked_by == "embedding":
+        x, input_shape = WORDS, (6,)
+
+        def first(ls):
+            return ls.Embedding(10, 3, mask_zero=True)
+    else:
+        x = np.random.default_rng(9).normal(size=(4, 6, 3)).astype("float32")
+        x[WORDS == 0] = 0.0
+        input_shape = (6, 3)
+
+        def first(ls):
+            return ls.Masking(0.0)
+    km, gm = same_program(keras, input_shape, lambda ls: [first(ls), getattr(ls, pooling["name"])(**config),
+                                                          ls.Dense(2)], x, random_weights=True)
+    torch = pytest.importorskip("torch")
+    out = km(torch.tensor(x), training=False)
+    out.sum().backward()
+    for w in gm.trainable_weights:
+        w.grad = None
+    gm(x, training=False).sum().backward()
+    for g, k in zip(gm.trainable_weights, km.trainable_weights):
+        np.testing.assert_allclose(g.grad, k.value.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_masked_average_is_the_mean_of_the_kept_steps():
+    x = np.random.default_rng(10).normal(size=(4, 6, 3))
+    kept = WORDS != 0
+    z = layers.GlobalAveragePooling1D(dtype="float64")(x, mask=Tensor(kept)).numpy()
+    for n in range(4):
+        np.testing.assert_allclose(z[n], x[n][kept[n]].mean(axis=0), rtol=1e-12)
+    assert getattr(layers.GlobalAveragePooling1D()(x, mask=Tensor(kept)), "_keras_mask", None) is None
+    gradcheck(lambda x: layers.GlobalAveragePooling1D(dtype="float64")(x, mask=Tensor(kept)), [x])
+
+
+def test_a_masked_average_trains_the_same_on_replayed_steps():
+    words = np.random.default_rng(3).integers(0, 10, size=(16, 6))  # each batch masks other steps
+    words[:, 0] = 1 + np.arange(16) % 9
+
+    def run(run_eagerly):
+        layers.reset_uids()
+        gk.utils.set_random_seed(2)
+        model = gk.Sequential([gk.Input((6,)), layers.Embedding(10, 3, mask_zero=True),
+                               layers.GlobalAveragePooling1D(), layers.Dense(1, activation="sigmoid")])
+        model.compile("rmsprop", "binary_crossentropy", run_eagerly=run_eagerly)
+        model.fit(words, np.arange(16) % 2, batch_size=4, epochs=2, shuffle=False, verbose=0)
+        return model.get_weights()
+
+    for a, b in zip(run(True), run(False)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_flatten_takes_any_rank():
