@@ -30,6 +30,7 @@ from glassnet import (
     utils,
 )
 from glassnet.autodiff import Tensor, Variable, no_grad
+from glassnet.keras_names import missing_attribute
 from glassnet.layers import Input
 from glassnet.layers.symbolic import KerasTensor
 from glassnet.models import Model, Sequential, load_model
@@ -43,9 +44,10 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """``glassnet.inspect`` is imported on first use (it pulls in more than training needs)."""
-    if name == "inspect":
+    """``glassnet.inspect`` and ``glassnet.wrappers`` are imported on first use (they pull in more than training
+    needs); a Keras name glassnet lacks raises an error saying it does not implement it yet."""
+    if name in ("inspect", "wrappers"):
         import importlib
 
-        return importlib.import_module("glassnet.inspect")
-    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
+        return importlib.import_module(f"glassnet.{name}")
+    raise missing_attribute(__name__, name)

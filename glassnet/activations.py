@@ -13,6 +13,7 @@ from collections.abc import Callable
 from glassnet import ops
 from glassnet.autodiff.ops_special import erf
 from glassnet.autodiff.tensor import Tensor, as_tensor
+from glassnet.keras_names import missing_attribute
 
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
@@ -166,3 +167,8 @@ def get(identifier: str | Callable | None) -> Callable:
         f"Could not interpret activation identifier: {identifier!r}. Expected a name such as 'relu', None or a "
         "callable."
     )
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

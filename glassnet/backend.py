@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from glassnet.keras_names import missing_attribute
+
 _FLOATX = "float32"
 #: The float types ``set_floatx`` accepts (Keras also accepts 'bfloat16', which NumPy lacks).
 FLOAT_TYPES = ("float16", "float32", "float64")
@@ -198,3 +200,8 @@ def to_array(value, dtype=None, name: str = "value") -> np.ndarray:
     if dtype is not None and arr.dtype != dtype:
         arr = arr.astype(dtype)
     return arr
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

@@ -28,6 +28,12 @@ from glassnet.backend import (
     set_floatx,
     set_image_data_format,
 )
+from glassnet.keras_names import missing_attribute
 
 __all__ = ["FLOAT_TYPES", "IMAGE_DATA_FORMATS", "backend", "epsilon", "floatx", "image_data_format", "set_epsilon",
            "set_floatx", "set_image_data_format"]
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

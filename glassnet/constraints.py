@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from glassnet import backend, ops
 from glassnet.autodiff.tensor import Tensor, as_tensor
+from glassnet.keras_names import missing_attribute
 
 
 class Constraint:
@@ -141,3 +142,8 @@ def get(identifier: str | dict | Constraint | Callable | None) -> Constraint | C
 
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "deserialize", "get", "max_norm",
            "min_max_norm", "non_neg", "serialize", "unit_norm"]
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from glassnet import backend
+from glassnet.keras_names import missing_attribute
 
 # Standard deviation of a unit normal truncated to [−2, 2]: dividing by it restores the requested stddev.
 TRUNCATED_NORMAL_STDDEV_CORRECTION = 0.87962566103423978
@@ -327,3 +328,8 @@ def get(identifier: str | dict | Initializer | Callable | None) -> Initializer |
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

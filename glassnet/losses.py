@@ -20,6 +20,7 @@ import numpy as np
 from glassnet import ops
 from glassnet.autodiff import fusions
 from glassnet.autodiff.tensor import Tensor, as_tensor
+from glassnet.keras_names import missing_attribute
 
 EPSILON = 1e-7
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -631,3 +632,8 @@ __all__ = [
     "poisson", "reduce_weighted_values", "serialize", "sparse_categorical_crossentropy", "squared_hinge",
     "validate_targets",
 ]
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

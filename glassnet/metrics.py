@@ -19,6 +19,7 @@ import numpy as np
 from glassnet import backend, initializers, losses
 from glassnet.autodiff import stable_sigmoid
 from glassnet.autodiff.tensor import Tensor, Variable
+from glassnet.keras_names import missing_attribute
 from glassnet.losses import squeeze_or_expand_to_same_rank
 
 #: Keras's stand-in for −∞ (metrics_utils.NEG_INF): the score of the classes that top_k leaves out.
@@ -741,3 +742,8 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Metric:
     if cls is None:
         raise ValueError(f"Unknown metric {class_name!r}: pass it in custom_objects={{{class_name!r}: cls}}")
     return cls.from_config(inner)
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

@@ -18,6 +18,7 @@ from glassnet.autodiff import ops_nn as nn
 from glassnet.autodiff import ops_reduce as r
 from glassnet.autodiff import ops_shape as s
 from glassnet.autodiff.tensor import Tensor, as_tensor
+from glassnet.keras_names import missing_attribute
 
 convert_to_tensor = as_tensor
 
@@ -715,3 +716,8 @@ def average_pool(inputs, pool_size, strides=None, padding: str = "valid", data_f
     """keras.ops.average_pool: the mean of each window; strides default to pool_size; with 'same' the padding is
     left out of each mean (TensorFlow's rule)."""
     return _pool("average", inputs, pool_size, strides, padding, data_format)
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

@@ -21,6 +21,7 @@ import numpy as np
 
 from glassnet import backend
 from glassnet.autodiff.tensor import Tensor, as_tensor
+from glassnet.keras_names import missing_attribute
 
 #: Truncated normal draws farther than this many standard deviations from the mean are drawn again (Keras 3).
 TRUNCATION = 2.0
@@ -173,3 +174,8 @@ def shuffle(x, axis: int = 0, seed=None) -> Tensor:
 
 
 __all__ = ["SeedGenerator", "dropout", "generator", "normal", "randint", "shuffle", "truncated_normal", "uniform"]
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from glassnet import ops
 from glassnet.autodiff.tensor import Tensor, as_tensor
+from glassnet.keras_names import missing_attribute
 
 
 def _non_negative(value, name: str) -> float:
@@ -115,3 +116,8 @@ def get(identifier: str | dict | Regularizer | Callable | None) -> Regularizer |
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

@@ -11,8 +11,14 @@ from glassnet.callbacks.progbar import Progbar
 from glassnet.callbacks.progbar_logger import ProgbarLogger
 from glassnet.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from glassnet.callbacks.terminate_on_nan import TerminateOnNaN
+from glassnet.keras_names import missing_attribute
 
 __all__ = [
     "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint",
     "Progbar", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
 ]
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

@@ -13,6 +13,7 @@ back; deserialize only builds the classes listed here (or ones passed in ``custo
 
 from __future__ import annotations
 
+from glassnet.keras_names import missing_attribute
 from glassnet.layers.activation import ELU, Activation, LeakyReLU, ReLU, Softmax
 from glassnet.layers.base import InputSpec, Layer, clear_session, reset_uids
 from glassnet.layers.batch_normalization import BatchNormalization
@@ -154,3 +155,8 @@ __all__ = [
     "RandomZoom", "Resizing",
     "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
 ]
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

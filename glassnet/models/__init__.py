@@ -5,6 +5,7 @@ TrainStep is the training step that ``fit`` traces once and replays, and forward
 model, the loss, the layers' penalties); a custom training loop (the playground's) uses them the same way.
 """
 
+from glassnet.keras_names import missing_attribute
 from glassnet.models.functional import Functional
 from glassnet.models.loading import load_model
 from glassnet.models.model import Model
@@ -13,3 +14,8 @@ from glassnet.models.step import TrainStep, forward_loss
 from glassnet.saving import save_model
 
 __all__ = ["Functional", "Model", "Sequential", "TrainStep", "forward_loss", "load_model", "save_model"]
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

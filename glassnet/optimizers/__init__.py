@@ -3,6 +3,7 @@ learning-rate schedules, and ``get``."""
 
 from __future__ import annotations
 
+from glassnet.keras_names import missing_attribute
 from glassnet.optimizers import schedules
 from glassnet.optimizers.adadelta import Adadelta
 from glassnet.optimizers.adagrad import Adagrad
@@ -55,3 +56,8 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
 
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion", "Nadam", "Optimizer", "RMSprop",
            "deserialize", "get", "schedules", "serialize"]
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

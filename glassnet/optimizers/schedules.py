@@ -8,6 +8,8 @@ from __future__ import annotations
 import bisect
 import math
 
+from glassnet.keras_names import missing_attribute
+
 
 class LearningRateSchedule:
     """Base class: ``schedule(step)`` → the learning rate (a float) for that step; serializable by its config."""
@@ -125,3 +127,8 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRat
     if cls is None:
         raise ValueError(f"Unknown learning-rate schedule {name!r}: pass it in custom_objects={{{name!r}: cls}}")
     return cls.from_config(config.get("config", {}))
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

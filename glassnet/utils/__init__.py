@@ -12,6 +12,7 @@ folders. Each lives in one module; this package re-exports them all.
 | ``directories`` | image_dataset_from_directory, text_dataset_from_directory |
 """
 
+from glassnet.keras_names import missing_attribute
 from glassnet.utils.directories import image_dataset_from_directory, text_dataset_from_directory
 from glassnet.utils.encoding import (
     k_fold,
@@ -31,3 +32,8 @@ __all__ = [
     "set_random_seed", "split_dataset", "standardize", "text_dataset_from_directory", "timeseries_dataset_from_array",
     "to_categorical", "train_test_split",
 ]
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)
