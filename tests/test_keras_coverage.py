@@ -97,3 +97,17 @@ def test_every_keras_namespace_raises_the_honest_error(namespace):
     with pytest.raises(AttributeError) as error:
         module.qqq_nothing_like_it  # noqa: B018
     assert str(error.value) == f"module '{module.__name__}' has no attribute 'qqq_nothing_like_it'"
+
+
+def test_the_refresh_command_rewrites_a_stale_document_and_then_finds_nothing_stale(keras, tmp_path, monkeypatch,
+                                                                                    capsys):
+    names, document = tmp_path / "keras_names.json", tmp_path / "keras_coverage.md"
+    names.write_text(keras_coverage.NAMES_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    document.write_text("# an old page\n", encoding="utf-8")
+    monkeypatch.setattr(keras_coverage, "NAMES_FILE", names)
+    monkeypatch.setattr(keras_coverage, "DOCUMENT", document)
+    assert keras_coverage.main([]) == 1
+    assert capsys.readouterr().out == f"stale: {document}\n"
+    assert keras_coverage.main(["--write"]) == 0
+    assert document.read_text(encoding="utf-8") == keras_coverage.coverage_markdown()
+    assert keras_coverage.main([]) == 0
