@@ -4,8 +4,10 @@ session per page.
 Each page gets its own :class:`~glassnet.playground.session.Session`, kept under a random token for ``GRACE_S``
 after its connection drops, so a page that reconnects (``/ws?session=TOKEN``) finds its network, data and history.
 One task per connection reads the page's messages into a bounded queue (a page that floods it is closed with a
-reason); another applies them in order and, while playing, trains in a worker thread for a short slice, then sends
-a frame, so frames stream at a bounded rate (at most ``MAX_FPS``). Only requests naming this server (Host) from its
+reason); another applies them in order and, while playing, trains in a worker thread for a short slice, then makes
+a frame, at most ``MAX_FPS`` a second; a third sends the answers in order, frames as binary messages
+(:mod:`glassnet.playground.wire`), a newer frame replacing one a slow page has not taken yet, so a slow page gets
+fewer frames and never stalls training. Only requests naming this server (Host) from its
 own page (Origin) get through (:mod:`glassnet.playground.guard`).
 """
 
@@ -17,11 +19,12 @@ import secrets
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from glassnet.playground import guard
+from glassnet.playground import guard, wire
 from glassnet.playground import settings as schema
 from glassnet.playground.session import MAX_UPLOAD_CHARS, Session
 
@@ -41,9 +44,10 @@ except ImportError as error:  # pragma: no cover - depends on the installed extr
     ) from error
 
 STATIC = Path(__file__).parent / "static"
-TRAIN_SLICE_S = 0.03  # training time between two frames while playing, shared by the pages that play
-MAX_FPS = 30
+TRAIN_SLICE_S = 0.005  # training time between two frames while playing, shared by the pages that play
+MAX_FPS = 90  # above the screen's 60 Hz, so that every animation frame finds a new frame (latest wins)
 INBOX_LIMIT = 64  # messages waiting per page; a page never sends this many between two frames
+OUTBOX_LIMIT = 64  # answers waiting to be sent (frames aside): the page's next message waits for room
 INBOX_CHARS = 2 * MAX_UPLOAD_CHARS  # and their characters in all
 GRACE_S = 300.0  # how long a page's session outlives its connection
 MAX_SESSIONS = 64  # sessions kept at once (a classroom's pages and their reconnects)
@@ -118,7 +122,62 @@ async def index(request):
 
 
 async def _send(websocket: WebSocket, message: dict) -> None:
-    await websocket.send_text(json.dumps(message, allow_nan=False))
+    """A frame as one binary message (JSON header and uint8 heatmaps); anything else as JSON text."""
+    if message["type"] == "frame":
+        await websocket.send_bytes(wire.encode(message))
+    else:
+        await websocket.send_text(json.dumps(message, allow_nan=False))
+
+
+class Outbox:
+    """The messages waiting for the page, in order, except that a frame replaces a frame right before it that was
+    not sent yet (latest wins, its loss-curve rows carried over): a slow page holds back at most one frame."""
+
+    def __init__(self):
+        self.items: deque[dict] = deque()
+        self.changed = asyncio.Event()
+        self.closed = False  # the connection ended: nothing more is kept
+
+    def put(self, messages: Iterable[dict]) -> None:
+        for message in messages:
+            if self.closed:
+                return
+            if message["type"] == "frame" and self.items and self.items[-1]["type"] == "frame":
+                message = wire.merge_frames(self.items.pop(), message)
+            self.items.append(message)
+        self.changed.set()
+
+    async def get(self) -> dict:
+        while not self.items:
+            self.changed.clear()
+            await self.changed.wait()
+        message = self.items.popleft()
+        self.changed.set()
+        return message
+
+    async def room(self) -> None:
+        """Wait until fewer than ``OUTBOX_LIMIT`` messages wait (a page that never reads stops being answered)."""
+        while len(self.items) >= OUTBOX_LIMIT and not self.closed:
+            self.changed.clear()
+            await self.changed.wait()
+
+
+async def _write(websocket: WebSocket, outbox: Outbox) -> None:
+    """Send the outbox's messages as the page takes them, until the connection ends (then the outbox is closed and
+    emptied)."""
+    try:
+        while True:
+            message = await outbox.get()
+            try:
+                await _send(websocket, message)
+            except (WebSocketDisconnect, WebSocketDisconnected, RuntimeError):  # the page left mid-send
+                break
+            except Exception:  # noqa: BLE001 - a message that cannot be sent is logged; the page goes on
+                traceback.print_exc(file=sys.stderr)
+    finally:
+        outbox.closed = True
+        outbox.items.clear()
+        outbox.changed.set()
 
 
 class Inbox:
@@ -207,22 +266,23 @@ async def run_session(websocket: WebSocket) -> None:
                                   f"The playground already serves {sessions.limit} pages; try again in a minute.")
             return
     session.history_sent = 0  # the page gets the whole loss curve again
-    inbox = Inbox()
+    inbox, outbox = Inbox(), Outbox()
     reader = asyncio.create_task(_read(websocket, inbox))
+    writer = asyncio.create_task(_write(websocket, outbox))
     try:
-        await _send(websocket, {"type": "hello", "schema": schema.schema_json(), "version": _version(),
-                                "session": token, "resumed": resumed})
-        for message in await _in_thread(lambda: [session.state(), session.frame()]):
-            await _send(websocket, message)
-        await _serve(websocket, session, inbox, sessions)
-    except (WebSocketDisconnect, WebSocketDisconnected):  # the page left, or the reader closed a flooding page
-        pass
+        outbox.put([{"type": "hello", "schema": schema.schema_json(), "version": _version(), "session": token,
+                     "resumed": resumed}])
+        outbox.put(await _in_thread(lambda: [session.state(), session.frame()]))
+        await _serve(session, inbox, outbox, sessions)
     finally:
         reader.cancel()
+        writer.cancel()
         sessions.release(token)
 
 
-async def _serve(websocket: WebSocket, session: Session, inbox: Inbox, sessions: Sessions) -> None:
+async def _serve(session: Session, inbox: Inbox, outbox: Outbox, sessions: Sessions) -> None:
+    """Apply the page's messages in order; between them, while playing, train and make frames (at most
+    ``MAX_FPS`` a second) whether or not the page keeps up."""
     last_frame = 0.0
     while True:
         while session.playing and inbox.empty():
@@ -232,13 +292,12 @@ async def _serve(websocket: WebSocket, session: Session, inbox: Inbox, sessions:
             if wait > 0:
                 await asyncio.sleep(wait)
             last_frame = time.perf_counter()
-            for message in messages:
-                await _send(websocket, message)
+            outbox.put(messages)
         text = await inbox.get()
         if text is None:
             return
-        for message in await _in_thread(_handle, session, text):
-            await _send(websocket, message)
+        await outbox.room()
+        outbox.put(await _in_thread(_handle, session, text))
 
 
 def _version() -> str:

@@ -8,7 +8,6 @@ glassnet Sequential of Dense layers, stepped like a Keras custom training loop: 
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import time
@@ -26,8 +25,8 @@ from glassnet.playground.upload import UploadError, parse_csv
 
 MAX_MESSAGE_CHARS = 10_000  # every control message but an upload
 MAX_UPLOAD_CHARS = 1_000_000
-GRID = 50  # the output heatmap is GRID × GRID over [−6, 6]²; neuron thumbnails take every other point (25 × 25)
-THUMB_STEP = 2
+GRID = 100  # the output heatmap is GRID × GRID over [−6, 6]², as on playground.tensorflow.org
+THUMB_BLOCK = 10  # a neuron's thumbnail averages each 10 × 10 block of the grid: 10 × 10 pixels, as there
 PREVIEW_POINTS = 120
 MAX_WEIGHT = 1e3
 MAX_HISTORY_ROWS = 2000  # a restored loss curve is thinned to at most this many epochs by the page
@@ -58,11 +57,18 @@ def _no_constants(name: str):
     raise ProtocolError(f"The server ignored a message holding {name}, which is not a number it can use.")
 
 
-def _encode_grid(values: np.ndarray) -> str:
-    """Values clipped to [−1, 1] as uint8 codes round((v + 1) · 127.5), base64: 1 byte a pixel on the wire."""
-    v = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
-    codes = np.rint((np.clip(v, -1, 1) + 1) * 127.5).astype(np.uint8)
-    return base64.b64encode(codes.tobytes()).decode("ascii")
+def _codes(values: np.ndarray) -> np.ndarray:
+    """Values clipped to [−1, 1] as uint8 codes round((v + 1) · 127.5): one byte a pixel on the wire."""
+    v = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0)
+    return np.rint((np.clip(v, -1, 1) + 1) * 127.5).astype(np.uint8)
+
+
+def _thumbnails(values: np.ndarray) -> np.ndarray:
+    """Every unit's thumbnail at once: ``values`` (GRID², units) over the grid → uint8 codes (units, THUMB²), each
+    pixel the mean of a THUMB_BLOCK × THUMB_BLOCK block (the playground's reduceMatrix)."""
+    side = GRID // THUMB_BLOCK
+    blocks = values.reshape(side, THUMB_BLOCK, side, THUMB_BLOCK, values.shape[1])
+    return _codes(blocks.mean(axis=(1, 3), dtype=np.float32).reshape(side * side, -1).T)
 
 
 def _finite(x: float) -> float | None:
@@ -97,9 +103,7 @@ class Session:
         self.inspected: tuple[int, int] | None = None
         self.sample = 0
         self._grid = features.grid(GRID)
-        self._thumbs = np.arange(GRID * GRID).reshape(GRID, GRID)[::THUMB_STEP, ::THUMB_STEP].ravel()
-        self._feature_thumbs = [_encode_grid(column) for column in
-                                features.compute(self._grid[self._thumbs], list(schema.FEATURES)).T]
+        self._feature_thumbs = _thumbnails(features.compute(self._grid, list(schema.FEATURES)))
         if settings:
             self._apply_settings(settings)
         self._load_data()
@@ -503,12 +507,12 @@ class Session:
             "history": self.history[self.history_sent:],
             "weights": [{"kernel": np.nan_to_num(k).tolist(), "bias": np.nan_to_num(b).tolist()}
                         for k, b in (layer.get_weights() for layer in self.dense_layers)],
-            "heatmaps": {
-                "size": GRID // THUMB_STEP,
+            "heatmaps": {  # uint8 arrays (units, pixels): the binary part of the frame on the wire
+                "size": GRID // THUMB_BLOCK,
                 "features": self._feature_thumbs,
-                "layers": [[_encode_grid(a[self._thumbs, j]) for j in range(a.shape[1])] for a in hidden],
+                "layers": [_thumbnails(a) for a in hidden],
             },
-            "output": {"size": GRID, "grid": _encode_grid(output)},
+            "output": {"size": GRID, "grid": _codes(output)},
             "metrics": self._metrics(),
             "equations": self._equations(),
             "identical_layers": [self._units_identical(layer) for layer in self.dense_layers[:-1]],

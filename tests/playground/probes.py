@@ -1,12 +1,15 @@
 """Shared by the playground's tests: the server's own address for Starlette's TestClient, a real uvicorn server in a
-thread (for sockets, memory and the browser), and reading replies until one matches."""
+thread (for sockets, memory and the browser), and reading replies (JSON text, or binary frames) until one matches."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
+
+from glassnet.playground import wire
 
 BASE = "http://127.0.0.1:8000"  # the TestClient's requests name the server as a browser on this computer would
 WS = "ws://127.0.0.1:8000/ws"
@@ -40,9 +43,24 @@ def running_server(app=None, port: int | None = None):
         thread.join(10)
 
 
+def decode(data: str | bytes) -> dict:
+    """A server message: JSON text, or a binary frame (its heatmaps as uint8 arrays)."""
+    return json.loads(data) if isinstance(data, str) else wire.decode(data)
+
+
+def receive(ws) -> dict:
+    """The next message on a TestClient WebSocket, text or binary."""
+    from starlette.websockets import WebSocketDisconnect
+
+    message = ws.receive()
+    if message["type"] == "websocket.close":  # as the TestClient's receive_json does
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason", ""))
+    return decode(message["text"] if message.get("text") is not None else message["bytes"])
+
+
 def receive_until(ws, kind, predicate=lambda m: True) -> dict:
-    """Read a TestClient WebSocket's JSON messages until one of type ``kind`` satisfies ``predicate``."""
+    """Read a TestClient WebSocket's messages until one of type ``kind`` satisfies ``predicate``."""
     while True:
-        message = ws.receive_json()
+        message = receive(ws)
         if message["type"] == kind and predicate(message):
             return message

@@ -16,16 +16,16 @@ pytest.importorskip("starlette.testclient", reason="the TestClient needs httpx2 
 from starlette.testclient import TestClient  # noqa: E402
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
-from glassnet.playground import server  # noqa: E402
+from glassnet.playground import server, wire  # noqa: E402
 from glassnet.playground.server import create_app  # noqa: E402
 from glassnet.playground.session import Session  # noqa: E402
-from tests.playground.probes import BASE, WS, receive_until, running_server  # noqa: E402
+from tests.playground.probes import BASE, WS, decode, receive, receive_until, running_server  # noqa: E402
 from tests.playground.test_server import BAD_MESSAGES, send  # noqa: E402
 
 
 def opened(ws) -> tuple[dict, dict, dict]:
     """hello, state and the first frame of a new connection."""
-    return ws.receive_json(), ws.receive_json(), ws.receive_json()
+    return receive(ws), receive(ws), receive(ws)
 
 
 # ----- reconnecting ----------------------------------------------------------------------------------------------
@@ -65,7 +65,7 @@ def test_a_full_server_says_so():
             opened(ws)
             with client.websocket_connect(WS) as second:
                 with pytest.raises(WebSocketDisconnect) as closed:
-                    second.receive_json()
+                    receive(second)
     assert closed.value.code == 1013 and "try again" in closed.value.reason
 
 
@@ -125,7 +125,7 @@ def test_a_lagging_page_keeps_its_connection(monkeypatch):
             await asyncio.sleep(2.0)
             epochs = []
             while len(epochs) < 20:
-                message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                message = decode(await asyncio.wait_for(ws.recv(), 10))
                 if message["type"] == "frame":
                     epochs.append(message["epoch"])
             return epochs
@@ -165,7 +165,7 @@ def test_divergence_stops_play_until_reset_and_the_picture_has_no_nan():
         if s.train_for(0.01):
             break
     frame = s.frame()
-    text = json.dumps(frame, allow_nan=False)
+    text = wire.encode(frame).decode("latin-1")  # the header is JSON that refuses NaN
     assert frame["train_loss"] is None and "NaN" not in text
     assert frame["diverged"]["message"] == (
         f"Training diverged at epoch {s.epoch} — the learning rate 10 is probably too high. The updates grew instead "

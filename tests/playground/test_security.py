@@ -25,7 +25,7 @@ from starlette.websockets import WebSocketDisconnect  # noqa: E402
 from glassnet.playground import guard, main, server  # noqa: E402
 from glassnet.playground import settings as schema  # noqa: E402
 from glassnet.playground.server import create_app  # noqa: E402
-from tests.playground.probes import BASE, WS, receive_until, running_server  # noqa: E402
+from tests.playground.probes import BASE, WS, decode, receive, receive_until, running_server  # noqa: E402
 
 STATIC = Path(server.__file__).parent / "static"
 
@@ -87,7 +87,7 @@ def test_own_and_allowed_origins_pass(client, origin):
     headers = {"origin": origin} if origin else {}
     assert client.get("/static/app.js", headers=headers).status_code == 200
     with client.websocket_connect(WS, headers=headers) as ws:
-        assert ws.receive_json()["type"] == "hello"
+        assert receive(ws)["type"] == "hello"
 
 
 def test_security_headers_on_every_response(client):
@@ -164,7 +164,7 @@ def test_500_fuzzed_messages_each_get_an_error_frame_and_the_session_lives_on(cl
         receive_until(ws, "frame")
         for message in fuzzed_messages(500):
             (ws.send_bytes if isinstance(message, bytes) else ws.send_text)(message)
-            reply = ws.receive_json()
+            reply = receive(ws)
             assert reply["type"] == "error", (message[:80], reply)
             assert reply["message"] not in ("", server.INTERNAL_ERROR) and "None" not in reply["message"]
         ws.send_text(json.dumps({"type": "step"}))
@@ -179,7 +179,7 @@ def test_an_unexpected_failure_is_answered_in_plain_words(client, monkeypatch):
     with client.websocket_connect(WS) as ws:
         receive_until(ws, "frame")
         ws.send_text(json.dumps({"type": "step"}))
-        assert ws.receive_json() == {"type": "error", "message": server.INTERNAL_ERROR}
+        assert receive(ws) == {"type": "error", "message": server.INTERNAL_ERROR}
         monkeypatch.undo()
         ws.send_text(json.dumps({"type": "step"}))
         assert receive_until(ws, "frame")["epoch"] == 1
@@ -249,7 +249,7 @@ def test_a_page_that_floods_is_closed_with_the_reason(client):
             ws.send_text(json.dumps({"type": "step"}))
         with pytest.raises(WebSocketDisconnect) as closed:
             while True:
-                ws.receive_json()
+                receive(ws)
     assert closed.value.code == 1008 and closed.value.reason == server.FLOODED
 
 
@@ -264,7 +264,7 @@ def test_twenty_pages_play_at_once_with_bounded_memory():
             await ws.send(json.dumps({"type": "play"}))
             start = time.perf_counter()
             while time.perf_counter() - start < seconds:
-                message = json.loads(await ws.recv())
+                message = decode(await ws.recv())
                 counts[index] += message["type"] == "frame" and message["playing"]
 
     async def classroom(port, seconds):

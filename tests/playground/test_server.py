@@ -19,9 +19,10 @@ from glassnet.autodiff import Tensor  # noqa: E402
 from glassnet.datasets import toy2d  # noqa: E402
 from glassnet.layers import Dropout  # noqa: E402
 from glassnet.playground import settings as schema  # noqa: E402
+from glassnet.playground import wire  # noqa: E402
 from glassnet.playground.server import create_app  # noqa: E402
 from glassnet.playground.session import MAX_MESSAGE_CHARS, Session  # noqa: E402
-from tests.playground.probes import BASE, WS, receive_until  # noqa: E402
+from tests.playground.probes import BASE, WS, receive, receive_until  # noqa: E402
 
 
 def send(session: Session, message) -> list[dict]:
@@ -312,7 +313,7 @@ def test_divergence_is_caught_and_explained():
     assert notices[0]["epoch"] == s.epoch and notices[0]["learning_rate"] == 3.0
     assert s.playing is False
     frame = s.frame()
-    json.dumps(frame, allow_nan=False)  # the picture stays valid JSON
+    assert wire.decode(wire.encode(frame))["train_loss"] is None  # the picture stays valid on the wire
     assert frame["diverged"]["epoch"] == s.epoch
     replies = send(s, {"type": "play"})  # Play stays off, saying why
     assert kinds(replies) == ["diverged", "frame"] and replies[-1]["playing"] is False
@@ -326,9 +327,9 @@ def test_websocket_session_protocol_and_error_frames():
         assert "glassnet playground" in client.get("/").text
         assert client.get("/static/app.js").status_code == 200
         with client.websocket_connect(WS) as ws:
-            hello = ws.receive_json()
+            hello = receive(ws)
             assert hello["type"] == "hello" and hello["schema"]["noise"]["high"] == 50
-            assert ws.receive_json()["type"] == "state" and ws.receive_json()["type"] == "frame"
+            assert receive(ws)["type"] == "state" and receive(ws)["type"] == "frame"
             ws.send_bytes(b"\x00\x01")
             assert "binary" in receive_until(ws, "error")["message"]
             ws.send_text(json.dumps({"type": "set", "settings": {"noise": 99}}))
@@ -337,7 +338,7 @@ def test_websocket_session_protocol_and_error_frames():
             frame = receive_until(ws, "frame", lambda m: m["epoch"] >= 3)
             ws.send_text(json.dumps({"type": "pause"}))
             receive_until(ws, "frame", lambda m: not m["playing"])
-            assert frame["history"] and frame["output"]["size"] == 50
+            assert frame["history"] and frame["output"]["size"] == 100
             ws.send_text(json.dumps({"type": "ready"}))
             receive_until(ws, "ack")
 

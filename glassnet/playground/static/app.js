@@ -1,11 +1,13 @@
 // The playground page: connects to the session's WebSocket, turns controls into messages and frames into pictures.
 // The server owns the experiment; the page shows what it is told and asks for changes. When the connection drops
 // it reconnects with backoff to the same session (or, after a server restart, sends back what it last showed).
-// Server data reaches the page as text (textContent, DOM nodes), never as markup.
+// Server data reaches the page as text (textContent, DOM nodes), never as markup. Frames arrive as binary messages;
+// the latest one is drawn at the next animation frame and any it replaced are skipped (latest wins).
 
 import { buildNetwork, updateNetwork } from "./net.js";
-import { decodeGrid, drawChart, drawHeatmap, drawPoints, EXTENT } from "./plots.js";
+import { drawAxes, drawChart, drawHeatmap, drawPoints, EXTENT } from "./plots.js";
 import { CLIENT_DEFAULTS, readUrl, writeUrl } from "./url.js";
+import { decodeFrame } from "./wire.js";
 
 const $ = (id) => document.getElementById(id);
 const SESSION_KEY = "glassnet-playground-session";
@@ -15,7 +17,7 @@ const app = {
   socket: null, schema: null, settings: null, structure: null, data: { train: [], test: [] },
   client: { ...CLIENT_DEFAULTS }, history: [], frame: null, view: null, hovered: null, sample: 0,
   playing: false, chartScale: null, urlApplied: false, connection: "connecting", retries: 0, linkNotes: [],
-  editing: null,
+  editing: null, pendingFrame: null, drawScheduled: false, rendered: 0,
 };
 window.playground = app; // for tests and the curious: the latest state and frame
 
@@ -65,11 +67,13 @@ function connect() {
   const token = window.sessionStorage.getItem(SESSION_KEY);
   const query = token ? `?session=${encodeURIComponent(token)}` : "";
   const socket = new WebSocket(`${protocol}://${window.location.host}/ws${query}`);
+  socket.binaryType = "arraybuffer";
   app.socket = socket;
   showConnection("connecting");
   socket.addEventListener("message", onMessage);
   socket.addEventListener("close", (event) => {
     if (app.socket !== socket) return;
+    drawPendingFrame(); // the last frame's weights and epoch are what a restarted server gets back
     app.wasPlaying = app.wasPlaying || app.playing; // a restarted server picks up playing where it stopped
     const delay = Math.min(RETRY_MS.most, RETRY_MS.first * 2 ** app.retries) * (0.8 + 0.4 * Math.random());
     app.retries += 1;
@@ -129,6 +133,7 @@ function populateControls() {
     box.addEventListener("change", () => {
       app.client[box.dataset.client] = box.checked;
       saveUrl();
+      drawData();
       drawOutput();
     });
   }
@@ -327,22 +332,28 @@ function submitEdit(event) {
 }
 
 // ----- output column -----------------------------------------------------------------------------------------
+/** The picture the big heatmap shows: the hovered feature's or neuron's thumbnail, or the output. */
 function hoveredGrid() {
   const f = app.frame;
+  const thumb = f.heatmaps.size ** 2;
+  const unit = (codes, i) => codes.subarray(i * thumb, (i + 1) * thumb);
   if (!app.hovered) return [f.output.grid, "Output"];
   const [column, index] = app.hovered;
-  if (column === 0) return [f.heatmaps.features[index], `Feature ${app.structure.feature_labels[index]}`];
+  if (column === 0) return [unit(f.heatmaps.features, index), `Feature ${app.structure.feature_labels[index]}`];
   if (column <= f.heatmaps.layers.length) {
-    return [f.heatmaps.layers[column - 1][index], `Layer ${column}, neuron ${index + 1}`];
+    return [unit(f.heatmaps.layers[column - 1], index), `Layer ${column}, neuron ${index + 1}`];
   }
   return [f.output.grid, "Output"];
 }
 
-function drawOutput() {
+function drawData() {
   drawPoints($("points"), app.data.train, app.data.test, app.client.show_test);
+}
+
+function drawOutput() {
   if (!app.frame) return;
   const [grid, label] = hoveredGrid();
-  drawHeatmap($("heatmap"), decodeGrid(grid), app.client.discretize && label === "Output");
+  drawHeatmap($("heatmap"), grid, app.client.discretize && label === "Output");
   $("heatmap-label").textContent = label;
 }
 
@@ -367,7 +378,8 @@ function setupChartHover() {
     const scale = app.chartScale;
     if (!scale) return;
     const rect = canvas.getBoundingClientRect();
-    const epoch = Math.round(scale.first + ((event.clientX - rect.left) / rect.width) * (scale.last - scale.first));
+    const along = Math.max(0, Math.min(1, (event.clientX - rect.left - scale.left) / scale.plotWidth));
+    const epoch = Math.round(scale.first + along * (scale.last - scale.first));
     const row = app.history.find((r) => r[0] >= epoch) || app.history[app.history.length - 1];
     const box = $("chart-readout");
     box.hidden = false;
@@ -465,6 +477,7 @@ function onState(message) {
   showSettings();
   showDatasets(message.previews);
   showNetwork();
+  drawData();
   drawOutput();
   saveUrl();
   const note = message.note;
@@ -472,13 +485,31 @@ function onState(message) {
   $("symmetry").textContent = note || "";
 }
 
+/** A frame arrived: keep its loss-curve rows at once, and draw it (or a newer one) at the next animation frame. */
 function onFrame(frame) {
-  app.frame = frame;
+  if (frame.history_from === app.history.length) app.history.push(...frame.history);
+  else app.history = app.history.slice(0, frame.history_from).concat(frame.history);
+  app.pendingFrame = frame;
   app.playing = frame.playing;
-  showPlay(frame.playing);
+  if (!app.drawScheduled) {
+    app.drawScheduled = true;
+    requestAnimationFrame(drawPendingFrame);
+  }
+}
+
+function drawPendingFrame() {
+  app.drawScheduled = false;
+  const frame = app.pendingFrame;
+  app.pendingFrame = null;
+  if (frame) showFrame(frame);
+}
+
+function showFrame(frame) {
+  app.frame = frame;
+  app.rendered += 1;
+  showPlay(frame.playing && app.connection === "connected");
   showDivergence(frame.diverged);
   $("epoch").textContent = String(frame.epoch).padStart(6, "0").replace(/(\d{3})(\d{3})$/, "$1,$2");
-  app.history = app.history.slice(0, frame.history_from).concat(frame.history);
   $("train-loss").textContent = fmt(frame.train_loss);
   $("test-loss").textContent = fmt(frame.test_loss);
   app.chartScale = drawChart($("chart"), app.history);
@@ -522,7 +553,7 @@ function onHello(message) {
 }
 
 function onMessage(event) {
-  const message = JSON.parse(event.data);
+  const message = typeof event.data === "string" ? JSON.parse(event.data) : decodeFrame(event.data);
   if (message.type === "hello") {
     onHello(message);
   } else if (message.type === "state") {
@@ -559,4 +590,5 @@ window.addEventListener("resize", () => { // a phone turned sideways: lay the ne
     if (app.structure && $("network").clientWidth !== app.networkWidth) showNetwork();
   }, 200);
 });
+drawAxes($("axes"), $("heatmap").clientWidth);
 connect();

@@ -1,7 +1,13 @@
 // The network column: feature and neuron thumbnails (heatmaps), links drawn by weight sign and size, biases,
-// +/− buttons per layer and a per-layer activation. Built once per structure, refreshed on every frame.
+// +/− buttons per layer and a per-layer activation. Built once per structure, refreshed on every frame. Links and
+// thumbnails are painted on one canvas (hundreds of changing SVG curves and dozens of canvases cost the browser
+// more than a frame's time); invisible SVG paths over the links take the pointer (hover shows the weight, a click
+// edits it), as TF's do, and the nodes' boxes over the thumbnails take hovers and clicks.
 
-import { cssColor, decodeGrid, drawHeatmap } from "./plots.js";
+import { cssColor, drawHeatmap } from "./plots.js";
+
+const DIMMED = 0.3; // an inactive feature's thumbnail
+const scratch = {}; // grid size → a canvas off the page, where a thumbnail is painted before it is scaled
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -47,6 +53,11 @@ export function buildNetwork(root, structure, handlers) {
   const rowY = (i) => top + i * gap;
   const height = top + Math.max(allFeatures.length, ...layers, 1) * gap;
   root.style.height = `${height}px`;
+  const canvas = el("canvas", { class: "links", "aria-hidden": "true", style: `width:${width}px;height:${height}px` },
+    root);
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
   const svg = svgEl("svg", { width, height, class: "links" }, root);
 
   // Positions of every node, column by column: active features only feed the first layer.
@@ -62,6 +73,7 @@ export function buildNetwork(root, structure, handlers) {
       const mx = (a[0] + b[0]) / 2;
       const path = svgEl("path", { d: `M${a[0]},${a[1]} C${mx},${a[1]} ${mx},${b[1]} ${b[0]},${b[1]}`,
         class: "link", "data-layer": l, "data-from": i, "data-to": j }, svg);
+      path.curve = [a, mx, b];
       path.addEventListener("mousemove", (e) => handlers.tooltip(`weight ${path.dataset.value} (click to edit)`, e));
       path.addEventListener("mouseleave", () => handlers.tooltip(null, null));
       path.addEventListener("click", (e) => {
@@ -74,13 +86,14 @@ export function buildNetwork(root, structure, handlers) {
   }
 
   // Feature thumbnails: all of them, the inactive ones dimmed; a click toggles.
-  const canvases = [[], ...layers.map(() => []), []];
+  const cells = [[], ...layers.map(() => []), []]; // where each column's thumbnails are painted
+  const cell = (x, y, dim = false) => ({ x, y, size: node, dim });
   allFeatures.forEach((f, i) => {
     const active = features.includes(f);
     const box = el("div", { class: `node feature${active ? "" : " inactive"}`, title: "Click to toggle",
       style: `left:${colX(0)}px;top:${rowY(i)}px;width:${node}px;height:${node}px`, "data-feature": f }, root);
     el("span", { class: "feature-label", text: structure.feature_labels[i] }, box);
-    canvases[0].push(el("canvas", { width: node, height: node }, box));
+    cells[0].push(cell(colX(0), rowY(i), !active));
     box.addEventListener("click", () => handlers.toggleFeature(f));
     hoverable(box, 0, i);
   });
@@ -106,7 +119,7 @@ export function buildNetwork(root, structure, handlers) {
     biases.push(positions[l + 1].map(([px, py], i) => {
       const box = el("div", { class: "node neuron", "data-layer": l, "data-neuron": i,
         style: `left:${px}px;top:${py}px;width:${node}px;height:${node}px` }, root);
-      canvases[l + 1].push(el("canvas", { width: node, height: node }, box));
+      cells[l + 1].push(cell(px, py));
       hoverable(box, l + 1, i);
       return biasBox(box, l, i);
     }));
@@ -114,7 +127,7 @@ export function buildNetwork(root, structure, handlers) {
   const [ox, oy] = positions[positions.length - 1][0];
   const out = el("div", { class: "node output-node", style: `left:${ox}px;top:${oy}px;width:${node}px;height:${node}px`,
     title: "Output" }, root);
-  canvases[canvases.length - 1].push(el("canvas", { width: node, height: node }, out));
+  cells[cells.length - 1].push(cell(ox, oy));
   hoverable(out, layers.length + 1, 0);
   biases.push([biasBox(out, layers.length, 0)]);
 
@@ -138,29 +151,62 @@ export function buildNetwork(root, structure, handlers) {
     return b;
   }
 
-  return { links, biases, canvases };
+  return { links, biases, cells, canvas, ratio };
 }
 
-/** Refresh links, biases and thumbnails from a frame. */
+/**
+ * Refresh links, biases and thumbnails from a frame. As on playground.tensorflow.org, a link's colour is its weight
+ * on the colour scale (clamped to ±1), its width 1 + |w| · 1.8 (at most 10), dashed 9 on 1, and its dashes move
+ * on by a third of a pixel each epoch, so the links flow while the network trains.
+ */
 export function updateNetwork(view, frame, discretize) {
+  const ctx = view.canvas.getContext("2d");
+  ctx.setTransform(view.ratio, 0, 0, view.ratio, 0, 0);
+  ctx.clearRect(0, 0, view.canvas.width, view.canvas.height);
+  ctx.setLineDash([9, 1]);
+  ctx.lineDashOffset = -frame.epoch / 3;
+  ctx.globalAlpha = 0.85;
   frame.weights.forEach(({ kernel, bias }, l) => {
     kernel.forEach((row, i) => row.forEach((w, j) => {
       const path = view.links[l]?.[i]?.[j];
       if (!path) return;
       path.dataset.value = w.toPrecision(3);
-      path.setAttribute("stroke", cssColor(Math.tanh(w)));
-      path.setAttribute("stroke-width", Math.min(10, 1 + Math.abs(w) * 1.8).toFixed(2));
+      const [a, mx, b] = path.curve;
+      ctx.beginPath();
+      ctx.moveTo(a[0], a[1]);
+      ctx.bezierCurveTo(mx, a[1], mx, b[1], b[0], b[1]);
+      ctx.strokeStyle = cssColor(w);
+      ctx.lineWidth = Math.min(10, 1 + Math.abs(w) * 1.8);
+      ctx.stroke();
     }));
     bias.forEach((b, j) => {
       const box = view.biases[l]?.[j];
       if (!box) return;
       box.dataset.value = b.toPrecision(3);
-      box.style.background = cssColor(Math.tanh(b));
+      box.style.background = cssColor(b);
     });
   });
-  const grids = [frame.heatmaps.features, ...frame.heatmaps.layers, [frame.output.grid]];
-  grids.forEach((column, c) => column.forEach((b64, i) => {
-    const canvas = view.canvases[c]?.[i];
-    if (canvas) drawHeatmap(canvas, decodeGrid(b64), discretize);
+  ctx.setLineDash([]);
+  ctx.globalAlpha = 1;
+  const { features, layers, size } = frame.heatmaps;
+  const thumb = size * size;
+  [features, ...layers].forEach((codes, c) => view.cells[c]?.forEach((place, i) => {
+    paintThumbnail(ctx, place, codes.subarray(i * thumb, (i + 1) * thumb), discretize);
   }));
+  const out = view.cells[view.cells.length - 1][0];
+  if (out) paintThumbnail(ctx, out, frame.output.grid, discretize);
+}
+
+/** One thumbnail: the grid's codes painted pixel for pixel off the page, then scaled smoothly into its box. */
+function paintThumbnail(ctx, place, codes, discretize) {
+  if (codes.length === 0) return; // a frame from before the network grew: the next one has it
+  const n = Math.round(Math.sqrt(codes.length));
+  scratch[n] = scratch[n] || document.createElement("canvas");
+  drawHeatmap(scratch[n], codes, discretize);
+  ctx.globalAlpha = place.dim ? DIMMED : 1;
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(place.x, place.y, place.size, place.size);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(scratch[n], place.x, place.y, place.size, place.size);
+  ctx.globalAlpha = 1;
 }
