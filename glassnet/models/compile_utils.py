@@ -49,8 +49,11 @@ class OutputLosses:
 
     @property
     def log_names(self) -> list[str]:
-        """``<output>_loss`` for each output with a loss (Keras logs them when there are several)."""
-        return [f"{self.output_names[i]}_loss" for i in self.indices] if len(self.indices) > 1 else []
+        """``<output>_loss`` for each output with a loss (Keras logs them when there are several); an output without a
+        name (a subclassed model's) is logged by its loss's name."""
+        if len(self.indices) < 2:
+            return []
+        return [f"{self.output_names[i] or self.losses[i].name}_loss" for i in self.indices]
 
     def labels(self, y, what: str = "y") -> list:
         """The label arrays (or sample weights) of each output, from a list (by position) or a dict (by name)."""

@@ -124,15 +124,15 @@ class Model(Trainer, Layer):
         return True
 
     @property
-    def output_names(self) -> list[str] | None:
-        """A subclassed model's outputs are ``output_1``, ``output_2``, ... (a dict's keys for a dict); None
-        before it is built."""
+    def output_names(self) -> list | None:
+        """A subclassed model's outputs have no names (None each; a dict's keys for a dict of outputs), so its
+        logs name each output's loss and metrics after the loss and metric themselves, as Keras does; None
+        before the model is built."""
         if self._output_shape is None:
             return None
         if isinstance(self._output_shape, dict):
             return sorted(self._output_shape)
-        count = len(self._output_shape) if not is_shape(self._output_shape) else 1
-        return [f"output_{i}" for i in range(1, count + 1)]
+        return [None] * (1 if is_shape(self._output_shape) else len(self._output_shape))
 
     def expected_input_shape(self) -> tuple | None:
         """The input shape (batch first, None for the batch) the model is built for; None if unknown."""

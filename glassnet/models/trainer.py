@@ -85,8 +85,8 @@ class _Compiled:
         self.plain_metrics = not self.several_outputs and not weighted_pairs
 
         def log_name(i: int, m, prefix: str = "") -> str:
-            return f"{output_names[i]}_{prefix}{_metric_name(m)}" if self.several_outputs else \
-                f"{prefix}{_metric_name(m)}"
+            named = self.several_outputs and output_names[i] is not None  # unnamed: a subclassed model's output
+            return f"{output_names[i]}_{prefix}{_metric_name(m)}" if named else f"{prefix}{_metric_name(m)}"
 
         plain = [log_name(i, m) for i, m in metric_pairs]  # a weighted metric of the same name is weighted_<name>
         self.metric_names = plain + [log_name(i, m, "weighted_" if log_name(i, m) in plain else "")
