@@ -2,6 +2,8 @@
 'same' average, where a max pooling sends its gradient, Flatten on any rank, and the errors a user meets."""
 
 
+import math
+
 import numpy as np
 import pytest
 
@@ -225,6 +227,23 @@ def test_flatten_takes_any_rank():
     assert flat.compute_output_shape((None, 3, 4, 5, 2)) == (None, 120)
     assert flat.compute_output_shape((None, 7, 7, 64)) == (None, 3136)
     assert layers.Flatten()(x[:, 0, 0, 0, 0]).shape == (2, 1)
+
+
+@pytest.mark.parametrize("data_format", [None, "channels_last", "channels_first"])
+@pytest.mark.parametrize("input_shape", [(5,), (4, 3), (3, 4, 2), (2, 3, 4, 2)], ids=["rank2", "rank3", "rank4",
+                                                                                       "rank5"])
+def test_flatten_is_keras_flatten(keras, input_shape, data_format):
+    """Any rank, both layouts: channels_first moves axis 1 last before flattening, as Keras does."""
+    x = np.arange(2 * math.prod(input_shape), dtype="float32").reshape(2, *input_shape)
+    km, gm = same_layer(keras, input_shape, "Flatten", {"data_format": data_format}, x)
+    assert gm.layers[0].get_config()["data_format"] == km.layers[0].get_config()["data_format"]
+    np.testing.assert_array_equal(layers.Flatten(data_format)(x[:, None]).numpy(),
+                                  keras.ops.convert_to_numpy(keras.layers.Flatten(data_format)(x[:, None])))
+
+
+def test_flatten_refuses_an_unknown_data_format():
+    with pytest.raises(ValueError, match=r"`data_format` argument must be one of .*Received: data_format=rows"):
+        layers.Flatten("rows")
 
 
 # ----- errors -----------------------------------------------------------------------------------------------------
