@@ -6,6 +6,7 @@ model, the loss, the layers' penalties); a custom training loop (the playground'
 """
 
 from glassnet.keras_names import missing_attribute
+from glassnet.models.cloning import clone_model
 from glassnet.models.functional import Functional
 from glassnet.models.loading import load_model
 from glassnet.models.model import Model
@@ -13,7 +14,7 @@ from glassnet.models.sequential import Sequential
 from glassnet.models.step import TrainStep, forward_loss
 from glassnet.saving import save_model
 
-__all__ = ["Functional", "Model", "Sequential", "TrainStep", "forward_loss", "load_model", "save_model"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "TrainStep", "forward_loss", "load_model", "save_model"]
 
 
 def __getattr__(name: str):

@@ -38,6 +38,18 @@ def _ordered_nodes(outputs: list[KerasTensor]) -> list[Node]:
     return order
 
 
+def _replay(node: Node, layer, values: dict[int, object]) -> None:
+    """Call ``layer`` as ``node`` recorded its call, on the values its tensors took (``values``, by tensor id), and
+    add the values of the node's outputs."""
+    def value_of(v):
+        return values[id(v)] if isinstance(v, KerasTensor) else v
+
+    outputs = layer(map_structure(value_of, node.call_args), *(map_structure(value_of, a) for a in node.extra_args),
+                    **{k: map_structure(value_of, v) for k, v in node.call_kwargs.items()})
+    for tensor, value in zip(node.output_tensors, flatten(outputs)):
+        values[id(tensor)] = value
+
+
 def _depths(nodes: list[Node]) -> dict[int, int]:
     """Each node's depth: 0 for a node no other node uses, else one more than the deepest node it feeds."""
     depth = {id(node): 0 for node in nodes}
@@ -154,14 +166,7 @@ class Functional(Model):
                 tensor = node.output_tensors[0]
                 values[id(tensor)] = node.operation(values[id(tensor)])
                 continue
-            def value_of(v):
-                return values[id(v)] if isinstance(v, KerasTensor) else v
-
-            outputs = node.operation(map_structure(value_of, node.call_args),
-                                     *(map_structure(value_of, a) for a in node.extra_args),
-                                     **{k: map_structure(value_of, v) for k, v in node.call_kwargs.items()})
-            for tensor, value in zip(node.output_tensors, flatten(outputs)):
-                values[id(tensor)] = value
+            _replay(node, node.operation, values)
         return pack_like(self._outputs_structure, [values[id(t)] for t in self._output_tensors])
 
     def _flat_inputs(self, inputs) -> list:
@@ -181,7 +186,26 @@ class Functional(Model):
         return leaves
 
     def build(self, input_shape=None) -> None:
-        """A functional model is built when it is made; ``build`` only checks a shape given to it."""
+        """A functional model is built when it is made: its layers were built by the calls that recorded it."""
+
+    def clone(self, clone_layer) -> Functional:
+        """The same graph over new layers: ``clone_layer(layer)`` makes each one (an Input becomes a new Input of
+        the same shape, dtype and name), and the recorded calls are made again on them, in order."""
+        made: dict[int, object] = {}
+        values: dict[int, object] = {}
+        for node in self._nodes:
+            layer = node.operation
+            if isinstance(layer, InputLayer):
+                tensor = node.output_tensors[0]
+                values[id(tensor)] = type(layer)(batch_shape=layer.batch_shape, dtype=layer.dtype,
+                                                 name=layer.name).output
+                continue
+            if id(layer) not in made:
+                made[id(layer)] = clone_layer(layer)
+            _replay(node, made[id(layer)], values)
+        return Functional(map_structure(lambda t: values[id(t)], self._inputs_structure),
+                          map_structure(lambda t: values[id(t)], self._outputs_structure), name=self.name,
+                          trainable=self.trainable)
 
     # ----- description -------------------------------------------------------------------------------------------
     def output_shape_of(self, layer: Layer):
