@@ -4,7 +4,8 @@ course's experiments.
 ``trace(model, x, y)`` → Graph (ops, shapes, FLOPs, SVG); ``explain(model, x, y)`` → the forward and backward
 equations with real shapes; ``cost(model, batch_size)`` → parameters, FLOPs, memory and estimated time;
 ``profile(model, x, y)`` → measured time per op and layer; ``step_source(model)`` → the Python that fit runs for
-one step; ``experiments.vectorization()`` and ``experiments.initialization()``; ``plot_history`` and
+one step; ``step(model, x, y)`` → every value of one training step, by those names;
+``experiments.vectorization()`` and ``experiments.initialization()``; ``plot_history`` and
 ``plot_decision_boundary`` (matplotlib).
 """
 
@@ -14,7 +15,8 @@ from glassnet.inspect.explain import explain
 from glassnet.inspect.graph import Graph, trace
 from glassnet.inspect.plots import plot_decision_boundary, plot_history
 from glassnet.inspect.profile import profile
+from glassnet.inspect.step_debugger import StepValues, step
 from glassnet.inspect.step_source import step_source
 
-__all__ = ["Graph", "cost", "experiments", "explain", "plot_decision_boundary", "plot_history", "profile",
-           "step_source", "trace"]
+__all__ = ["Graph", "StepValues", "cost", "experiments", "explain", "plot_decision_boundary", "plot_history",
+           "profile", "step", "step_source", "trace"]

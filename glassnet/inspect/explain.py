@@ -18,6 +18,7 @@ import numpy as np
 from glassnet.autodiff import naming
 from glassnet.autodiff.equations import atom, rule_of, substitute
 from glassnet.inspect.graph import Graph, Node, example_batch, trace
+from glassnet.inspect.step_debugger import UnitEquations, unit_equations
 
 _FUSED = {"SigmoidCrossEntropy", "SoftmaxCrossEntropy", "SparseSoftmaxCrossEntropy"}
 _PRETTY = {"Sigmoid": "σ", "LeakyRelu": "leaky_relu", "LogSoftmax": "log_softmax"}
@@ -208,12 +209,21 @@ def _broadcasts(shape: tuple, target: tuple) -> bool:
         return False
 
 
-def explain(model: Callable, x=None, y=None, loss: Callable | str | None = None) -> Explanation:
+def explain(model: Callable, x=None, y=None, loss: Callable | str | None = None, unit: int | None = None,
+            layer: int | None = None) -> Explanation | UnitEquations:
     """The course's equations for ``model``, derived from one recorded forward and backward pass.
 
     Without data, a batch of 4 random samples (and zero labels) is traced so the shapes are real; with ``x`` and
     ``y`` the actual values of each step are shown too. The loss is ``loss=`` or the compiled ``model.loss``.
+    With ``unit=j`` (and ``x[:1]``, ``y[:1]``), unit j's equations filled with the numbers of one training step
+    (``step_debugger.unit_equations``; the step's update is undone), for ``layer`` or every layer that has unit j.
     """
+    if unit is not None:
+        if x is None or y is None:
+            raise ValueError("explain: argument `unit` needs the sample to fill in, as `explain(model, x[:1], y[:1], "
+                             f"unit={unit!r})`; received x={'None' if x is None else '...'}, "
+                             f"y={'None' if y is None else '...'}")
+        return unit_equations(model, x, y, unit, layer)
     show_values = x is not None
     if x is None:
         x, y = example_batch(model, 4, loss)

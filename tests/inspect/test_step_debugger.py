@@ -1,0 +1,84 @@
+"""inspect.step: one training step's every value under step_source's names, and explain(unit=…) with numbers."""
+
+import re
+
+import numpy as np
+import pytest
+
+import glassnet
+from glassnet.inspect import explain, step
+
+
+def _model(activation="sigmoid", optimizer=None):
+    model = glassnet.Sequential([glassnet.Input((3,)), glassnet.layers.Dense(2, activation=activation),
+                                 glassnet.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=optimizer or glassnet.optimizers.SGD(0.1), loss="binary_crossentropy")
+    return model
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((4, 3)).astype("float32"), np.array([[1], [0], [1], [0]], "float32")
+
+
+def test_values_are_named_as_step_source_names_them_and_follow_the_math():
+    model, (x, y) = _model(), _data()
+    values = step(model, x, y)
+    assigned = set(re.findall(r"^    (\w+) = ", values.source, re.M)) | {"X", "Y", "dJ"}
+    assigned |= {n.strip() for line in re.findall(r"^    (.+?) = \w+\.backward", values.source, re.M)
+                 for n in line.split(",") if n.strip() != "_"}
+    assert assigned <= set(values)
+    w1, b1, w2, b2 = (values[n] for n in ("W1", "b1", "W2", "b2"))
+    np.testing.assert_allclose(values["Z1"], x @ w1 + b1, rtol=1e-6)
+    np.testing.assert_allclose(values["A1"], 1 / (1 + np.exp(-values["Z1"])), rtol=1e-6)
+    np.testing.assert_allclose(values["dZ2"], (values["A2"] - y) / len(x), rtol=1e-5, atol=1e-7)  # dZ = A − Y, /m
+    np.testing.assert_allclose(values["dW2"], values["A1"].T @ values["dZ2"], rtol=1e-5)
+    np.testing.assert_allclose(values.delta("W2"), -0.1 * values["dW2"], rtol=1e-4, atol=1e-7)  # SGD: ΔW = −α·dW
+    np.testing.assert_allclose(model.get_weights()[2], w2 - 0.1 * values["dW2"], rtol=1e-5)  # the update happened
+    assert values.loss == pytest.approx(float(values["J"]))
+    assert "dW[2] = A[1]ᵀ·dZ[2]" in str(values)
+
+
+def test_step_updates_as_keras_3_does(keras):
+    model, (x, y) = _model(optimizer="adam"), _data()
+    peer = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="sigmoid"),
+                             keras.layers.Dense(1, activation="sigmoid")])
+    peer.compile(optimizer="adam", loss="binary_crossentropy")
+    peer.set_weights(model.get_weights())
+    logs = peer.train_on_batch(x, y, return_dict=True)
+    values = step(model, x, y)
+    assert values.loss == pytest.approx(logs["loss"], rel=1e-5)
+    for name, expected in zip(("W1", "b1", "W2", "b2"), peer.get_weights()):
+        np.testing.assert_allclose(values.updated[name], expected, atol=1e-5)
+
+
+def test_explain_unit_fills_the_lecture_equations_with_one_samples_numbers():
+    model, (x, y) = _model(), _data()
+    before = [w.copy() for w in model.get_weights()]
+    text = str(explain(model, x[:1], y[:1], unit=0, layer=2))
+    values = step(model, x[:1], y[:1])  # the same step, now kept: explain undid its update
+    for a, b in zip(before, values.weights.values()):
+        np.testing.assert_array_equal(a, b)
+    z, a2 = float(values["Z2"][0, 0]), float(values["A2"][0, 0])
+    terms = re.search(r"z = (.+) = (\S+)$", text, re.M)
+    numbers = [float(t.replace("−", "-").strip("()")) for t in re.split(r" \+ |·", terms.group(1))]
+    w, a, b = numbers[0:4:2], numbers[1:4:2], numbers[4]
+    assert float(np.dot(w, a) + b) == pytest.approx(z, abs=1e-3)
+    assert float(terms.group(2).replace("−", "-")) == pytest.approx(z, abs=1e-3)
+    assert f"σ({z:.4g}".replace("-", "−") in text
+    assert f"dZ[2] = 1 · ({a2:.4g} − 1) = {a2 - 1:.4g}".replace("-", "−") in text
+
+
+def test_explain_unit_errors_name_what_was_received():
+    model, (x, y) = _model(), _data()
+    with pytest.raises(ValueError, match=r"argument `unit` must be an integer in \[0, 2\).*received 5"):
+        explain(model, x[:1], y[:1], unit=5, layer=1)
+    with pytest.raises(ValueError, match="argument `layer` must be one of the step's layers \\[1, 2\\], received 7"):
+        explain(model, x[:1], y[:1], unit=0, layer=7)
+    with pytest.raises(ValueError, match="needs the sample"):
+        explain(model, unit=0)
+    uncompiled = glassnet.Sequential([glassnet.Input((3,)), glassnet.layers.Dense(1)])
+    with pytest.raises(ValueError, match="has not been compiled"):
+        step(uncompiled, x, y)
+    with pytest.raises(TypeError, match="received int"):
+        step(3, x, y)
