@@ -56,7 +56,7 @@ def test_the_url_reproduces_the_state_after_a_reload(page):
     settled(page, "s.dataset === 'spiral'")
     page.select_option("#activation", "relu")
     settled(page, "s.activation === 'relu'")
-    page.click(".layer-head button[title='Add a neuron'] >> nth=1")
+    page.click(".layer-head .add-neuron >> nth=1")
     settled(page, "s.layers[1] === 3")
     page.check("#show_test")
     page.wait_for_function("() => window.location.search.includes('show_test')")

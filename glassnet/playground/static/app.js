@@ -6,6 +6,7 @@
 
 import { buildNetwork, updateNetwork } from "./net.js";
 import { drawAxes, drawChart, drawHeatmap, drawPoints, EXTENT } from "./plots.js";
+import { layerTip, TIPS } from "./tips.js";
 import { CLIENT_DEFAULTS, readUrl, writeUrl } from "./url.js";
 import { decodeFrame } from "./wire.js";
 
@@ -18,6 +19,7 @@ const app = {
   client: { ...CLIENT_DEFAULTS }, history: [], frame: null, view: null, hovered: null, sample: 0,
   playing: false, chartScale: null, urlApplied: false, connection: "connecting", retries: 0, linkNotes: [],
   editing: null, pendingFrame: null, drawScheduled: false, rendered: 0,
+  pending: {}, // slider values sent and not yet confirmed by a state: a state never moves a slider back under a key
 };
 window.playground = app; // for tests and the curious: the latest state and frame
 
@@ -126,7 +128,10 @@ function populateControls() {
     range.addEventListener("input", () => {
       document.querySelector(`output[data-for=${range.id}]`).textContent = range.value;
     });
-    range.addEventListener("change", () => setSettings({ [range.dataset.setting]: Number(range.value) }));
+    range.addEventListener("change", () => {
+      app.pending[range.dataset.setting] = Number(range.value);
+      setSettings({ [range.dataset.setting]: Number(range.value) });
+    });
   }
   $("keep_initial_weights").addEventListener("change", (e) => setSettings({ keep_initial_weights: e.target.checked }));
   for (const box of document.querySelectorAll("input[data-client]")) {
@@ -135,6 +140,7 @@ function populateControls() {
       saveUrl();
       drawData();
       drawOutput();
+      showEquations(app.frame?.equations);
     });
   }
   $("play").addEventListener("click", () => send({ type: app.playing ? "pause" : "play" }));
@@ -158,6 +164,43 @@ function populateControls() {
   $("classroom").addEventListener("click", toggleHidePanel);
   setupHeatmapHover();
   setupChartHover();
+  for (const [key, text] of Object.entries(TIPS)) {
+    const node = document.querySelector(`[data-tip=${key}]`) ?? $(key);
+    if (node) describe(node, key, text);
+  }
+}
+
+// ----- tooltips: what a control does and what to try --------------------------------------------------------------
+/** Give `node` its tip: shown below it on hover and keyboard focus, and its accessible description. */
+function describe(node, key, text) {
+  const id = `tip-${key}`;
+  let holder = document.getElementById(id);
+  if (!holder) holder = $("tips").appendChild(h("p", { id }));
+  holder.textContent = text;
+  node.setAttribute("aria-describedby", id);
+  node.removeAttribute("title"); // the tip replaces the browser's own
+  if (node.tipShown) return;
+  node.tipShown = true;
+  const show = () => showTip(node, holder.textContent);
+  node.addEventListener("pointerenter", show);
+  node.addEventListener("focusin", show);
+  node.addEventListener("pointerleave", hideTip);
+  node.addEventListener("focusout", hideTip);
+}
+
+function showTip(node, text) {
+  const tip = $("tip");
+  tip.textContent = text;
+  tip.hidden = false;
+  const box = node.getBoundingClientRect();
+  const width = tip.offsetWidth;
+  const left = Math.max(4, Math.min(box.left, document.documentElement.clientWidth - width - 4));
+  tip.style.left = `${left + window.scrollX}px`;
+  tip.style.top = `${box.bottom + window.scrollY + 6}px`;
+}
+
+function hideTip() {
+  $("tip").hidden = true;
 }
 
 function changeLayers(delta) {
@@ -177,7 +220,12 @@ async function uploadCsv(event) {
 function showSettings() {
   const s = app.settings;
   for (const control of document.querySelectorAll("[data-setting]")) {
-    const value = s[control.dataset.setting];
+    const name = control.dataset.setting;
+    const value = s[name];
+    if (name in app.pending) { // the learner moved it since: keep their value until the server has it
+      if (app.pending[name] !== value) continue;
+      delete app.pending[name];
+    }
     if (control.type === "checkbox") control.checked = value;
     else control.value = String(value);
     const out = document.querySelector(`output[data-for=${control.id}]`);
@@ -276,6 +324,12 @@ function showNetwork() {
     edit: openEditor,
     tooltip: showTooltip,
   });
+  for (const head of document.querySelectorAll(".layer-head")) {
+    const layer = Number(head.dataset.layer);
+    describe(head.querySelector(".add-neuron"), `add-${layer}`, layerTip("add", layer));
+    describe(head.querySelector(".remove-neuron"), `remove-${layer}`, layerTip("remove", layer));
+    describe(head.querySelector(".layer-activation"), `activation-${layer}`, layerTip("activation", layer));
+  }
   if (app.frame) updateNetwork(app.view, app.frame, app.client.discretize);
 }
 
@@ -410,31 +464,52 @@ function showMetrics(metrics) {
     h("div", {}, "Accuracy train ", h("b", { textContent: `${fmt(100 * metrics.train_accuracy, 1)}%` }), " · test ",
       h("b", { textContent: `${fmt(100 * metrics.test_accuracy, 1)}%` })),
     h("table", { className: "confusion" }, h("caption", { textContent: "Confusion matrix (test)" }),
-      row(["th", ""], ["th", "predicted 0"], ["th", "predicted 1"]),
+      row(["td", ""], ["th", "predicted 0"], ["th", "predicted 1"]),
       row(["th", "true 0"], ["td", tn], ["td", fp]), row(["th", "true 1"], ["td", fn], ["td", tp])),
   );
 }
 
-function vector(values) {
-  return `[${values.map((v) => fmt(v)).join(", ")}]`;
+/** A number inside a sum: negative ones in parentheses. */
+function term(x) {
+  return x < 0 ? `(${fmt(x)})` : fmt(x);
 }
 
+/** a = g(z) written out for the neuron's activation, with its number. */
+function activationText(name, z) {
+  if (name === "tanh") return `a = tanh(z) = tanh(${fmt(z)}) = `;
+  if (name === "relu") return `a = ReLU(z) = max(0, ${fmt(z)}) = `;
+  if (name === "sigmoid") return `a = σ(z) = 1 / (1 + e^(−z)) = 1 / (1 + e^${term(-z)}) = `;
+  if (name === "linear") return "a = z = ";
+  return `a = ${name}(z) = `;
+}
+
+/**
+ * "What's happening": the inspected neuron on one training point, as the course writes it — z = Σ w·a + b with every
+ * product, a = g(z), and the backward values — with the numbers of the latest frame (live while training).
+ */
 function showEquations(eq) {
   const root = $("equations");
-  if (!eq) return;
+  $("explain-panel").hidden = !app.client.explain;
+  if (!eq || !app.client.explain) return;
   const line = (...parts) => h("div", { className: "eq" }, ...parts);
   const bold = (text) => h("b", { textContent: text });
+  const fromFeatures = eq.title.startsWith("Layer 1,") || app.settings.layers.length === 0;
+  const { feature_labels: labels, all_features: all } = app.structure;
+  const names = fromFeatures ? app.settings.features.map((f) => labels[all.indexOf(f)])
+    : eq.a_in.map((_, i) => `a${i + 1}`);
+  const products = eq.w.map((w, i) => `${term(w)}·${term(eq.a_in[i])}`).join(" + ");
   root.replaceChildren(
     h("h3", {}, `${eq.title} `, h("small", { textContent: `(${eq.activation})` })),
     h("p", { className: "hint", textContent: `on training point (${fmt(eq.point[0], 2)}, ${fmt(eq.point[1], 2)}), `
       + `label ${fmt(eq.label, 2)} — click the output picture to choose another` }),
-    line(bold("Forward")),
-    line(`z = w·a + b = ${vector(eq.w)}·${vector(eq.a_in)} + ${fmt(eq.b)} = `, bold(fmt(eq.z))),
-    line(`a = ${eq.activation}(z) = `, bold(fmt(eq.a))),
-    line(bold("Backward")),
+    line(bold("Forward: "), "each input times its weight, summed with the bias, then the activation"),
+    line(`z = Σ w·a + b = ${names.map((n, i) => `w${i + 1}·${n}`).join(" + ")} + b`),
+    line(`  = ${products} + ${term(eq.b)} = `, bold(fmt(eq.z))),
+    line(activationText(eq.activation, eq.z), bold(fmt(eq.a))),
+    line(bold("Backward: "), "how the loss L changes with each number (training steps w ← w − η·∂L/∂w)"),
     line(eq.da === null ? "∂L/∂z = a − y (sigmoid fused with cross-entropy) = "
       : `∂L/∂a = ${fmt(eq.da, 4)}, ∂L/∂z = ∂L/∂a · g′(z) = `, bold(fmt(eq.dz, 4))),
-    line(`∂L/∂w = ∂L/∂z · a = ${vector(eq.dw)}`),
+    line(`∂L/∂w = ∂L/∂z · a = [${eq.dw.map((v) => fmt(v)).join(", ")}]`),
     line(`∂L/∂b = ∂L/∂z = ${fmt(eq.db, 4)}`),
   );
 }
@@ -567,6 +642,7 @@ function onMessage(event) {
     app.urlApplied = true;
     saveUrl();
   } else if (message.type === "error") {
+    app.pending = {}; // a refused value: the controls show the server's again
     showMessage(message.message);
   } else if (message.type === "notice") {
     if (app.urlApplied) showMessage(message.message, "notice");

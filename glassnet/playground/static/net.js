@@ -91,33 +91,44 @@ export function buildNetwork(root, structure, handlers) {
   allFeatures.forEach((f, i) => {
     const active = features.includes(f);
     const box = el("div", { class: `node feature${active ? "" : " inactive"}`, title: "Click to toggle",
-      style: `left:${colX(0)}px;top:${rowY(i)}px;width:${node}px;height:${node}px`, "data-feature": f }, root);
+      style: `left:${colX(0)}px;top:${rowY(i)}px;width:${node}px;height:${node}px`, "data-feature": f,
+      role: "switch", tabindex: 0, "aria-checked": String(active),
+      "aria-label": `Feature ${structure.feature_labels[i]}` }, root);
     el("span", { class: "feature-label", text: structure.feature_labels[i] }, box);
     cells[0].push(cell(colX(0), rowY(i), !active));
     box.addEventListener("click", () => handlers.toggleFeature(f));
+    box.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        handlers.toggleFeature(f);
+      }
+    });
     hoverable(box, 0, i);
   });
 
   const biases = [];
   layers.forEach((n, l) => {
     const x = colX(l + 1);
-    const head = el("div", { class: "layer-head",
+    const head = el("div", { class: "layer-head", "data-layer": l,
       style: `left:${x + node / 2 - headWidth / 2}px;top:0px;width:${headWidth}px` }, root);
-    const plus = el("button", { class: "mini", title: "Add a neuron", text: "+" }, head);
-    const minus = el("button", { class: "mini", title: "Remove a neuron", text: "−" }, head);
+    const plus = el("button", { class: "mini add-neuron", title: "Add a neuron", text: "+",
+      "aria-label": `Add a neuron to layer ${l + 1}` }, head);
+    const minus = el("button", { class: "mini remove-neuron", title: "Remove a neuron", text: "−",
+      "aria-label": `Remove a neuron from layer ${l + 1}` }, head);
     plus.disabled = n >= structure.max_neurons;
     minus.disabled = n <= 1;
     plus.addEventListener("click", () => handlers.changeNeurons(l, +1));
     minus.addEventListener("click", () => handlers.changeNeurons(l, -1));
-    const select = el("select", { class: "layer-activation", "data-layer": l, title: "Activation of this layer" },
-      head);
+    const select = el("select", { class: "layer-activation", "data-layer": l, title: "Activation of this layer",
+      "aria-label": `Activation of layer ${l + 1}` }, head);
     for (const a of structure.activation_choices) el("option", { value: a, text: a }, select);
     select.value = structure.activations[l];
     select.addEventListener("change", () => handlers.setLayerActivation(l, select.value));
     el("div", { class: "layer-units", text: headWidth < 56 ? `${n}` : `${n} neuron${n === 1 ? "" : "s"}`,
       title: `${n} neuron${n === 1 ? "" : "s"}` }, head);
     biases.push(positions[l + 1].map(([px, py], i) => {
-      const box = el("div", { class: "node neuron", "data-layer": l, "data-neuron": i,
+      const box = el("div", { class: "node neuron", "data-layer": l, "data-neuron": i, tabindex: 0, role: "img",
+        "aria-label": `Layer ${l + 1}, neuron ${i + 1}: focus to see its computation`,
         style: `left:${px}px;top:${py}px;width:${node}px;height:${node}px` }, root);
       cells[l + 1].push(cell(px, py));
       hoverable(box, l + 1, i);
@@ -126,14 +137,16 @@ export function buildNetwork(root, structure, handlers) {
   });
   const [ox, oy] = positions[positions.length - 1][0];
   const out = el("div", { class: "node output-node", style: `left:${ox}px;top:${oy}px;width:${node}px;height:${node}px`,
-    title: "Output" }, root);
+    title: "Output", tabindex: 0, role: "img", "aria-label": "Output neuron: focus to see its computation" }, root);
   cells[cells.length - 1].push(cell(ox, oy));
   hoverable(out, layers.length + 1, 0);
   biases.push([biasBox(out, layers.length, 0)]);
 
-  function hoverable(box, column, index) {
+  function hoverable(box, column, index) { // the pointer or the keyboard (Tab) shows a node's picture and numbers
     box.addEventListener("mouseenter", () => handlers.hoverNode(column, index));
     box.addEventListener("mouseleave", () => handlers.hoverNode(null, null));
+    box.addEventListener("focus", () => handlers.hoverNode(column, index));
+    box.addEventListener("blur", () => handlers.hoverNode(null, null));
   }
 
   function biasBox(box, layer, neuron) {

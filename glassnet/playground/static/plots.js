@@ -121,10 +121,10 @@ export function drawAxes(canvas, plotSize) {
     ctx.stroke();
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
-    ctx.fillText(String(v), at(v), plotSize + 5);
+    ctx.fillText(String(v), Math.max(at(v), 6), plotSize + 5); // the end labels stay inside the canvas
     ctx.textAlign = "left";
     ctx.textBaseline = "middle";
-    ctx.fillText(String(v), plotSize + 6, plotSize - at(v));
+    ctx.fillText(String(v), plotSize + 6, Math.max(plotSize - at(v), 6));
   }
 }
 

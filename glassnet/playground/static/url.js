@@ -2,8 +2,8 @@
 // controls, so that a link reproduces an experiment (and a classroom link can hide controls). A parameter the page
 // cannot read is ignored with a note, keeping the rest; the server checks ranges and choices the same way.
 
-export const CLIENT_DEFAULTS = { show_test: false, discretize: false, hide: [] };
-const CLIENT_FLAGS = ["show_test", "discretize"];
+export const CLIENT_DEFAULTS = { show_test: false, discretize: false, explain: true, hide: [] };
+const CLIENT_FLAGS = ["show_test", "discretize", "explain"];
 const EXPECTED = { int: "a whole number", float: "a number", bool: "true or false", int_list: "whole numbers" };
 
 function encode(value) {
@@ -54,8 +54,9 @@ export function writeUrl(schema, settings, client) {
   for (const [name, spec] of Object.entries(schema)) {
     if (name in settings && encode(settings[name]) !== encode(spec.default)) params.set(name, encode(settings[name]));
   }
-  if (client.show_test) params.set("show_test", "true");
-  if (client.discretize) params.set("discretize", "true");
+  for (const flag of CLIENT_FLAGS) {
+    if (client[flag] !== CLIENT_DEFAULTS[flag]) params.set(flag, String(client[flag]));
+  }
   if (client.hide.length) params.set("hide", client.hide.join(","));
   const query = params.toString();
   const url = `${window.location.pathname}${query ? `?${query}` : ""}`;
