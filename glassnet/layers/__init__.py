@@ -5,7 +5,7 @@ Reshape, Permute, RepeatVector, ZeroPadding2D, Cropping2D and UpSampling2D; Laye
 noise and penalty layers GaussianNoise, GaussianDropout, SpatialDropout1D/2D, ActivityRegularization; Rescaling; the
 merging layers Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot (and their functions add,
 concatenate, ...), which join a functional model's branches; BatchNormalization; Embedding and Masking, whose masks
-reach the layers after them.
+reach the layers after them; Lambda (any function of the inputs; saved by its function's name only).
 
 ``serialize(layer)`` / ``deserialize(config)`` turn a layer into ``{'class_name': 'Dense', 'config': {...}}`` and
 back; deserialize only builds the classes listed here (or ones passed in ``custom_objects``), never code from a file.
@@ -27,6 +27,7 @@ from glassnet.layers.conv import (
     SeparableConv1D,
     SeparableConv2D,
 )
+from glassnet.layers.core_lambda import Lambda
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
 from glassnet.layers.embedding import Embedding
@@ -107,6 +108,7 @@ LAYER_CLASSES.update({cls.__name__: cls for cls in (BatchNormalization, Embeddin
 LAYER_CLASSES.update({cls.__name__: cls for cls in (  # preprocessing
     Normalization, Resizing, CenterCrop, RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
 )})
+LAYER_CLASSES["Lambda"] = Lambda
 LAYER_CLASSES.update({cls.__name__: cls for cls in (
     DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, Conv1DTranspose, Conv2DTranspose,
 )})
@@ -126,6 +128,8 @@ def deserialize(config: dict, custom_objects: dict[str, type] | None = None) -> 
     if name not in classes:
         raise ValueError(f"Unknown layer: {name!r}. Known layers: {sorted(classes)}. Pass custom layer classes in "
                          "custom_objects={'Name': Class}.")
+    if classes[name] is Lambda:  # its function is taken by name from custom_objects, never from the config
+        return Lambda.from_config(dict(config.get("config") or {}), custom_objects)
     return classes[name].from_config(dict(config.get("config") or {}))
 
 
@@ -153,6 +157,7 @@ __all__ = [
     "SpatialDropout1D", "SpatialDropout2D",
     "CenterCrop", "Normalization", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation",
     "RandomZoom", "Resizing",
+    "Lambda",
     "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
 ]
 
