@@ -5,7 +5,7 @@ Reshape, Permute, RepeatVector, ZeroPadding2D, Cropping2D and UpSampling2D; Laye
 noise and penalty layers GaussianNoise, GaussianDropout, SpatialDropout1D/2D, ActivityRegularization; Rescaling; the
 merging layers Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot (and their functions add,
 concatenate, ...), which join a functional model's branches; BatchNormalization; Embedding and Masking, whose masks
-reach the layers after them; Lambda (any function of the inputs; saved by its function's name only).
+reach the layers after them.
 
 ``serialize(layer)`` / ``deserialize(config)`` turn a layer into ``{'class_name': 'Dense', 'config': {...}}`` and
 back; deserialize only builds the classes listed here (or ones passed in ``custom_objects``), never code from a file.
@@ -27,7 +27,6 @@ from glassnet.layers.conv import (
     SeparableConv1D,
     SeparableConv2D,
 )
-from glassnet.layers.core_lambda import Lambda
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
 from glassnet.layers.embedding import Embedding
@@ -42,6 +41,13 @@ from glassnet.layers.image_preprocessing import (
     Resizing,
 )
 from glassnet.layers.input_layer import Input, InputLayer
+from glassnet.layers.lookup import (
+    CategoryEncoding,
+    Discretization,
+    Hashing,
+    IntegerLookup,
+    StringLookup,
+)
 from glassnet.layers.masking import Masking
 from glassnet.layers.merging import (
     Add,
@@ -84,6 +90,7 @@ from glassnet.layers.recurrent import GRU, LSTM, SimpleRNN
 from glassnet.layers.rnn_wrappers import Bidirectional, TimeDistributed
 from glassnet.layers.shaping import Cropping2D, Permute, RepeatVector, Reshape, UpSampling2D, ZeroPadding2D
 from glassnet.layers.symbolic import KerasTensor
+from glassnet.layers.text_vectorization import TextVectorization
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.__name__: cls
@@ -107,8 +114,8 @@ LAYER_CLASSES.update({cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, Bidire
 LAYER_CLASSES.update({cls.__name__: cls for cls in (BatchNormalization, Embedding, Masking)})
 LAYER_CLASSES.update({cls.__name__: cls for cls in (  # preprocessing
     Normalization, Resizing, CenterCrop, RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
+    StringLookup, IntegerLookup, CategoryEncoding, Discretization, Hashing, TextVectorization,
 )})
-LAYER_CLASSES["Lambda"] = Lambda
 LAYER_CLASSES.update({cls.__name__: cls for cls in (
     DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, Conv1DTranspose, Conv2DTranspose,
 )})
@@ -128,8 +135,6 @@ def deserialize(config: dict, custom_objects: dict[str, type] | None = None) -> 
     if name not in classes:
         raise ValueError(f"Unknown layer: {name!r}. Known layers: {sorted(classes)}. Pass custom layer classes in "
                          "custom_objects={'Name': Class}.")
-    if classes[name] is Lambda:  # its function is taken by name from custom_objects, never from the config
-        return Lambda.from_config(dict(config.get("config") or {}), custom_objects)
     return classes[name].from_config(dict(config.get("config") or {}))
 
 
@@ -157,7 +162,7 @@ __all__ = [
     "SpatialDropout1D", "SpatialDropout2D",
     "CenterCrop", "Normalization", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation",
     "RandomZoom", "Resizing",
-    "Lambda",
+    "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization",
     "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
 ]
 
