@@ -10,12 +10,13 @@ from glassnet.callbacks.model_checkpoint import ModelCheckpoint
 from glassnet.callbacks.progbar import Progbar
 from glassnet.callbacks.progbar_logger import ProgbarLogger
 from glassnet.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from glassnet.callbacks.tensorboard import TensorBoard
 from glassnet.callbacks.terminate_on_nan import TerminateOnNaN
 from glassnet.keras_names import missing_attribute
 
 __all__ = [
     "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint",
-    "Progbar", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
+    "Progbar", "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
 ]
 
 
