@@ -5,7 +5,9 @@ Every geometric layer is a sampling of the input: resizing is Z = A_h · X · A_
 matrices A (PyTorch's half-pixel rule, as Keras on torch resizes); rotation, zoom and translation read each output
 pixel (y, x) from the input at (b0·x + b1·y + b2, a0·x + a1·y + a2) — Keras's 8-number transform — blending the
 nearest pixels bilinearly, with Keras's fill modes outside the image. The samplings are glassnet ops (einsum,
-take), so gradients flow through them; the random parameters are drawn per image from the layer's generator.
+take), so gradients flow through them; the random parameters are drawn per image from the layer's generator, in
+Python: a training step with an augmentation is not replayed from a recording (the step runs eagerly), so every
+batch gets new draws.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numbers
 import numpy as np
 
 from glassnet import backend, ops
+from glassnet.autodiff.tensor import Tensor
 from glassnet.layers.base import Layer
 from glassnet.layers.conv import standardize_data_format
 
@@ -275,6 +278,10 @@ class RandomImageLayer(Layer):
         check_image_rank(self, x)
         if not training:
             return x
+        if x.op is None and not x.requires_grad:
+            # raw images (the usual place, first in the model): read as data, so that a recorded training step
+            # never takes them in and freezes this batch's draws into its replays (the step then runs eagerly)
+            x = Tensor(x.numpy())
         return batched(lambda images: self.transform(images, self.draw(*images.shape[:3])), x)
 
     def draw(self, batch: int, height: int, width: int) -> np.ndarray:

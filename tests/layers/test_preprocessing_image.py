@@ -223,3 +223,20 @@ def test_configs_rebuild(keras):
         g, k = getattr(layers, name)(**config), getattr(keras.layers, name)(**config)
         assert comparable(g.get_config()) == comparable(k.get_config())
         assert layers.deserialize(layers.serialize(g)).get_config() == g.get_config()
+
+
+def test_fit_draws_new_augmentations_every_batch():
+    """In fit, each batch is augmented with new draws (a recorded step must not replay the first batch's): the
+    flips and angles drawn over 2 epochs of 5 batches are at least one per batch, and all different."""
+    x = RNG.uniform(size=(40, 6, 6, 1)).astype("float32")
+    y = RNG.uniform(size=(40, 1)).astype("float32")
+    rotation = layers.RandomRotation(0.2, seed=2)
+    drawn = []
+    original = rotation.draw
+    rotation.draw = lambda *shape: drawn.append(original(*shape)) or drawn[-1]
+    model = gk.Sequential([gk.Input((6, 6, 1)), rotation, layers.Flatten(), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert len(drawn) >= 10
+    assert len({matrix.tobytes() for matrix in drawn}) == len(drawn)
