@@ -11,7 +11,7 @@ import glassnet as gk
 from glassnet import layers
 from glassnet.autodiff import Tensor
 from glassnet.layers import image_preprocessing as ip
-from tests.layers.keras_peer import TOLERANCE, comparable, same_layer
+from tests.layers.keras_peer import TOLERANCE, comparable, round_trips, same_layer
 
 RNG = np.random.default_rng(16)
 X_FLAT = (3 * RNG.normal(size=(40, 4)) + 1).astype("float32")
@@ -240,3 +240,14 @@ def test_fit_draws_new_augmentations_every_batch():
     assert np.isfinite(history.history["loss"]).all()
     assert len(drawn) >= 10
     assert len({matrix.tobytes() for matrix in drawn}) == len(drawn)
+
+
+def test_models_with_preprocessing_round_trip_through_keras_files(keras, tmp_path):
+    """An adapted Normalization, and the image layers, saved in glassnet's format and as .keras files: glassnet and
+    Keras load them back and predict the same."""
+    norm = layers.Normalization()
+    norm.adapt(X_FLAT)
+    round_trips(keras, gk.Sequential([gk.Input((4,)), norm, layers.Dense(2)]), X_FLAT[:8], tmp_path)
+    images = gk.Sequential([gk.Input((7, 9, 3)), layers.RandomFlip(), layers.RandomRotation(0.1),
+                            layers.Resizing(5, 6), layers.CenterCrop(4, 4), layers.Flatten(), layers.Dense(2)])
+    round_trips(keras, images, X_IMG / 255, tmp_path)
