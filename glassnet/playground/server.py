@@ -359,8 +359,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True, 
 
 def uvicorn_config(app: Starlette, host: str = "127.0.0.1", port: int = 8000):
     """uvicorn's settings for the playground: the transport refuses a message much larger than a CSV upload and
-    buffers few, and keepalives give a busy page ``PING_TIMEOUT_S`` to answer."""
+    buffers few, and keepalives give a busy page ``PING_TIMEOUT_S`` to answer. uvicorn's logging setup is left
+    out (``log_config=None``): its warnings reach stderr through Python's last-resort handler, which looks stderr
+    up when it writes, where a handler made at start would keep a stream that a notebook or test run later closes."""
     import uvicorn
 
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", ws_max_size=4 * MAX_UPLOAD_CHARS,
-                          ws_max_queue=4, ws_ping_interval=PING_INTERVAL_S, ws_ping_timeout=PING_TIMEOUT_S)
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", log_config=None,
+                          ws_max_size=4 * MAX_UPLOAD_CHARS, ws_max_queue=4, ws_ping_interval=PING_INTERVAL_S,
+                          ws_ping_timeout=PING_TIMEOUT_S)
