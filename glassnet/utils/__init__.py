@@ -10,6 +10,7 @@ folders. Each lives in one module; this package re-exports them all.
 | ``splits`` | split_dataset |
 | ``images`` | decoding (Pillow) and resizing as keras.ops.image.resize |
 | ``directories`` | image_dataset_from_directory, text_dataset_from_directory |
+| ``plot_model`` | plot_model: the layers drawn as SVG text or with matplotlib (no Graphviz) |
 """
 
 from glassnet.keras_names import missing_attribute
@@ -23,14 +24,15 @@ from glassnet.utils.encoding import (
     to_categorical,
     train_test_split,
 )
+from glassnet.utils.plot_model import plot_model
 from glassnet.utils.py_dataset import PyDataset, Sequence
 from glassnet.utils.sequences import pad_sequences, timeseries_dataset_from_array
 from glassnet.utils.splits import split_dataset
 
 __all__ = [
     "PyDataset", "Sequence", "image_dataset_from_directory", "k_fold", "multi_hot", "normalize", "pad_sequences",
-    "set_random_seed", "split_dataset", "standardize", "text_dataset_from_directory", "timeseries_dataset_from_array",
-    "to_categorical", "train_test_split",
+    "plot_model", "set_random_seed", "split_dataset", "standardize", "text_dataset_from_directory",
+    "timeseries_dataset_from_array", "to_categorical", "train_test_split",
 ]
 
 
