@@ -2,8 +2,9 @@
 
 Parameters, forward and backward FLOPs and memory follow from the graph alone. Time does not: it depends on how
 the ops run. The estimate here times NumPy on this machine once per shape (a matrix product of each layer's
-shape, an elementwise op of each size, the engine's per-op overhead), caches the rates in the process, and adds
-up FLOPs / rate over the graph's ops and the optimizer's update.
+shape, a convolution's im2col product, an elementwise op of each size, the engine's per-op overhead), caches the
+rates in the process, and adds up FLOPs / rate over the graph's ops (a convolution also one pass over its windows)
+and the optimizer's update. The graph is traced in training mode: batch statistics, dropout.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from functools import cache
 
 import numpy as np
 
+from glassnet.inspect import flops
 from glassnet.inspect.graph import Graph, example_batch, trace
 
 _REPEATS = 5
@@ -164,18 +166,51 @@ def _bytes(n: int) -> str:
     return str(n)
 
 
+def gemm_shape(node) -> tuple[int, int, int] | None:
+    """(m, k, n) of the matrix product an op runs, for the ops that are one (or one per channel): X·W; a convolution
+    as im2col(X)·W, (output pixels, kh·kw·cin)·(kh·kw·cin, cout); a depthwise one per channel, (output pixels,
+    kh·kw)·(kh·kw, M); a transposed one as X·Wᵀ, (input pixels, cin)·(cin, kh·kw·filters). None for other ops."""
+    shapes = node.input_shapes
+    if node.op in ("MatMul", "Affine") and len(shapes[0]) >= 2 and len(shapes[1]) == 2:
+        return math.prod(shapes[0][:-1]), shapes[1][0], shapes[1][1]
+    if node.op in flops.CONVOLUTIONS:
+        return math.prod(node.output_shape[:-1]), math.prod(shapes[1][:-1]), shapes[1][-1]
+    if node.op in flops.DEPTHWISE:
+        return math.prod(node.output_shape[:-1]), math.prod(shapes[1][:-2]), shapes[1][-1]
+    if node.op in flops.TRANSPOSED:
+        return math.prod(shapes[0][:-1]), shapes[1][-1], math.prod(shapes[1][:-1])
+    return None
+
+
+def window_values(node) -> int:
+    """How many values a convolution's im2col gathers (or col2im adds back): its windows, one row per output pixel
+    (per input pixel for a transposed convolution, whose scatter runs forward); 0 for other ops."""
+    gemm = gemm_shape(node)
+    if gemm is None or node.op in ("MatMul", "Affine"):
+        return 0
+    m, k, n = gemm
+    if node.op in flops.TRANSPOSED:
+        return m * n
+    return m * k * (node.input_shapes[1][-2] if node.op in flops.DEPTHWISE else 1)
+
+
 def _op_seconds(graph: Graph, node, backward: bool) -> float:
-    flops = node.backward_flops if backward else node.flops
+    """One op's estimated seconds: the measured rate of its matrix product (its FLOPs over the product's 2·m·k·n,
+    so a backward of two products counts two, and a depthwise convolution one product per channel) plus, for a
+    convolution, one pass over its windows (the gather forward, the scatter or the re-read backward); else an
+    elementwise op of its size; plus the engine's overhead per op."""
+    flops_done = node.backward_flops if backward else node.flops
     if backward and node.grad_shape is None:
         return 0.0
     overhead = op_overhead_seconds()
-    if node.op in ("MatMul", "Affine") and len(node.input_shapes[0]) >= 2 and len(node.input_shapes[1]) == 2:
-        (k, n) = node.input_shapes[1]
-        m = math.prod(node.input_shapes[0][:-1])
-        one = matmul_seconds(m, k, n, node.dtype)
-        return overhead + one * flops / max(2 * m * k * n, 1)
+    gemm = gemm_shape(node)
+    if gemm is not None:
+        m, k, n = gemm
+        windows = window_values(node)
+        gather = elementwise_seconds(windows, node.dtype) if windows and flops_done else 0.0
+        return overhead + gather + matmul_seconds(m, k, n, node.dtype) * flops_done / max(2 * m * k * n, 1)
     size = max(math.prod(node.output_shape), math.prod(node.input_shapes[-1]) if node.input_shapes else 1)
-    return overhead + elementwise_seconds(size, node.dtype) * flops / max(size, 1)
+    return overhead + elementwise_seconds(size, node.dtype) * flops_done / max(size, 1)
 
 
 def cost(model, batch_size: int, optimizer=None, samples: int | None = None, loss=None) -> CostReport:
@@ -193,7 +228,7 @@ def cost(model, batch_size: int, optimizer=None, samples: int | None = None, los
 
         optimizer = optimizers.get(optimizer)
     x, y = example_batch(model, batch_size, loss)
-    graph = trace(model, x, y, loss=loss)
+    graph = trace(model, x, y, loss=loss, training=True)  # a training step: batch statistics, dropout
     slots = len(optimizer.slot_names()) if optimizer is not None else 0
     per_value = _update_flops_per_value(optimizer)
     layers: list[LayerCost] = []

@@ -14,6 +14,18 @@ Conventions (one FLOP = one scalar add, multiply, divide, compare or elementary 
 - Convolutions (``CONVOLUTIONS``) ``Z = X ⋆ W (+ b)``: ``2·kh·kw·cin`` per output element (one multiply and one add
   per kernel entry, the matmul convention on im2col(X)·W), plus one per output element for the bias. Backward: the
   same count for dX = col2im(dZ·Wᵀ) and again for dW = im2col(X)ᵀ·dZ, one per output element for db = Σ dZ.
+- Depthwise convolutions (``DEPTHWISE``) ``Z(…, c·M+m) = Σ_{p,q} X(…, c)·W(p,q,c,m)``: ``2·kh·kw`` per output
+  element each way (forward, dX, dW): one product per channel, each output reading one channel's window.
+- Transposed convolutions (``TRANSPOSED``) ``Z = X ⋆ᵀ W``, run as col2im(X·Wᵀ): ``2·kh·kw·filters`` per input
+  element (the product (pixels, cin)·(cin, kh·kw·filters)); the same for dX = im2col(dZ)·W and dW = im2col(dZ)ᵀ·X.
+  The scatter-add of col2im is counted with the product, as im2col's gather is: data movement.
+- Batch normalization (``BATCH_NORMS``), per element of x: in training μ (1: add), x − μ, (x − μ)², σ² (1 each),
+  ẑ = (x − μ)·1/√(σ² + ε), γ·ẑ + β (2): 7 forward (11 under a mask: the weights w/Σw, w·x and w·(x − μ)²); backward
+  dβ = Σ dy (1), dγ = Σ dy·ẑ (2), dx = γ/√(σ² + ε)·(dy − (Σ dy + ẑ·Σ dy·ẑ)/N) (5, reusing dβ's and dγ's sums).
+  At inference (given statistics m, v) forward x·s + t (2), backward dx = dy·s (1), dm = −Σ dx (1), and 4 each for
+  dv and dγ (x − m, times 1/√(v + ε), times dy, summed), dβ = Σ dy (1). Per-channel work (C values) is left out.
+- Gather (an Embedding's lookup ``E[x]``): 0 forward (a copy); backward 1 per output element for dE (each dz[i]
+  added into row x[i]).
 - Poolings (``POOLINGS``): one FLOP per window element each way (a compare, or an add), plus one divide per output
   element for an average. The op's pool size is not in its shapes, so the window elements are counted as the input
   elements: exact when the windows tile the input (strides = pool_size, Keras's default), an estimate otherwise.
@@ -61,7 +73,15 @@ ELEMENTWISE_BACKWARD = {
 REDUCTIONS = {"Sum", "Mean", "Max", "LogSumExp"}
 CONVOLUTIONS = {"Conv1d": False, "Conv2d": False, "Conv1dBias": True, "Conv2dBias": True}  # name: adds a bias
 POOLINGS = {"MaxPool1d": False, "MaxPool2d": False, "AvgPool1d": True, "AvgPool2d": True}  # name: divides
-MOVES = {"Reshape", "Transpose", "GetItem", "Concatenate", "Stack"}
+DEPTHWISE = {"DepthwiseConv1d", "DepthwiseConv2d"}
+TRANSPOSED = {"ConvTranspose1d", "ConvTranspose2d"}
+# name: (position of x, FLOPs per element of x forward, backward per element of x for each input in order)
+BATCH_NORMS = {
+    "BatchNorm": (0, 7, (5, 2, 1)),  # x, gamma, beta
+    "MaskedBatchNorm": (1, 11, (0, 5, 2, 1)),  # the mask w (no gradient), x, gamma, beta
+    "BatchNormInference": (0, 2, (1, 1, 4, 4, 1)),  # x, moving mean m, moving variance v, gamma, beta
+}
+MOVES = {"Reshape", "Transpose", "GetItem", "Concatenate", "Stack", "Gather"}
 
 
 def _size(shape: tuple[int, ...]) -> int:
@@ -78,8 +98,25 @@ def _conv_flops(input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ..
     return 2 * _size(input_shapes[1][:-1]) * _size(output_shape)
 
 
+def _depthwise_flops(input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
+    """2·kh·kw per output element: the kernel W (*window, c, m) is the second input."""
+    return 2 * _size(input_shapes[1][:-2]) * _size(output_shape)
+
+
+def _transposed_flops(input_shapes: list[tuple[int, ...]]) -> int:
+    """2·kh·kw·filters per input element: X (…, cin) times Wᵀ, W (*window, filters, cin) the second input."""
+    return 2 * _size(input_shapes[1][:-1]) * _size(input_shapes[0])
+
+
 def forward_flops(op_name: str, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
     """FLOPs of one op's forward, from its name (the Function class) and shapes."""
+    if op_name in DEPTHWISE:
+        return _depthwise_flops(input_shapes, output_shape)
+    if op_name in TRANSPOSED:
+        return _transposed_flops(input_shapes)
+    if op_name in BATCH_NORMS:
+        x_position, per_element, _ = BATCH_NORMS[op_name]
+        return per_element * _size(input_shapes[x_position])
     if op_name == "MatMul":
         return _matmul_flops(input_shapes[0], output_shape)
     if op_name == "Affine":  # X·W, then + b once per output element
@@ -111,7 +148,16 @@ def backward_flops(
     for position, (shape, needed) in enumerate(zip(input_shapes, needs_input_grad)):
         if not needed:
             continue
-        if op_name == "Affine" and position == 2:
+        if op_name in DEPTHWISE:
+            total += _depthwise_flops(input_shapes, output_shape)
+        elif op_name in TRANSPOSED:
+            total += _transposed_flops(input_shapes)
+        elif op_name in BATCH_NORMS:
+            x_position, _, per_element = BATCH_NORMS[op_name]
+            total += per_element[position] * _size(input_shapes[x_position])
+        elif op_name == "Gather":
+            total += _size(output_shape) if position == 1 else 0  # dE: one add per looked-up value
+        elif op_name == "Affine" and position == 2:
             total += _size(output_shape)  # db = Σ dZ
         elif op_name in ("MatMul", "Affine"):
             total += _matmul_flops(input_shapes[0], output_shape)
