@@ -67,8 +67,9 @@ def _thumbnails(values: np.ndarray) -> np.ndarray:
     """Every unit's thumbnail at once: ``values`` (GRID², units) over the grid → uint8 codes (units, THUMB²), each
     pixel the mean of a THUMB_BLOCK × THUMB_BLOCK block (the playground's reduceMatrix)."""
     side = GRID // THUMB_BLOCK
-    blocks = values.reshape(side, THUMB_BLOCK, side, THUMB_BLOCK, values.shape[1])
-    return _codes(blocks.mean(axis=(1, 3), dtype=np.float32).reshape(side * side, -1).T)
+    rows = values.reshape(GRID * side, THUMB_BLOCK, -1).sum(axis=1)  # each block's part of each grid row
+    blocks = rows.reshape(side, THUMB_BLOCK, side, -1).sum(axis=1) / THUMB_BLOCK**2  # (two contiguous sums: fast)
+    return _codes(blocks.reshape(side * side, -1).T)
 
 
 def _finite(x: float) -> float | None:
@@ -495,6 +496,8 @@ class Session:
         """The live picture: epoch, losses, new history rows, weights, heatmaps, metrics and equations."""
         activations = self._grid_activations()
         hidden = activations[:-1]
+        units = np.cumsum([a.shape[1] for a in hidden])
+        thumbnails = _thumbnails(np.concatenate(hidden, axis=1)) if hidden else None  # every hidden unit at once
         output = self._color_value(activations[-1][:, 0])
         frame = {
             "type": "frame",
@@ -510,7 +513,7 @@ class Session:
             "heatmaps": {  # uint8 arrays (units, pixels): the binary part of the frame on the wire
                 "size": GRID // THUMB_BLOCK,
                 "features": self._feature_thumbs,
-                "layers": [_thumbnails(a) for a in hidden],
+                "layers": np.split(thumbnails, units[:-1]) if hidden else [],
             },
             "output": {"size": GRID, "grid": _codes(output)},
             "metrics": self._metrics(),

@@ -30,6 +30,11 @@ function h(tag, props = {}, ...children) {
   return node;
 }
 
+/** Change a node's text only when it differs (rewriting the same text still costs the page a layout). */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
 function send(message) {
   if (app.socket && app.socket.readyState === WebSocket.OPEN) {
     app.socket.send(JSON.stringify(message));
@@ -408,7 +413,7 @@ function drawOutput() {
   if (!app.frame) return;
   const [grid, label] = hoveredGrid();
   drawHeatmap($("heatmap"), grid, app.client.discretize && label === "Output");
-  $("heatmap-label").textContent = label;
+  setText($("heatmap-label"), label);
 }
 
 function setupHeatmapHover() {
@@ -448,6 +453,9 @@ function fmt(x, digits = 3) {
 }
 
 function showMetrics(metrics) {
+  const key = JSON.stringify(metrics);
+  if (key === app.shownMetrics) return; // unchanged (most frames late in training)
+  app.shownMetrics = key;
   const root = $("metrics");
   if (!metrics) {
     root.replaceChildren();
@@ -516,13 +524,18 @@ function showEquations(eq) {
 
 /** After NaN/inf: the banner with Reset, and Play disabled saying why. */
 function showDivergence(diverged) {
+  if (app.shownDivergence === (diverged?.message ?? null)) return; // unchanged: leave the page as it is
+  app.shownDivergence = diverged?.message ?? null;
   $("diverged").hidden = !diverged;
   $("diverged-text").textContent = diverged ? diverged.message : "";
   $("play").disabled = Boolean(diverged);
-  $("play").title = diverged ? "Training diverged: press Reset to start again" : "Run / pause";
+  if (diverged) $("play").title = "Training diverged: press Reset to start again";
+  else $("play").removeAttribute("title");
 }
 
 function showPlay(playing) {
+  if (app.shownPlaying === playing) return;
+  app.shownPlaying = playing;
   $("play").textContent = playing ? "❚❚" : "▶";
   $("play").classList.toggle("playing", playing);
   $("play").setAttribute("aria-label", playing ? "Pause" : "Run");
@@ -584,9 +597,9 @@ function showFrame(frame) {
   app.rendered += 1;
   showPlay(frame.playing && app.connection === "connected");
   showDivergence(frame.diverged);
-  $("epoch").textContent = String(frame.epoch).padStart(6, "0").replace(/(\d{3})(\d{3})$/, "$1,$2");
-  $("train-loss").textContent = fmt(frame.train_loss);
-  $("test-loss").textContent = fmt(frame.test_loss);
+  setText($("epoch"), String(frame.epoch).padStart(6, "0").replace(/(\d{3})(\d{3})$/, "$1,$2"));
+  setText($("train-loss"), fmt(frame.train_loss));
+  setText($("test-loss"), fmt(frame.test_loss));
   app.chartScale = drawChart($("chart"), app.history);
   if (app.view) updateNetwork(app.view, frame, app.client.discretize);
   drawOutput();

@@ -22,6 +22,11 @@ function el(tag, attrs = {}, parent = null) {
   return node;
 }
 
+/** A weight or bias as the tooltip and the editor show it. */
+function shown(value) {
+  return value === undefined ? "" : value.toPrecision(3);
+}
+
 function svgEl(tag, attrs, parent) {
   const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
@@ -74,11 +79,11 @@ export function buildNetwork(root, structure, handlers) {
       const path = svgEl("path", { d: `M${a[0]},${a[1]} C${mx},${a[1]} ${mx},${b[1]} ${b[0]},${b[1]}`,
         class: "link", "data-layer": l, "data-from": i, "data-to": j }, svg);
       path.curve = [a, mx, b];
-      path.addEventListener("mousemove", (e) => handlers.tooltip(`weight ${path.dataset.value} (click to edit)`, e));
+      path.addEventListener("mousemove", (e) => handlers.tooltip(`weight ${shown(path.value)} (click to edit)`, e));
       path.addEventListener("mouseleave", () => handlers.tooltip(null, null));
       path.addEventListener("click", (e) => {
         handlers.tooltip(null, null);
-        handlers.edit({ kind: "weight", layer: l, from: i, to: j, value: path.dataset.value }, e);
+        handlers.edit({ kind: "weight", layer: l, from: i, to: j, value: shown(path.value) }, e);
       });
       return path;
     }));
@@ -132,7 +137,7 @@ export function buildNetwork(root, structure, handlers) {
         style: `left:${px}px;top:${py}px;width:${node}px;height:${node}px` }, root);
       cells[l + 1].push(cell(px, py));
       hoverable(box, l + 1, i);
-      return biasBox(box, l, i);
+      return biasBox(box, l, i, px, py);
     }));
   });
   const [ox, oy] = positions[positions.length - 1][0];
@@ -140,7 +145,7 @@ export function buildNetwork(root, structure, handlers) {
     title: "Output", tabindex: 0, role: "img", "aria-label": "Output neuron: focus to see its computation" }, root);
   cells[cells.length - 1].push(cell(ox, oy));
   hoverable(out, layers.length + 1, 0);
-  biases.push([biasBox(out, layers.length, 0)]);
+  biases.push([biasBox(out, layers.length, 0, ox, oy)]);
 
   function hoverable(box, column, index) { // the pointer or the keyboard (Tab) shows a node's picture and numbers
     box.addEventListener("mouseenter", () => handlers.hoverNode(column, index));
@@ -149,17 +154,19 @@ export function buildNetwork(root, structure, handlers) {
     box.addEventListener("blur", () => handlers.hoverNode(null, null));
   }
 
-  function biasBox(box, layer, neuron) {
+  function biasBox(box, layer, neuron, x, y) {
     const b = el("div", { class: "bias", title: "bias" }, box);
+    // inside its 9 px box (style.css .bias: 6 px left of and below the node's 1 px border, a 1 px border of its own)
+    b.place = { x: x - 4, y: y + node - 3, size: 7 };
     b.addEventListener("mousemove", (e) => {
       e.stopPropagation();
-      handlers.tooltip(`bias ${b.dataset.value} (click to edit)`, e);
+      handlers.tooltip(`bias ${shown(b.value)} (click to edit)`, e);
     });
     b.addEventListener("mouseleave", () => handlers.tooltip(null, null));
     b.addEventListener("click", (e) => {
       e.stopPropagation();
       handlers.tooltip(null, null);
-      handlers.edit({ kind: "bias", layer, neuron, value: b.dataset.value }, e);
+      handlers.edit({ kind: "bias", layer, neuron, value: shown(b.value) }, e);
     });
     return b;
   }
@@ -179,11 +186,11 @@ export function updateNetwork(view, frame, discretize) {
   ctx.setLineDash([9, 1]);
   ctx.lineDashOffset = -frame.epoch / 3;
   ctx.globalAlpha = 0.85;
-  frame.weights.forEach(({ kernel, bias }, l) => {
+  frame.weights.forEach(({ kernel }, l) => {
     kernel.forEach((row, i) => row.forEach((w, j) => {
       const path = view.links[l]?.[i]?.[j];
       if (!path) return;
-      path.dataset.value = w.toPrecision(3);
+      path.value = w; // a property, not an attribute: 400 attribute writes a frame would cost a style pass
       const [a, mx, b] = path.curve;
       ctx.beginPath();
       ctx.moveTo(a[0], a[1]);
@@ -192,15 +199,16 @@ export function updateNetwork(view, frame, discretize) {
       ctx.lineWidth = Math.min(10, 1 + Math.abs(w) * 1.8);
       ctx.stroke();
     }));
-    bias.forEach((b, j) => {
-      const box = view.biases[l]?.[j];
-      if (!box) return;
-      box.dataset.value = b.toPrecision(3);
-      box.style.background = cssColor(b);
-    });
   });
   ctx.setLineDash([]);
   ctx.globalAlpha = 1;
+  frame.weights.forEach(({ bias }, l) => bias.forEach((b, j) => { // over the links, under its box (which takes
+    const box = view.biases[l]?.[j]; //                                hovers and clicks)
+    if (!box) return;
+    box.value = b;
+    ctx.fillStyle = cssColor(b);
+    ctx.fillRect(box.place.x, box.place.y, box.place.size, box.place.size);
+  }));
   const { features, layers, size } = frame.heatmaps;
   const thumb = size * size;
   [features, ...layers].forEach((codes, c) => view.cells[c]?.forEach((place, i) => {
