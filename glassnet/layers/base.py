@@ -121,6 +121,7 @@ class Layer:
 
     input_spec: InputSpec | None = None
     supports_masking = False  # True: the output keeps the input's mask (layers that act per timestep)
+    _noun = "layer"  # what messages call it ("model" for a Model)
     _call_takes_training = False
     _call_takes_mask = False
 
@@ -401,21 +402,24 @@ class Layer:
         return [np.array(v.numpy()) for v in self.weights]
 
     def set_weights(self, weights) -> None:
-        """Set every weight from a list of arrays of the same shapes, in the order of ``get_weights``."""
-        weights = list(weights)
-        if len(weights) != len(self.weights):
+        """Set every weight from a list of arrays like the one ``get_weights`` returns; the length, every shape and
+        dtype are checked before anything changes."""
+        variables, arrays = self.weights, [np.asarray(w) for w in weights]
+        kind = self._noun
+        if len(arrays) != len(variables):
             raise ValueError(
-                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of length "
-                f"{len(weights)}, but the layer was expecting {len(self.weights)} weights."
+                f"You called `set_weights(weights)` on {kind} '{self.name}' with a weight list of length "
+                f"{len(arrays)}, but the {kind} was expecting {len(variables)} weights"
+                + (f" ({', '.join(v.name for v in variables)})." if variables else ".")
             )
-        arrays = [np.asarray(w) for w in weights]
-        for variable, array in zip(self.weights, arrays):
-            if array.shape != variable.shape:
-                raise ValueError(
-                    f"Layer '{self.name}' weight shape {variable.shape} (for '{variable.name}') is not compatible "
-                    f"with provided weight shape {array.shape}."
-                )
-        for variable, array in zip(self.weights, arrays):
+        for i, (variable, array) in enumerate(zip(variables, arrays)):
+            if array.shape != variable.shape:  # Keras's words, with which weight it is
+                raise ValueError(f"{kind.capitalize()} '{self.name}' weight shape {variable.shape} (weight {i}, "
+                                 f"'{variable.name}') is not compatible with provided weight shape {array.shape}.")
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"set_weights: weight {i} ('{variable.name}') of {kind} '{self.name}' must be "
+                                f"numeric, received an array of dtype {array.dtype}")
+        for variable, array in zip(variables, arrays):
             variable.assign(array)
 
     # ----- losses ------------------------------------------------------------------------------------------------

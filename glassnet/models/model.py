@@ -35,6 +35,7 @@ class Model(Trainer, Layer):
     ``call(inputs, training=None)``."""
 
     functional_class: type | None = None  # set by models/functional.py: the class Model(inputs, outputs) makes
+    _noun = "model"
 
     def __new__(cls, *args, **kwargs):
         """``Model(inputs, outputs)`` makes a functional model; so does a subclass given inputs and outputs (its
@@ -177,29 +178,9 @@ class Model(Trainer, Layer):
         return int(sum(w.size for w in self.weights))
 
     def set_weights(self, weights) -> None:
-        """Set all weights from a list like the one ``get_weights`` returns; length and every shape are checked
-        before anything changes."""
+        """Set all weights from a list like the one ``get_weights`` returns (checked before anything changes)."""
         self._require_built("weights to set")
-        variables = self.weights
-        weights = list(weights)
-        if len(weights) != len(variables):
-            raise ValueError(
-                f"You called `set_weights(weights)` on model '{self.name}' with a weight list of length "
-                f"{len(weights)}, but the model was expecting {len(variables)} weights "
-                f"({', '.join(v.name for v in variables)})."
-            )
-        arrays = [np.asarray(w) for w in weights]
-        for i, (variable, array) in enumerate(zip(variables, arrays)):
-            if array.shape != variable.shape:
-                raise ValueError(
-                    f"set_weights: weight {i} ('{variable.name}') expects shape {variable.shape}, received an array "
-                    f"of shape {array.shape}."
-                )
-            if array.dtype.kind not in "biuf":
-                raise TypeError(f"set_weights: weight {i} ('{variable.name}') must be numeric, received an array "
-                                f"of dtype {array.dtype}")
-        for variable, array in zip(variables, arrays):
-            variable.assign(array)
+        super().set_weights(weights)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> Model:
