@@ -11,7 +11,7 @@ import glassnet as gk
 from glassnet import layers, ops
 from glassnet.autodiff import Tensor, gradcheck
 from glassnet.autodiff import ops_conv as cv
-from tests.layers.keras_peer import TOLERANCE, same_program
+from tests.layers.keras_peer import TOLERANCE, round_trips, same_program
 
 DEPTHWISE = {
     "default": {"kernel_size": 3},
@@ -254,3 +254,12 @@ def test_bad_arguments_get_keras_messages():
     with pytest.raises(ValueError, match=r"SeparableConv2D 'separable_conv2d_1': kernel_size=\(5, 5\) is larger than"):
         gk.Sequential([gk.Input((4, 4, 1)), layers.SeparableConv2D(2, 5)])
     assert layers.Conv2DTranspose(2, 5)(np.zeros((1, 2, 2, 1), "float32")).shape == (1, 6, 6, 2)
+
+
+# ----- files ---------------------------------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # no optimizer state is written
+def test_the_new_layers_round_trip_through_keras_files(keras, tmp_path):
+    pytest.importorskip("h5py", reason="Keras .keras files need the 'keras-files' extra (h5py)")
+    model = tiny_model(False)
+    x = np.random.default_rng(7).random((3, 8, 8, 2)).astype("float32")
+    round_trips(keras, model, x, tmp_path)
