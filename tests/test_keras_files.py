@@ -1,5 +1,7 @@
-"""Keras 3 ``.keras`` files both ways: models trained in Keras predict the same in glassnet and the reverse (to
-1e-6), and a file holding anything glassnet does not know (a Lambda, a custom class, a tampered config) is refused."""
+"""Keras 3's files are glassnet's defaults, proven against Keras itself: a model saved by one library loads in the
+other with the same predictions (1e-6) and parameter counts, and one more epoch on the same batches in both ends at
+the same weights (1e-5), which holds only if the optimizer's variables came across. Files holding anything glassnet
+does not know (a Lambda, a custom class, a tampered config) are refused."""
 
 import json
 import zipfile
@@ -7,165 +9,209 @@ import zipfile
 import numpy as np
 import pytest
 
-h5py = pytest.importorskip("h5py", reason="Keras .keras files need the 'keras-files' extra (h5py)")
+h5py = pytest.importorskip("h5py", reason="Keras files need the 'keras-files' extra (h5py)")
 
 import glassnet as gk  # noqa: E402
-from glassnet import keras_format  # noqa: E402
+from glassnet import callbacks, keras_format  # noqa: E402
+from glassnet.keras_format import h5_layout  # noqa: E402
 from glassnet.saving import ModelFileError  # noqa: E402
 
-TOLERANCE = {"rtol": 1e-6, "atol": 1e-6}
+PREDICTIONS = {"rtol": 1e-6, "atol": 1e-6}
+WEIGHTS = {"rtol": 1e-5, "atol": 1e-5}
 
 
-@pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(96, 2, 3)).astype("float32")
-    labels = (x[:, 0, 0] > 0).astype(int) + (x[:, 1, 2] > 0.5)
-    return x, labels
-
-
-def glassnet_model() -> gk.Sequential:
-    gk.utils.set_random_seed(0)
-    model = gk.Sequential([
-        gk.Input((2, 3)), gk.layers.Flatten(),
-        gk.layers.Dense(16, activation="relu", kernel_regularizer=gk.regularizers.L2(1e-3),
-                        kernel_initializer="he_normal"),
-        gk.layers.Dropout(0.1), gk.layers.Dense(8), gk.layers.LeakyReLU(0.1), gk.layers.Dense(6, activation="tanh"),
-        gk.layers.Activation("elu"), gk.layers.Dense(3, activation="softmax", name="probabilities"),
+def mlp(lib):
+    return lib.Sequential([
+        lib.Input((2, 3)), lib.layers.Flatten(),
+        lib.layers.Dense(16, activation="relu", kernel_regularizer=lib.regularizers.L2(1e-3)),
+        lib.layers.Dropout(0.0), lib.layers.Dense(8, activation="tanh"), lib.layers.Dense(3, activation="softmax"),
     ])
-    model.compile(optimizer=gk.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+
+def convnet(lib):
+    return lib.Sequential([
+        lib.Input((6, 6, 1)), lib.layers.Conv2D(4, 3, activation="relu", padding="same"),
+        lib.layers.BatchNormalization(), lib.layers.MaxPooling2D(2), lib.layers.Conv2D(3, 2, activation="relu"),
+        lib.layers.AveragePooling2D(2), lib.layers.Flatten(), lib.layers.Dense(3, activation="softmax"),
+    ])
+
+
+def recurrent(lib):
+    return lib.Sequential([lib.Input((7,), dtype="int32"), lib.layers.Embedding(20, 4), lib.layers.LSTM(5),
+                           lib.layers.Dense(3, activation="softmax")])
+
+
+def two_inputs(lib):
+    a, b = lib.Input((2, 3), name="a"), lib.Input((4,), name="b")
+    h = lib.layers.Concatenate()([lib.layers.Flatten()(a), lib.layers.Dense(5, activation="relu")(b)])
+    return lib.Model([a, b], lib.layers.Dense(3, activation="softmax")(h))
+
+
+ARCHITECTURES = {"mlp": mlp, "convnet": convnet, "recurrent": recurrent, "two-inputs": two_inputs}
+
+
+def data(kind: str):
+    """48 samples for the architecture ``kind`` and labels 0, 1, 2 that depend on them."""
+    rng = np.random.default_rng(0)
+    if kind == "recurrent":
+        words = rng.integers(0, 20, size=(48, 7)).astype("int32")
+        return words, (words[:, 0] > 7).astype(int) + (words[:, 1] > 13)
+    shape = {"convnet": (6, 6, 1)}.get(kind, (2, 3))
+    x = rng.normal(size=(48, *shape)).astype("float32")
+    flat = x.reshape(48, -1)
+    y = (flat[:, 0] > 0).astype(int) + (flat[:, 1] > 0.5)
+    return ([x, rng.normal(size=(48, 4)).astype("float32")] if kind == "two-inputs" else x), y
+
+
+def compiled(lib, kind: str):
+    model = ARCHITECTURES[kind](lib)
+    model.compile(optimizer=lib.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
-# ----- Keras → glassnet --------------------------------------------------------------------------------------------
-def test_model_trained_in_keras_predicts_the_same_in_glassnet(keras, data, tmp_path):
-    x, y = data
-    keras.utils.set_random_seed(0)
-    km = keras.Sequential([
-        keras.Input((2, 3)), keras.layers.Flatten(),
-        keras.layers.Dense(16, activation="relu", kernel_regularizer=keras.regularizers.L1L2(1e-4, 1e-3)),
-        keras.layers.Dropout(0.2), keras.layers.Dense(8, kernel_initializer="lecun_normal"), keras.layers.ReLU(),
-        keras.layers.Dense(8, activation="sigmoid"), keras.layers.Activation("tanh"),
-        keras.layers.Dense(3, activation="softmax"),
-    ])
-    km.compile(optimizer=keras.optimizers.RMSprop(0.005), loss="sparse_categorical_crossentropy",
-               metrics=["accuracy"])
-    km.fit(x, y, epochs=5, batch_size=16, verbose=0)
-    path = tmp_path / "trained_in_keras.keras"
-    km.save(path)
+def one_more_epoch(model, x, y):
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
 
-    gm = gk.models.load_model(path)
-    np.testing.assert_allclose(gm.predict(x, verbose=0), km.predict(x, verbose=0), **TOLERANCE)
+
+def assert_same_model(gm, km, x):
+    np.testing.assert_allclose(gm.predict(x, verbose=0), km.predict(x, verbose=0), **PREDICTIONS)
+    assert gm.count_params() == km.count_params()
+    assert int(gm.optimizer.iterations) == int(km.optimizer.iterations) == 6  # 2 epochs of 3 batches
+    keras_order = h5_layout.optimizer_variables(gm.optimizer)  # iterations, learning rate, slots
+    assert len(keras_order) == len(km.optimizer.variables)
+    for gv, kv in zip(keras_order, km.optimizer.variables):
+        np.testing.assert_allclose(gv, kv.numpy(), **PREDICTIONS)
+
+
+def assert_same_after_an_epoch(gm, km, x, y):
+    one_more_epoch(gm, x, y)
+    one_more_epoch(km, x, y)
+    for gw, kw in zip(gm.get_weights(), km.get_weights()):
+        np.testing.assert_allclose(gw, kw, **WEIGHTS)
+
+
+# ----- both ways ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", sorted(ARCHITECTURES))
+def test_keras_model_file_resumes_training_in_glassnet(keras, tmp_path, kind):
+    x, y = data(kind)
+    keras.utils.set_random_seed(0)
+    km = compiled(keras, kind)
+    km.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    km.save(tmp_path / "from_keras.keras")
+    gm = gk.models.load_model(tmp_path / "from_keras.keras")
+    assert type(gm.optimizer).__name__ == "Adam" and gm.loss == "sparse_categorical_crossentropy"
     assert [layer.name for layer in gm.layers] == [layer.name for layer in km.layers]
-    for gw, kw in zip(gm.get_weights(), km.get_weights()):
-        np.testing.assert_array_equal(gw, kw)
-    assert type(gm.optimizer).__name__ == "RMSprop"
-    assert gm.optimizer.learning_rate == pytest.approx(0.005)
-    assert gm.loss == "sparse_categorical_crossentropy"
-    dense = gm.layers[1]
-    assert (dense.kernel_regularizer.l1, dense.kernel_regularizer.l2) == pytest.approx((1e-4, 1e-3))
-    assert gm.evaluate(x, y, verbose=0)[0] == pytest.approx(km.evaluate(x, y, verbose=0)[0], rel=1e-5)
+    assert_same_model(gm, km, x)
+    assert_same_after_an_epoch(gm, km, x, y)
 
 
-# ----- glassnet → Keras --------------------------------------------------------------------------------------------
-@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # no optimizer state is written
-def test_model_trained_in_glassnet_predicts_the_same_in_keras(keras, data, tmp_path):
-    x, y = data
-    gm = glassnet_model()
-    gm.fit(x, y, epochs=5, batch_size=16, verbose=0)
-    path = tmp_path / "trained_in_glassnet.keras"
-    gm.save(path, format="keras")
-
-    km = keras.models.load_model(path)  # warns that the file carries no optimizer state
-    np.testing.assert_allclose(km.predict(x, verbose=0), gm.predict(x, verbose=0), **TOLERANCE)
-    assert [layer.name for layer in km.layers] == [layer.name for layer in gm.layers]
+@pytest.mark.parametrize("kind", sorted(ARCHITECTURES))
+def test_glassnet_model_file_resumes_training_in_keras(keras, tmp_path, kind):
+    x, y = data(kind)
+    gk.utils.set_random_seed(0)
+    gm = compiled(gk, kind)
+    gm.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    gm.save(tmp_path / "from_glassnet.keras")  # the default: Keras 3's format, the optimizer's variables included
+    km = keras.models.load_model(tmp_path / "from_glassnet.keras")
     assert type(km.optimizer).__name__ == "Adam" and float(km.optimizer.learning_rate) == pytest.approx(0.01)
-    assert km.layers[1].kernel_regularizer.l2 == pytest.approx(1e-3)
-    # Keras's evaluate of the file equals glassnet's, and both equal the loss by hand: the mean cross-entropy of
-    # the predicted probabilities plus the L2 penalty 1e-3·Σ W² of the first Dense; and the accuracy
-    p = gm.predict(x, verbose=0).astype(np.float64)
-    by_hand = -np.mean(np.log(p[np.arange(len(y)), y])) + 1e-3 * np.sum(gm.layers[1].kernel.numpy() ** 2.0)
-    keras_loss, keras_accuracy = km.evaluate(x, y, verbose=0)
-    glassnet_loss, glassnet_accuracy = gm.evaluate(x, y, verbose=0)
-    assert keras_loss == pytest.approx(by_hand, rel=1e-5) and glassnet_loss == pytest.approx(by_hand, rel=1e-5)
-    assert keras_accuracy == pytest.approx(np.mean(p.argmax(axis=1) == y)) == glassnet_accuracy
-    history = km.fit(x, y, epochs=1, batch_size=32, shuffle=False, verbose=0)  # Keras can keep training it
-    assert int(km.optimizer.iterations) == 3 and np.isfinite(history.history["loss"][0])  # 96 samples / 32
+    assert [layer.name for layer in gm.layers] == [layer.name for layer in km.layers]
+    assert_same_model(gm, km, x)
+    assert_same_after_an_epoch(gm, km, x, y)
 
 
-# ----- training: glassnet's fit takes Keras's steps ------------------------------------------------------------------
-def same_model(lib, units: int, activation: str):
-    """The same architecture in Keras (lib = keras) or glassnet (lib = glassnet): an L2-penalized ReLU layer."""
-    return lib.Sequential([lib.Input((2, 3)), lib.layers.Flatten(),
-                           lib.layers.Dense(16, activation="relu", kernel_regularizer=lib.regularizers.L2(1e-3)),
-                           lib.layers.Dense(8, activation="tanh"), lib.layers.Dense(units, activation=activation)])
-
-
-@pytest.mark.parametrize("case", ["adam-softmax-sparse", "rmsprop-momentum-sigmoid-binary"])
-def test_fit_from_the_same_weights_follows_keras_step_by_step(keras, data, case):
-    """Keras 3 and glassnet start from the same weights and take the same 18 mini-batch steps (no shuffling, no
-    dropout): the epoch losses and accuracies, and the weights they end at, agree to float32 rounding."""
-    x, labels = data
-    if case == "adam-softmax-sparse":
-        y, units, activation, loss = labels, 3, "softmax", "sparse_categorical_crossentropy"
-        optimizer = {"class_name": "Adam", "config": {"learning_rate": 0.01}}
-    else:
-        y, units, activation, loss = (labels > 0).astype("float32"), 1, "sigmoid", "binary_crossentropy"
-        optimizer = {"class_name": "RMSprop", "config": {"learning_rate": 0.01, "momentum": 0.5}}
+def test_weights_files_carry_the_optimizer_both_ways(keras, tmp_path):
+    x, y = data("mlp")
     keras.utils.set_random_seed(0)
-    km, gm = same_model(keras, units, activation), same_model(gk, units, activation)
-    gm.set_weights(km.get_weights())
-    km.compile(optimizer=keras.optimizers.get(optimizer), loss=loss, metrics=["accuracy"])
-    gm.compile(optimizer=gk.optimizers.get(optimizer), loss=loss, metrics=["accuracy"])
-    k_history = km.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
-    g_history = gm.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
-    np.testing.assert_allclose(g_history["loss"], k_history["loss"], rtol=1e-5)
-    np.testing.assert_allclose(g_history["accuracy"], k_history["accuracy"], rtol=1e-6)
-    for gw, kw in zip(gm.get_weights(), km.get_weights()):
-        np.testing.assert_allclose(gw, kw, rtol=1e-4, atol=1e-5)
-    assert g_history["loss"][-1] < 0.9 * g_history["loss"][0]  # 18 steps from random weights: it did train
+    km, gm = compiled(keras, "mlp"), compiled(gk, "mlp")
+    km.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    km.save_weights(tmp_path / "k.weights.h5")
+    gm.load_weights(tmp_path / "k.weights.h5")  # a real Keras weights file: no "pickled object" message
+    assert_same_model(gm, km, x)
+    assert_same_after_an_epoch(gm, km, x, y)
+    gm.save_weights(tmp_path / "g.weights.h5")
+    fresh = compiled(keras, "mlp")
+    fresh.optimizer.build(fresh.trainable_variables)
+    fresh.load_weights(tmp_path / "g.weights.h5")
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), gm.predict(x, verbose=0), **PREDICTIONS)
+    assert int(fresh.optimizer.iterations) == 9
 
 
-# ----- glassnet's own writer and reader (h5py only) ------------------------------------------------------------------
-def test_weights_follow_keras_layout_and_round_trip(data, tmp_path):
-    x, _ = data
-    gm = glassnet_model()
-    path = tmp_path / "m.keras"
-    gm.save(path, format="keras")
-    with zipfile.ZipFile(path) as zf:
+def test_learning_rate_changed_during_training_comes_back(keras, tmp_path):
+    x, y = data("mlp")
+    gm = compiled(gk, "mlp")
+    gm.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    gm.optimizer.learning_rate = 0.003
+    gm.save(tmp_path / "m.keras")
+    assert float(keras.models.load_model(tmp_path / "m.keras").optimizer.learning_rate) == pytest.approx(0.003)
+    assert gk.models.load_model(tmp_path / "m.keras").optimizer.learning_rate == pytest.approx(0.003)
+
+
+# ----- the extension chooses the format, as in Keras -----------------------------------------------------------------
+def test_files_follow_keras_layout(tmp_path):
+    x, y = data("mlp")
+    gm = compiled(gk, "mlp")
+    gm.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    gm.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as zf:
         assert sorted(zf.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
         config = json.loads(zf.read("config.json"))
         with h5py.File(zf.open("model.weights.h5")) as f:
-            # Keras names weight groups by class (dense, dense_1, ...), not by the layers' own names
-            assert sorted(f["layers"]) == ["activation", "dense", "dense_1", "dense_2", "dense_3", "dropout",
-                                           "flatten", "leaky_re_lu"]
-            assert f["layers/dense_3/vars"].attrs["name"] == "probabilities"
-            np.testing.assert_array_equal(f["layers/dense_3/vars/0"][()], gm.layers[-1].kernel.numpy())
-            np.testing.assert_array_equal(f["layers/dense_3/vars/1"][()], gm.layers[-1].bias.numpy())
-    assert config["module"] == "keras" and config["class_name"] == "Sequential"
+            assert sorted(f["layers"]) == ["dense", "dense_1", "dense_2", "dropout", "flatten"]
+            np.testing.assert_array_equal(f["layers/dense_2/vars/0"][()], gm.layers[-1].kernel.numpy())
+            assert f["optimizer/vars"].attrs["name"] == "adam" and len(f["optimizer/vars"]) == 2 + 2 * 6
+            assert f["optimizer/vars/0"][()] == 3 and f["optimizer/vars/1"][()] == np.float32(0.01)
+            np.testing.assert_array_equal(f["optimizer/vars/3"][()], gm.optimizer.variables[2])  # kernel velocity
+    assert config["class_name"] == "Sequential" and config["compile_config"]["optimizer"]["class_name"] == "Adam"
     dense = config["config"]["layers"][2]
     assert dense["module"] == "keras.layers" and dense["build_config"] == {"input_shape": [None, 6]}
-    assert dense["config"]["kernel_initializer"]["module"] == "keras.initializers"
-    assert dense["config"]["dtype"] == {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
-                                        "registered_name": None}  # as Keras writes it (not keras.regularizers)
-    assert config["compile_config"]["optimizer"]["class_name"] == "Adam"
-
-    assert keras_format.is_keras_file(path)
-    loaded = gk.models.load_model(path)
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), gm.predict(x, verbose=0))
+    assert keras_format.is_keras_file(tmp_path / "m.keras")
 
 
-def test_glassnet_files_still_load_as_glassnet_files(data, tmp_path):
-    x, _ = data
-    gm = glassnet_model()
-    path = tmp_path / "native.keras"
-    gm.save(path)  # the default is glassnet's own format, whatever the extension
-    assert not keras_format.is_keras_file(path)
-    np.testing.assert_array_equal(gk.models.load_model(path).predict(x, verbose=0), gm.predict(x, verbose=0))
-    with pytest.raises(ValueError, match="format"):
-        gm.save(tmp_path / "x.keras", format="h5")
+@pytest.mark.parametrize("name", ["model", "model.txt", "model.npz"])
+def test_unknown_extensions_get_keras_messages(tmp_path, name):
+    gm = compiled(gk, "mlp")
+    with pytest.raises(ValueError, match="Invalid filepath extension for saving"):
+        gm.save(tmp_path / name)
+    with pytest.raises(ValueError, match="The filename must end in `.weights.h5`"):
+        gm.save_weights(tmp_path / name)
+    (tmp_path / name).write_bytes(b"x")
+    with pytest.raises(ValueError, match="File format not supported"):
+        gk.models.load_model(tmp_path / name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
+def test_format_argument_must_agree_with_the_extension(tmp_path):
+    gm = compiled(gk, "mlp")
+    gm.save(tmp_path / "m.keras", format="keras")
+    with pytest.raises(ValueError, match="does not match the file's extension"):
+        gm.save(tmp_path / "x.keras", format="glassnet")
+    with pytest.raises(ValueError, match=r"not supported: \['zipped_badly'\]"):
+        gm.save(tmp_path / "x.keras", zipped_badly=True)
+
+
+def test_checkpoints_are_keras_files(keras, tmp_path):
+    """ModelCheckpoint writes .keras / .weights.h5 files Keras loads; EarlyStopping restores the epoch the best
+    checkpoint holds."""
+    x, y = data("mlp")
+    gm = compiled(gk, "mlp")
+    best = callbacks.ModelCheckpoint(tmp_path / "best.keras", monitor="loss", save_best_only=True)
+    weights = callbacks.ModelCheckpoint(tmp_path / "w-{epoch}.weights.h5", save_weights_only=True)
+    stop = callbacks.EarlyStopping(monitor="loss", patience=1, restore_best_weights=True)
+    gm.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0, callbacks=[best, weights, stop])
+    km = keras.models.load_model(tmp_path / "best.keras")
+    np.testing.assert_allclose(km.predict(x, verbose=0), gm.predict(x, verbose=0), **PREDICTIONS)
+    last = compiled(keras, "mlp")
+    last.optimizer.build(last.trainable_variables)
+    last.load_weights(tmp_path / "w-4.weights.h5")
+    assert int(last.optimizer.iterations) == 12  # the 4th epoch's checkpoint, its optimizer's variables included
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras", *[f"w-{i}.weights.h5" for i in (1, 2, 3, 4)]]
+    with pytest.raises(ValueError, match=r"must end in `\.weights\.h5`"):
+        callbacks.ModelCheckpoint(tmp_path / "w.npz", save_weights_only=True)
+    with pytest.raises(ValueError, match=r"must end in `\.keras`"):
+        callbacks.ModelCheckpoint(tmp_path / "m.ckpt")
+
+
+# ----- files glassnet must refuse ------------------------------------------------------------------------------------
 def rewrite_config(path, edit) -> None:
     """Rewrite ``config.json`` inside a .keras zip with ``edit(config)`` (what a tampered file looks like)."""
     with zipfile.ZipFile(path) as zf:
@@ -194,32 +240,21 @@ def set_initializer(config):
     config["config"]["layers"][2]["config"]["kernel_initializer"]["module"] = "my_package.initializers"
 
 
-def set_constraint(config):
-    config["config"]["layers"][2]["config"]["kernel_constraint"] = {"module": "keras.constraints",
-                                                                     "class_name": "NonNeg", "config": {}}
+def set_lora(config):
+    config["config"]["layers"][2]["config"]["lora_rank"] = 4
 
 
 @pytest.mark.parametrize(("edit", "message"), [
-    (set_units, "shape"), (set_module, "outside Keras"), (set_class, "unknown layer class 'MultiHeadAttention'"),
-    (set_initializer, "outside Keras"), (set_constraint, "kernel_constraint"),
+    (set_units, r"layers/dense/vars \(layer 'dense\w*', weight '\S*kernel'\)/0: shape \(6, 16\) in the file; the "
+                r"model's config expects \(6, 17\)"),
+    (set_module, "outside Keras"), (set_class, "Could not locate class 'MultiHeadAttention'"),
+    (set_initializer, "outside Keras"), (set_lora, "lora_rank"),
 ])
 def test_tampered_config_is_refused(tmp_path, edit, message):
     path = tmp_path / "tampered.keras"
-    glassnet_model().save(path, format="keras")
+    compiled(gk, "mlp").save(path)
     rewrite_config(path, edit)
     with pytest.raises(ModelFileError, match=message):
-        gk.models.load_model(path)
-
-
-def test_config_that_is_not_json_is_refused(tmp_path):
-    path = tmp_path / "broken.keras"
-    glassnet_model().save(path, format="keras")
-    with zipfile.ZipFile(path) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    with zipfile.ZipFile(path, "w") as zf:
-        for name, content in members.items():
-            zf.writestr(name, content[:-40] if name == "config.json" else content)
-    with pytest.raises(ModelFileError, match="not valid JSON"):
         gk.models.load_model(path)
 
 
@@ -229,26 +264,108 @@ def test_custom_activation_cannot_be_saved_for_keras(tmp_path):
 
     model = gk.Sequential([gk.Input((3,)), gk.layers.Dense(2, activation=swish_like)])
     with pytest.raises(ValueError, match="custom activation 'swish_like'"):
-        model.save(tmp_path / "custom.keras", format="keras")
+        model.save(tmp_path / "custom.keras")
+    assert not list(tmp_path.iterdir())
 
 
-# ----- files from Keras that glassnet must refuse -------------------------------------------------------------------
-def test_lambda_layer_is_refused_without_running_it(keras, tmp_path):
+def test_lambda_layer_is_refused_with_keras_message(keras, tmp_path):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda t: t * 2), keras.layers.Dense(2)])
-    path = tmp_path / "lambda.keras"
-    model.save(path)
-    with pytest.raises(ModelFileError, match="unknown layer class 'Lambda'"):
-        gk.models.load_model(path)
+    model.save(tmp_path / "lambda.keras")
+    with pytest.raises(ModelFileError, match="Requested the deserialization of a `Lambda` layer"):
+        gk.models.load_model(tmp_path / "lambda.keras")
+    with pytest.raises(ModelFileError, match="never runs"):
+        gk.models.load_model(tmp_path / "lambda.keras", safe_mode=False)
 
 
-def test_custom_keras_class_is_refused(keras, tmp_path):
+def test_custom_keras_class_is_refused_unless_passed(keras, tmp_path):
     @keras.saving.register_keras_serializable(package="Custom")
     class Doubling(keras.layers.Layer):
         def call(self, x):
             return x * 2
 
     model = keras.Sequential([keras.Input((3,)), Doubling(), keras.layers.Dense(2)])
-    path = tmp_path / "custom.keras"
-    model.save(path)
-    with pytest.raises(ModelFileError, match="Doubling"):
-        gk.models.load_model(path)
+    model.save(tmp_path / "custom.keras")
+    with pytest.raises(ModelFileError, match=r"Could not locate class 'Custom>Doubling'.*custom_objects"):
+        gk.models.load_model(tmp_path / "custom.keras")
+
+    class Doubling(gk.layers.Layer):  # noqa: F811 - glassnet's twin of the Keras class
+        def call(self, x):
+            return x * 2
+
+    loaded = gk.models.load_model(tmp_path / "custom.keras", custom_objects={"Custom>Doubling": Doubling})
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), **PREDICTIONS)
+
+
+class Interrupt(gk.callbacks.Callback):
+    """Stops fit with an exception when epoch ``at`` begins (a crash, as far as the callbacks can tell)."""
+
+    def __init__(self, at: int):
+        super().__init__()
+        self.at = at
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at:
+            raise RuntimeError("interrupted")
+
+
+class WeightsAtStart(gk.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.weights, self.iterations = self.model.get_weights(), int(self.model.optimizer.iterations)
+
+
+def test_backup_and_restore_writes_keras_files_and_restores_them(keras, tmp_path):
+    """An interrupted fit leaves Keras's backup (latest.weights.h5 + training_metadata.json); the next fit starts
+    from its weights and optimizer state; a Keras backup restores in glassnet the same way."""
+    x, y = data("mlp")
+    gm = compiled(gk, "mlp")
+    backup = callbacks.BackupAndRestore(tmp_path / "backup")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        gm.fit(x, y, batch_size=16, epochs=5, shuffle=False, verbose=0, callbacks=[backup, Interrupt(2)])
+    assert sorted(p.name for p in (tmp_path / "backup").iterdir()) == ["latest.weights.h5", "training_metadata.json"]
+    assert json.loads((tmp_path / "backup/training_metadata.json").read_text())["epoch"] == 2
+    km = compiled(keras, "mlp")
+    km.optimizer.build(km.trainable_variables)
+    km.load_weights(tmp_path / "backup/latest.weights.h5")
+    np.testing.assert_allclose(km.predict(x, verbose=0), gm.predict(x, verbose=0), **PREDICTIONS)
+    assert int(km.optimizer.iterations) == 6
+
+    fresh, probe = compiled(gk, "mlp"), WeightsAtStart()
+    fresh.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
+              callbacks=[callbacks.BackupAndRestore(tmp_path / "backup"), probe])
+    for a, b in zip(probe.weights, gm.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert probe.iterations == 6 and not (tmp_path / "backup").exists()  # a finished fit deletes its backup
+
+    keras.utils.set_random_seed(0)
+    km = compiled(keras, "mlp")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        km.fit(x, y, batch_size=16, epochs=5, shuffle=False, verbose=0,
+               callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path / "keras_backup")), KerasInterrupt(keras, 2)])
+    fresh, probe = compiled(gk, "mlp"), WeightsAtStart()
+    fresh.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
+              callbacks=[callbacks.BackupAndRestore(tmp_path / "keras_backup"), probe])
+    for a, b in zip(probe.weights, km.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert probe.iterations == 6
+
+
+def KerasInterrupt(keras, at: int):  # noqa: N802 - builds a Keras callback class
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == at:
+                raise RuntimeError("interrupted")
+
+    return Stop()
+
+
+@pytest.mark.xfail(strict=True, reason="fit does not yet read model._initial_epoch after the callbacks' "
+                                       "on_train_begin (Keras's hook for BackupAndRestore)")
+def test_backup_and_restore_resumes_at_the_interrupted_epoch(tmp_path):
+    x, y = data("mlp")
+    gm = compiled(gk, "mlp")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        gm.fit(x, y, batch_size=16, epochs=5, verbose=0,
+               callbacks=[callbacks.BackupAndRestore(tmp_path / "b"), Interrupt(2)])
+    history = gm.fit(x, y, batch_size=16, epochs=5, verbose=0, callbacks=[callbacks.BackupAndRestore(tmp_path / "b")])
+    assert len(history.history["loss"]) == 3  # epochs 2, 3 and 4, as in Keras

@@ -1,5 +1,6 @@
 """Callbacks for fit/evaluate/predict, with Keras 3 names and behaviour."""
 
+from glassnet.callbacks.backup_and_restore import BackupAndRestore
 from glassnet.callbacks.callback import Callback
 from glassnet.callbacks.callback_list import CallbackList
 from glassnet.callbacks.csv_logger import CSVLogger
@@ -15,8 +16,8 @@ from glassnet.callbacks.terminate_on_nan import TerminateOnNaN
 from glassnet.keras_names import missing_attribute
 
 __all__ = [
-    "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint",
-    "Progbar", "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
+    "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
+    "ModelCheckpoint", "Progbar", "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
 ]
 
 

@@ -12,7 +12,9 @@ class ModelCheckpoint(Callback):
     """Save to ``filepath``, which may name the epoch and any log value: ``'ckpt-{epoch:02d}-{val_loss:.2f}.keras'``.
 
     ``save_best_only``: save only when ``monitor`` improves on the best value so far (``initial_value_threshold``
-    sets a value it must beat first). ``save_weights_only``: write a weights file instead of the whole model.
+    sets a value it must beat first). ``save_weights_only``: write a ``.weights.h5`` file instead of the whole model
+    (a ``.keras`` file; ``.h5`` and ``.glassnet`` also work). Each file is written atomically, so a run killed
+    mid-save leaves the previous checkpoint loadable.
     """
 
     uses_batch_hooks = False
@@ -24,6 +26,12 @@ class ModelCheckpoint(Callback):
         if save_freq != "epoch":
             raise ValueError(f"ModelCheckpoint supports save_freq='epoch' only, received save_freq={save_freq!r}")
         self.filepath = os.fspath(filepath)
+        if save_weights_only and not self.filepath.endswith(".weights.h5"):
+            raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided must end "
+                             f"in `.weights.h5` (Keras weights format). Received: filepath={self.filepath}")
+        if not save_weights_only and not self.filepath.endswith((".keras", ".h5", ".glassnet")):
+            raise ValueError("The filepath provided must end in `.keras` (Keras model format). Received: "
+                             f"filepath={self.filepath}")
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only

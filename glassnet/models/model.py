@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from glassnet import backend, saving
+from glassnet import backend, keras_format
 from glassnet.autodiff.tensor import Tensor, as_tensor, no_grad
 from glassnet.layers.base import Layer, training_mode
 from glassnet.layers.symbolic import is_shape, is_symbolic, map_shapes, map_structure
@@ -211,27 +211,29 @@ class Model(Trainer, Layer):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
     # ----- files -------------------------------------------------------------------------------------------------
-    def save(self, filepath: str | os.PathLike, overwrite: bool = True, format: str = "glassnet") -> None:  # noqa: A002
-        """Save architecture, weights, compile settings and optimizer state to one zip file (written atomically).
-        ``format="keras"`` writes a Keras 3 ``.keras`` file instead (without the optimizer state)."""
-        if format == "keras":
-            from glassnet import keras_format
-
-            keras_format.save_keras(self, filepath, overwrite=overwrite)
-            return
-        if format != "glassnet":
-            raise ValueError(f"save: `format` must be 'glassnet' or 'keras', received {format!r}")
-        saving.save_model(self, filepath, overwrite=overwrite)
+    def save(self, filepath: str | os.PathLike, overwrite: bool = True, **kwargs) -> None:
+        """Save architecture, weights, compile settings and optimizer state, atomically, in the format the extension
+        names, as Keras 3: ``.keras`` (Keras 3's zip), ``.h5`` (Keras 2's HDF5) or ``.glassnet`` (glassnet's own).
+        ``include_optimizer=False`` leaves the compile settings and optimizer state out."""
+        keras_format.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
-        """Save only the weights, as an ``.npz`` (convention: ``model.weights.npz``), written atomically."""
+        """Save the weights (and the optimizer's variables, when compiled) as Keras 3's ``.weights.h5``, atomically."""
         self._require_built("weights to save")
-        saving.save_weights(self, filepath, overwrite=overwrite)
+        keras_format.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: str | os.PathLike) -> None:
-        """Load weights saved by ``save_weights`` (or from a model file); count and shapes must match."""
+        """Load weights from a ``.keras``, ``.weights.h5``, Keras 2 ``.h5`` or ``.glassnet`` file (the optimizer's
+        variables too, when the model is compiled and the file has them); count and shapes are checked first."""
         self._require_built("weights to load into")
-        saving.load_weights(self, filepath)
+        keras_format.load_weights(self, filepath)
+
+    def export(self, filepath: str | os.PathLike, format: str = "onnx", verbose=None,  # noqa: A002
+               input_signature=None, **kwargs) -> None:
+        """Export the model for inference elsewhere: ``format="onnx"`` writes the ONNX file ``filepath`` (opset 17;
+        Dense, convolution, pooling and activation layers)."""
+        keras_format.export(self, filepath, format=format, verbose=verbose, input_signature=input_signature,
+                            **kwargs)
 
 
 def _as_float_tensor(value) -> Tensor:

@@ -123,9 +123,9 @@ def test_model_checkpoint_save_best_only(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-01-1.00.keras", "ckpt-03-0.50.keras"]
     restored = models.load_model(tmp_path / "ckpt-03-0.50.keras")
     np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
-    weights_only = callbacks.ModelCheckpoint(str(tmp_path / "w.weights.npz"), save_weights_only=True)
+    weights_only = callbacks.ModelCheckpoint(str(tmp_path / "w.weights.h5"), save_weights_only=True)
     model.fit(x, y, epochs=1, verbose=0, callbacks=[weights_only])
-    assert (tmp_path / "w.weights.npz").exists()
+    assert (tmp_path / "w.weights.h5").exists()
 
 
 def test_reduce_lr_on_plateau_changes_learning_rate():
