@@ -9,7 +9,6 @@ inputs (``keras.Input``) they record their call like every layer.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import numbers
 import os
@@ -22,6 +21,7 @@ import numpy as np
 from glassnet import backend
 from glassnet.autodiff.tensor import Tensor
 from glassnet.layers.base import Layer
+from glassnet.layers.fingerprints import fingerprint64, siphash24
 from glassnet.layers.preprocessing import batches_of
 from glassnet.layers.symbolic import KerasTensor, is_symbolic
 
@@ -248,22 +248,38 @@ class Discretization(ValueLayer):
 
 
 # ----- Hashing -----------------------------------------------------------------------------------------------------
-def stable_hash(values: np.ndarray, salt: tuple[int, int] | None) -> np.ndarray:
-    """A 64-bit hash of each value's text (numbers as their decimal text, as Keras hashes them): BLAKE2b, keyed by
-    the salt when there is one. Stable across runs and machines (unlike Python's ``hash``)."""
-    key = b"" if salt is None else b"".join(int(s).to_bytes(8, "little") for s in salt)
-    def one(value) -> int:
-        text = value if isinstance(value, bytes) else str(value).encode("utf-8")
-        return int.from_bytes(hashlib.blake2b(text, digest_size=8, key=key).digest(), "little")
-    flat = [one(v.item() if isinstance(v, np.generic) else v) for v in values.reshape(-1)]
-    return np.array(flat, dtype=np.uint64).reshape(values.shape)
+def hash_buckets(values: np.ndarray, buckets: int, salt: list[int] | None = None) -> np.ndarray:
+    """TensorFlow's string hash buckets, as Keras uses them: each value's bytes (strings as UTF-8, numbers as their
+    decimal text, floats first cut to integers) hashed by FarmHash's Fingerprint64, or by SipHash-2-4 keyed by the
+    two numbers of ``salt``, then taken mod ``buckets``."""
+    if values.dtype.kind == "f":
+        values = values.astype(np.int64)
+    def text(value) -> bytes:
+        return value if isinstance(value, bytes) else str(value).encode("utf-8")
+    if salt is None:
+        hashes = [fingerprint64(text(v)) % buckets for v in values.reshape(-1).tolist()]
+    else:
+        hashes = [siphash24(text(v), salt[0], salt[1]) % buckets for v in values.reshape(-1).tolist()]
+    return np.array(hashes, dtype=np.int64).reshape(values.shape)
+
+
+def salt_pair(salt, layer: str) -> list[int] | None:
+    """A salt as Keras keeps it: None, or two integers (one integer s stands for [s, s])."""
+    if salt is None:
+        return None
+    if isinstance(salt, numbers.Integral) and not isinstance(salt, bool):
+        return [int(salt), int(salt)]
+    if isinstance(salt, (tuple, list)) and len(salt) == 2 and all(isinstance(s, numbers.Integral) for s in salt):
+        return [int(s) for s in salt]
+    raise ValueError(f"The `salt` argument for `{layer}` can only be a tuple of 2 integers, or a single integer. "
+                     f"Received: salt={salt}.")
 
 
 class Hashing(ValueLayer):
-    """``Hashing(num_bins, mask_value=None, salt=None, output_mode='int')``: each value (string or integer) to bin
-    hash(value) mod num_bins; with ``mask_value`` that value goes to 0 and the others to 1 + hash mod
-    (num_bins − 1). Keras hashes with TensorFlow's FarmHash/SipHash, which glassnet does not reimplement: the bins
-    differ from Keras's, the properties (stable, in range, mask → 0, salted hashes differ) are the same."""
+    """``Hashing(num_bins, mask_value=None, salt=None, output_mode='int')``: each value (string or number) to bin
+    hash(value) mod num_bins, hash being FarmHash's Fingerprint64 (SipHash-2-4 keyed by ``salt`` when given), as
+    Keras computes it through TensorFlow; with ``mask_value`` that value goes to bin 0 and the others to
+    1 + hash mod (num_bins − 1)."""
 
     def __init__(self, num_bins: int, mask_value=None, salt=None, output_mode: str = "int", sparse: bool = False,
                  **kwargs):
@@ -274,25 +290,16 @@ class Hashing(ValueLayer):
         check_choice(output_mode, ENCODINGS, "Hashing", "output_mode")
         if sparse:
             raise ValueError("Hashing: glassnet returns dense arrays; received sparse=True.")
-        if salt is not None and not (isinstance(salt, numbers.Integral) or (
-                isinstance(salt, (tuple, list)) and len(salt) == 2)):
-            raise ValueError(f"The `salt` argument for `Hashing` can only be a tuple of size 2 integers, or a "
-                             f"single integer. Received: salt={salt}.")
         self.num_bins, self.mask_value, self.output_mode, self.sparse = int(num_bins), mask_value, output_mode, False
-        self.salt = None if salt is None else [int(salt), int(salt)] if isinstance(salt, numbers.Integral) else \
-            [int(s) for s in salt]
+        self.salt = salt_pair(salt, "Hashing")
         self.output_dtype = "int64" if output_mode == "int" else self.dtype
 
     def compute(self, values: np.ndarray) -> np.ndarray:
-        if values.dtype.kind == "f":
-            raise ValueError(f"Hashing '{self.name}' hashes strings or integers, received an array of dtype "
-                             f"{values.dtype}")
-        hashes = stable_hash(values, self.salt)
-        if self.mask_value is None:
-            bins = (hashes % np.uint64(self.num_bins)).astype(np.int64)
+        if self.mask_value is None or self.num_bins == 1:
+            bins = hash_buckets(values, self.num_bins, self.salt)
         else:
-            bins = (hashes % np.uint64(max(self.num_bins - 1, 1))).astype(np.int64) + 1
-            bins[values == np.asarray(self.mask_value, dtype=values.dtype)] = 0
+            bins = hash_buckets(values, self.num_bins - 1, self.salt) + 1
+            bins[values == self.mask_value] = 0
         return encode_categorical(bins, self.output_mode, self.num_bins, self.output_dtype)
 
     def compute_output_shape(self, input_shape) -> tuple:
@@ -339,10 +346,11 @@ class IndexLookup(ValueLayer):
             raise ValueError("`idf_weights` must be set if output_mode is 'tf_idf' and a vocabulary is passed.")
         if sparse:
             raise ValueError(f"{layer}: glassnet returns dense arrays; received sparse=True.")
-        if oov_method != "floormod":
-            raise ValueError(f"{layer}: glassnet implements oov_method='floormod' (Keras's default) only; "
-                             f"TensorFlow's FarmHash is not reimplemented. Received: oov_method={oov_method!r}")
-        self.oov_method, self.salt = oov_method, salt
+        check_choice(oov_method, ("floormod", "farmhash"), layer, "oov_method")
+        if salt is not None and vocabulary_dtype == "int64" and oov_method != "farmhash":
+            raise ValueError(f"`salt` can only be used when `oov_method='farmhash'`. Received: oov_method="
+                             f"{oov_method}")
+        self.oov_method, self.salt = oov_method, salt_pair(salt, "IndexLookup")
         self.max_tokens, self.num_oov_indices = max_tokens, int(num_oov_indices)
         self.mask_token, self.oov_token, self.vocabulary_dtype = mask_token, oov_token, vocabulary_dtype
         self.invert, self.output_mode, self.sparse, self.pad_to_max_tokens = invert, output_mode, False, \
@@ -462,8 +470,11 @@ class IndexLookup(ValueLayer):
         return start + self.oov_bucket(token)
 
     def oov_bucket(self, token) -> int:
-        """Which of several OOV indices an unknown token takes."""
-        raise NotImplementedError(f"{type(self).__name__} must define oov_bucket()")
+        """Which of several OOV indices an unknown token takes: its hash bucket (FarmHash, or SipHash with a salt),
+        or for integers with oov_method='floormod' (Keras's default) the token mod num_oov_indices."""
+        if self.vocabulary_dtype == "int64" and self.oov_method == "floormod":
+            return int(token) % self.num_oov_indices
+        return int(hash_buckets(np.array([token], dtype=object), self.num_oov_indices, self.salt)[0])
 
     def lookup_tokens(self, tokens: list) -> np.ndarray:
         """Indices of a flat list of tokens (the mask token → 0 in 'int' mode, −1 in the others: not counted)."""
@@ -533,9 +544,9 @@ class IndexLookup(ValueLayer):
 
 class StringLookup(IndexLookup):
     """``StringLookup(max_tokens=None, num_oov_indices=1, mask_token=None, oov_token='[UNK]', vocabulary=None,
-    idf_weights=None, invert=False, output_mode='int', pad_to_max_tokens=False, encoding='utf-8')``: strings to
-    indices. Several OOV indices share unknown strings by a stable hash (Keras uses TensorFlow's FarmHash, which
-    glassnet does not reimplement: which OOV index a string takes may differ from Keras's)."""
+    idf_weights=None, invert=False, output_mode='int', pad_to_max_tokens=False, encoding='utf-8', salt=None)``:
+    strings to indices; several OOV indices share unknown strings by their FarmHash bucket (SipHash with a salt),
+    as in Keras."""
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]", vocabulary=None,
                  idf_weights=None, invert=False, output_mode="int", pad_to_max_tokens=False, sparse=False,
@@ -549,9 +560,6 @@ class StringLookup(IndexLookup):
     def token_value(self, token):
         return token.decode(self.encoding) if isinstance(token, bytes) else str(token)
 
-    def oov_bucket(self, token) -> int:
-        return int(stable_hash(np.array([token], dtype=object), None)[0] % np.uint64(self.num_oov_indices))
-
     def compute(self, values: np.ndarray) -> np.ndarray:
         if values.dtype.kind not in "USO" and not self.invert:
             raise ValueError(f"StringLookup '{self.name}' expects strings, received an array of dtype "
@@ -564,8 +572,9 @@ class StringLookup(IndexLookup):
 
 class IntegerLookup(IndexLookup):
     """``IntegerLookup(max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1, vocabulary=None,
-    vocabulary_dtype='int64', idf_weights=None, invert=False, output_mode='int', pad_to_max_tokens=False)``:
-    integers to indices; with several OOV indices, an unknown value v takes OOV index v mod num_oov_indices."""
+    vocabulary_dtype='int64', idf_weights=None, invert=False, output_mode='int', pad_to_max_tokens=False,
+    oov_method='floormod', salt=None)``: integers to indices; with several OOV indices, an unknown value v takes
+    OOV index v mod num_oov_indices, or its FarmHash bucket with oov_method='farmhash'."""
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1, output_mode="int",
                  sparse=False, vocabulary=None, vocabulary_dtype="int64", idf_weights=None, invert=False,
@@ -583,5 +592,3 @@ class IntegerLookup(IndexLookup):
             raise ValueError(f"IntegerLookup '{self.name}' expects integers, received {token!r}")
         return int(value)
 
-    def oov_bucket(self, token) -> int:
-        return int(token) % self.num_oov_indices

@@ -2,7 +2,8 @@
 compared output for output (Discretization's adapt through Keras's own quantile-sketch functions, since Keras's
 adapt itself needs TensorFlow). StringLookup, IntegerLookup, Hashing and TextVectorization need TensorFlow in
 Keras 3 (they raise ImportError without it, as in this environment), so their expected values are the examples of
-Keras's own docstrings, checked by hand against its rules (vocabulary by count then token, both descending; '' and
+Keras's own docstrings (the hash buckets among them, which glassnet computes with the same FarmHash and SipHash),
+checked by hand against its rules (vocabulary by count then token, both descending; '' and
 '[UNK]' first; tf_idf = count · ln(1 + N/(1 + df)))."""
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 import glassnet as gk
 from glassnet import layers
 from glassnet.layers import lookup
+from glassnet.layers.fingerprints import fingerprint64
 from tests.layers.keras_peer import comparable
 
 VOCAB = ["a", "b", "c", "d"]
@@ -108,9 +110,8 @@ def test_string_lookup_mask_oov_and_limits():
     multi = layers.StringLookup(vocabulary=VOCAB, mask_token="", output_mode="multi_hot")
     assert multi.get_vocabulary() == ["[UNK]", *VOCAB]
     assert multi([["a", "", "z"]]).numpy().tolist() == [[1, 1, 0, 0, 0]]
-    two = layers.StringLookup(vocabulary=VOCAB, num_oov_indices=2)
-    out = two([["m", "z", "m"]]).numpy()
-    assert set(out.ravel()) <= {0, 1} and out[0, 0] == out[0, 2]
+    two = layers.StringLookup(vocabulary=VOCAB, num_oov_indices=2)  # Keras's example: FarmHash buckets
+    assert two([["a", "c", "d"], ["m", "z", "b"]]).numpy().tolist() == [[2, 4, 5], [0, 1, 3]]
     assert layers.StringLookup(vocabulary=VOCAB, pad_to_max_tokens=True, max_tokens=8,
                                output_mode="multi_hot")(DATA).shape == (2, 8)
 
@@ -127,6 +128,10 @@ def test_integer_lookup_keras_docstring_examples():
     assert oov2(np.array([[12, 1138, 42], [37, 1000, 36]])).numpy().tolist() == [[2, 4, 5], [1, 0, 3]]
     oov4 = layers.IntegerLookup(vocabulary=[10, 20, 30], num_oov_indices=4)
     assert oov4(np.array([100, 300, 700, 1100, 1700, 2000])).numpy().tolist() == [0] * 6  # floormod, as Keras
+    farm = layers.IntegerLookup(vocabulary=[10, 20, 30], num_oov_indices=4, oov_method="farmhash")
+    assert farm(np.array([100, 300, 700, 1100, 1700, 2000])).numpy().tolist() == [3, 3, 2, 2, 0, 1]
+    with pytest.raises(ValueError, match="`salt` can only be used when `oov_method='farmhash'`"):
+        layers.IntegerLookup(salt=3)
     assert layers.IntegerLookup(vocabulary=vocab, invert=True)(np.array([[1, 3], [0, 4]])).tolist() == [
         [12, 1138], [-1, 42]]
     assert layers.IntegerLookup(vocabulary=vocab, output_mode="one_hot")(
@@ -153,22 +158,43 @@ def test_lookup_errors_and_configs():
     assert rebuilt.get_vocabulary() == [0, -1, 3, 1]
 
 
+def test_hashing_keras_docstring_examples():
+    """Keras's Hashing examples (FarmHash without a salt, SipHash with one, the mask value at 0), which come from
+    TensorFlow's hashes: glassnet computes the same two hashes."""
+    letters = [["A"], ["B"], ["C"], ["D"], ["E"]]
+    assert layers.Hashing(num_bins=3)(letters).numpy().ravel().tolist() == [1, 0, 1, 1, 2]
+    assert layers.Hashing(num_bins=3, mask_value="")([["A"], ["B"], [""], ["C"], ["D"]]).numpy().ravel().tolist() \
+        == [1, 1, 0, 2, 2]
+    assert layers.Hashing(num_bins=3, salt=[133, 137])(letters).numpy().ravel().tolist() == [1, 2, 1, 0, 2]
+    assert layers.Hashing(num_bins=3, salt=133)(letters).numpy().ravel().tolist() == [0, 0, 2, 1, 0]
+    assert layers.Hashing(num_bins=3, salt=133).get_config()["salt"] == [133, 133]
+
+
+def test_fingerprints_match_tensorflow():
+    """tf.strings.to_hash_bucket_fast(["Hello", "TensorFlow", "2.x"], 3) is [0, 2, 2] (TensorFlow's documentation);
+    integers hash as their decimal text (Keras's IntegerLookup farmhash example: [3, 3, 2, 2, 0, 1]); a 179-byte
+    string takes FarmHash's long path (its value from FarmHash's C++ source, compiled)."""
+    assert lookup.hash_buckets(np.array(["Hello", "TensorFlow", "2.x"]), 3).tolist() == [0, 2, 2]
+    assert lookup.hash_buckets(np.array([100, 300, 700, 1100, 1700, 2000]), 4).tolist() == [3, 3, 2, 2, 0, 1]
+    assert fingerprint64(" ".join(["glassnet"] * 20).encode()) == 12049928076894941839
+
+
 def test_hashing_properties():
-    """Bins in range, stable across calls and layers, the mask value at 0 and the rest in [1, num_bins), a salt
-    giving other bins, strings and integers alike, and multi_hot output. (Keras's bins come from TensorFlow's
-    FarmHash, not reimplemented here, so they are not compared.)"""
+    """Bins in range and stable, strings and integers alike (floats cut to integers, as Keras), one_hot and
+    multi_hot outputs."""
     values = np.array([[f"token{i}"] for i in range(200)])
     bins = layers.Hashing(num_bins=7)(values).numpy()
     assert bins.shape == (200, 1) and bins.dtype == np.int64 and bins.min() >= 0 and bins.max() < 7
     assert len(set(bins.ravel())) == 7
-    np.testing.assert_array_equal(layers.Hashing(num_bins=7)(values).numpy(), bins)
-    assert not np.array_equal(layers.Hashing(num_bins=7, salt=[133, 137])(values).numpy(), bins)
-    masked = layers.Hashing(num_bins=5, mask_value="")(np.array(["", "a", "b", ""])).numpy()
-    assert masked[0] == masked[3] == 0 and masked[1] >= 1 and masked[2] >= 1
     ints = layers.Hashing(num_bins=3, mask_value=0)(np.array([0, 5, 11, 0])).numpy()
     assert ints[0] == ints[3] == 0 and set(ints[1:3]) <= {1, 2}
+    np.testing.assert_array_equal(layers.Hashing(num_bins=5)(np.array([3.0, 7.9])).numpy(),
+                                  layers.Hashing(num_bins=5)(np.array([3, 7])).numpy())
+    assert layers.Hashing(num_bins=4, output_mode="one_hot")(np.array([["a"], ["b"]])).shape == (2, 4)
     hot = layers.Hashing(num_bins=4, output_mode="multi_hot")(np.array([["a", "b"]])).numpy()
     assert hot.shape == (1, 4) and 1 <= hot.sum() <= 2
+    with pytest.raises(ValueError, match="`salt` argument"):
+        layers.Hashing(num_bins=3, salt="pepper")
 
 
 def test_numeric_preprocessing_inside_a_model():
