@@ -21,6 +21,13 @@ def summary_text(model) -> str:
     return "\n".join(lines).strip()
 
 
+def same_logs(got: dict, expected: dict, rtol: float = 1e-4, atol: float = 1e-5) -> None:
+    """Two History (or evaluate) dicts with the same keys and values within tolerance."""
+    assert sorted(got) == sorted(expected)
+    for key in expected:
+        np.testing.assert_allclose(got[key], np.asarray(expected[key]), rtol=rtol, atol=atol)
+
+
 def comparable(config: dict) -> dict:
     """A layer config without the keys each library fills its own way (name, dtype policy) and with initializers
     reduced to their class name and arguments (Keras also stores its module)."""

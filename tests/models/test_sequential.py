@@ -104,7 +104,7 @@ def test_set_weights_checks_length_and_shapes_before_changing_anything():
     with pytest.raises(ValueError, match="length 3, but the model was expecting 4 weights"):
         model.set_weights(before[:3])
     bad = [np.zeros((2, 3)), np.zeros(3), np.zeros((3, 2)), np.zeros(1)]
-    with pytest.raises(ValueError, match=r"weight shape \(3, 1\) \(weight 2.*not compatible with provided weight shape \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"shape \(3, 1\) \(weight 2.*not compatible with .* shape \(3, 2\)"):
         model.set_weights(bad)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
