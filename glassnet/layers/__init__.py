@@ -7,6 +7,11 @@ merging layers Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, 
 concatenate, ...), which join a functional model's branches; BatchNormalization; Embedding and Masking, whose masks
 reach the layers after them.
 
+The preprocessing layers: Normalization (``adapt``); the image layers Resizing, CenterCrop,
+RandomFlip, RandomRotation, RandomZoom, RandomTranslation and RandomContrast; the categorical ones StringLookup,
+IntegerLookup, CategoryEncoding, Discretization, Hashing and TextVectorization (raw strings in, indices or
+vectors out).
+
 ``serialize(layer)`` / ``deserialize(config)`` turn a layer into ``{'class_name': 'Dense', 'config': {...}}`` and
 back; deserialize only builds the classes listed here (or ones passed in ``custom_objects``), never code from a file.
 """

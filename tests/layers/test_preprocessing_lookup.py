@@ -208,3 +208,20 @@ def test_numeric_preprocessing_inside_a_model():
     np.testing.assert_allclose(model.predict(x, verbose=0), model.layers[-1](expected).numpy(), rtol=1e-6)
     history = model.fit(x, x[:, :1], epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
+
+
+def test_lookup_in_a_functional_model():
+    """Input(int64) → IntegerLookup(multi_hot) → Dense: the symbolic output has the encoding's shape and dtype, the
+    summary row 0 parameters, and predict equals the layers called one after the other; fit runs."""
+    inputs = gk.Input((3,), dtype="int64")
+    encode = layers.IntegerLookup(vocabulary=[5, 7, 9], output_mode="multi_hot")
+    encoded = encode(inputs)
+    assert encoded.shape == (None, 4) and encoded.dtype == "float32"
+    dense = layers.Dense(1)
+    model = gk.Model(inputs, dense(encoded))
+    assert model.count_params() == 5
+    x = np.array([[5, 7, 1], [9, 9, 9]])
+    np.testing.assert_allclose(model.predict(x, verbose=0), dense(encode(x)).numpy(), rtol=1e-6)
+    model.compile("sgd", "mse")
+    assert np.isfinite(model.fit(x, np.ones((2, 1)), epochs=2, verbose=0).history["loss"]).all()
+    assert layers.TextVectorization(output_sequence_length=5)(gk.Input((1,))).shape == (None, 5)
