@@ -251,3 +251,15 @@ def test_models_with_preprocessing_round_trip_through_keras_files(keras, tmp_pat
     images = gk.Sequential([gk.Input((7, 9, 3)), layers.RandomFlip(), layers.RandomRotation(0.1),
                             layers.Resizing(5, 6), layers.CenterCrop(4, 4), layers.Flatten(), layers.Dense(2)])
     round_trips(keras, images, X_IMG / 255, tmp_path)
+
+
+def test_single_images_without_a_batch_axis(keras):
+    """A (height, width, channels) image is resized, cropped and augmented as a batch of one, as in Keras."""
+    image = X_IMG[0]
+    for name, config in [("Resizing", {"height": 4, "width": 5}), ("CenterCrop", {"height": 3, "width": 3}),
+                         ("Resizing", {"height": 5, "width": 5, "crop_to_aspect_ratio": True})]:
+        expected = keras.ops.convert_to_numpy(getattr(keras.layers, name)(**config)(image))
+        got = getattr(layers, name)(**config)(image).numpy()
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-3)
+    assert layers.RandomRotation(0.3, seed=1)(image, training=True).shape == image.shape
