@@ -46,6 +46,37 @@ class ModelFileError(ValueError):
     that does not fit the model (wrong count or shapes of weights, pickled objects, malformed values)."""
 
 
+# ----- registered classes (keras.saving.register_keras_serializable) -------------------------------------------
+REGISTERED_OBJECTS: dict[str, object] = {}  # "package>name" → the class or function
+REGISTERED_NAMES: dict[object, str] = {}
+
+
+def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Callable:
+    """Keras's decorator: files name the class (or function) ``"package>name"``, and loading finds it without
+    ``custom_objects``. Only classes and functions registered in the running program are built: a file cannot name
+    code that was not."""
+    def decorator(arg):
+        if isinstance(arg, type) and not hasattr(arg, "get_config"):
+            raise ValueError("Cannot register a class that does not have a get_config() method.")
+        registered = f"{package}>{name if name is not None else arg.__name__}"
+        REGISTERED_OBJECTS[registered] = arg
+        REGISTERED_NAMES[arg] = registered
+        return arg
+
+    return decorator
+
+
+def get_registered_name(obj) -> str:
+    """The name files give ``obj``: its registered ``"package>name"``, or its own name."""
+    return REGISTERED_NAMES.get(obj, obj.__name__)
+
+
+def get_custom_objects() -> dict[str, object]:
+    """The registered classes and functions by their registered names (Keras's global dict; changing it
+    registers or forgets objects)."""
+    return REGISTERED_OBJECTS
+
+
 # ----- writing -------------------------------------------------------------------------------------------------
 def umask_mode() -> int:
     """The mode ``open()`` gives a new file: 0o666 without the process's umask bits (read from /proc where Linux

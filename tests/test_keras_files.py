@@ -369,3 +369,41 @@ def test_backup_and_restore_resumes_at_the_interrupted_epoch(tmp_path):
                callbacks=[callbacks.BackupAndRestore(tmp_path / "b"), Interrupt(2)])
     history = gm.fit(x, y, batch_size=16, epochs=5, verbose=0, callbacks=[callbacks.BackupAndRestore(tmp_path / "b")])
     assert len(history.history["loss"]) == 3  # epochs 2, 3 and 4, as in Keras
+
+
+@gk.saving.register_keras_serializable(package="Issue17")
+class Scale(gk.layers.Layer):
+    """A custom layer with a weight: x·s, one s per feature."""
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="scale")
+
+    def call(self, x):
+        return x * self.scale
+
+
+def keras_scale(keras):
+    """Keras's twin of glassnet's Scale, registered under the same name."""
+    @keras.saving.register_keras_serializable(package="Issue17")
+    class Scale(keras.layers.Layer):
+        def build(self, input_shape):
+            self.scale = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="scale")
+
+        def call(self, x):
+            return x * self.scale
+
+    return Scale
+
+
+def test_registered_custom_layer_moves_both_ways(keras, tmp_path):
+    x, y = data("mlp")
+    for lib, scale, load in ((gk, Scale, keras.models.load_model), (keras, keras_scale(keras), gk.models.load_model)):
+        model = lib.Sequential([lib.Input((2, 3)), lib.layers.Flatten(), lib.layers.Dense(4), scale(),
+                                lib.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer=lib.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        model.save(tmp_path / "custom.keras")
+        other = load(tmp_path / "custom.keras")  # found by its registered name, no custom_objects
+        assert type(other.layers[2]).__name__ == "Scale" and other.count_params() == model.count_params()
+        np.testing.assert_allclose(other.predict(x, verbose=0), model.predict(x, verbose=0), **PREDICTIONS)
+        assert int(other.optimizer.iterations) == 6

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from glassnet import activations, backend, constraints, initializers, layers, losses, metrics, optimizers, regularizers
-from glassnet.saving import ModelFileError, check_sizes, expect
+from glassnet.saving import ModelFileError, check_sizes, expect, get_custom_objects, get_registered_name
 
 KERAS_VERSION = "3.0.0"  # the first Keras whose files these follow
 FLOAT_POLICIES = ("float16", "float32", "float64")
@@ -41,7 +41,7 @@ class Reader:
 
     def __init__(self, where: str, custom_objects: Mapping | None = None, safe_mode: bool = True):
         self.where = where
-        self.custom_objects = dict(custom_objects or {})
+        self.custom_objects = {**get_custom_objects(), **(custom_objects or {})}
         self.safe_mode = safe_mode
 
     def fail(self, key: str, message: str) -> ModelFileError:
@@ -256,6 +256,8 @@ def keras_layer(layer, input_shape) -> dict:
         if isinstance(value, dict) and "class_name" in value and key != "dtype":  # the policy is Keras's already
             config[key] = keras_object(f"keras.{key.rsplit('_', 1)[-1]}s", value)
     entry = keras_object("keras.layers", {"class_name": type(layer).__name__, "config": config})
+    if type(layer) in get_custom_objects().values():  # a registered custom layer: Keras finds it by that name
+        entry.update(module=type(layer).__module__, registered_name=get_registered_name(type(layer)))
     if not isinstance(layer, layers.InputLayer):
         entry["build_config"] = {"input_shape": list(input_shape)}
     return entry
@@ -289,9 +291,12 @@ def check_savable(model) -> None:
                          "file): save it as '.glassnet', or its weights as '.weights.h5'")
     if not model.built:
         raise ValueError(f"save: model '{model.name}' is not built; build it or call it on data first")
-    unknown = [type(layer).__name__ for layer in model.layers if type(layer).__name__ not in layers.LAYER_CLASSES]
+    registered = get_custom_objects().values()
+    unknown = [type(layer).__name__ for layer in model.layers
+               if type(layer).__name__ not in layers.LAYER_CLASSES and type(layer) not in registered]
     if unknown:
-        raise ValueError(f"save: layers {unknown} are not Keras built-ins; Keras could not load them")
+        raise ValueError(f"save: layers {unknown} are neither Keras built-ins nor registered with "
+                         "@keras.saving.register_keras_serializable(); Keras could not load them")
 
 
 def keras_config(model) -> dict:
