@@ -43,6 +43,17 @@ __all__ = [
 ]
 
 
+def _layer_flops(model) -> dict[str, int]:
+    """summary(show_flops=True)'s counter: glassnet.inspect's cost model, imported when a summary first asks (on
+    first use, as ``__getattr__`` imports inspect below)."""
+    import importlib
+
+    return importlib.import_module("glassnet.inspect.profile").layer_flops(model)
+
+
+models.summary.count_flops_with(_layer_flops)  # models sit below inspect: this package hands the counter down
+
+
 def __getattr__(name: str):
     """``glassnet.inspect`` and ``glassnet.wrappers`` are imported on first use (they pull in more than training
     needs); a Keras name glassnet lacks raises an error saying it does not implement it yet."""

@@ -99,3 +99,48 @@ def test_bad_input_is_named(tmp_path):
     with pytest.raises(TypeError, match="received int"):
         plot_model(3, tmp_path / "m.svg")
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+# ----- summary(show_flops=True) and profile's dense-versus-sparse counts (the cost model in the picture) ---------
+def _mlp():
+    return glassnet.Sequential([glassnet.Input((784,)), glassnet.layers.Dense(512, activation="relu", name="h"),
+                                glassnet.layers.Dense(10, activation="softmax", name="out")])
+
+
+def test_summary_shows_each_layers_flops_and_stays_as_it_was_without():
+    model, lines = _mlp(), []
+    model.summary(print_fn=lines.append, line_length=88)
+    plain = lines.pop()
+    model.summary(print_fn=lines.append, line_length=88, show_flops=False)
+    assert lines.pop() == plain and "FLOPs" not in plain
+    model.summary(print_fn=lines.append, line_length=88, show_flops=True)
+    table = lines.pop()
+    hidden = 2 * 784 * 512 + 512 + 512  # X·W, + b, max(z, 0) for one sample
+    out = 2 * 512 * 10 + 10 + 5 * 10  # X·W, + b, softmax (max, subtract, exp, sum, divide)
+    row = next(line for line in table.splitlines() if line.startswith("│ h (Dense)"))
+    assert row.split("│")[-2].strip() == f"{hidden:,}"
+    assert f" Total FLOPs: {hidden + out:,} per sample (forward)" in table
+
+
+def test_summary_flops_of_an_unbuilt_model_say_so():
+    with pytest.raises(ValueError, match="has not been built, so its FLOPs cannot be counted"):
+        glassnet.Sequential([glassnet.layers.Dense(2)]).summary(show_flops=True)
+
+
+@pytest.mark.fast_kernels
+def test_profile_counts_the_nonzeros_work_of_a_multi_hot_input_beside_the_dense_product():
+    rng = np.random.default_rng(0)
+    x = (rng.random((128, 10000)) < 0.013).astype("float32")  # IMDB's multi-hot rows: 1.3% nonzeros
+    y = (rng.random((128, 1)) < 0.5).astype("float32")
+    model = glassnet.Sequential([glassnet.Input((10000,)), glassnet.layers.Dense(16, activation="relu"),
+                                 glassnet.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy")
+    report = glassnet.inspect.profile(model, x, y, repeats=1)
+    first = report.ops[0]
+    nnz = int(np.count_nonzero(x))
+    assert first.sparse.nonzeros == nnz
+    assert first.flops == 2 * 128 * 10000 * 16 + 128 * 16
+    assert first.sparse.forward_flops == 2 * nnz * 16 + 128 * 16
+    assert 70 < first.flops / first.sparse.forward_flops < 85  # the issue's ~77×
+    assert all(t.sparse is None for t in report.ops[1:])
+    assert "the dense count is" in str(report)

@@ -200,11 +200,13 @@ class Model(Trainer, Layer):
         return display.summary_html(self)
 
     def summary(self, line_length: int | None = None, positions=None, print_fn=None, expand_nested: bool = False,
-                show_trainable: bool = False, layer_range=None) -> None:
+                show_trainable: bool = False, layer_range=None, show_flops: bool = False) -> None:
         """Print Keras 3's summary table: each layer's name (type), output shape and parameter count (and, for a
         functional model that is not a chain, what it is connected to), then the parameter totals with their
-        memory size. ``print_fn`` receives the whole text (one string), as in Keras 3."""
-        text = "\n".join(summary_module.summary_lines(self, line_length=line_length, positions=positions))
+        memory size. ``print_fn`` receives the whole text (one string), as in Keras 3. ``show_flops=True``
+        (glassnet's) adds each layer's forward FLOPs for one sample, counted by glassnet.inspect's cost model."""
+        text = "\n".join(summary_module.summary_lines(self, line_length=line_length, positions=positions,
+                                                      show_flops=show_flops))
         (print_fn or print)(text)
 
     def __repr__(self) -> str:

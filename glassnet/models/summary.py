@@ -18,6 +18,24 @@ POSITIONS = (0.45, 0.80, 1.0)
 GRAPH_HEADER = (*HEADER, "Connected to")
 GRAPH_ALIGN = (*ALIGN, "left")
 GRAPH_POSITIONS = (0.3, 0.56, 0.74, 1.0)
+# summary(show_flops=True) adds a FLOPs column after Param #: each layer's forward FLOPs for one sample
+FLOPS_HEADER = "FLOPs"
+_flop_counters: list = []  # the counter glassnet's package init hands in (count_flops_with)
+
+
+def count_flops_with(counter) -> None:
+    """Set how ``summary(show_flops=True)`` counts FLOPs: ``counter(model)`` returns {layer name: forward FLOPs of
+    one sample}. glassnet/__init__.py hands in glassnet.inspect's cost model, which sits above models (models may not
+    import it) and is imported only when a summary asks for FLOPs."""
+    _flop_counters[:] = [counter]
+
+
+def _with_flops(header: tuple, align: tuple, positions: tuple) -> tuple[tuple, tuple, tuple]:
+    """The columns with FLOPs inserted after Param #, taking 18% of the line from the others in proportion."""
+    at = header.index("Param #") + 1
+    scaled = [p * 0.82 for p in positions]
+    return ((*header[:at], FLOPS_HEADER, *header[at:]), (*align[:at], "right", *align[at:]),
+            (*scaled[:at], scaled[at - 1] + 0.18, *(p + 0.18 for p in scaled[at:])))
 
 
 def readable_size(num_bytes: float) -> str:
@@ -87,9 +105,9 @@ def format_shape(shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
-def summary_rows(model) -> list[tuple[str, ...]]:
-    """One row per layer: ``name (type)``, output shape, parameter count (``0 (unbuilt)`` for an unbuilt layer)
-    and, when the model has that column, what the layer is connected to."""
+def summary_rows(model, flops: dict[str, int] | None = None) -> list[tuple[str, ...]]:
+    """One row per layer: ``name (type)``, output shape, parameter count (``0 (unbuilt)`` for an unbuilt layer),
+    its FLOPs when ``flops`` are given and, when the model has that column, what the layer is connected to."""
     rows = []
     for layer in model.layers:
         name = f"{layer.name} ({type(layer).__name__})"
@@ -97,6 +115,8 @@ def summary_rows(model) -> list[tuple[str, ...]]:
             row = (name, format_shape(model.output_shape_of(layer)), f"{layer.count_params():,}")
         else:
             row = (name, "?", "0 (unbuilt)")
+        if flops is not None:
+            row = (*row, f"{flops.get(layer.name, 0):,}")
         connections = model.connections_of(layer)
         rows.append(row if connections is None else (*row, connections))
     return rows
@@ -117,9 +137,16 @@ def param_bytes(weights) -> int:
     return int(sum(int(np.prod(w.shape)) * np.dtype(w.dtype).itemsize for w in weights))
 
 
-def summary_lines(model, line_length: int | None = None, positions=None) -> list[str]:
-    """The lines of ``model.summary()``."""
+def summary_lines(model, line_length: int | None = None, positions=None, show_flops: bool = False) -> list[str]:
+    """The lines of ``model.summary()``; with ``show_flops``, a FLOPs column and their total."""
     header, align, default_positions, default_length = layout(model)
+    flops = None
+    if show_flops:
+        if not model.built:
+            raise ValueError(f"summary: model '{model.name}' has not been built, so its FLOPs cannot be counted yet. "
+                             "Call `model.build(input_shape)` or start it with `Input(shape)` first.")
+        header, align, default_positions = _with_flops(header, align, default_positions)
+        flops = _flop_counters[0](model)
     if line_length is None:
         line_length = min(default_length, shutil.get_terminal_size().columns - 4)
     widths = column_widths(line_length, positions or default_positions)
@@ -127,7 +154,7 @@ def summary_lines(model, line_length: int | None = None, positions=None) -> list
     lines.append(_rule(widths, "┏", "┳", "┓", "━"))
     lines += _row(header, widths, align, "┃")
     lines.append(_rule(widths, "┡", "╇", "┩", "━"))
-    rows = [_row(cells, widths, align, "│") for cells in summary_rows(model)]
+    rows = [_row(cells, widths, align, "│") for cells in summary_rows(model, flops)]
     separator = _rule(widths, "├", "┼", "┤", "─")
     for i, row in enumerate(rows):
         if i:
@@ -144,4 +171,6 @@ def summary_lines(model, line_length: int | None = None, positions=None) -> list
     if optimizer_variables:
         lines.append(f" Optimizer params: {param_count(optimizer_variables):,} "
                      f"({readable_size(param_bytes(optimizer_variables))})")
+    if flops is not None:
+        lines.append(f" Total FLOPs: {sum(flops.values()):,} per sample (forward)")
     return lines
