@@ -7,7 +7,9 @@
 import { cssColor, drawHeatmap } from "./plots.js";
 
 const DIMMED = 0.3; // an inactive feature's thumbnail
-const scratch = {}; // grid size → a canvas off the page, where a thumbnail is painted before it is scaled
+// Off the page: every thumbnail of a frame stacked in one canvas (one putImageData a frame), and the output's grid.
+const atlas = document.createElement("canvas");
+const outputGrid = document.createElement("canvas");
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -210,24 +212,35 @@ export function updateNetwork(view, frame, discretize) {
     ctx.fillRect(box.place.x, box.place.y, box.place.size, box.place.size);
   }));
   const { features, layers, size } = frame.heatmaps;
-  const thumb = size * size;
-  [features, ...layers].forEach((codes, c) => view.cells[c]?.forEach((place, i) => {
-    paintThumbnail(ctx, place, codes.subarray(i * thumb, (i + 1) * thumb), discretize);
-  }));
+  const columns = [features, ...layers];
+  const stacked = new Uint8Array(columns.reduce((n, codes) => n + codes.length, 0));
+  let offset = 0;
+  for (const codes of columns) {
+    stacked.set(codes, offset);
+    offset += codes.length;
+  }
+  drawHeatmap(atlas, stacked, discretize, size);
+  let row = 0;
+  columns.forEach((codes, c) => {
+    const count = codes.length / (size * size);
+    view.cells[c]?.forEach((place, i) => {
+      if (i < count) paintThumbnail(ctx, place, atlas, 0, (row + i) * size, size); // (a frame from before it grew)
+    });
+    row += count;
+  });
   const out = view.cells[view.cells.length - 1][0];
-  if (out) paintThumbnail(ctx, out, frame.output.grid, discretize);
+  if (out) {
+    drawHeatmap(outputGrid, frame.output.grid, discretize);
+    paintThumbnail(ctx, out, outputGrid, 0, 0, frame.output.size);
+  }
 }
 
-/** One thumbnail: the grid's codes painted pixel for pixel off the page, then scaled smoothly into its box. */
-function paintThumbnail(ctx, place, codes, discretize) {
-  if (codes.length === 0) return; // a frame from before the network grew: the next one has it
-  const n = Math.round(Math.sqrt(codes.length));
-  scratch[n] = scratch[n] || document.createElement("canvas");
-  drawHeatmap(scratch[n], codes, discretize);
+/** One thumbnail: the `size` × `size` square of `source` at (sx, sy), scaled smoothly into its box on white. */
+function paintThumbnail(ctx, place, source, sx, sy, size) {
   ctx.globalAlpha = place.dim ? DIMMED : 1;
   ctx.fillStyle = "#fff";
   ctx.fillRect(place.x, place.y, place.size, place.size);
   ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(scratch[n], place.x, place.y, place.size, place.size);
+  ctx.drawImage(source, sx, sy, size, size, place.x, place.y, place.size, place.size);
   ctx.globalAlpha = 1;
 }

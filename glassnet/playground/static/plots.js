@@ -40,15 +40,16 @@ function shadeTable(discretize) {
 const SHADES = { false: shadeTable(false), true: shadeTable(true) };
 
 /**
- * Paint a square grid of uint8 codes (row 0 at the top) onto a canvas of as many pixels; CSS scales it to its box.
- * The canvas's ImageData is kept on it, so a frame costs one table look-up a pixel and one putImageData.
+ * Paint a grid of uint8 codes (row 0 at the top; square unless `width` says otherwise) onto a canvas of as many
+ * pixels; CSS scales it to its box. The canvas's ImageData is kept on it, so a frame costs one table look-up a
+ * pixel and one putImageData.
  */
-export function drawHeatmap(canvas, codes, discretize = false) {
-  const n = Math.round(Math.sqrt(codes.length));
-  if (canvas.width !== n || canvas.height !== n || !canvas.image) {
-    canvas.width = n;
-    canvas.height = n;
-    canvas.image = canvas.getContext("2d").createImageData(n, n);
+export function drawHeatmap(canvas, codes, discretize = false, width = Math.round(Math.sqrt(codes.length))) {
+  const height = codes.length / width;
+  if (canvas.width !== width || canvas.height !== height || !canvas.image) {
+    canvas.width = width;
+    canvas.height = height;
+    canvas.image = canvas.getContext("2d").createImageData(width, height);
     canvas.pixels = new Uint32Array(canvas.image.data.buffer);
   }
   const table = SHADES[Boolean(discretize)];
