@@ -278,12 +278,7 @@ class UnitEquations(str):
 def unit_equations(model, x, y, unit: int, layer: int | None = None) -> UnitEquations:
     """One unit's equations with the numbers of ``x[0]`` for ``layer`` (default: every layer that has ``unit``),
     from one training step whose update is undone afterwards (the model and its optimizer are left as they were)."""
-    saved = _snapshot(model) if getattr(model, "optimizer", None) is not None else None
-    try:
-        values = step(model, x, y)
-    finally:
-        if saved is not None:
-            _restore(model, saved)
+    values = undone_step(model, x, y)
     layers = sorted(int(n[1:]) for n in values.forward if re.fullmatch(r"Z\d+", n))
     if layer is None:
         chosen = [ell for ell in layers if isinstance(unit, int) and 0 <= unit < values.forward[f"Z{ell}"].shape[-1]]
@@ -294,6 +289,16 @@ def unit_equations(model, x, y, unit: int, layer: int | None = None) -> UnitEqua
     else:
         chosen = [layer]
     return UnitEquations("\n".join(values.unit(ell, unit) for ell in chosen))
+
+
+def undone_step(model, x, y) -> StepValues:
+    """``step``, then the weights and the optimizer's state put back: every value of a step that leaves no trace."""
+    saved = _snapshot(model) if getattr(model, "optimizer", None) is not None else None
+    try:
+        return step(model, x, y)
+    finally:
+        if saved is not None:
+            _restore(model, saved)
 
 
 def _snapshot(model) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -82,3 +82,42 @@ def test_explain_unit_errors_name_what_was_received():
         step(uncompiled, x, y)
     with pytest.raises(TypeError, match="received int"):
         step(3, x, y)
+
+
+def test_epoch_view_reads_each_epochs_weights_and_leaves_the_model_as_it_was():
+    from glassnet.inspect.scrub import epoch_view
+
+    model, (x, y) = _model(), _data()
+    snapshots = []
+    for _ in range(3):
+        model.fit(x, y, epochs=1, verbose=0)
+        snapshots.append([w.copy() for w in model.get_weights()])
+    final = model.get_weights()
+    view = epoch_view(model, snapshots, 0, layer=1, unit=1, x=x, y=y)
+    np.testing.assert_array_equal(view["W"], snapshots[0][0][:, 1])
+    np.testing.assert_allclose(view["Z"], x @ snapshots[0][0][:, 1] + snapshots[0][1][1], rtol=1e-5)
+    assert view["dW"].shape == (3,) and view["A"].shape == (4,)
+    for a, b in zip(final, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"`epoch` must be an integer in \[0, 3\), received 3"):
+        epoch_view(model, snapshots, 3, 1, 0, x, y)
+
+
+def test_scrub_epochs_widget_redraws_on_the_slider():
+    pytest.importorskip("ipywidgets")
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from glassnet.inspect.scrub import scrub_epochs
+
+    model, (x, y) = _model(), _data()
+    snapshots = [[w.copy() for w in model.get_weights()]]
+    model.fit(x, y, epochs=1, verbose=0)
+    snapshots.append([w.copy() for w in model.get_weights()])
+    box = scrub_epochs(model, snapshots, x, y)
+    epoch, layer, unit = box.children[0].children
+    assert (epoch.max, list(layer.options), unit.max) == (1, [1, 2], 1)
+    layer.value = 2
+    assert unit.max == 0  # the output layer has one unit
+    epoch.value = 1  # redraws without error
