@@ -40,10 +40,27 @@ def batched(fn, x):
     return ops.squeeze(fn(ops.expand_dims(x, 0)), 0)
 
 
-def resize_matrix(size_in: int, size_out: int, interpolation: str) -> np.ndarray:
+def antialias_matrix(size_in: int, size_out: int) -> np.ndarray:
+    """The (size_out, size_in) matrix of an antialiased bilinear shrink (PyTorch's, after PIL): output i averages
+    the inputs j within s = size_in/size_out of its centre c = (i + ½)·s with triangle weights
+    max(0, 1 − |j + ½ − c|/s), normalized to sum to 1."""
+    scale = size_in / size_out
+    matrix = np.zeros((size_out, size_in), dtype=np.float64)
+    for i in range(size_out):
+        centre = (i + 0.5) * scale
+        low, high = max(int(centre - scale + 0.5), 0), min(int(centre + scale + 0.5), size_in)
+        j = np.arange(low, high)
+        weights = np.maximum(0.0, 1.0 - np.abs((j + 0.5 - centre) / scale))
+        matrix[i, low:high] = weights / weights.sum()
+    return matrix
+
+
+def resize_matrix(size_in: int, size_out: int, interpolation: str, antialias: bool = False) -> np.ndarray:
     """The (size_out, size_in) matrix A with z = A·x along one axis. Bilinear: output i reads the input at
     s = (i + ½)·size_in/size_out − ½ (clamped at 0), weights 1 − (s − ⌊s⌋) and s − ⌊s⌋ on ⌊s⌋ and ⌊s⌋ + 1 (the last
     pixel repeats); nearest: output i copies input ⌊i·size_in/size_out⌋ (PyTorch's rules, which Keras uses)."""
+    if antialias and interpolation == "bilinear" and size_in > size_out:
+        return antialias_matrix(size_in, size_out)
     matrix = np.zeros((size_out, size_in), dtype=np.float64)
     scale = size_in / size_out
     rows = np.arange(size_out)
@@ -59,10 +76,10 @@ def resize_matrix(size_in: int, size_out: int, interpolation: str) -> np.ndarray
     return matrix
 
 
-def resize_images(x, height: int, width: int, interpolation: str, dtype: str):
+def resize_images(x, height: int, width: int, interpolation: str, dtype: str, antialias: bool = False):
     """Images (batch, h, w, c) resized to (batch, height, width, c): Z = A_h · X · A_wᵀ."""
-    a_h = resize_matrix(x.shape[1], height, interpolation).astype(dtype)
-    a_w = resize_matrix(x.shape[2], width, interpolation).astype(dtype)
+    a_h = resize_matrix(x.shape[1], height, interpolation, antialias).astype(dtype)
+    a_w = resize_matrix(x.shape[2], width, interpolation, antialias).astype(dtype)
     return ops.einsum("pw,bowc->bopc", a_w, ops.einsum("oh,bhwc->bowc", a_h, x))
 
 
@@ -85,7 +102,7 @@ class Resizing(Layer):
     fill_mode='constant', fill_value=0.0, antialias=False)``: images to (height, width), Z = A_h · X · A_wᵀ; with
     ``crop_to_aspect_ratio`` the largest centred box of the target's aspect ratio is resized (no distortion), with
     ``pad_to_aspect_ratio`` the image is first padded with ``fill_value`` toward that ratio (the same margin on both
-    sides, as Keras pads)."""
+    sides, as Keras pads); ``antialias`` averages over the shrunk pixels' footprint when bilinear shrinks."""
 
     def __init__(self, height: int, width: int, interpolation: str = "bilinear", crop_to_aspect_ratio: bool = False,
                  pad_to_aspect_ratio: bool = False, fill_mode: str = "constant", fill_value: float = 0.0,
@@ -100,12 +117,9 @@ class Resizing(Layer):
         if fill_mode != "constant":
             raise ValueError(f"Invalid value for argument `fill_mode`. Only `'constant'` is supported. Received: "
                              f"fill_mode={fill_mode}")
-        if antialias:
-            raise ValueError("Resizing: glassnet resizes without antialiasing (Keras's default); received "
-                             "antialias=True. Blur before a large downscale instead.")
         self.interpolation, self.crop_to_aspect_ratio = interpolation, bool(crop_to_aspect_ratio)
         self.pad_to_aspect_ratio, self.fill_mode, self.fill_value = bool(pad_to_aspect_ratio), fill_mode, fill_value
-        self.antialias = False
+        self.antialias = bool(antialias)
         self.data_format = standardize_data_format(data_format, "Resizing")
 
     def call(self, x):
@@ -122,7 +136,7 @@ class Resizing(Layer):
             pad_width = max(int(height * self.width / self.height), width)
             top, left = int((pad_height - height) / 2), int((pad_width - width) / 2)  # each side, as Keras pads
             x = ops.pad(x, [(0, 0), (top, top), (left, left), (0, 0)], constant_values=self.fill_value)
-        return resize_images(x, self.height, self.width, self.interpolation, self.dtype)
+        return resize_images(x, self.height, self.width, self.interpolation, self.dtype, self.antialias)
 
     def compute_output_shape(self, input_shape) -> tuple:
         shape = list(input_shape)

@@ -89,8 +89,9 @@ def encoded_shape(input_shape: tuple, output_mode: str, depth: int) -> tuple:
 
 
 class ValueLayer(Layer):
-    """A layer computed on raw values: ``compute(values)`` maps a NumPy array (strings allowed) to a NumPy array;
-    ``output_dtype`` is its dtype and ``compute_output_shape`` its shape (for symbolic calls)."""
+    """A layer computed on raw values: ``compute(values)`` maps a NumPy array (strings allowed) to a NumPy array,
+    returned as a Tensor of its dtype (strings, e.g. an inverted lookup's tokens, stay a NumPy array: Tensors hold
+    numbers); ``output_dtype`` and ``compute_output_shape`` describe it for symbolic calls."""
 
     output_dtype = "int64"
 

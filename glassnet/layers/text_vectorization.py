@@ -16,8 +16,7 @@ from itertools import chain
 
 import numpy as np
 
-from glassnet.autodiff.tensor import Tensor
-from glassnet.layers.lookup import StringLookup, ValueLayer, as_values, check_choice, encode_rows
+from glassnet.layers.lookup import StringLookup, ValueLayer, check_choice, encode_rows
 from glassnet.layers.preprocessing import batches_of
 
 STANDARDIZE = (None, "lower_and_strip_punctuation", "lower", "strip_punctuation")
@@ -149,9 +148,6 @@ class TextVectorization(ValueLayer):
         if isinstance(inputs, (str, bytes)):
             inputs = [inputs]
         return super().__call__(inputs, *args, **kwargs)
-
-    def call(self, x):
-        return Tensor(self.compute(as_values(x)))
 
     def compute(self, values: np.ndarray) -> np.ndarray:
         rows = self.tokens(values)

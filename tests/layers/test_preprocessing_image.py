@@ -25,6 +25,7 @@ CASES = {
     "resizing": ((7, 9, 3), "Resizing", {"height": 4, "width": 5}),
     "resizing-up": ((7, 9, 3), "Resizing", {"height": 13, "width": 11}),
     "resizing-nearest": ((7, 9, 3), "Resizing", {"height": 4, "width": 12, "interpolation": "nearest"}),
+    "resizing-antialias": ((7, 9, 3), "Resizing", {"height": 3, "width": 11, "antialias": True}),
     "resizing-crop": ((7, 9, 3), "Resizing", {"height": 5, "width": 5, "crop_to_aspect_ratio": True}),
     "resizing-pad": ((7, 9, 3), "Resizing", {"height": 6, "width": 3, "pad_to_aspect_ratio": True,
                                              "fill_value": 2.0}),
