@@ -407,3 +407,24 @@ def test_registered_custom_layer_moves_both_ways(keras, tmp_path):
         assert type(other.layers[2]).__name__ == "Scale" and other.count_params() == model.count_params()
         np.testing.assert_allclose(other.predict(x, verbose=0), model.predict(x, verbose=0), **PREDICTIONS)
         assert int(other.optimizer.iterations) == 6
+
+
+def wrappers(lib):
+    return lib.Sequential([lib.Input((5, 3)), lib.layers.TimeDistributed(lib.layers.Dense(4)),
+                           lib.layers.Bidirectional(lib.layers.LSTM(3, return_sequences=True)),
+                           lib.layers.GRU(2), lib.layers.Dense(3, activation="softmax")])
+
+
+def test_wrapped_and_recurrent_layers_move_both_ways(keras, tmp_path):
+    """Bidirectional and TimeDistributed hold the layers they wrap (Keras: layers/bidirectional/forward_layer/
+    cell/vars, ...); GRU keeps its (2, 3·units) bias."""
+    x = np.random.default_rng(0).normal(size=(16, 5, 3)).astype("float32")
+    y = (x[:, 0, 0] > 0).astype(int)
+    for lib, load in ((gk, keras.models.load_model), (keras, gk.models.load_model)):
+        model = wrappers(lib)
+        model.compile(optimizer=lib.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+        model.save(tmp_path / "wrappers.keras")
+        other = load(tmp_path / "wrappers.keras")
+        np.testing.assert_allclose(other.predict(x, verbose=0), model.predict(x, verbose=0), **PREDICTIONS)
+        assert other.count_params() == model.count_params() and int(other.optimizer.iterations) == 2

@@ -28,6 +28,7 @@ KERAS_ONLY_DEFAULTS = {
     # what tf.keras 2.x also wrote
     "decay": (0.0, 0), "jit_compile": (True, False, None), "is_legacy_optimizer": (False,),
 }
+WRAPPED_LAYER_KEYS = ("layer", "backward_layer")  # where Bidirectional and TimeDistributed keep the layers they wrap
 LAMBDA_MESSAGE = (
     "Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda. This carries a potential "
     "risk of arbitrary code execution and thus it is disallowed by default. If you trust the source of the artifact, "
@@ -123,10 +124,10 @@ class Reader:
                                  "passed in custom_objects") from None
         return value
 
-    def layer_config(self, obj, index: int, weight_budget: int) -> dict:
-        """A glassnet ``{'class_name', 'config'}`` for the Keras layer ``obj``: known class, supported arguments,
-        sizes that a weights member of ``weight_budget`` elements can hold."""
-        key = f"layers[{index}]"
+    def layer_config(self, obj, key: str, weight_budget: int) -> dict:
+        """A glassnet ``{'class_name', 'config'}`` for the Keras layer ``obj`` (at ``key``): known class, supported
+        arguments, sizes that a weights member of ``weight_budget`` elements can hold, and the layers a wrapper
+        holds (Bidirectional's, TimeDistributed's) translated the same way."""
         layer = self.known_object(obj, layers.LAYER_CLASSES, "layer", key)
         config = self.plain(expect(layer["config"], dict, self.where, "", f"{key}.config"))
         config = self.drop_keras_only(config, f"{key}.config")
@@ -139,6 +140,9 @@ class Reader:
             config["dtype"] = self.dtype_name(config["dtype"], f"{key}.dtype", allowed)
         if "activation" in config:
             config["activation"] = self.activation_name(config["activation"], f"{key}.activation")
+        for name in WRAPPED_LAYER_KEYS:
+            if isinstance(config.get(name), dict):
+                config[name] = self.layer_config(config[name], f"{key}.{name}", weight_budget)
         for name, value in list(config.items()):
             if isinstance(value, dict) and name.endswith("_initializer"):
                 config[name] = self.object_config(value, initializers.INITIALIZER_CLASSES, "initializer",
@@ -162,7 +166,7 @@ class Reader:
         model = self.known_object(config, model_classes, "model", "class_name")
         inner = expect(model["config"], dict, self.where, "", "config")
         layer_list = expect(inner.get("layers", []), list, self.where, "", "config.layers")
-        layer_configs = [self.layer_config(obj, i, weight_budget) for i, obj in enumerate(layer_list)]
+        layer_configs = [self.layer_config(obj, f"layers[{i}]", weight_budget) for i, obj in enumerate(layer_list)]
         for obj, layer in zip(layer_list, layer_configs):
             layer.update({key: self.plain(obj[key]) for key in ("name", "inbound_nodes") if key in obj})
         glassnet_config = {key: self.plain(value) for key, value in inner.items() if key not in ("dtype", "layers")}
