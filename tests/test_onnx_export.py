@@ -27,8 +27,20 @@ MODELS = {
         gk.layers.MaxPooling1D(2), gk.layers.GlobalAveragePooling1D(), gk.layers.Dense(2, activation="sigmoid")]),
         (12, 3)),
     "global-max": (lambda: gk.Sequential([
-        gk.Input((7, 7, 3)), gk.layers.Conv2D(4, 3), gk.layers.GlobalMaxPooling2D(), gk.layers.Dense(2)]), (7, 7, 3)),
+        gk.Input((7, 7, 3)), gk.layers.Rescaling(1 / 255, 0.5), gk.layers.Conv2D(4, 3), gk.layers.GlobalMaxPooling2D(),
+        gk.layers.Dense(2)]), (7, 7, 3)),
+    "batchnorm-reshape": (lambda: trained_batch_normalization(), (12,)),
 }
+
+
+def trained_batch_normalization():
+    """Dense → BatchNormalization → Reshape → Conv1D, trained a little so the moving statistics are not 0 and 1."""
+    model = gk.Sequential([gk.Input((12,)), gk.layers.Dense(8), gk.layers.BatchNormalization(),
+                           gk.layers.Reshape((4, 2)), gk.layers.Conv1D(3, 2), gk.layers.Flatten(), gk.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    x = RNG.normal(loc=2.0, size=(64, 12)).astype("float32")
+    model.fit(x, x[:, :1], epochs=2, verbose=0)
+    return model
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))

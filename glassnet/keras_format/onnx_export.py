@@ -143,6 +143,32 @@ def softmax(graph: Graph, layer, x: str, config: dict, shape: tuple) -> str:
     return graph.op("Softmax", [x], axis=int(config["axis"]))
 
 
+def batch_normalization(graph: Graph, layer, x: str, config: dict, shape: tuple) -> str:
+    """At inference y = γ·(x − μ)/√(σ² + ε) + β, written as y = x·a + b with a = γ/√(σ² + ε), b = β − μ·a."""
+    if config["axis"] not in (-1, len(shape) - 1):
+        raise ValueError(f"export: layer '{layer.name}' (BatchNormalization) normalizes axis {config['axis']}; only "
+                         "the last (channels-last) axis exports")
+    values = {w.name.rsplit("/", 1)[-1]: np.asarray(w.numpy(), dtype=np.float64) for w in layer.weights}
+    ones = np.ones_like(values["moving_mean"])
+    a = values.get("gamma", ones) / np.sqrt(values["moving_variance"] + config["epsilon"])
+    b = values.get("beta", 0 * ones) - values["moving_mean"] * a
+    scaled = graph.op("Mul", [x, graph.constant(f"{layer.name}/scale", a.astype(np.float32))])
+    return graph.op("Add", [scaled, graph.constant(f"{layer.name}/shift", b.astype(np.float32))])
+
+
+def rescaling(graph: Graph, layer, x: str, config: dict, shape: tuple) -> str:
+    """y = x·scale + offset."""
+    scale = graph.constant(f"{layer.name}/scale", np.asarray(config["scale"], dtype=np.float32))
+    offset = graph.constant(f"{layer.name}/offset", np.asarray(config["offset"], dtype=np.float32))
+    return graph.op("Add", [graph.op("Mul", [x, scale]), offset])
+
+
+def reshape(graph: Graph, layer, x: str, config: dict, shape: tuple) -> str:
+    """The batch axis kept (0 copies it), the rest as the config says (-1 inferred)."""
+    target = graph.constant(f"{layer.name}/shape", np.asarray([0, *config["target_shape"]], dtype=np.int64))
+    return graph.op("Reshape", [x, target])
+
+
 CONVERTERS: dict[str, Callable] = {
     "Dense": dense, "Conv1D": conv, "Conv2D": conv,
     "MaxPooling1D": pooling("MaxPool"), "MaxPooling2D": pooling("MaxPool"),
@@ -151,7 +177,7 @@ CONVERTERS: dict[str, Callable] = {
     "GlobalAveragePooling1D": global_pooling("ReduceMean", 3),
     "GlobalAveragePooling2D": global_pooling("ReduceMean", 4),
     "Flatten": flatten, "Activation": activation_layer, "ReLU": relu_layer, "LeakyReLU": leaky_relu, "ELU": elu,
-    "Softmax": softmax,
+    "Softmax": softmax, "BatchNormalization": batch_normalization, "Rescaling": rescaling, "Reshape": reshape,
 }
 
 
