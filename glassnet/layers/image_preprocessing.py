@@ -2,7 +2,7 @@
 RandomRotation, RandomZoom, RandomTranslation and RandomContrast, which act only in training.
 
 Every geometric layer is a sampling of the input: resizing is Z = A_h · X · A_wᵀ per channel with interpolation
-matrices A (PyTorch's half-pixel rule, as Keras on torch resizes); rotation, zoom and translation read each output
+matrices A (bilinear, nearest or bicubic by PyTorch's half-pixel rules, as Keras on torch resizes); rotation, zoom and translation read each output
 pixel (y, x) from the input at (b0·x + b1·y + b2, a0·x + a1·y + a2) — Keras's 8-number transform — blending the
 nearest pixels bilinearly, with Keras's fill modes outside the image. The samplings are glassnet ops (einsum,
 take), so gradients flow through them; the random parameters are drawn per image from the layer's generator, in
@@ -21,7 +21,8 @@ from glassnet.autodiff.tensor import Tensor
 from glassnet.layers.base import Layer
 from glassnet.layers.conv import standardize_data_format
 
-RESIZE_INTERPOLATIONS = ("bilinear", "nearest")
+RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "bicubic")
+CUBIC_A = -0.75  # the cubic convolution kernel's parameter in PyTorch's bicubic
 AFFINE_INTERPOLATIONS = ("nearest", "bilinear")
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 
@@ -55,6 +56,16 @@ def antialias_matrix(size_in: int, size_out: int) -> np.ndarray:
     return matrix
 
 
+def cubic_weights(t: np.ndarray) -> np.ndarray:
+    """Keys's cubic convolution weights (a = −0.75) of the four pixels at offsets −1, 0, 1, 2 from ⌊s⌋, for the
+    fraction t = s − ⌊s⌋: |d| ≤ 1 gives (a + 2)|d|³ − (a + 3)|d|² + 1, 1 < |d| < 2 gives a|d|³ − 5a|d|² + 8a|d| − 4a."""
+    a = CUBIC_A
+    distances = np.stack([t + 1, t, 1 - t, 2 - t], axis=-1)
+    near = ((a + 2) * distances - (a + 3)) * distances * distances + 1
+    far = ((a * distances - 5 * a) * distances + 8 * a) * distances - 4 * a
+    return np.where(distances <= 1, near, far)
+
+
 def resize_matrix(size_in: int, size_out: int, interpolation: str, antialias: bool = False) -> np.ndarray:
     """The (size_out, size_in) matrix A with z = A·x along one axis. Bilinear: output i reads the input at
     s = (i + ½)·size_in/size_out − ½ (clamped at 0), weights 1 − (s − ⌊s⌋) and s − ⌊s⌋ on ⌊s⌋ and ⌊s⌋ + 1 (the last
@@ -66,6 +77,13 @@ def resize_matrix(size_in: int, size_out: int, interpolation: str, antialias: bo
     rows = np.arange(size_out)
     if interpolation == "nearest":
         matrix[rows, np.minimum(np.floor((rows + 0.5) * scale).astype(int), size_in - 1)] = 1.0
+        return matrix
+    if interpolation == "bicubic":  # s unclamped, the 4 pixels around it clamped to the image
+        source = (rows + 0.5) * scale - 0.5
+        floor = np.floor(source)
+        weights = cubic_weights(source - floor)
+        for k in range(4):
+            np.add.at(matrix, (rows, np.clip(floor.astype(int) - 1 + k, 0, size_in - 1)), weights[:, k])
         return matrix
     source = np.maximum((rows + 0.5) * scale - 0.5, 0.0)
     low = np.minimum(np.floor(source).astype(int), size_in - 1)
@@ -114,6 +132,9 @@ class Resizing(Layer):
                              f"Received: interpolation={interpolation!r}")
         if crop_to_aspect_ratio and pad_to_aspect_ratio:
             raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be True.")
+        if antialias and interpolation == "bicubic":
+            raise ValueError("Resizing: glassnet antialiases bilinear resizing only; received interpolation="
+                             "'bicubic' with antialias=True.")
         if fill_mode != "constant":
             raise ValueError(f"Invalid value for argument `fill_mode`. Only `'constant'` is supported. Received: "
                              f"fill_mode={fill_mode}")

@@ -26,6 +26,7 @@ CASES = {
     "resizing-up": ((7, 9, 3), "Resizing", {"height": 13, "width": 11}),
     "resizing-nearest": ((7, 9, 3), "Resizing", {"height": 4, "width": 12, "interpolation": "nearest"}),
     "resizing-antialias": ((7, 9, 3), "Resizing", {"height": 3, "width": 11, "antialias": True}),
+    "resizing-bicubic": ((7, 9, 3), "Resizing", {"height": 12, "width": 5, "interpolation": "bicubic"}),
     "resizing-crop": ((7, 9, 3), "Resizing", {"height": 5, "width": 5, "crop_to_aspect_ratio": True}),
     "resizing-pad": ((7, 9, 3), "Resizing", {"height": 6, "width": 3, "pad_to_aspect_ratio": True,
                                              "fill_value": 2.0}),
@@ -207,6 +208,8 @@ def test_image_layer_errors():
         layers.Resizing(2, 2)(np.zeros((5, 6), "float32"))
     with pytest.raises(ValueError, match="interpolation"):
         layers.Resizing(2, 2, interpolation="lanczos3")
+    with pytest.raises(ValueError, match="antialiases bilinear resizing only"):
+        layers.Resizing(2, 2, interpolation="bicubic", antialias=True)
     with pytest.raises(ValueError, match="Only one of"):
         layers.Resizing(2, 2, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
     with pytest.raises(ValueError, match="factor"):
