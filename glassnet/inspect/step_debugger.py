@@ -22,6 +22,7 @@ from glassnet.autodiff.step_source import StepSource
 
 _LINE = re.compile(r"^\s+(?P<targets>[\w, ]+?),? = (?P<op>\w+)\.(?P<pass>forward|backward)\((?P<args>[^)]*)\)"
                    r"\s+# (?P<equations>.*)$")
+ROW_FUNCTIONS = ("softmax", "log_softmax")  # functions of a sample's whole row, not of one unit
 _NAME = re.compile(r"d?[A-Za-z]\w*(?:\[\d+\])?|d?\w+⟨\d+⟩")
 
 
@@ -131,7 +132,9 @@ class StepValues(Mapping):
                                  f"{_number(after)} (learning rate {self.learning_rate:g})")
                 else:
                     shown = ", ".join(_number(g) for g in np.ravel(grad)[:4]) + (" …" if grad.size > 4 else "")
-                    lines.append(f"  d{weight}[:, {unit}] = [{shown}]  (a[i]·dz summed over the batch)")
+                    dense = grad.ndim == 1  # a Dense kernel's column: dW[i, j] = Σ over the batch of a[i]·dz[j]
+                    lines.append(f"  d{weight}[{':' if dense else '…'}, {unit}] = [{shown}]"
+                                 + ("  (a[i]·dz summed over the batch)" if dense else ""))
         return "\n".join(lines)
 
     def _weighted_sum(self, layer: int, unit: int, sample: int, equation: str) -> list[str]:
@@ -141,7 +144,11 @@ class StepValues(Mapping):
         match = re.search(r"= (\S+)·W\[", equation)
         source = identifier(match.group(1)) if match else None
         if kernel is None or kernel.ndim != 2 or z is None or source not in self.forward:
-            return [f"  {equation} (Z{layer}[{sample}, {unit}] = {_number(self.forward[f'Z{layer}'][sample, unit])})"]
+            values = np.asarray(self.forward[f"Z{layer}"])[sample, ..., unit]
+            shown = _number(values) if values.size == 1 else (
+                f"{values.size} values from {_number(values.min())} to {_number(values.max())}, mean "
+                f"{_number(values.mean())}")
+            return [f"  {equation}  (Z[{layer}][{sample}, …, {unit}]: {shown})"]
         inputs = np.asarray(self.forward[source])[sample]
         terms = [f"{_signed(w)}·{_signed(a)}" for w, a in zip(kernel[:, unit], inputs)]
         if len(terms) > 4:
@@ -167,6 +174,11 @@ def _filled(equation: str, values: dict[str, np.ndarray], unit: int, sample: int
         value = values.get(identifier(match.group(0)))
         if value is None:
             return match.group(0)
+        if rhs[:match.start()].rstrip("(").endswith(ROW_FUNCTIONS):  # softmax reads the sample's whole row
+            row = np.asarray(value)[sample] if np.ndim(value) == 2 else None
+            if row is None:
+                raise LookupError(match.group(0))
+            return "[" + ", ".join(_number(v) for v in row[:4]) + (", …" if len(row) > 4 else "") + "]"
         picked = _pick(np.asarray(value), target.shape, unit, sample)
         if picked is None:
             raise LookupError(match.group(0))
@@ -176,6 +188,8 @@ def _filled(equation: str, values: dict[str, np.ndarray], unit: int, sample: int
     try:
         body = _NAME.sub(number, rhs)
     except LookupError:
+        return None
+    if body == rhs:  # no value of the step in it (a join of several inputs): nothing to fill in
         return None
     result = _pick(target, target.shape, unit, sample)
     return None if result is None else f"{lhs} = {body} = {_number(result)}"

@@ -121,3 +121,27 @@ def test_scrub_epochs_widget_redraws_on_the_slider():
     layer.value = 2
     assert unit.max == 0  # the output layer has one unit
     epoch.value = 1  # redraws without error
+
+
+def test_explain_unit_on_softmax_convolution_and_two_inputs():
+    rng = np.random.default_rng(1)
+    soft = glassnet.Sequential([glassnet.Input((5,)), glassnet.layers.Dense(4, activation="tanh"),
+                                glassnet.layers.Dense(3, activation="softmax")])
+    soft.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x = rng.random((2, 5)).astype("float32")
+    text = str(explain(soft, x[:1], np.array([2]), unit=1, layer=2))
+    row = step(soft, x[:1], np.array([2]))["Z2"][0]
+    assert "A[2] = softmax([" + ", ".join(f"{v:.4g}".replace("-", "−") for v in row) + "])" in text  # the whole row
+    conv = glassnet.Sequential([glassnet.Input((6, 6, 1)), glassnet.layers.Conv2D(2, 3, activation="relu"),
+                                glassnet.layers.Flatten(), glassnet.layers.Dense(1, activation="sigmoid")])
+    conv.compile(optimizer="sgd", loss="binary_crossentropy")
+    xc = rng.random((1, 6, 6, 1)).astype("float32")
+    text = str(explain(conv, xc, np.ones((1, 1), "float32"), unit=0, layer=1))
+    assert "Z[1][0, …, 0]: 16 values" in text and "dW1[…, 0] = [" in text
+    a, b = glassnet.Input((4,)), glassnet.Input((2,))
+    joined = glassnet.layers.Concatenate()([glassnet.layers.Dense(3)(a), b])
+    two = glassnet.Model([a, b], glassnet.layers.Dense(1, activation="sigmoid")(joined))
+    two.compile(optimizer="sgd", loss="binary_crossentropy")
+    values = step(two, [rng.random((3, 4)).astype("float32"), rng.random((3, 2)).astype("float32")],
+                  np.ones((3, 1), "float32"))
+    assert {"X1", "X2", "Z1", "Z2", "dW1", "dW2"} <= set(values)
