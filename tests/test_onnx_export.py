@@ -68,4 +68,7 @@ def test_what_does_not_export_is_refused_before_writing(tmp_path):
         custom.export(tmp_path / "m.onnx", format="onnx")
     with pytest.raises(ValueError, match="Unrecognized format='tf_saved_model'"):
         custom.export(tmp_path / "m", format="tf_saved_model")
+    inputs = gk.Input((3,))
+    with pytest.raises(ValueError, match="writes Sequential models; 'functional\\w*' is a Functional"):
+        gk.Model(inputs, gk.layers.Dense(1)(inputs)).export(tmp_path / "m.onnx", format="onnx")
     assert not list(tmp_path.iterdir())

@@ -187,6 +187,8 @@ def exportable_layers() -> list[str]:
 
 def check_exportable(model) -> None:
     """Refuse, before anything is written, a model with a layer (or a setting) that has no conversion."""
+    if type(model).__name__ != "Sequential":
+        raise ValueError(f"export: ONNX export writes Sequential models; '{model.name}' is a {type(model).__name__}")
     if not model.built:
         raise ValueError(f"export: model '{model.name}' is not built; build it or call it on data first")
     for layer in model.layers:
