@@ -394,6 +394,10 @@ class LossFunctionWrapper(Loss):
         self._fn_kwargs = kwargs
 
     def call(self, y_true, y_pred) -> Tensor:
+        """The function's per-sample losses, after Keras's rank fix: labels of shape (batch,) meet predictions of
+        shape (batch, 1) as (batch, 1), where broadcasting would have paired every label with every prediction."""
+        y_true = as_tensor(y_true) if not hasattr(y_true, "ndim") else y_true
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, as_tensor(y_pred))
         losses = self.fn(y_true, y_pred, **self._fn_kwargs)
         if not isinstance(losses, Tensor):
             raise TypeError(

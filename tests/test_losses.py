@@ -245,3 +245,28 @@ def test_float32_stays_float32_and_no_warning_on_normal_use():
     assert loss.dtype == np.float32 and z.grad.dtype == np.float32
     assert loss.item() == pytest.approx(np.log(2), rel=1e-6)  # σ(0) = ½ for every sample: −ln ½
     np.testing.assert_allclose(z.grad, np.full((4, 1), (0.5 - 1) / 4), rtol=1e-6)  # (A − Y) / m
+
+
+def test_a_custom_loss_function_gets_labels_of_the_predictions_rank(keras):
+    """Labels of shape (batch,) and predictions of shape (batch, 1): Keras's loss wrapper makes the ranks agree
+    before calling a custom function, so it trains as the built-in loss does (broadcasting would have paired every
+    label with every prediction and learned nothing)."""
+    import glassnet as gk
+
+    def hand_written_bce(k):
+        def loss(y_true, y_pred):
+            p = k.ops.clip(y_pred, 1e-7, 1 - 1e-7)
+            return k.ops.mean(-(y_true * k.ops.log(p) + (1 - y_true) * k.ops.log(1 - p)), axis=-1)
+        return loss
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")  # shape (64,)
+    weights = [rng.normal(size=(5, 1)).astype("float32"), np.zeros(1, "float32")]
+    histories = []
+    for k in (keras, gk):
+        model = k.Sequential([k.Input((5,)), k.layers.Dense(1, activation="sigmoid")])
+        model.set_weights(weights)
+        model.compile(optimizer=k.optimizers.SGD(0.5), loss=hand_written_bce(k))
+        histories.append(model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history["loss"])
+    np.testing.assert_allclose(histories[1], histories[0], rtol=1e-5)
