@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from glassnet import losses, metrics, optimizers
+from glassnet.keras_names import missing_attribute
 from glassnet.version import __version__
 
 FORMAT = "glassnet.model"
@@ -402,3 +403,8 @@ def load_weights(model, filepath: str | os.PathLike) -> None:
     else:
         weights = read_npz(path, what, shapes)
     model.set_weights(weights)
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)

@@ -17,7 +17,7 @@ REFRESH = f"run `{keras_coverage.REFRESH_COMMAND}` from the repository root"
 # every glassnet module users reach as keras.<namespace>: each ends in the honest __getattr__
 NAMESPACES = ["", "activations", "backend", "callbacks", "config", "constraints", "datasets", "initializers",
               "layers", "losses", "metrics", "models", "ops", "optimizers", "optimizers.schedules", "random",
-              "regularizers", "utils"]
+              "regularizers", "saving", "utils", "wrappers"]
 
 
 def first_differences(recorded: dict[str, list[str]], installed: dict[str, list[str]], limit: int = 10) -> list[str]:

@@ -10,7 +10,13 @@ try:
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise ImportError("glassnet.wrappers needs scikit-learn: pip install 'glassnet[sklearn]'") from e
 
+from glassnet.keras_names import missing_attribute
 from glassnet.wrappers.classifier import GlassnetClassifier
 from glassnet.wrappers.regressor import GlassnetRegressor
 
 __all__ = ["GlassnetClassifier", "GlassnetRegressor"]
+
+
+def __getattr__(name: str):
+    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    raise missing_attribute(__name__, name)
