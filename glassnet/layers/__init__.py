@@ -5,7 +5,7 @@ Reshape, Permute, RepeatVector, ZeroPadding2D, Cropping2D and UpSampling2D; Laye
 noise and penalty layers GaussianNoise, GaussianDropout, SpatialDropout1D/2D, ActivityRegularization; Rescaling; the
 merging layers Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot (and their functions add,
 concatenate, ...), which join a functional model's branches; BatchNormalization; Embedding and Masking, whose masks
-reach the layers after them.
+reach the layers after them; Lambda (any function of the inputs; saved by its function's name only).
 
 The preprocessing layers: Normalization (``adapt``); the image layers Resizing, CenterCrop,
 RandomFlip, RandomRotation, RandomZoom, RandomTranslation and RandomContrast; the categorical ones StringLookup,
@@ -32,6 +32,7 @@ from glassnet.layers.conv import (
     SeparableConv1D,
     SeparableConv2D,
 )
+from glassnet.layers.core_lambda import Lambda
 from glassnet.layers.dense import Dense
 from glassnet.layers.dropout import Dropout
 from glassnet.layers.embedding import Embedding
@@ -121,9 +122,18 @@ LAYER_CLASSES.update({cls.__name__: cls for cls in (  # preprocessing
     Normalization, Resizing, CenterCrop, RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
     StringLookup, IntegerLookup, CategoryEncoding, Discretization, Hashing, TextVectorization,
 )})
+LAYER_CLASSES["Lambda"] = Lambda
 LAYER_CLASSES.update({cls.__name__: cls for cls in (
     DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D, Conv1DTranspose, Conv2DTranspose,
 )})
+
+# Keras's other names for the same classes (a layer made under either name is saved under the class's own)
+Convolution1D, Convolution2D, Convolution1DTranspose, Convolution2DTranspose = Conv1D, Conv2D, Conv1DTranspose, \
+    Conv2DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
 
 
 def serialize(layer: Layer) -> dict:
@@ -140,6 +150,8 @@ def deserialize(config: dict, custom_objects: dict[str, type] | None = None) -> 
     if name not in classes:
         raise ValueError(f"Unknown layer: {name!r}. Known layers: {sorted(classes)}. Pass custom layer classes in "
                          "custom_objects={'Name': Class}.")
+    if classes[name] is Lambda:  # its function is taken by name from custom_objects, never from the config
+        return Lambda.from_config(dict(config.get("config") or {}), custom_objects)
     return classes[name].from_config(dict(config.get("config") or {}))
 
 
@@ -168,7 +180,11 @@ __all__ = [
     "CenterCrop", "Normalization", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation",
     "RandomZoom", "Resizing",
     "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization",
+    "Lambda",
     "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
+    "AvgPool1D", "AvgPool2D", "Convolution1D", "Convolution1DTranspose", "Convolution2D", "Convolution2DTranspose",
+    "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "MaxPool1D", "MaxPool2D",
+    "SeparableConvolution1D", "SeparableConvolution2D",
 ]
 
 

@@ -102,6 +102,19 @@ def test_weights_follow_keras_layout():
     assert layers.DepthwiseConv2D(3).compute_output_shape((2, 7, 7, 3)) == (2, 5, 5, 3)
 
 
+ALIASES = ["Convolution1D", "Convolution2D", "Convolution1DTranspose", "Convolution2DTranspose",
+           "SeparableConvolution1D", "SeparableConvolution2D", "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D",
+           "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D"]
+
+
+def test_keras_other_names_are_the_same_classes(keras):
+    """keras.layers.MaxPool2D is MaxPooling2D, and so on: the same class (saved under its own name) in both."""
+    for alias in ALIASES:
+        assert getattr(layers, alias).__name__ == getattr(keras.layers, alias).__name__
+        assert getattr(layers, alias) is getattr(layers, getattr(keras.layers, alias).__name__)
+    assert layers.serialize(layers.MaxPool2D())["class_name"] == "MaxPooling2D"
+
+
 # ----- the ops: the sums they state, PyTorch, central differences ---------------------------------------------------
 def test_depthwise_conv_is_the_per_channel_sum():
     """Z(n,i,j,c·M+m) = Σ_{p,q} X(n, i·s+p·d, j·s+q·d, c)·W(p,q,c,m), written as loops."""
