@@ -143,6 +143,7 @@ class TensorBoard(Callback):
         for name, value in logs.items():
             if np.ndim(value) == 0:
                 writer.add_scalar(f"evaluation_{name}_vs_iterations", float(value), int(optimizer.iterations))
+        writer.flush()
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         logs = dict(logs or {})
