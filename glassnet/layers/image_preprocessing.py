@@ -2,12 +2,12 @@
 RandomRotation, RandomZoom, RandomTranslation and RandomContrast, which act only in training.
 
 Every geometric layer is a sampling of the input: resizing is Z = A_h · X · A_wᵀ per channel with interpolation
-matrices A (bilinear, nearest or bicubic by PyTorch's half-pixel rules, as Keras on torch resizes); rotation, zoom and translation read each output
-pixel (y, x) from the input at (b0·x + b1·y + b2, a0·x + a1·y + a2) — Keras's 8-number transform — blending the
-nearest pixels bilinearly, with Keras's fill modes outside the image. The samplings are glassnet ops (einsum,
-take), so gradients flow through them; the random parameters are drawn per image from the layer's generator, in
-Python: a training step with an augmentation is not replayed from a recording (the step runs eagerly), so every
-batch gets new draws.
+matrices A (bilinear, nearest or bicubic by PyTorch's half-pixel rules, as Keras on torch resizes); rotation, zoom
+and translation read each output pixel (y, x) from the input at (b0·x + b1·y + b2, a0·x + a1·y + a2) — Keras's
+8-number transform — blending the nearest pixels bilinearly, with Keras's fill modes outside the image. The
+samplings are glassnet ops (einsum, take), so gradients flow through them; the random parameters are drawn per image
+from the layer's generator, in Python: a training step with an augmentation is not replayed from a recording (the
+step runs eagerly), so every batch gets new draws.
 """
 
 from __future__ import annotations

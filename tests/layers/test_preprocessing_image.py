@@ -45,7 +45,7 @@ CASES = {
 def test_same_as_keras_at_inference(keras, case):
     """Inference outputs, weights, configs and summaries equal Keras's (the random layers are the identity)."""
     input_shape, name, config = CASES[case]
-    same_layer(keras, input_shape, name, config, X_FLAT[:5] if len(input_shape) == 1 else X_IMG)
+    same_layer(keras, input_shape, name, config, X_FLAT[:5] if len(input_shape) == 1 else X_IMG / 255)
 
 
 @pytest.mark.parametrize("batches", [1, 3])
