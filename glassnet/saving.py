@@ -357,7 +357,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, 
     what = repr(path)
     with open_archive(path, f"{what} (not a valid glassnet model file)") as zf:
         config = read_glassnet_config(zf, what)
-        class_name = config.get("class_name")
+        class_name = expect(config.get("class_name"), str, what, CONFIG_MEMBER, "class_name")
         if class_name not in model_classes:
             raise ModelFileError(f"{what}: {CONFIG_MEMBER} key 'class_name' is {class_name!r}; expected one of "
                                  f"{sorted(model_classes)}")
@@ -371,7 +371,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, 
                         budget, f"{what} {CONFIG_MEMBER}", f"config.layers[{i}] ({layer.get('class_name')})")
         try:
             model = model_classes[class_name].from_config(config["config"], custom_objects=custom_objects)
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError, NotImplementedError, OverflowError, MemoryError) as e:
             raise ModelFileError(f"{what}: {CONFIG_MEMBER} key 'config': cannot rebuild the model: {e}") from None
         shapes = [tuple(w.shape) for w in model.weights]
         weights = read_npz(read_member(zf, WEIGHTS_MEMBER, array_bytes(shapes) * 2, what),
@@ -379,8 +379,13 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, 
         model.set_weights(weights)
         compile_config = config.get("compile_config")
         if compile and compile_config:
-            model.compile(**compile_arguments(expect(compile_config, dict, what, CONFIG_MEMBER, "compile_config"),
-                                              custom_objects, what))
+            arguments = compile_arguments(expect(compile_config, dict, what, CONFIG_MEMBER, "compile_config"),
+                                          custom_objects, what)
+            try:
+                model.compile(**arguments)
+            except (TypeError, ValueError, NotImplementedError) as e:
+                raise ModelFileError(f"{what}: {CONFIG_MEMBER} key 'compile_config' cannot be used ({e}); pass the "
+                                     "classes it names in custom_objects, or load with compile=False") from None
             if OPTIMIZER_MEMBER in zf.namelist():
                 model.optimizer.build(model.trainable_weights)
                 state_shapes = [tuple(np.shape(a)) for a in model.optimizer.get_state()]

@@ -145,6 +145,43 @@ def test_malformed_values_in_a_glassnet_file_name_the_key(tmp_path, edit, messag
         gk.models.load_model(path)
 
 
+def json_paths(value, path=()):
+    """Every position inside a JSON value, as the keys and indices that reach it."""
+    if path:
+        yield path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    for key, item in items:
+        yield from json_paths(item, (*path, key))
+
+
+@pytest.mark.parametrize("extension", [".keras", ".glassnet"])
+def test_any_value_replaced_anywhere_loads_or_raises_model_file_error(tmp_path, extension):
+    """120 random tamperings of config.json (a value anywhere replaced by null, a huge number, a string, a list,
+    a dict naming os.system, ...): each file loads or raises ModelFileError, never another exception."""
+    model = gk.Sequential([gk.Input((6, 6, 1)), gk.layers.Conv2D(2, 3, activation="relu"),
+                           gk.layers.BatchNormalization(), gk.layers.MaxPooling2D(2), gk.layers.Flatten(),
+                           gk.layers.Dense(3, kernel_regularizer="l2"), gk.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    model.save(tmp_path / f"good{extension}")
+    members = members_of(tmp_path / f"good{extension}")
+    config = json.loads(members["config.json"])
+    positions = list(json_paths(config))
+    rng = random.Random(0)
+    replacements = [None, -1, 0, 10**12, "x", [], {}, [1, 2], {"class_name": "os.system"}, 1.5, True]
+    for _ in range(120):
+        tampered = json.loads(members["config.json"])
+        *parents, last = rng.choice(positions)
+        target = tampered
+        for key in parents:
+            target = target[key]
+        target[last] = rng.choice(replacements)
+        write_members(tmp_path / f"bad{extension}", {**members, "config.json": json.dumps(tampered)})
+        try:
+            gk.models.load_model(tmp_path / f"bad{extension}")
+        except ModelFileError:
+            pass
+
+
 def test_raw_bytes_members_are_refused_by_name(tmp_path):
     small_model().save(tmp_path / "m.keras")
     write_members(tmp_path / "m.keras", {**members_of(tmp_path / "m.keras"), "model.weights.h5": b"\x00" * 64})

@@ -55,7 +55,7 @@ class Reader:
             raise self.fail(key, f"holds {obj!r:.200}; expected a serialized Keras {what} (a dict with a "
                                  "'class_name' string)")
         class_name, module = obj["class_name"], obj.get("module")
-        registered = obj.get("registered_name")
+        registered = expect(obj.get("registered_name"), (str, type(None)), self.where, "", f"{key}.registered_name")
         custom = self.custom_objects.get(registered) or self.custom_objects.get(class_name)
         if class_name == "Lambda":
             raise self.fail(key, LAMBDA_MESSAGE if self.safe_mode else
@@ -73,8 +73,9 @@ class Reader:
         if custom is not None:
             class_name = registered if registered in self.custom_objects else class_name
         config = obj.get("config")
-        if config is not None and not isinstance(config, (dict, str)):
-            raise self.fail(f"{key}.config", f"holds {config!r:.100}; expected a dict")
+        if config is not None and not isinstance(config, str if class_name == "function" else dict):
+            raise self.fail(f"{key}.config", f"holds {config!r:.100}; expected a "
+                                             f"{'function name' if class_name == 'function' else 'dict'}")
         return {"class_name": class_name, "config": dict(config) if isinstance(config, dict) else config}
 
     def drop_keras_only(self, config: dict, key: str) -> dict:
@@ -181,12 +182,12 @@ class Reader:
         for i, layer_config in enumerate(glassnet_config["layers"]):  # find the layer a bad value belongs to
             try:
                 layers.deserialize(layer_config, custom_objects=self.custom_objects)
-            except (TypeError, ValueError, NotImplementedError, AttributeError, KeyError) as e:
+            except (TypeError, ValueError, NotImplementedError, AttributeError, KeyError, OverflowError) as e:
                 raise self.fail(f"layers[{i}] ({layer_config['class_name']})", f"cannot build this layer: {e}") \
                     from None
         try:
             return cls.from_config(glassnet_config, custom_objects=self.custom_objects)
-        except (TypeError, ValueError, NotImplementedError, AttributeError, KeyError, MemoryError) as e:
+        except (TypeError, ValueError, NotImplementedError, AttributeError, KeyError, OverflowError, MemoryError) as e:
             raise self.fail("config", f"cannot build the model it describes: {e}") from None
 
     def compile_arguments(self, compile_config: dict, key: str = "compile_config") -> dict:
