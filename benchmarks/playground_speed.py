@@ -65,8 +65,16 @@ def start_server(port: int):
     raise RuntimeError("the playground server did not start")
 
 
+def cpu_seconds(browser) -> tuple[float, float]:
+    """CPU seconds used so far by Chromium (all its processes) and by this process (the server and the driver)."""
+    info = browser.new_browser_cdp_session().send("SystemInfo.getProcessInfo")["processInfo"]
+    times = os.times()
+    return sum(p["cpuTime"] for p in info), times.user + times.system
+
+
 def rendered_fps(browser, url: str, seconds: float) -> dict:
-    """Open ``url``, press Play, wait a second, then count rendered frames for ``seconds``."""
+    """Open ``url``, press Play, wait a second, then count rendered frames for ``seconds``; also the CPU time
+    Chromium and the server spent per rendered frame (what a busy machine changes least)."""
     page = browser.new_page(viewport={"width": 1400, "height": 950})
     try:
         page.goto(url)
@@ -74,10 +82,15 @@ def rendered_fps(browser, url: str, seconds: float) -> dict:
         page.click("#play")
         page.wait_for_function("() => window.playground.frame.playing")
         page.wait_for_timeout(1000)
+        before = cpu_seconds(browser)
         counts = page.evaluate(COUNT_RENDERS, seconds)
+        after = cpu_seconds(browser)
         page.click("#play")
+        renders = max(1, counts["renders"])
         return {"fps": counts["renders"] / counts["seconds"], "ticks": counts["ticks"] / counts["seconds"],
-                "epochs": counts["epochs"] / counts["seconds"]}
+                "epochs": counts["epochs"] / counts["seconds"],
+                "browser_ms": 1000 * (after[0] - before[0]) / renders,
+                "server_ms": 1000 * (after[1] - before[1]) / renders}
     finally:
         page.close()
 
@@ -109,20 +122,22 @@ def measure(seconds: float) -> list[tuple[str, dict, int]]:
     return rows
 
 
-def report(rows: list[tuple[str, dict, int]], alone: float, seconds: float) -> str:
+def report(rows: list[tuple[str, dict, int]], alone: float, seconds: float, load: float) -> str:
     lines = [f"## Playground frames per second (issue 19), {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
              "",
              f"`python -m benchmarks.playground_speed --seconds {seconds:g}`: headless Chromium ({CHROMIUM}, "
              f"--disable-gpu) and the server on this machine ({os.cpu_count()} cores, shared), {seconds:g} s of "
              "play per network after 1 s of warm-up; a rendered frame is an animation frame that shows a new "
-             "epoch's loss, heatmaps and links.",
+             "epoch's loss, heatmaps and links. CPU per rendered frame: Chromium's processes, and this process "
+             f"(server and driver); the machine's load average at the start: {load:.1f}.",
              "",
-             "| network | rendered frames/s | animation frames/s | epochs/s | floor | result |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             "| network | rendered frames/s | animation frames/s | epochs/s | Chromium CPU ms/frame | server CPU "
+             "ms/frame | floor | result |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, r, floor in rows:
-        lines.append(f"| {name} | {r['fps']:.1f} | {r['ticks']:.1f} | {r['epochs']:.1f} | ≥ {floor} | "
-                     f"{'PASS' if r['fps'] >= floor else 'FAIL'} |")
-    lines += ["", f"Training alone (default network, no frames): {alone:.0f} epochs/s.", ""]
+        lines.append(f"| {name} | {r['fps']:.1f} | {r['ticks']:.1f} | {r['epochs']:.1f} | {r['browser_ms']:.1f} | "
+                     f"{r['server_ms']:.1f} | ≥ {floor} | {'PASS' if r['fps'] >= floor else 'FAIL'} |")
+    lines += ["", f"Training alone (default network, no frames): {alone:.0f} epochs/s (the machine's speed now).", ""]
     return "\n".join(lines)
 
 
@@ -132,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds of play measured per network")
     parser.add_argument("--record", action="store_true", help="append the report to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
+    load = os.getloadavg()[0]
     alone = training_alone(min(args.seconds, 3.0))
-    text = report(measure(args.seconds), alone, args.seconds)
+    text = report(measure(args.seconds), alone, args.seconds, load)
     print(text)
     if args.record:
         with RESULTS.open("a", encoding="utf-8") as results:

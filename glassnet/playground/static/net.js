@@ -24,6 +24,14 @@ function el(tag, attrs = {}, parent = null) {
   return node;
 }
 
+/**
+ * The weight a link is drawn with: to 1/32 within ±1 (the colour scale's range) and to 0.5 beyond (where only the
+ * width still changes, by 0.9 px), so that a frame's few hundred links share a few dozen strokes.
+ */
+function linkLook(w) {
+  return Math.abs(w) <= 1 ? Math.round(w * 32) / 32 : Math.sign(w) * Math.min(5, Math.round(Math.abs(w) * 2) / 2);
+}
+
 /** A weight or bias as the tooltip and the editor show it. */
 function shown(value) {
   return value === undefined ? "" : value.toPrecision(3);
@@ -188,20 +196,27 @@ export function updateNetwork(view, frame, discretize) {
   ctx.setLineDash([9, 1]);
   ctx.lineDashOffset = -frame.epoch / 3;
   ctx.globalAlpha = 0.85;
+  const groups = new Map(); // links of (nearly) the same weight are stroked together: one stroke per look
   frame.weights.forEach(({ kernel }, l) => {
     kernel.forEach((row, i) => row.forEach((w, j) => {
       const path = view.links[l]?.[i]?.[j];
       if (!path) return;
       path.value = w; // a property, not an attribute: 400 attribute writes a frame would cost a style pass
-      const [a, mx, b] = path.curve;
-      ctx.beginPath();
-      ctx.moveTo(a[0], a[1]);
-      ctx.bezierCurveTo(mx, a[1], mx, b[1], b[0], b[1]);
-      ctx.strokeStyle = cssColor(w);
-      ctx.lineWidth = Math.min(10, 1 + Math.abs(w) * 1.8);
-      ctx.stroke();
+      const look = linkLook(w);
+      if (!groups.has(look)) groups.set(look, []);
+      groups.get(look).push(path.curve);
     }));
   });
+  for (const [look, curves] of groups) {
+    ctx.beginPath();
+    for (const [a, mx, b] of curves) {
+      ctx.moveTo(a[0], a[1]);
+      ctx.bezierCurveTo(mx, a[1], mx, b[1], b[0], b[1]);
+    }
+    ctx.strokeStyle = cssColor(look);
+    ctx.lineWidth = Math.min(10, 1 + Math.abs(look) * 1.8);
+    ctx.stroke();
+  }
   ctx.setLineDash([]);
   ctx.globalAlpha = 1;
   frame.weights.forEach(({ bias }, l) => bias.forEach((b, j) => { // over the links, under its box (which takes
