@@ -532,15 +532,23 @@ class IndexLookup(ValueLayer):
         dtype = self.vocabulary_dtype if self.invert else self.output_dtype
         return KerasTensor(tuple(self.compute_output_shape(inputs.shape)), dtype)
 
+    def vocabulary_config(self) -> dict:
+        """The config's ``vocabulary`` and ``idf_weights``: as given, or the learned ones after ``adapt`` (Keras
+        keeps those in the file's assets; glassnet's files have none, so the config carries them and a layer
+        rebuilt from it looks up the same indices)."""
+        if self.input_vocabulary is not None:
+            vocabulary, idf = np.asarray(self.input_vocabulary).tolist(), self.input_idf_weights
+        else:
+            vocabulary, idf = (list(self.tokens) or None), self.idf_weights
+        return {"idf_weights": None if idf is None else np.asarray(idf).tolist(), "vocabulary": vocabulary}
+
     def get_config(self) -> dict:
-        vocabulary = self.input_vocabulary
         return {**super().get_config(), "invert": self.invert, "max_tokens": self.max_tokens,
                 "num_oov_indices": self.num_oov_indices, "oov_token": self.oov_token,
                 "mask_token": self.mask_token, "output_mode": self.output_mode, "sparse": self.sparse,
                 "pad_to_max_tokens": self.pad_to_max_tokens, "vocabulary_dtype": self.vocabulary_dtype,
-                "idf_weights": None if self.input_idf_weights is None else np.asarray(self.input_idf_weights).tolist(),
-                "vocabulary": None if vocabulary is None else np.asarray(vocabulary).tolist(),
-                "vocabulary_size": self.vocabulary_size(), "oov_method": self.oov_method, "salt": self.salt}
+                **self.vocabulary_config(), "vocabulary_size": self.vocabulary_size(), "oov_method": self.oov_method,
+                "salt": self.salt}
 
 
 class StringLookup(IndexLookup):

@@ -181,9 +181,5 @@ class TextVectorization(ValueLayer):
         return {**super().get_config(), "max_tokens": lookup.max_tokens, "standardize": self.standardize,
                 "split": self.split, "ngrams": self.ngrams, "output_mode": self.output_mode,
                 "output_sequence_length": self.output_sequence_length, "pad_to_max_tokens": lookup.pad_to_max_tokens,
-                "sparse": self.sparse, "ragged": self.ragged,
-                "vocabulary": None if lookup.input_vocabulary is None else np.asarray(
-                    lookup.input_vocabulary).tolist(),
-                "idf_weights": None if lookup.input_idf_weights is None else np.asarray(
-                    lookup.input_idf_weights).tolist(),
+                "sparse": self.sparse, "ragged": self.ragged, **lookup.vocabulary_config(),
                 "encoding": self.encoding, "vocabulary_size": self.vocabulary_size()}

@@ -225,3 +225,22 @@ def test_lookup_in_a_functional_model():
     model.compile("sgd", "mse")
     assert np.isfinite(model.fit(x, np.ones((2, 1)), epochs=2, verbose=0).history["loss"]).all()
     assert layers.TextVectorization(output_sequence_length=5)(gk.Input((1,))).shape == (None, 5)
+
+
+def test_adapted_vocabularies_survive_configs_and_files(tmp_path):
+    """An adapted layer's config carries its learned vocabulary (and idf weights), so a layer rebuilt from it, or a
+    model saved and loaded, looks up the same indices."""
+    for mode in ("int", "multi_hot", "count", "tf_idf"):
+        layer = layers.StringLookup(mask_token="", output_mode=mode)
+        layer.adapt(np.array([["a", "b"], ["a", "c"]]))
+        rebuilt = layers.deserialize(layers.serialize(layer))
+        assert rebuilt.get_vocabulary() == layer.get_vocabulary()
+        np.testing.assert_allclose(rebuilt([["a", "z"], ["c", ""]]).numpy(), layer([["a", "z"], ["c", ""]]).numpy())
+    encode = layers.IntegerLookup(output_mode="count")
+    encode.adapt(np.array([[3, 3, 4], [5, 4, 4]]))
+    inputs = gk.Input((3,), dtype="int64")
+    model = gk.Model(inputs, layers.Dense(1)(encode(inputs)))
+    model.save(tmp_path / "lookup.keras")
+    x = np.array([[3, 9, 4], [5, 5, 5]])
+    loaded = gk.models.load_model(tmp_path / "lookup.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)

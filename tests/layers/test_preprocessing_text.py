@@ -118,3 +118,12 @@ def test_vectorizing_many_reviews_is_fast():
     out = layer(texts)
     assert out.shape == (2500, 20000)
     assert time.process_time() - start < 6.0
+
+
+@pytest.mark.parametrize("mode", ["int", "multi_hot", "count", "tf_idf"])
+def test_adapted_layer_rebuilds_from_its_config(mode):
+    layer = layers.TextVectorization(output_mode=mode, ngrams=2)
+    layer.adapt(CORPUS)
+    rebuilt = layers.deserialize(layers.serialize(layer))
+    assert rebuilt.get_vocabulary() == layer.get_vocabulary()
+    np.testing.assert_allclose(rebuilt(["the cat ran far"]).numpy(), layer(["the cat ran far"]).numpy())
