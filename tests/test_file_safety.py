@@ -183,6 +183,47 @@ def test_any_value_replaced_anywhere_loads_or_raises_model_file_error(tmp_path, 
             pass
 
 
+def tamper_h5(f, name: str, how: str) -> None:
+    """One change to the object ``name`` of an open HDF5 file, as an attacker or a broken writer might make."""
+    if how == "group":
+        del f[name]
+        f.create_group(name)
+    elif how == "bytes":
+        del f[name]
+        f[name] = np.array([b"a", b"b"])
+    elif how == "shape":
+        del f[name]
+        f[name] = np.zeros((2, 7), np.float32)
+    elif how == "soft link":
+        del f[name]
+        f[name] = h5py.SoftLink("/vars")
+    elif how == "renamed":
+        f.move(name, f"{name}q")
+    else:  # "deleted"
+        del f[name]
+
+
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
+def test_any_object_of_a_weights_file_tampered_loads_or_raises_model_file_error(tmp_path):
+    model = gk.Sequential([gk.Input((5, 3)), gk.layers.LSTM(3), gk.layers.BatchNormalization(), gk.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((8, 5, 3), np.float32), np.zeros((8, 2), np.float32), verbose=0)
+    model.save_weights(tmp_path / "good.weights.h5")
+    names = []
+    with h5py.File(tmp_path / "good.weights.h5") as f:
+        f.visit(names.append)
+    rng = random.Random(0)
+    for _ in range(100):
+        bad = tmp_path / "bad.weights.h5"
+        bad.write_bytes((tmp_path / "good.weights.h5").read_bytes())
+        with h5py.File(bad, "a") as f:
+            tamper_h5(f, rng.choice(names), rng.choice(["group", "bytes", "shape", "soft link", "renamed", "deleted"]))
+        try:
+            model.load_weights(bad)
+        except ModelFileError:
+            pass
+
+
 def test_raw_bytes_members_are_refused_by_name(tmp_path):
     small_model().save(tmp_path / "m.keras")
     write_members(tmp_path / "m.keras", {**members_of(tmp_path / "m.keras"), "model.weights.h5": b"\x00" * 64})

@@ -211,6 +211,8 @@ def load_h5_state(f, model, what: str, optimizer: bool = True) -> None:
     model.set_weights(read_weights(f, model, what))
     group = f.get("optimizer/vars")
     if optimizer and group is not None and model.optimizer is not None:
+        if not isinstance(group, h5py_module().Group):
+            raise ModelFileError(f"{what} optimizer/vars: a {type(group).__name__}; expected a group of datasets")
         check_var_names(group, f"{what} optimizer/vars")
         entries = [(group, str(i)) for i in range(len(group.keys()))]
         load_optimizer_variables(entries, model, f"{what} optimizer/vars")
