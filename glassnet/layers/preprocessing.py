@@ -167,13 +167,25 @@ class Normalization(Layer):
         self.adapt_mean.assign(total_mean)
         self.adapt_variance.assign(total_var)
 
+    def statistic(self, weight):
+        """A learned μ or σ² for the step: as it is when it already broadcasts against the inputs (features on the
+        last axes), else reshaped to ``broadcast_shape``."""
+        trailing = self.broadcast_shape[len(self.broadcast_shape) - len(weight.shape):]
+        if trailing == tuple(weight.shape) and all(d == 1 for d in self.broadcast_shape[:-len(weight.shape) or None]):
+            return weight
+        return ops.reshape(weight, self.broadcast_shape)
+
     def call(self, x):
         if x.dtype != np.dtype(self.dtype):
             x = ops.cast(x, self.dtype)
-        scale = ops.maximum(ops.sqrt(self.variance), backend.epsilon())
+        if self._fixed:
+            mean, variance = self.mean, self.variance
+        else:
+            mean, variance = self.statistic(self.adapt_mean), self.statistic(self.adapt_variance)
+        scale = ops.maximum(ops.sqrt(variance), backend.epsilon())
         if self.invert:
-            return ops.add(self.mean, ops.multiply(x, scale))
-        return ops.divide(ops.subtract(x, self.mean), scale)
+            return ops.add(mean, ops.multiply(x, scale))
+        return ops.divide(ops.subtract(x, mean), scale)
 
     def compute_output_shape(self, input_shape) -> tuple:
         return tuple(input_shape)

@@ -267,3 +267,16 @@ def test_single_images_without_a_batch_axis(keras):
         assert got.shape == expected.shape
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-3)
     assert layers.RandomRotation(0.3, seed=1)(image, training=True).shape == image.shape
+
+
+@pytest.mark.parametrize("axis", [(1, 2), (-3,), None])
+def test_normalization_over_image_axes_as_keras(keras, axis):
+    """Statistics per pixel position (axis=(1, 2)), per row, or one for all: weights and outputs as Keras's."""
+    k = keras.layers.Normalization(axis=axis)
+    k.adapt(X_IMG)
+    g = layers.Normalization(axis=axis)
+    g.adapt(X_IMG)
+    for got, expected in zip(g.get_weights(), k.get_weights()):
+        np.testing.assert_allclose(got, expected, rtol=1e-5)
+    np.testing.assert_allclose(g(X_IMG).numpy(), keras.ops.convert_to_numpy(k(X_IMG)), **TOLERANCE)
+    assert g.mean.shape == tuple(k.mean.shape)
