@@ -42,14 +42,16 @@ def text_attribute(group, name: str, what: str) -> str | None:
 def name_list(group, name: str, what: str) -> list[str]:
     """A list-of-names attribute (``layer_names``, ``weight_names``), also when Keras split it into ``name0``,
     ``name1``, ... for being larger than an HDF5 object header."""
-    if name in group.attrs:
-        values = list(group.attrs[name])
-    else:
-        values, chunk = [], 0
-        while f"{name}{chunk}" in group.attrs:
-            values.extend(group.attrs[f"{name}{chunk}"])
-            chunk += 1
-    names = [v.decode("utf-8") if isinstance(v, bytes) else v for v in values]
+    chunks = [name] if name in group.attrs else []
+    while name not in group.attrs and f"{name}{len(chunks)}" in group.attrs:
+        chunks.append(f"{name}{len(chunks)}")
+    values = []
+    for chunk in chunks:
+        value = group.attrs[chunk]
+        if not isinstance(value, np.ndarray) or value.ndim != 1:
+            raise ModelFileError(f"{what}: attribute {chunk!r} holds {value!r:.100}; expected a list of names")
+        values.extend(value)
+    names = [v.decode("utf-8", errors="replace") if isinstance(v, bytes) else v for v in values]
     for value in names:
         expect(value, str, what, "", f"attribute {name}")
     return names
