@@ -97,3 +97,47 @@ def test_bad_arguments_say_what_was_received():
         TensorBoard(profile_batch=2)
     with pytest.raises(TypeError, match="`log_dir` must be a folder path, received 3"):
         TensorBoard(log_dir=3)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_tensorboard_itself_shows_the_loss_chart_and_the_graph(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.playground.pages import CHROMIUM, CHROMIUM_ARGS, require_browser
+
+    sync_api = require_browser()
+    _fit(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(tmp_path), "--host",
+                               "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                runs = urllib.request.urlopen(f"{url}/data/runs", timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "tensorboard did not start within 60 s"
+                time.sleep(0.5)
+        assert b"train" in runs and b"validation" in runs
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(f"{url}/?tagFilter=epoch_loss#timeseries")
+            card = page.locator("scalar-card").filter(has_text="epoch_loss").first
+            card.wait_for(timeout=30000)
+            card.locator("canvas, svg").first.wait_for(timeout=30000)  # the chart is drawn
+            page.goto(f"{url}/#graphs")
+            page.locator("text.nodelabel").filter(has_text="hidden").first.wait_for(timeout=30000)  # a layer's scope
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(10)
