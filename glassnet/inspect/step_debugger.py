@@ -263,18 +263,22 @@ def step(model, x, y, sample_weight=None) -> StepValues:
     optimizer = model.optimizer
     saved = _snapshot(model)
     trainable = {id(v.value): v for v in model.trainable_weights}
-    for _ in range(2):  # the first may record the step (no replayed forward runs); the second replays it
-        before = {key: np.array(v.value, copy=True) for key, v in trainable.items()}
-        learning_rate = optimizer.learning_rate
-        found = _run_captured(model, x, y, sample_weight)
-        source = model.step_source(len(np.asarray(_first_leaf(x))))
-        ops = {k: v for k, v in source.bindings.items() if not isinstance(v, np.ndarray)}
-        if "forward" in found and all(found[k]["globals"].get(n) is o for k in found for n, o in ops.items()):
-            break
-        _restore(model, saved)
-    else:
-        raise ValueError(f"step: model '{model.name}' trains eagerly on this batch (its graph depends on the data), "
-                         "so there is no written-out step to read; the weights are as they were")
+    try:
+        for _ in range(2):  # the first may record the step (no replayed forward runs); the second replays it
+            before = {key: np.array(v.value, copy=True) for key, v in trainable.items()}
+            learning_rate = optimizer.learning_rate
+            found = _run_captured(model, x, y, sample_weight)
+            source = model.step_source(len(np.asarray(_first_leaf(x))))
+            ops = {k: v for k, v in source.bindings.items() if not isinstance(v, np.ndarray)}
+            if "forward" in found and all(found[k]["globals"].get(n) is o for k in found for n, o in ops.items()):
+                break
+            _restore(model, saved)
+        else:
+            raise ValueError(f"step: model '{model.name}' trains eagerly on this batch (its graph depends on the "
+                             "data), so there is no written-out step to read; the weights are as they were")
+    except Exception:
+        _restore(model, saved)  # a failed step (bad data, an eager model) leaves the model as it was
+        raise
     weights = {name: before[id(a)] for name, a in source.bindings.items()
                if isinstance(a, np.ndarray) and id(a) in trainable}
     updated = {name: np.array(trainable[id(source.bindings[name])].value, copy=True) for name in weights}

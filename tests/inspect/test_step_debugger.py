@@ -145,3 +145,16 @@ def test_explain_unit_on_softmax_convolution_and_two_inputs():
     values = step(two, [rng.random((3, 4)).astype("float32"), rng.random((3, 2)).astype("float32")],
                   np.ones((3, 1), "float32"))
     assert {"X1", "X2", "Z1", "Z2", "dW1", "dW2"} <= set(values)
+
+
+def test_a_step_that_cannot_be_read_leaves_the_model_as_it_was():
+    model, (x, y) = _model(), _data()
+    model.compile(optimizer=glassnet.optimizers.SGD(0.1), loss="binary_crossentropy", run_eagerly=True)
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match="run_eagerly=True"):
+        step(model, x, y)
+    with pytest.raises(ValueError):
+        step(_model(), x[:, :2], y)  # the model's own shape error
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert model.optimizer.iterations == 0
