@@ -40,6 +40,9 @@ def function_from_config(value, custom_objects: Mapping | None, safe_mode: bool,
     message, and with ``safe_mode=False`` too, since glassnet never runs code from a config."""
     if callable(value):
         return value
+    if value is None:
+        raise ValueError(f"A Lambda layer's config must name its `{what}` (a function passed in custom_objects); "
+                         "received a config without one")
     kind = value.get("class_name") if isinstance(value, dict) else None
     if kind == "__lambda__":
         raise ValueError(LAMBDA_MESSAGE if safe_mode else

@@ -117,6 +117,8 @@ def test_bad_arguments_are_refused():
         layers.Lambda(3)
     with pytest.raises(ValueError, match=r"`arguments` must be a dict"):
         layers.Lambda(shift_scale, arguments=[1.0])
+    with pytest.raises(ValueError, match=r"config must name its `function`"):
+        layers.deserialize({"class_name": "Lambda", "config": {}})
 
 
 def test_a_saved_python_lambda_is_refused_on_load_with_keras_message(tmp_path):
