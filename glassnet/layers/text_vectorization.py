@@ -34,12 +34,7 @@ def ngrams_of(tokens: list[str], widths: tuple[int, ...]) -> list[str]:
     [a, b, c, 'a b', 'b c']."""
     grams: list[str] = []
     for n in widths:
-        if n == 1:
-            grams.extend(tokens)
-        elif n == 2:
-            grams.extend([a + " " + b for a, b in zip(tokens, tokens[1:])])
-        else:
-            grams.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+        grams.extend(tokens if n == 1 else map(" ".join, zip(*(tokens[i:] for i in range(n)))))
     return grams
 
 
