@@ -115,9 +115,12 @@ class TextVectorization(ValueLayer):
 
     # the vocabulary
     def adapt(self, data, batch_size: int | None = None, steps: int | None = None) -> None:
-        """Learn the vocabulary from strings: an array or list of them, or an iterable of batches."""
+        """Learn the vocabulary from strings: an array or list of them (read ``batch_size`` at a time when given), or
+        an iterable of batches; ``steps`` batches at most."""
         if isinstance(data, (list, tuple)) and data and isinstance(data[0], (str, bytes)):
             data = np.asarray(data, dtype=object)
+        if batch_size is not None and isinstance(data, np.ndarray):
+            data = [data[i:i + batch_size] for i in range(0, len(data), batch_size)]
         counts, document_counts, documents = Counter(), Counter(), 0
         for i, batch in enumerate(batches_of(data, "TextVectorization")):
             if steps is not None and i >= steps:

@@ -34,6 +34,9 @@ def test_standardize_split_and_vocabulary_order():
     out = layer(np.array(CORPUS)).numpy()
     assert out.tolist() == [[3, 2, 5, 0], [3, 2, 6, 0], [4, 7, 4, 2]]  # padded to the longest
     assert layer(["Über-CAT\u00a0x"]).numpy().tolist() == [[1]]  # ASCII-only rules: one unknown token
+    batched = layers.TextVectorization()
+    batched.adapt(np.array(CORPUS), batch_size=1, steps=2)  # the first two texts only
+    assert batched.get_vocabulary() == ["", "[UNK]", "the", "cat", "sat", "ran"]
     lower = layers.TextVectorization(standardize="lower", split=None)
     lower.adapt(["A b.", "a B."])
     assert lower.get_vocabulary() == ["", "[UNK]", "a b."]
