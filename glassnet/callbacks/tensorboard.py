@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from glassnet.autodiff.graph import topological_order
+from glassnet.autodiff.naming import layer_of
 from glassnet.autodiff.tensor import Tensor, Variable, record
 from glassnet.callbacks.callback import Callback
 
@@ -253,16 +254,12 @@ def _recorded(model, data) -> list[Tensor]:
     return topological_order(*leaves)
 
 
-def _layer_of(t: Tensor) -> str:
-    return t.op.scope.rsplit("/", 1)[-1] if t.op.scope else ""
-
-
 def _layer_outputs(model, data) -> dict[str, np.ndarray]:
     """Each layer's output (the last value computed in its name scope) on ``data``."""
     outputs: dict[str, np.ndarray] = {}
     for t in _recorded(model, data):
-        if _layer_of(t):
-            outputs[_layer_of(t)] = np.asarray(t.numpy())
+        if layer_of(t):
+            outputs[layer_of(t)] = np.asarray(t.numpy())
     return outputs
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from glassnet.autodiff.naming import identifier
 from glassnet.autodiff.step_source import StepSource
+from glassnet.layers.symbolic import flatten
 
 _LINE = re.compile(r"^\s+(?P<targets>[\w, ]+?),? = (?P<op>\w+)\.(?P<pass>forward|backward)\((?P<args>[^)]*)\)"
                    r"\s+# (?P<equations>.*)$")
@@ -115,9 +116,9 @@ class StepValues(Mapping):
         lines = [f"Layer {layer}, unit {unit}, sample {sample}:"]
         lines += self._weighted_sum(layer, unit, sample, equations[z])
         values = {**self.weights, **self.forward, **self.backward}
-        last = max(_layer_of(e) or 0 for e in equations.values())
+        last = max(_equation_layer(e) or 0 for e in equations.values())
         for name, equation in equations.items():
-            belongs = _layer_of(equation) == layer or (_layer_of(equation) is None and layer == last)
+            belongs = _equation_layer(equation) == layer or (_equation_layer(equation) is None and layer == last)
             if belongs and name != z and name in values and not name.startswith(("dW", "db")):
                 filled = _filled(equation, values, unit, sample)
                 if filled is not None:
@@ -158,7 +159,7 @@ class StepValues(Mapping):
         return [f"  {equation}", f"  z = {' + '.join(terms)} = {z}"]
 
 
-def _layer_of(equation: str) -> int | None:
+def _equation_layer(equation: str) -> int | None:
     """The layer l of an equation's left side ``Z[l]``, ``dA[l]``; None for the loss's values (L1, J)."""
     match = re.match(r"d?\w+\[(\d+)\] =", equation)
     return int(match.group(1)) if match else None
@@ -268,7 +269,7 @@ def step(model, x, y, sample_weight=None) -> StepValues:
             before = {key: np.array(v.value, copy=True) for key, v in trainable.items()}
             learning_rate = optimizer.learning_rate
             found = _run_captured(model, x, y, sample_weight)
-            source = model.step_source(len(np.asarray(_first_leaf(x))))
+            source = model.step_source(len(flatten(x)[0]))
             ops = {k: v for k, v in source.bindings.items() if not isinstance(v, np.ndarray)}
             if "forward" in found and all(found[k]["globals"].get(n) is o for k in found for n, o in ops.items()):
                 break
@@ -334,8 +335,3 @@ def _values(local_values: dict[str, object]) -> dict[str, np.ndarray]:
     return {name: np.asarray(value) for name, value in local_values.items()
             if not name.startswith("_") and isinstance(value, (np.ndarray, np.generic, float))}
 
-
-def _first_leaf(x):
-    while isinstance(x, (list, tuple, dict)):
-        x = next(iter(x.values())) if isinstance(x, dict) else x[0]
-    return x
