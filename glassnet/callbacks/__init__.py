@@ -13,11 +13,13 @@ from glassnet.callbacks.progbar_logger import ProgbarLogger
 from glassnet.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from glassnet.callbacks.tensorboard import TensorBoard
 from glassnet.callbacks.terminate_on_nan import TerminateOnNaN
+from glassnet.callbacks.watch import Watch
 from glassnet.keras_names import missing_attribute
 
 __all__ = [
     "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
     "ModelCheckpoint", "Progbar", "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
+    "Watch",
 ]
 
 

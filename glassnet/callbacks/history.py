@@ -10,6 +10,7 @@ class History(Callback):
 
     Keys are exactly the names in the logs: ``loss``, the metric strings passed to compile, and ``val_``-prefixed
     copies. ``model.history`` is set after every epoch, so an interrupted fit keeps the finished epochs.
+    ``diagnoses``: the Findings a ``Watch`` callback made during the fit (glassnet's addition).
     """
 
     uses_batch_hooks = False
@@ -18,6 +19,7 @@ class History(Callback):
         super().__init__()
         self.history: dict[str, list] = {}
         self.epoch: list[int] = []
+        self.diagnoses: list = []
 
     def on_train_begin(self, logs=None) -> None:
         self.epoch = []
