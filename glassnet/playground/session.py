@@ -59,8 +59,14 @@ def _no_constants(name: str):
 
 def _codes(values: np.ndarray) -> np.ndarray:
     """Values clipped to [−1, 1] as uint8 codes round((v + 1) · 127.5): one byte a pixel on the wire."""
-    v = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0)
+    v = np.asarray(values, dtype=np.float32)
+    v = np.where(np.isnan(v), np.float32(0), v)  # (a diverged network's NaN shows as 0, grey)
     return np.rint((np.clip(v, -1, 1) + 1) * 127.5).astype(np.uint8)
+
+
+def _finite_list(values: np.ndarray) -> list:
+    """An array as JSON's nested lists, NaN and ±inf replaced (JSON has no such numbers)."""
+    return (values if np.isfinite(values).all() else np.nan_to_num(values)).tolist()
 
 
 def _thumbnails(values: np.ndarray) -> np.ndarray:
@@ -496,9 +502,10 @@ class Session:
         """The live picture: epoch, losses, new history rows, weights, heatmaps, metrics and equations."""
         activations = self._grid_activations()
         hidden = activations[:-1]
-        units = np.cumsum([a.shape[1] for a in hidden])
+        ends = np.cumsum([a.shape[1] for a in hidden]).tolist()
         thumbnails = _thumbnails(np.concatenate(hidden, axis=1)) if hidden else None  # every hidden unit at once
         output = self._color_value(activations[-1][:, 0])
+        weights = [layer.get_weights() for layer in self.dense_layers]
         frame = {
             "type": "frame",
             "epoch": self.epoch,
@@ -508,17 +515,16 @@ class Session:
             "test_loss": _finite(self.test_loss),
             "history_from": self.history_sent,
             "history": self.history[self.history_sent:],
-            "weights": [{"kernel": np.nan_to_num(k).tolist(), "bias": np.nan_to_num(b).tolist()}
-                        for k, b in (layer.get_weights() for layer in self.dense_layers)],
+            "weights": [{"kernel": _finite_list(k), "bias": _finite_list(b)} for k, b in weights],
             "heatmaps": {  # uint8 arrays (units, pixels): the binary part of the frame on the wire
                 "size": GRID // THUMB_BLOCK,
                 "features": self._feature_thumbs,
-                "layers": np.split(thumbnails, units[:-1]) if hidden else [],
+                "layers": [thumbnails[start:end] for start, end in zip([0, *ends], ends)],
             },
             "output": {"size": GRID, "grid": _codes(output)},
             "metrics": self._metrics(),
             "equations": self._equations(),
-            "identical_layers": [self._units_identical(layer) for layer in self.dense_layers[:-1]],
+            "identical_layers": [self._units_identical(k, b) for k, b in weights[:-1]],
         }
         self.history_sent = len(self.history)
         return frame
@@ -535,9 +541,8 @@ class Session:
         return outputs
 
     @staticmethod
-    def _units_identical(layer: Dense) -> bool:
-        """Whether every unit of the layer has the same incoming weights and bias (the zero-init symmetry)."""
-        kernel, bias = layer.get_weights()
+    def _units_identical(kernel: np.ndarray, bias: np.ndarray) -> bool:
+        """Whether every unit of a layer has the same incoming weights and bias (the zero-init symmetry)."""
         return kernel.shape[1] > 1 and bool(np.all(kernel == kernel[:, :1]) and np.all(bias == bias[0]))
 
     def _metrics(self) -> dict:
