@@ -8,13 +8,14 @@ model, the loss, the layers' penalties); a custom training loop (the playground'
 from glassnet.keras_names import missing_attribute
 from glassnet.models.cloning import clone_model
 from glassnet.models.functional import Functional
-from glassnet.models.loading import load_model
+from glassnet.models.loading import load_model, model_from_json
 from glassnet.models.model import Model
 from glassnet.models.sequential import Sequential
 from glassnet.models.step import TrainStep, forward_loss
 from glassnet.saving import save_model
 
-__all__ = ["Functional", "Model", "Sequential", "clone_model", "TrainStep", "forward_loss", "load_model", "save_model"]
+__all__ = ["Functional", "Model", "Sequential", "TrainStep", "clone_model", "forward_loss", "load_model",
+           "model_from_json", "save_model"]
 
 
 def __getattr__(name: str):

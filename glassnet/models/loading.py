@@ -7,9 +7,11 @@ model.
 
 from __future__ import annotations
 
+import json
 import os
 
 from glassnet import keras_format
+from glassnet.keras_format import objects as keras_objects
 from glassnet.models.functional import Functional
 from glassnet.models.sequential import Sequential
 
@@ -25,3 +27,20 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, 
     from a file in any mode). Raises ModelFileError for a file that is not a complete, well-formed model file."""
     return keras_format.load_model(filepath, custom_objects, compile=compile, safe_mode=safe_mode,
                                    model_classes=MODEL_CLASSES)
+
+#: The largest layer size (units, filters, ...) a JSON architecture may ask for: a bound, since a JSON string carries
+#: no weights to check sizes against (2**28 float32 weights are a gigabyte).
+JSON_SIZE_LIMIT = 2**28
+
+
+def model_from_json(json_string: str, custom_objects: dict | None = None):
+    """A new model (fresh weights) from ``model.to_json()``'s text, Keras's or glassnet's: only the classes glassnet
+    knows or ``custom_objects`` names are built, as ``load_model`` does."""
+    if not isinstance(json_string, (str, bytes)):
+        raise TypeError(f"model_from_json expects the JSON text of a model, received {type(json_string).__name__}")
+    try:
+        config = json.loads(json_string)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"model_from_json: the text is not valid JSON ({e})") from None
+    reader = keras_objects.Reader("model_from_json's JSON", custom_objects)
+    return reader.build_model(config, MODEL_CLASSES, weight_budget=JSON_SIZE_LIMIT)

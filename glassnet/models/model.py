@@ -15,12 +15,14 @@ compile/fit/evaluate/predict from the Trainer; this class adds what all models s
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
 
 from glassnet import backend, keras_format
 from glassnet.autodiff.tensor import Tensor, as_tensor, no_grad
+from glassnet.keras_format import objects as keras_objects
 from glassnet.layers.base import Layer, training_mode
 from glassnet.layers.symbolic import is_shape, is_symbolic, map_shapes, map_structure
 from glassnet.models import display
@@ -211,6 +213,14 @@ class Model(Trainer, Layer):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as Keras 3's JSON (a ``.keras`` file's config, without weights or compile settings);
+        ``keras.models.model_from_json`` rebuilds it in Keras or in glassnet. ``kwargs`` go to ``json.dumps``."""
+        self._require_built("an architecture to write")
+        config = keras_objects.keras_config(self)
+        config.pop("compile_config", None)
+        return json.dumps(config, **kwargs)
 
     # ----- files -------------------------------------------------------------------------------------------------
     def save(self, filepath: str | os.PathLike, overwrite: bool = True, **kwargs) -> None:
