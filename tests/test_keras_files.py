@@ -428,3 +428,30 @@ def test_wrapped_and_recurrent_layers_move_both_ways(keras, tmp_path):
         other = load(tmp_path / "wrappers.keras")
         np.testing.assert_allclose(other.predict(x, verbose=0), model.predict(x, verbose=0), **PREDICTIONS)
         assert other.count_params() == model.count_params() and int(other.optimizer.iterations) == 2
+
+
+OPTIMIZERS = [("SGD", {}), ("SGD", {"momentum": 0.9}), ("RMSprop", {}), ("RMSprop", {"momentum": 0.9}),
+              ("RMSprop", {"momentum": 0.5, "centered": True}), ("Adam", {}), ("Adam", {"amsgrad": True}),
+              ("AdamW", {"amsgrad": True}), ("Adagrad", {}), ("Adadelta", {}), ("Adamax", {}), ("Nadam", {}),
+              ("Ftrl", {}), ("Lion", {})]
+
+
+@pytest.mark.parametrize(("name", "arguments"), OPTIMIZERS, ids=[f"{n}{a or ''}" for n, a in OPTIMIZERS])
+def test_every_optimizer_state_resumes_both_ways(keras, tmp_path, name, arguments):
+    """Keras keeps slots in calls of add_optimizer_variables (RMSprop: one per slot; AMSGrad's velocity_hat last):
+    each optimizer's file resumes in the other library to the same weights."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = x[:, :1] - x[:, 1:2]
+    km = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dense(1)])
+    km.compile(optimizer=getattr(keras.optimizers, name)(learning_rate=0.05, **arguments), loss="mse")
+    km.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    km.save(tmp_path / "k.keras")
+    gm = gk.models.load_model(tmp_path / "k.keras")
+    gm.save(tmp_path / "g.keras")
+    back = keras.models.load_model(tmp_path / "g.keras")
+    for model in (km, gm, back):
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for kw, gw, bw in zip(km.get_weights(), gm.get_weights(), back.get_weights()):
+        np.testing.assert_allclose(gw, kw, **WEIGHTS)
+        np.testing.assert_allclose(bw, gw, **WEIGHTS)

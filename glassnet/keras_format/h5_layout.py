@@ -24,6 +24,8 @@ from glassnet.saving import NUMERIC_KINDS, ModelFileError, array_bytes
 OBJECT_LIMIT = 100_000  # groups and datasets a weights file may hold
 OBJECT_OVERHEAD = 16 << 10  # bytes of HDF5 layout per group or dataset, at most
 SLOTS_LIMIT = 3  # state arrays an optimizer keeps per variable (AMSGrad Adam: momentum, velocity, velocity_hat)
+SEPARATE_SLOTS = {  # the slots Keras creates in calls of their own (after the slots it creates together)
+    "RMSprop": ("velocity", "momentum", "average_gradient"), "Adam": ("velocity_hat",), "AdamW": ("velocity_hat",)}
 
 
 def h5py_module():
@@ -110,13 +112,33 @@ def has_learning_rate_variable(optimizer) -> bool:
     return not isinstance(optimizer.get_config()["learning_rate"], dict)
 
 
+def keras_slot_order(optimizer, count: int) -> list[int]:
+    """Where Keras keeps glassnet's ``count`` slot arrays (kept variable by variable, each variable's slots in
+    ``slot_names`` order): Keras creates slots in calls of ``add_optimizer_variables``, each laying out its slots
+    variable by variable, one call after another; RMSprop makes one call per slot, Adam a last one for AMSGrad's
+    velocity_hat, the others one call for all."""
+    names = optimizer.slot_names()
+    separate = [name for name in SEPARATE_SLOTS.get(type(optimizer).__name__, ()) if name in names]
+    groups = [tuple(name for name in names if name not in separate), *[(name,) for name in separate]]
+    return [v * len(names) + names.index(name) for group in groups for v in range(count // len(names) if names else 0)
+            for name in group]
+
+
 def optimizer_variables(optimizer) -> list[np.ndarray]:
-    """The optimizer's state in Keras's order: iterations, the learning rate, then glassnet's slots as they are."""
+    """The optimizer's state in Keras's order: iterations, the learning rate, then the slots where Keras keeps them
+    and what the optimizer keeps last (Nadam's Πₜ)."""
     state = optimizer.get_state()
     head = [np.asarray(state[0], dtype=np.int64)]
     if has_learning_rate_variable(optimizer):
         head.append(np.asarray(optimizer.learning_rate, dtype=np.float32))
-    return head + list(state[1:])
+    slots, count = state[1:], slot_array_count(optimizer, len(state) - 1)
+    return head + [slots[i] for i in keras_slot_order(optimizer, count)] + slots[count:]
+
+
+def slot_array_count(optimizer, arrays: int) -> int:
+    """How many of an optimizer's ``arrays`` state arrays (after iterations) are per-variable slots."""
+    width = len(optimizer.slot_names())
+    return arrays - arrays % width if width else 0
 
 
 def load_optimizer_variables(entries: list[tuple], model, where: str) -> None:
@@ -133,7 +155,12 @@ def load_optimizer_variables(entries: list[tuple], model, where: str) -> None:
         return
     arrays = [read_dataset(group, key, where, np.shape(a)) for (group, key), a in zip(entries, expected)]
     head = 2 if has_learning_rate_variable(optimizer) else 1
-    optimizer.set_state([arrays[0]] + arrays[head:])
+    stored = arrays[head:]
+    count = slot_array_count(optimizer, len(stored))
+    slots: list = [None] * count
+    for position, index in enumerate(keras_slot_order(optimizer, count)):
+        slots[index] = stored[position]
+    optimizer.set_state([arrays[0], *slots, *stored[count:]])
     if head == 2 and np.float32(optimizer.learning_rate) != arrays[1]:
         optimizer.learning_rate = float(arrays[1])
 
