@@ -18,8 +18,11 @@ from collections.abc import Sequence
 from glassnet.autodiff.tensor import Tensor, Variable
 
 KERNEL_OPS = ("MatMul", "Affine", "Conv1d", "Conv1dBias", "Conv2d", "Conv2dBias")  # ops whose 2nd input is a kernel W
-KERNEL_OPS += ("DepthwiseConv1d", "DepthwiseConv2d", "ConvTranspose1d", "ConvTranspose2d")
+KERNEL_OPS += ("DepthwiseConv1d", "DepthwiseConv2d", "ConvTranspose1d", "ConvTranspose2d", "DepthwiseConv1dBias",
+               "DepthwiseConv2dBias", "ConvTranspose1dBias", "ConvTranspose2dBias")
 BIAS_POSITIONS = {"Affine": 2, "Conv1dBias": 2, "Conv2dBias": 2, "Add": 1}  # where a bias b enters
+BIAS_POSITIONS.update(dict.fromkeys(("DepthwiseConv1dBias", "DepthwiseConv2dBias", "ConvTranspose1dBias",
+                                     "ConvTranspose2dBias"), 2))
 
 
 def snake(name: str) -> str:

@@ -137,10 +137,9 @@ class Conv2d(_Windowed):
         return dx, dw
 
 
-class Conv2dBias(Conv2d):
-    """Z = X ⋆ W + b: Z(n,i,j,o) = Σ_{p,q,c} X(n, i·s+p·d, j·s+q·d, c)·W(p,q,c,o) + b(o) (s the stride, d the
-    dilation), run as one product im2col(X)·W + b.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ, db = Σ dZ (a
-    convolution layer: the bias add fused into the product, as Affine does for a dense layer)."""
+class _PlusBias:
+    """A convolution with its layer's bias added in the same op (as Affine does for a dense layer), so the written-out
+    step shows dX, dW and db on one line: Z = conv(X, W) + b.  Backward: the convolution's dX and dW, db = Σ dZ."""
 
     def forward(self, x, w, b):
         return super().forward(x, w) + b
@@ -150,12 +149,18 @@ class Conv2dBias(Conv2d):
         return dx, dw, (kernels.sum_rows(dz) if self.needs_input_grad[2] else None)
 
 
+class Conv2dBias(_PlusBias, Conv2d):
+    """Z = X ⋆ W + b: Z(n,i,j,o) = Σ_{p,q,c} X(n, i·s+p·d, j·s+q·d, c)·W(p,q,c,o) + b(o) (s the stride, d the
+    dilation), run as one product im2col(X)·W + b.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ, db = Σ dZ (a
+    convolution layer: the bias add fused into the product, as Affine does for a dense layer)."""
+
+
 class Conv1d(Conv2d):
     """Z = X ⋆ W: Z(n,i,o) = Σ_{p,c} X(n, i·s+p·d, c)·W(p,c,o) (s the stride, d the dilation), run as one product
     im2col(X)·W.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ."""
 
 
-class Conv1dBias(Conv2dBias):
+class Conv1dBias(_PlusBias, Conv1d):
     """Z = X ⋆ W + b: Z(n,i,o) = Σ_{p,c} X(n, i·s+p·d, c)·W(p,c,o) + b(o) (s the stride, d the dilation), run as
     one product im2col(X)·W + b.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ, db = Σ dZ."""
 
@@ -233,6 +238,30 @@ class ConvTranspose1d(ConvTranspose2d):
     dX = im2col(dZ)·W, dW = im2col(dZ)ᵀ·X."""
 
 
+class DepthwiseConv2dBias(_PlusBias, DepthwiseConv2d):
+    """Z = X ⊛ W + b: Z(n,i,j,c·M+m) = Σ_{p,q} X(n, i·s+p·d, j·s+q·d, c)·W(p,q,c,m) + b(c·M+m) (each channel c
+    convolved on its own by M filters), run as one product per channel im2col(X)[c]·W[c] + b.  Backward:
+    dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ, db = Σ dZ (each product taken channel by channel)."""
+
+
+class DepthwiseConv1dBias(_PlusBias, DepthwiseConv1d):
+    """Z = X ⊛ W + b: Z(n,i,c·M+m) = Σ_p X(n, i·s+p·d, c)·W(p,c,m) + b(c·M+m) (each channel c convolved on its own
+    by M filters), run as one product per channel im2col(X)[c]·W[c] + b.  Backward: dX = col2im(dZ·Wᵀ),
+    dW = im2col(X)ᵀ·dZ, db = Σ dZ (each product taken channel by channel)."""
+
+
+class ConvTranspose2dBias(_PlusBias, ConvTranspose2d):
+    """Z = X ⋆ᵀ W + b, the adjoint of a convolution plus the bias: Z(n, i·s+p·d−a, j·s+q·d−b, o) += Σ_c
+    X(n,i,j,c)·W(p,q,o,c), then + b(o) ((a, b) the padding before), run as col2im(X·Wᵀ) + b.  Backward:
+    dX = im2col(dZ)·W, dW = im2col(dZ)ᵀ·X, db = Σ dZ."""
+
+
+class ConvTranspose1dBias(_PlusBias, ConvTranspose1d):
+    """Z = X ⋆ᵀ W + b, the adjoint of a convolution plus the bias: Z(n, i·s+p·d−a, o) += Σ_c X(n,i,c)·W(p,o,c), then
+    + b(o) (a the padding before), run as col2im(X·Wᵀ) + b.  Backward: dX = im2col(dZ)·W, dW = im2col(dZ)ᵀ·X,
+    db = Σ dZ."""
+
+
 # ----- pooling -------------------------------------------------------------------------------------------------
 class _Pool(Function):
     """What the poolings share: the window, its strides and padding, and the padding of an input."""
@@ -294,6 +323,8 @@ class AvgPool1d(AvgPool2d):
 
 
 CONV_OPS = {(1, False): Conv1d, (2, False): Conv2d, (1, True): Conv1dBias, (2, True): Conv2dBias}
-DEPTHWISE_OPS = {1: DepthwiseConv1d, 2: DepthwiseConv2d}
-TRANSPOSE_OPS = {1: ConvTranspose1d, 2: ConvTranspose2d}
+DEPTHWISE_OPS = {(1, False): DepthwiseConv1d, (2, False): DepthwiseConv2d, (1, True): DepthwiseConv1dBias,
+                 (2, True): DepthwiseConv2dBias}
+TRANSPOSE_OPS = {(1, False): ConvTranspose1d, (2, False): ConvTranspose2d, (1, True): ConvTranspose1dBias,
+                 (2, True): ConvTranspose2dBias}
 POOL_OPS = {(1, "max"): MaxPool1d, (2, "max"): MaxPool2d, (1, "average"): AvgPool1d, (2, "average"): AvgPool2d}

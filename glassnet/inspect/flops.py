@@ -14,10 +14,12 @@ Conventions (one FLOP = one scalar add, multiply, divide, compare or elementary 
 - Convolutions (``CONVOLUTIONS``) ``Z = X ⋆ W (+ b)``: ``2·kh·kw·cin`` per output element (one multiply and one add
   per kernel entry, the matmul convention on im2col(X)·W), plus one per output element for the bias. Backward: the
   same count for dX = col2im(dZ·Wᵀ) and again for dW = im2col(X)ᵀ·dZ, one per output element for db = Σ dZ.
-- Depthwise convolutions (``DEPTHWISE``) ``Z(…, c·M+m) = Σ_{p,q} X(…, c)·W(p,q,c,m)``: ``2·kh·kw`` per output
-  element each way (forward, dX, dW): one product per channel, each output reading one channel's window.
+- Depthwise convolutions (``DEPTHWISE``) ``Z(…, c·M+m) = Σ_{p,q} X(…, c)·W(p,q,c,m) (+ b)``: ``2·kh·kw`` per
+  output element each way (forward, dX, dW): one product per channel, each output reading one channel's window;
+  the bias and db one per output element, as for a convolution.
 - Transposed convolutions (``TRANSPOSED``) ``Z = X ⋆ᵀ W``, run as col2im(X·Wᵀ): ``2·kh·kw·filters`` per input
-  element (the product (pixels, cin)·(cin, kh·kw·filters)); the same for dX = im2col(dZ)·W and dW = im2col(dZ)ᵀ·X.
+  element (the product (pixels, cin)·(cin, kh·kw·filters)); the same for dX = im2col(dZ)·W and dW = im2col(dZ)ᵀ·X;
+  the bias and db one per output element.
   The scatter-add of col2im is counted with the product, as im2col's gather is: data movement.
 - Batch normalization (``BATCH_NORMS``), per element of x: in training μ (1: add), x − μ, (x − μ)², σ² (1 each),
   ẑ = (x − μ)·1/√(σ² + ε), γ·ẑ + β (2): 7 forward (11 under a mask: the weights w/Σw, w·x and w·(x − μ)²); backward
@@ -73,8 +75,10 @@ ELEMENTWISE_BACKWARD = {
 REDUCTIONS = {"Sum", "Mean", "Max", "LogSumExp"}
 CONVOLUTIONS = {"Conv1d": False, "Conv2d": False, "Conv1dBias": True, "Conv2dBias": True}  # name: adds a bias
 POOLINGS = {"MaxPool1d": False, "MaxPool2d": False, "AvgPool1d": True, "AvgPool2d": True}  # name: divides
-DEPTHWISE = {"DepthwiseConv1d", "DepthwiseConv2d"}
-TRANSPOSED = {"ConvTranspose1d", "ConvTranspose2d"}
+DEPTHWISE = {"DepthwiseConv1d": False, "DepthwiseConv2d": False, "DepthwiseConv1dBias": True,
+             "DepthwiseConv2dBias": True}  # name: adds a bias
+TRANSPOSED = {"ConvTranspose1d": False, "ConvTranspose2d": False, "ConvTranspose1dBias": True,
+              "ConvTranspose2dBias": True}  # name: adds a bias
 # name: (position of x, FLOPs per element of x forward, backward per element of x for each input in order)
 BATCH_NORMS = {
     "BatchNorm": (0, 7, (5, 2, 1)),  # x, gamma, beta
@@ -111,9 +115,9 @@ def _transposed_flops(input_shapes: list[tuple[int, ...]]) -> int:
 def forward_flops(op_name: str, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
     """FLOPs of one op's forward, from its name (the Function class) and shapes."""
     if op_name in DEPTHWISE:
-        return _depthwise_flops(input_shapes, output_shape)
+        return _depthwise_flops(input_shapes, output_shape) + (_size(output_shape) if DEPTHWISE[op_name] else 0)
     if op_name in TRANSPOSED:
-        return _transposed_flops(input_shapes)
+        return _transposed_flops(input_shapes) + (_size(output_shape) if TRANSPOSED[op_name] else 0)
     if op_name in BATCH_NORMS:
         x_position, per_element, _ = BATCH_NORMS[op_name]
         return per_element * _size(input_shapes[x_position])
@@ -148,10 +152,10 @@ def backward_flops(
     for position, (shape, needed) in enumerate(zip(input_shapes, needs_input_grad)):
         if not needed:
             continue
-        if op_name in DEPTHWISE:
-            total += _depthwise_flops(input_shapes, output_shape)
-        elif op_name in TRANSPOSED:
-            total += _transposed_flops(input_shapes)
+        if op_name in DEPTHWISE or op_name in TRANSPOSED:
+            product = _depthwise_flops(input_shapes, output_shape) if op_name in DEPTHWISE else \
+                _transposed_flops(input_shapes)
+            total += _size(output_shape) if position == 2 else product  # db = Σ dZ
         elif op_name in BATCH_NORMS:
             x_position, _, per_element = BATCH_NORMS[op_name]
             total += per_element[position] * _size(input_shapes[x_position])

@@ -114,9 +114,13 @@ class ConvLayer(Layer):
             self.bias = self.add_weight((size,), self.bias_initializer, name="bias", regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
 
-    def finish(self, z):
-        """g(Z + b): the bias (when the op did not add it) and the activation."""
-        return self.activation(z if self.bias is None else ops.add(z, self.bias))
+    def convolve(self, ops_table: dict, x, kernel, **extra):
+        """g(op(X, W) + b): the op of this rank from ``ops_table``, with the bias fused in when the layer has one
+        (so the written-out step shows dX, dW and db on one line), then the activation."""
+        op = ops_table[self.rank, self.bias is not None]
+        inputs = (x, kernel) if self.bias is None else (x, kernel, self.bias)
+        return self.activation(op.apply(*inputs, strides=self.strides, dilation=self.dilation_rate,
+                                        padding=self.padding, **extra))
 
     def window_sizes(self, input_shape) -> list[int | None]:
         """The output's spatial sizes: one per window position along each axis (Keras's formula)."""
@@ -246,9 +250,7 @@ class BaseDepthwiseConv(ConvLayer):
         self.add_bias(channels * self.depth_multiplier)
 
     def call(self, x):
-        z = ops_conv.DEPTHWISE_OPS[self.rank].apply(x, self.kernel, strides=self.strides,
-                                                    dilation=self.dilation_rate, padding=self.padding)
-        return self.finish(z)
+        return self.convolve(ops_conv.DEPTHWISE_OPS, x, self.kernel)
 
     def compute_output_shape(self, input_shape) -> tuple:
         channels = tuple(input_shape)[-1]
@@ -301,8 +303,8 @@ class BaseSeparableConv(ConvLayer):
         self.add_bias(self.filters)
 
     def call(self, x):
-        z = ops_conv.DEPTHWISE_OPS[self.rank].apply(x, self.depthwise_kernel, strides=self.strides,
-                                                    dilation=self.dilation_rate, padding=self.padding)
+        z = ops_conv.DEPTHWISE_OPS[self.rank, False].apply(x, self.depthwise_kernel, strides=self.strides,
+                                                           dilation=self.dilation_rate, padding=self.padding)
         return self.activation(ops.conv(z, self.pointwise_kernel, bias=self.bias))
 
     def compute_output_shape(self, input_shape) -> tuple:
@@ -352,9 +354,7 @@ class BaseConvTranspose(ConvLayer):
         self.add_bias(self.filters)
 
     def call(self, x):
-        z = ops_conv.TRANSPOSE_OPS[self.rank].apply(x, self.kernel, strides=self.strides, dilation=self.dilation_rate,
-                                                    padding=self.padding, output_padding=self.output_padding)
-        return self.finish(z)
+        return self.convolve(ops_conv.TRANSPOSE_OPS, x, self.kernel, output_padding=self.output_padding)
 
     def compute_output_shape(self, input_shape) -> tuple:
         extra = self.output_padding or (None,) * self.rank

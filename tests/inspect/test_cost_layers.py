@@ -96,8 +96,8 @@ def test_batch_norm_at_inference_and_an_embedding_lookup_are_counted():
 
 @pytest.mark.parametrize("op, make, input_shape, expected", [
     ("Conv2dBias", lambda: layers.Conv2D(7, 3), (9, 9, 3), (B * 7 * 7, 27, 7)),
-    ("DepthwiseConv2d", lambda: layers.DepthwiseConv2D(3, depth_multiplier=2), (9, 9, 3), (B * 7 * 7, 9, 2)),
-    ("ConvTranspose2d", lambda: layers.Conv2DTranspose(6, 2), (5, 5, 3), (B * 5 * 5, 3, 24)),
+    ("DepthwiseConv2dBias", lambda: layers.DepthwiseConv2D(3, depth_multiplier=2), (9, 9, 3), (B * 7 * 7, 9, 2)),
+    ("ConvTranspose2d", lambda: layers.Conv2DTranspose(6, 2, use_bias=False), (5, 5, 3), (B * 5 * 5, 3, 24)),
 ])
 def test_a_convolution_is_timed_as_its_im2col_product(op, make, input_shape, expected):
     """gemm_shape: (m, k, n) of the one product a convolution runs; its estimated seconds are that product's
@@ -112,7 +112,8 @@ def test_a_convolution_is_timed_as_its_im2col_product(op, make, input_shape, exp
     m, k, n = expected
     gathered = m * n if op.startswith("ConvTranspose") else m * k * (3 if op.startswith("Depthwise") else 1)
     assert cost_module.window_values(node) == gathered  # the windows im2col copies (col2im adds, transposed)
-    assert node.flops - 2 * m * k * n * (input_shape[-1] if op.startswith("Depthwise") else 1) in (0, m * n)  # + b
+    product = 2 * m * k * n * (input_shape[-1] if op.startswith("Depthwise") else 1)
+    assert node.flops - product == (math.prod(node.output_shape) if op.endswith("Bias") else 0)  # + b
 
 
 @pytest.fixture

@@ -180,40 +180,46 @@ OP_CASES = [  # (rank, strides, dilation, padding, output_padding)
 @pytest.mark.parametrize("rank, strides, dilation, padding, output_padding", OP_CASES)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_ops_match_torch_forward_and_backward(rank, strides, dilation, padding, output_padding, dtype):
+    """Each op without and with its fused bias (the torch twin adds b and sums db itself)."""
     rng = np.random.default_rng(3)
     tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == "float64" else {"rtol": 1e-5, "atol": 1e-5}
     spatial, window = (7, 6)[:rank], (3, 2)[:rank]
     x = rng.normal(size=(2, *spatial, 3)).astype(dtype)
-    cases = [(cv.DEPTHWISE_OPS[rank], rng.normal(size=(*window, 3, 2)).astype(dtype), {},
+    cases = [(cv.DEPTHWISE_OPS, rng.normal(size=(*window, 3, 2)).astype(dtype), {},
               lambda xt, wt: torch_depthwise(xt, wt, strides, dilation, padding))]
     if max(strides) == 1 or max(dilation) == 1:
-        cases.append((cv.TRANSPOSE_OPS[rank], rng.normal(size=(*window, 4, 3)).astype(dtype),
+        cases.append((cv.TRANSPOSE_OPS, rng.normal(size=(*window, 4, 3)).astype(dtype),
                       {"output_padding": output_padding},
                       lambda xt, wt: torch_transpose(xt, wt, strides, dilation, padding, output_padding)))
-    for op, w, extra, reference in cases:
-        xg, wg = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
-        z = op.apply(xg, wg, strides=strides, dilation=dilation, padding=padding, **extra)
-        xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
-        expected = reference(xt, wt)
-        assert z.shape == tuple(expected.shape) and z.numpy().dtype == np.dtype(dtype)
-        np.testing.assert_allclose(z.numpy(), expected.detach().numpy(), **tol)
-        upstream = rng.normal(size=z.shape).astype(dtype)
-        (z * upstream).sum().backward()
-        (expected * torch.tensor(upstream)).sum().backward()
-        np.testing.assert_allclose(xg.grad, xt.grad.numpy(), **tol)
-        np.testing.assert_allclose(wg.grad, wt.grad.numpy(), **tol)
+    for table, w, extra, reference in cases:
+        for bias in (False, True):
+            b = rng.normal(size=w.shape[-2] * w.shape[-1] if table is cv.DEPTHWISE_OPS else w.shape[-2]).astype(dtype)
+            arrays = [x, w, b] if bias else [x, w]
+            ours = [Tensor(a, requires_grad=True) for a in arrays]
+            z = table[rank, bias].apply(*ours, strides=strides, dilation=dilation, padding=padding, **extra)
+            theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+            expected = reference(*theirs[:2]) + (theirs[2] if bias else 0)
+            assert z.shape == tuple(expected.shape) and z.numpy().dtype == np.dtype(dtype)
+            np.testing.assert_allclose(z.numpy(), expected.detach().numpy(), **tol)
+            upstream = rng.normal(size=z.shape).astype(dtype)
+            (z * upstream).sum().backward()
+            (expected * torch.tensor(upstream)).sum().backward()
+            for got, want in zip(ours, theirs):
+                np.testing.assert_allclose(got.grad, want.grad.numpy(), **tol)
 
 
 @pytest.mark.parametrize("rank, strides, dilation, padding, output_padding", OP_CASES)
 def test_ops_gradients_by_central_differences(rank, strides, dilation, padding, output_padding):
     rng = np.random.default_rng(4)
     x = rng.normal(size=(2, *(8, 5)[:rank], 2))
-    window = (3, 2)[:rank]
-    gradcheck(lambda x, w: cv.DEPTHWISE_OPS[rank].apply(x, w, strides=strides, dilation=dilation, padding=padding),
-              [x, rng.normal(size=(*window, 2, 2))])
-    gradcheck(lambda x, w: cv.TRANSPOSE_OPS[rank].apply(x, w, strides=strides, dilation=dilation, padding=padding,
-                                                        output_padding=output_padding),
+    window, params = (3, 2)[:rank], {"strides": strides, "dilation": dilation, "padding": padding}
+    gradcheck(lambda x, w: cv.DEPTHWISE_OPS[rank, False].apply(x, w, **params), [x, rng.normal(size=(*window, 2, 2))])
+    gradcheck(lambda x, w, b: cv.DEPTHWISE_OPS[rank, True].apply(x, w, b, **params),
+              [x, rng.normal(size=(*window, 2, 2)), rng.normal(size=4)])
+    gradcheck(lambda x, w: cv.TRANSPOSE_OPS[rank, False].apply(x, w, output_padding=output_padding, **params),
               [x, rng.normal(size=(*window, 3, 2))])
+    gradcheck(lambda x, w, b: cv.TRANSPOSE_OPS[rank, True].apply(x, w, b, output_padding=output_padding, **params),
+              [x, rng.normal(size=(*window, 3, 2)), rng.normal(size=3)])
 
 
 # ----- training and the written-out step ---------------------------------------------------------------------------
@@ -240,7 +246,8 @@ def test_the_written_out_step_is_the_eager_step_and_learns():
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     assert histories[1].history["loss"][-1] < histories[1].history["loss"][0]
     source = written.step_source()
-    assert "depthwise_conv2d" in source and "conv_transpose2d.backward(" in source
+    assert "depthwise_conv2d_bias.forward(" in source and "conv_transpose2d_bias.backward(" in source
+    assert "Z3 = depthwise_conv2d_depthwise_conv2d_bias.forward(Z2, W3, b3)" in source  # b fused: one line
     text = str(gk.inspect.explain(written, x[:4], y[:4]))
     assert "⊛" in text and "⋆ᵀ" in text
 
