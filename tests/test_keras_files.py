@@ -167,6 +167,17 @@ def test_files_follow_keras_layout(tmp_path):
     assert keras_format.is_keras_file(tmp_path / "m.keras")
 
 
+def test_include_optimizer_false_leaves_the_training_out(keras, tmp_path):
+    gm = compiled(gk, "mlp")
+    gm.save(tmp_path / "m.keras", include_optimizer=False)
+    with zipfile.ZipFile(tmp_path / "m.keras") as zf:
+        assert json.loads(zf.read("config.json"))["compile_config"] is None
+        with h5py.File(zf.open("model.weights.h5")) as f:
+            assert "optimizer" not in f
+    assert getattr(keras.models.load_model(tmp_path / "m.keras"), "optimizer", None) is None  # never compiled
+    assert gk.models.load_model(tmp_path / "m.keras").optimizer is None
+
+
 @pytest.mark.parametrize("name", ["model", "model.txt", "model.npz"])
 def test_unknown_extensions_get_keras_messages(tmp_path, name):
     gm = compiled(gk, "mlp")
