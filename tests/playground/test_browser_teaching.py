@@ -89,6 +89,11 @@ def test_arrow_keys_on_a_slider_are_never_lost(page):
     settled(page, "s.batch_size === 5")
     assert page.input_value("#batch_size") == "5"
     assert page.evaluate("document.activeElement.id") == "batch_size"
+    page.focus("#learning_rate")  # a list takes arrow keys too: 0.03 → 0.1 → 0.3 → 1
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    settled(page, "s.learning_rate === 1")
+    assert page.input_value("#learning_rate") == "1"
     assert page.problems == []
 
 

@@ -123,6 +123,7 @@ function populateControls() {
     }));
     select.addEventListener("change", () => {
       const value = spec.kind === "float" ? Number(select.value) : select.value;
+      app.pending[select.dataset.setting] = value; // arrow keys on a focused list send a change each
       setSettings({ [select.dataset.setting]: value });
     });
   }
