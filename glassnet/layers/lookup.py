@@ -488,8 +488,22 @@ class IndexLookup(ValueLayer):
                 out[i] = self.oov_index(tokens[i])
         return out
 
+    def known_depth(self) -> int | None:
+        """The length of the output vectors: max_tokens when padded to it, else the vocabulary's size (None while
+        a vector layer has no vocabulary yet)."""
+        if self.pad_to_max_tokens:
+            return self.max_tokens
+        if self.output_mode != "int" and not self.tokens and self.input_vocabulary is None:
+            return None
+        return self.vocabulary_size()
+
     def depth(self) -> int:
-        return self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size()
+        """``known_depth``, which a call needs: a vector layer without a vocabulary is refused, as in Keras."""
+        if self.known_depth() is None:
+            raise RuntimeError(f"When using `output_mode={self.output_mode}` and `pad_to_max_tokens=False`, you must "
+                               "set the layer's vocabulary before calling it. Either pass a `vocabulary` argument to "
+                               "the layer, or call `adapt` with some sample data.")
+        return self.known_depth()
 
     def encode(self, indices: np.ndarray) -> np.ndarray:
         """Indices as the output mode asks (-1 marks a mask token, left out of the vectors)."""
@@ -526,7 +540,7 @@ class IndexLookup(ValueLayer):
         if self.output_mode == "int":
             return tuple(input_shape)
         return encoded_shape(input_shape, self.output_mode if self.output_mode != "tf_idf" else "count",
-                             self.depth())
+                             self.known_depth())
 
     def compute_output_spec(self, inputs, *args, **kwargs):
         dtype = self.vocabulary_dtype if self.invert else self.output_dtype

@@ -172,7 +172,7 @@ class TextVectorization(ValueLayer):
         batch = input_shape[0] if input_shape else None
         if self.output_mode == "int":
             return (batch, self.output_sequence_length)
-        return (batch, self.lookup_layer.depth())
+        return (batch, self.lookup_layer.known_depth())
 
     def get_config(self) -> dict:
         lookup = self.lookup_layer

@@ -81,6 +81,9 @@ def test_errors_and_config():
         layers.TextVectorization(output_mode="count", output_sequence_length=3)
     with pytest.raises(ValueError, match="input rank must be 1 or the last shape dimension must be 1"):
         layers.TextVectorization()(np.array([["a", "b"]]))
+    with pytest.raises(RuntimeError, match="you must set the layer's vocabulary before calling it"):
+        layers.TextVectorization(output_mode="multi_hot")(["a b"])
+    assert layers.TextVectorization(output_mode="multi_hot")(gk.Input((1,))).shape == (None, None)
     with pytest.raises(ValueError, match="expects strings"):
         layers.TextVectorization()(np.array([1.0, 2.0]))
     layer = layers.TextVectorization(max_tokens=10, ngrams=2, output_mode="multi_hot", vocabulary=["x", "y"])
