@@ -222,6 +222,20 @@ def test_checkpoints_are_keras_files(keras, tmp_path):
         callbacks.ModelCheckpoint(tmp_path / "m.ckpt")
 
 
+def test_checkpoints_every_n_batches_are_named_as_keras_names_them(keras, tmp_path):
+    x, y = data("mlp")
+    for lib in (keras, gk):
+        folder = tmp_path / lib.__name__
+        model = compiled(lib, "mlp")
+        checkpoint = lib.callbacks.ModelCheckpoint(str(folder / "w-{epoch}-{batch}.weights.h5"), save_freq=2,
+                                                   save_weights_only=True)
+        model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0, callbacks=[checkpoint])
+    assert sorted(p.name for p in (tmp_path / "glassnet").iterdir()) == sorted(
+        p.name for p in (tmp_path / "keras").iterdir()) == ["w-1-2.weights.h5", "w-2-1.weights.h5", "w-2-3.weights.h5"]
+    with pytest.raises(ValueError, match="Unrecognized save_freq: often"):
+        callbacks.ModelCheckpoint(tmp_path / "m.keras", save_freq="often")
+
+
 # ----- files glassnet must refuse ------------------------------------------------------------------------------------
 def rewrite_config(path, edit) -> None:
     """Rewrite ``config.json`` inside a .keras zip with ``edit(config)`` (what a tampered file looks like)."""

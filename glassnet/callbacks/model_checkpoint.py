@@ -1,4 +1,4 @@
-"""ModelCheckpoint: save the model (or its weights) at the end of each epoch, or only when it improves."""
+"""ModelCheckpoint: save the model (or its weights) every epoch or every N batches, or only when it improves."""
 
 from __future__ import annotations
 
@@ -13,18 +13,20 @@ class ModelCheckpoint(Callback):
 
     ``save_best_only``: save only when ``monitor`` improves on the best value so far (``initial_value_threshold``
     sets a value it must beat first). ``save_weights_only``: write a ``.weights.h5`` file instead of the whole model
-    (a ``.keras`` file; ``.h5`` and ``.glassnet`` also work). Each file is written atomically, so a run killed
-    mid-save leaves the previous checkpoint loadable.
+    (a ``.keras`` file; ``.h5`` and ``.glassnet`` also work). ``save_freq=N``: every N batches instead of every
+    epoch (``{batch}`` in the path names the batch). Each file is written atomically, so a run killed mid-save
+    leaves the previous checkpoint loadable.
     """
-
-    uses_batch_hooks = False
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,
                  save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
-                 save_freq: str = "epoch", initial_value_threshold: float | None = None):
+                 save_freq: str | int = "epoch", initial_value_threshold: float | None = None):
         super().__init__()
-        if save_freq != "epoch":
-            raise ValueError(f"ModelCheckpoint supports save_freq='epoch' only, received save_freq={save_freq!r}")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1):
+            raise ValueError(f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or integer values")
+        self.save_freq = save_freq
+        self._current_epoch = 0
+        self._batches_since_save = 0
         self.filepath = os.fspath(filepath)
         if save_weights_only and not self.filepath.endswith(".weights.h5"):
             raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided must end "
@@ -47,9 +49,13 @@ class ModelCheckpoint(Callback):
             if self.best is None:
                 self.best = worst_value(self._maximize)
 
-    def _format_path(self, epoch: int, logs: dict) -> str:
+    @property
+    def uses_batch_hooks(self) -> bool:
+        return self.save_freq != "epoch"
+
+    def _format_path(self, epoch: int, logs: dict, batch: int | None) -> str:
         try:
-            return self.filepath.format(epoch=epoch + 1, **logs)
+            return self.filepath.format(epoch=epoch + 1, **({} if batch is None else {"batch": batch + 1}), **logs)
         except KeyError as e:
             raise KeyError(
                 f"ModelCheckpoint: failed to format filepath {self.filepath!r}: the logs have no key {e}. "
@@ -65,9 +71,24 @@ class ModelCheckpoint(Callback):
         else:
             self.model.save(path)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        """With ``save_freq=N``: a checkpoint every N batches (counted across epochs), named with ``{batch}`` too."""
+        self._batches_since_save += 1
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._checkpoint(self._current_epoch, logs, batch)
+
     def on_epoch_end(self, epoch, logs=None):
-        logs = dict(logs or {})
-        path = self._format_path(epoch, logs)
+        if self.save_freq == "epoch":
+            self._checkpoint(epoch, logs, None)
+
+    def _checkpoint(self, epoch: int, logs: dict | None, batch: int | None) -> None:
+        """Save now, or, with ``save_best_only``, if ``monitor`` improved."""
+        logs = {key: value for key, value in (logs or {}).items() if key != "batch"}
+        path = self._format_path(epoch, logs, batch)
         if not self.save_best_only:
             if self.verbose > 0:
                 print(f"\nEpoch {epoch + 1}: saving model to {path}")
