@@ -277,8 +277,8 @@ def example_batch(model, batch_size: int, loss=None) -> tuple[np.ndarray, np.nda
         if first is None:
             raise ValueError("inspecting a model without data needs a built model (call it once, or pass x)")
         shape = (None, first.shape[0])
-    rng = np.random.default_rng(0)
-    x = map_shapes(lambda s: rng.standard_normal((batch_size, *s[1:])).astype("float32"), shape)
+    rng = np.random.default_rng(0)  # uniform in [0, 1): valid for any layer, an Embedding's indices too (row 0)
+    x = map_shapes(lambda s: rng.random((batch_size, *s[1:])).astype("float32"), shape)
     loss = loss if loss is not None else getattr(model, "loss", None)
     if loss is None:
         return x, None

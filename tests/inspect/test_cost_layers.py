@@ -123,6 +123,7 @@ def one_blas_thread():
         yield
 
 
+@pytest.mark.slow  # it times the machine: outside the default run, where shared cores make timings noisy
 def test_a_convolution_layers_estimated_time_is_near_its_measured_time(one_blas_thread):
     """A book-sized Conv2D (32 → 64 channels, 3×3, on 13×13 maps): the estimate (the im2col product's rate, one
     pass over its windows, the per-op overhead) within 2× of the measured forward + backward of the layer's op;
