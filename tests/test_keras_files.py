@@ -384,6 +384,27 @@ def KerasInterrupt(keras, at: int):  # noqa: N802 - builds a Keras callback clas
     return Stop()
 
 
+def test_backup_and_restore_falls_back_to_the_previous_backup(tmp_path):
+    """double_checkpoint keeps the previous backup as *.bkp; a latest backup that cannot be read is replaced by it."""
+    x, y = data("mlp")
+    gm = compiled(gk, "mlp")
+    backup = callbacks.BackupAndRestore(tmp_path / "b", double_checkpoint=True)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        gm.fit(x, y, batch_size=16, epochs=5, shuffle=False, verbose=0, callbacks=[backup, Interrupt(2)])
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
+        "latest.weights.h5", "latest.weights.h5.bkp", "training_metadata.json", "training_metadata.json.bkp"]
+    previous = compiled(gk, "mlp")
+    (tmp_path / "previous.weights.h5").write_bytes((tmp_path / "b/latest.weights.h5.bkp").read_bytes())
+    previous.load_weights(tmp_path / "previous.weights.h5")  # the end of the first epoch
+    (tmp_path / "b/latest.weights.h5").write_bytes(b"torn")
+    fresh, probe = compiled(gk, "mlp"), WeightsAtStart()
+    fresh.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0,
+              callbacks=[callbacks.BackupAndRestore(tmp_path / "b", double_checkpoint=True), probe])
+    assert probe.iterations == 3
+    for a, b in zip(probe.weights, previous.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.xfail(strict=True, reason="fit does not yet read model._initial_epoch after the callbacks' "
                                        "on_train_begin (Keras's hook for BackupAndRestore)")
 def test_backup_and_restore_resumes_at_the_interrupted_epoch(tmp_path):

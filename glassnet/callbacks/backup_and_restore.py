@@ -44,25 +44,30 @@ class BackupAndRestore(Callback):
 
     def on_train_begin(self, logs=None):
         try:
-            self._restore(self._weights_path, self._metadata_path)
+            self._restore()
         except (OSError, ValueError):
-            previous = f"{self._weights_path}.bkp"
-            if not os.path.exists(previous):
+            if not os.path.exists(f"{self._weights_path}.bkp"):
                 raise
-            self._restore(previous, f"{self._metadata_path}.bkp")
+            for path in (self._weights_path, self._metadata_path):  # the previous backup becomes the latest
+                if os.path.exists(f"{path}.bkp"):
+                    shutil.copyfile(f"{path}.bkp", path)
+                elif os.path.exists(path):
+                    os.remove(path)
+            self._restore()
 
-    def _restore(self, weights_path: str, metadata_path: str) -> None:
+    def _restore(self) -> None:
         if not self.model.built:
             raise ValueError("To use the BackupAndRestore callback, you model must be built before you call `fit()`. "
                              f"Model {self.model} is unbuilt. You can build it beforehand by calling it on a batch "
                              "of data.")
-        if os.path.exists(weights_path):
-            self.model.load_weights(weights_path)  # the optimizer's variables too, when the model is compiled
-        if os.path.exists(metadata_path):
-            with open(metadata_path, encoding="utf-8") as f:
+        if os.path.exists(self._weights_path):
+            self.model.load_weights(self._weights_path)  # the optimizer's variables too, when the model is compiled
+        if os.path.exists(self._metadata_path):
+            with open(self._metadata_path, encoding="utf-8") as f:
                 epoch = json.load(f).get("epoch")
             if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-                raise ValueError(f"BackupAndRestore: {metadata_path} holds epoch={epoch!r}; expected an integer ≥ 0")
+                raise ValueError(f"BackupAndRestore: {self._metadata_path} holds epoch={epoch!r}; expected an "
+                                 "integer ≥ 0")
             self._current_epoch = epoch
             self.model._initial_epoch = epoch  # Keras's hook: fit resumes at this epoch
 
