@@ -14,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 const SESSION_KEY = "glassnet-playground-session";
 const RETRY_MS = { first: 500, most: 10000 };
 const HISTORY_KEPT = 1000; // loss-curve rows sent back to a restarted server
+const TIP_DELAY_MS = 400; // how long the pointer rests on a control before its tip shows
 const app = {
   socket: null, schema: null, settings: null, structure: null, data: { train: [], test: [] },
   client: { ...CLIENT_DEFAULTS }, history: [], frame: null, view: null, hovered: null, sample: 0,
@@ -187,9 +188,13 @@ function describe(node, key, text) {
   node.removeAttribute("title"); // the tip replaces the browser's own
   if (node.tipShown) return;
   node.tipShown = true;
-  const show = () => showTip(node, holder.textContent);
-  node.addEventListener("pointerenter", show);
-  node.addEventListener("focusin", show);
+  node.addEventListener("pointerenter", () => { // after a short rest, so that passing over a control shows nothing
+    clearTimeout(app.tipTimer);
+    app.tipTimer = setTimeout(() => showTip(node, holder.textContent), TIP_DELAY_MS);
+  });
+  node.addEventListener("focusin", (event) => { // the keyboard's focus at once (a click's focus shows nothing)
+    if (event.target.matches(":focus-visible")) showTip(node, holder.textContent);
+  });
   node.addEventListener("pointerleave", hideTip);
   node.addEventListener("focusout", hideTip);
 }
@@ -206,6 +211,7 @@ function showTip(node, text) {
 }
 
 function hideTip() {
+  clearTimeout(app.tipTimer);
   $("tip").hidden = true;
 }
 
