@@ -123,6 +123,8 @@ class StepValues(Mapping):
                 filled = _filled(equation, values, unit, sample)
                 if filled is not None:
                     lines.append(f"  {filled}")
+                elif name == f"dA{layer}":
+                    lines += self._backpropagated(unit, sample, equation)
         for weight in (f"W{layer}", f"b{layer}"):
             if weight in self.weights and f"d{weight}" in self.backward:
                 index = (..., unit)
@@ -137,6 +139,21 @@ class StepValues(Mapping):
                     lines.append(f"  d{weight}[{':' if dense else '…'}, {unit}] = [{shown}]"
                                  + ("  (a[i]·dz summed over the batch)" if dense else ""))
         return "\n".join(lines)
+
+    def _backpropagated(self, unit: int, sample: int, equation: str) -> list[str]:
+        """``da = dz₁·w₁ + dz₂·w₂ + … = value``: the gradient reaching this unit from every unit of the next layer,
+        for ``dA[l] = dZ[l+1]·W[l+1]ᵀ`` with a Dense kernel; nothing for other products."""
+        match = re.search(r"= (\S+)·(\S+)ᵀ$", equation)
+        lhs = identifier(equation.split(" = ", 1)[0])
+        if match is None:
+            return []
+        dz, kernel = self.backward.get(identifier(match.group(1))), self.weights.get(identifier(match.group(2)))
+        if dz is None or kernel is None or dz.ndim != 2 or kernel.ndim != 2 or lhs not in self.backward:
+            return []
+        terms = [f"{_signed(d)}·{_signed(w)}" for d, w in zip(dz[sample], kernel[unit])]
+        if len(terms) > 4:
+            terms = terms[:3] + ["…", terms[-1]]
+        return [f"  {equation}", f"  da = {' + '.join(terms)} = {_number(self.backward[lhs][sample, unit])}"]
 
     def _weighted_sum(self, layer: int, unit: int, sample: int, equation: str) -> list[str]:
         """``z = a₁·w₁ + … + b = value`` for the product's row of this sample and the kernel's column of this unit."""

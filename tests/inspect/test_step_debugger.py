@@ -56,6 +56,7 @@ def test_explain_unit_fills_the_lecture_equations_with_one_samples_numbers():
     model, (x, y) = _model(), _data()
     before = [w.copy() for w in model.get_weights()]
     text = str(explain(model, x[:1], y[:1], unit=0, layer=2))
+    hidden = str(explain(model, x[:1], y[:1], unit=1, layer=1))
     values = step(model, x[:1], y[:1])  # the same step, now kept: explain undid its update
     for a, b in zip(before, values.weights.values()):
         np.testing.assert_array_equal(a, b)
@@ -67,6 +68,9 @@ def test_explain_unit_fills_the_lecture_equations_with_one_samples_numbers():
     assert float(terms.group(2).replace("−", "-")) == pytest.approx(z, abs=1e-3)
     assert f"σ({z:.4g}".replace("-", "−") in text
     assert f"dZ[2] = 1 · ({a2:.4g} − 1) = {a2 - 1:.4g}".replace("-", "−") in text
+    da = float(values["dZ2"][0, 0] * values["W2"][1, 0])  # dA[1] = dZ[2]·W[2]ᵀ, one unit of the next layer
+    assert "dA[1] = dZ[2]·W[2]ᵀ" in hidden and f"= {da:.4g}".replace("-", "−") in hidden
+    assert float(values["dA1"][0, 1]) == pytest.approx(da, rel=1e-5)
 
 
 def test_explain_unit_errors_name_what_was_received():
