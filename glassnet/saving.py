@@ -370,7 +370,9 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, 
             check_sizes(expect(layer.get("config") or {}, dict, what, CONFIG_MEMBER, f"config.layers[{i}].config"),
                         budget, f"{what} {CONFIG_MEMBER}", f"config.layers[{i}] ({layer.get('class_name')})")
         try:
-            model = model_classes[class_name].from_config(config["config"], custom_objects=custom_objects)
+            registered = {getattr(obj, "__name__", key): obj for key, obj in REGISTERED_OBJECTS.items()}
+            model = model_classes[class_name].from_config(config["config"],
+                                                          custom_objects={**registered, **(custom_objects or {})})
         except (KeyError, TypeError, ValueError, AttributeError, NotImplementedError, OverflowError, MemoryError) as e:
             raise ModelFileError(f"{what}: {CONFIG_MEMBER} key 'config': cannot rebuild the model: {e}") from None
         shapes = [tuple(w.shape) for w in model.weights]

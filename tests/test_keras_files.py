@@ -453,6 +453,9 @@ def test_registered_custom_layer_moves_both_ways(keras, tmp_path):
         assert type(other.layers[2]).__name__ == "Scale" and other.count_params() == model.count_params()
         np.testing.assert_allclose(other.predict(x, verbose=0), model.predict(x, verbose=0), **PREDICTIONS)
         assert int(other.optimizer.iterations) == 6
+    other.save(tmp_path / "custom.glassnet")  # glassnet's own format finds registered classes too
+    np.testing.assert_array_equal(gk.models.load_model(tmp_path / "custom.glassnet").predict(x, verbose=0),
+                                  other.predict(x, verbose=0))
 
 
 def wrappers(lib):
