@@ -124,7 +124,8 @@ class Watch(Callback):
             self._check_start(loss)
         self._losses.append((self.step, loss))
         finite = [value for _, value in self._losses if math.isfinite(value)]
-        self._rising = bool(finite) and loss > rules.RISING_FACTOR * min(finite)  # keep the weights before each step
+        # climbing above where training began: keep the weights before each step, to replay a NaN from them
+        self._rising = bool(finite) and loss > max(rules.RISING_FACTOR * min(finite), self.initial_loss["loss"])
         if self._rising or not math.isfinite(loss):
             self._report(rules.diverging(list(self._losses), self.initial_loss["loss"], learning_rate(self.model)))
         if not math.isfinite(loss) and not self._nan_seen:
@@ -290,10 +291,10 @@ def judge_layers(layers: dict, acts: dict[str, Activity], grads: dict[str, float
     names = list(layers)
     for name, layer in layers.items():
         kernel, bias = _kernel_and_bias(layer)
-        if kernel is not None:
-            found.append(rules.symmetry(name, kernel, bias))
+        alike = None if kernel is None else rules.symmetry(name, kernel, bias)
+        found.append(alike)
         act = acts.get(name)
-        if act is not None and not math.isnan(act.dead):
+        if act is not None and not math.isnan(act.dead) and alike is None:  # copies of one unit: one finding
             mean_bias = None if bias is None else float(np.mean(bias))
             found.append(rules.dead_relu(name, act.dead, act.units, mean_bias, rate, dead_threshold))
         if act is not None and not math.isnan(act.saturated) and name != names[-1]:

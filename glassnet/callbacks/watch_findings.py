@@ -20,6 +20,7 @@ DIVERGING_WINDOW = 20  # ... within this many steps
 RISING_FACTOR = 2.0  # a loss above this × the window's lowest is climbing
 DEAD_FRACTION = 0.3  # more than this share of a layer's ReLU units output 0 for every sample ...
 DEAD_SAMPLES = 256  # ... of at least this many samples (of 16, many units are 0 by chance)
+NEGATIVE_BIAS = -0.1  # a mean bias below this is named as the cause of dead units
 DEAD_FRACTION_TRAINED = 0.5  # once training runs: a healthy net may carry a third of a layer dead (Boston's does)
 SATURATED_FRACTION = 0.3  # more than this share of a hidden sigmoid/tanh's outputs have σ'(z) < 0.01
 SATURATION_SLOPE = 0.01
@@ -58,7 +59,9 @@ def symmetry(layer: str, kernel: np.ndarray, bias: np.ndarray | None) -> Finding
     their gradients are then the same too, so training can never tell them apart."""
     units = kernel.shape[-1]
     columns = kernel.reshape(-1, units)
-    if units < 2 or not np.isfinite(columns).all() or np.ptp(columns, axis=1).max(initial=0.0) > 0 or (
+    if units < 2 or not np.array_equal(columns[:, 0], columns[:, 1]):  # two units differ: the usual, cheap answer
+        return None
+    if not np.isfinite(columns).all() or np.ptp(columns, axis=1).max(initial=0.0) > 0 or (
             bias is not None and np.ptp(bias) > 0):
         return None
     value = float(columns[0, 0])
@@ -122,7 +125,7 @@ def dead_relu(layer: str, fraction: float, units: int, bias_mean: float | None, 
     z below 0 for all inputs."""
     if fraction <= threshold:
         return None
-    if bias_mean is not None and bias_mean < 0:
+    if bias_mean is not None and bias_mean < NEGATIVE_BIAS:
         why = f" (the bias averages {bias_mean:.3g}, pushing z = x·w + b below 0 for every input)"
     elif learning_rate is not None:
         why = f" (a step too large, with the learning rate at {learning_rate:g}, can push z below 0 for good)"

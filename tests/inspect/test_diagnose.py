@@ -24,7 +24,7 @@ def digits():
     return images[:2048].reshape(-1, 784).astype("float32") / 255, labels[:2048]
 
 
-def classifier(hidden=(64,), activation="relu", learning_rate=0.01, **dense) -> keras.Sequential:
+def classifier(hidden=(64,), activation="relu", learning_rate=0.1, **dense) -> keras.Sequential:
     """docs/diagnosis.md's network: Dense hidden layers → Dense(10, softmax), SGD, sparse cross-entropy."""
     model = keras.Sequential([keras.Input((784,)), *[layers.Dense(units, activation=activation, **dense)
                                                     for units in hidden], layers.Dense(10, activation="softmax")])
