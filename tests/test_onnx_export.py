@@ -68,7 +68,34 @@ def test_what_does_not_export_is_refused_before_writing(tmp_path):
         custom.export(tmp_path / "m.onnx", format="onnx")
     with pytest.raises(ValueError, match="Unrecognized format='tf_saved_model'"):
         custom.export(tmp_path / "m", format="tf_saved_model")
-    inputs = gk.Input((3,))
-    with pytest.raises(ValueError, match="writes Sequential models; 'functional\\w*' is a Functional"):
-        gk.Model(inputs, gk.layers.Dense(1)(inputs)).export(tmp_path / "m.onnx", format="onnx")
+    class Subclassed(gk.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = gk.layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+    subclassed = Subclassed()
+    subclassed(np.ones((1, 3), np.float32))
+    with pytest.raises(ValueError, match="writes Sequential and functional models; .* is a Subclassed"):
+        subclassed.export(tmp_path / "m.onnx", format="onnx")
     assert not list(tmp_path.iterdir())
+
+
+def test_functional_model_with_two_inputs_merges_and_a_shared_layer(tmp_path):
+    a, b = gk.Input((4,), name="a"), gk.Input((4,), name="b")
+    shared = gk.layers.Dense(4, activation="tanh")
+    ha, hb = shared(a), shared(b)  # one layer called twice: its second call is node 1
+    merged = [gk.layers.Add()([ha, hb]), gk.layers.Subtract()([ha, hb]), gk.layers.Multiply()([ha, hb]),
+              gk.layers.Average()([ha, hb]), gk.layers.Maximum()([ha, hb]), gk.layers.Minimum()([ha, hb])]
+    h = gk.layers.Concatenate()(merged)
+    model = gk.Model([a, b], [gk.layers.Dense(2, activation="softmax", name="probabilities")(h),
+                              gk.layers.Dense(1, name="score")(h)])
+    model.export(tmp_path / "two.onnx", format="onnx")
+    session = ort.InferenceSession(str(tmp_path / "two.onnx"))
+    assert [i.name for i in session.get_inputs()] == ["a", "b"]
+    assert [o.name for o in session.get_outputs()] == ["probabilities", "score"]
+    xa, xb = RNG.normal(size=(5, 4)).astype("float32"), RNG.normal(size=(5, 4)).astype("float32")
+    for got, want in zip(session.run(None, {"a": xa, "b": xb}), model.predict([xa, xb], verbose=0)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

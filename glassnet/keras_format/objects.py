@@ -328,7 +328,7 @@ def functional_config(model) -> dict:
     entries = []
     for entry in config["layers"]:
         nodes = entry["inbound_nodes"]
-        shapes = [t["config"]["shape"] for t in _keras_tensors(nodes[0]["args"])] if nodes else []
+        shapes = [t["config"]["shape"] for t in keras_tensors(nodes[0]["args"])] if nodes else []
         keras_entry = keras_layer(model.get_layer(entry["name"]), shapes[0] if len(shapes) == 1 else shapes)
         entries.append({**keras_entry, "name": entry["name"], "inbound_nodes": nodes})
     return {"module": "keras.src.models.functional", "class_name": "Functional",
@@ -338,12 +338,12 @@ def functional_config(model) -> dict:
             "compile_config": keras_compile_config(model)}
 
 
-def _keras_tensors(value) -> list[dict]:
+def keras_tensors(value) -> list[dict]:
     """The ``__keras_tensor__`` entries in a node's arguments, in order."""
     if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
         return [value]
     if isinstance(value, (list, tuple)):
-        return [t for item in value for t in _keras_tensors(item)]
+        return [t for item in value for t in keras_tensors(item)]
     if isinstance(value, dict):
-        return [t for item in value.values() for t in _keras_tensors(item)]
+        return [t for item in value.values() for t in keras_tensors(item)]
     return []

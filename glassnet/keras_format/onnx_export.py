@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from glassnet.keras_format import objects
 from glassnet.saving import atomic_write
 
 OPSET = 17
@@ -47,7 +48,9 @@ class Graph:
         return output
 
     def constant(self, name: str, value: np.ndarray) -> str:
-        self.constants.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(value), name))
+        """A named constant (a layer called twice names its weights once)."""
+        if all(existing.name != name for existing in self.constants):
+            self.constants.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
 
@@ -169,6 +172,30 @@ def reshape(graph: Graph, layer, x: str, config: dict, shape: tuple) -> str:
     return graph.op("Reshape", [x, target])
 
 
+def merge(op_type: str) -> Callable:
+    """A merging layer as ONNX's variadic op (Sum, Max, Min) or a chain of its binary one (Mul, Sub)."""
+    def convert(graph: Graph, layer, xs: list[str], config: dict, shapes: list) -> str:
+        if op_type in ("Sum", "Max", "Min"):
+            return graph.op(op_type, xs)
+        out = xs[0]
+        for x in xs[1:]:
+            out = graph.op(op_type, [out, x])
+        return out
+    return convert
+
+
+def average(graph: Graph, layer, xs: list[str], config: dict, shapes: list) -> str:
+    return graph.op("Mul", [graph.op("Sum", xs), graph.constant(f"{layer.name}/1_over_n",
+                                                                np.asarray(1 / len(xs), dtype=np.float32))])
+
+
+def concatenate(graph: Graph, layer, xs: list[str], config: dict, shapes: list) -> str:
+    return graph.op("Concat", xs, axis=int(config["axis"]))
+
+
+MERGING = {"Add": merge("Sum"), "Maximum": merge("Max"), "Minimum": merge("Min"), "Multiply": merge("Mul"),
+           "Subtract": merge("Sub"), "Average": average, "Concatenate": concatenate}
+
 CONVERTERS: dict[str, Callable] = {
     "Dense": dense, "Conv1D": conv, "Conv2D": conv,
     "MaxPooling1D": pooling("MaxPool"), "MaxPooling2D": pooling("MaxPool"),
@@ -178,6 +205,7 @@ CONVERTERS: dict[str, Callable] = {
     "GlobalAveragePooling2D": global_pooling("ReduceMean", 4),
     "Flatten": flatten, "Activation": activation_layer, "ReLU": relu_layer, "LeakyReLU": leaky_relu, "ELU": elu,
     "Softmax": softmax, "BatchNormalization": batch_normalization, "Rescaling": rescaling, "Reshape": reshape,
+    **MERGING,
 }
 
 
@@ -187,14 +215,15 @@ def exportable_layers() -> list[str]:
 
 def check_exportable(model) -> None:
     """Refuse, before anything is written, a model with a layer (or a setting) that has no conversion."""
-    if type(model).__name__ != "Sequential":
-        raise ValueError(f"export: ONNX export writes Sequential models; '{model.name}' is a {type(model).__name__}")
+    if type(model).__name__ not in ("Sequential", "Functional"):
+        raise ValueError(f"export: ONNX export writes Sequential and functional models; '{model.name}' is a "
+                         f"{type(model).__name__} (its call is Python code)")
     if not model.built:
         raise ValueError(f"export: model '{model.name}' is not built; build it or call it on data first")
     for layer in model.layers:
         name = type(layer).__name__
         config = layer.get_config()
-        if name not in CONVERTERS and name not in SKIPPED_AT_INFERENCE:
+        if name not in CONVERTERS and name not in (*SKIPPED_AT_INFERENCE, "InputLayer"):
             raise ValueError(f"export: layer '{layer.name}' ({name}) has no ONNX conversion; the layers that export "
                              f"are {', '.join(exportable_layers())}")
         dtypes = {str(w.dtype) for w in layer.weights}
@@ -203,20 +232,59 @@ def check_exportable(model) -> None:
                              f"it is {config.get('data_format')} with weights of {sorted(dtypes)}")
 
 
+def convert(graph: Graph, layer, x, shape) -> str:
+    """One layer's ops on the tensor(s) ``x`` of shape(s) ``shape``; a layer that does nothing at inference passes
+    ``x`` on."""
+    name = type(layer).__name__
+    return x if name in SKIPPED_AT_INFERENCE else CONVERTERS[name](graph, layer, x, layer.get_config(), shape)
+
+
+def sequential_graph(graph: Graph, model, tensor_info) -> tuple[list, list]:
+    """The layers in order on the input ``input``; the result is ``output``."""
+    x, shape = "input", model.input_shape
+    for layer in model.layers:
+        x = convert(graph, layer, x, shape)
+        shape = model.output_shape_of(layer)
+    graph.nodes.append(graph.onnx.helper.make_node("Identity", [x], ["output"]))
+    return [tensor_info("input", model.input_shape)], [tensor_info("output", model.output_shape)]
+
+
+def functional_graph(graph: Graph, model, tensor_info) -> tuple[list, list]:
+    """Each layer call of the functional config on the tensors it names (``keras_history``); the inputs are named
+    after their Input layers, the outputs after the layers that make them."""
+    config, tensors, inputs = model.get_config(), {}, []
+    for entry in config["layers"]:
+        layer = model.get_layer(entry["name"])
+        if type(layer).__name__ == "InputLayer":
+            tensors[(entry["name"], 0, 0)] = entry["name"]
+            inputs.append(tensor_info(entry["name"], layer.batch_shape))
+        for node_index, node in enumerate(entry["inbound_nodes"]):
+            called_on = objects.keras_tensors(node["args"])
+            xs = [tensors[tuple(t["config"]["keras_history"])] for t in called_on]
+            shapes = [tuple(t["config"]["shape"]) for t in called_on]
+            merging = type(layer).__name__ in MERGING
+            tensors[(entry["name"], node_index, 0)] = convert(graph, layer, xs if merging else xs[0],
+                                                              shapes if merging else shapes[0])
+    refs = config["output_layers"]
+    outputs = []
+    for ref, output in zip(refs if isinstance(refs[0], list) else [refs], model.outputs):
+        graph.nodes.append(graph.onnx.helper.make_node("Identity", [tensors[tuple(ref)]], [ref[0]]))
+        outputs.append(tensor_info(ref[0], output.shape))
+    return inputs, outputs
+
+
 def export_onnx(model, filepath: str | os.PathLike) -> None:
-    """Write ``model`` (a built Sequential) as an ONNX file for inference, atomically; the batch size stays free."""
+    """Write ``model`` (a built Sequential or functional model) as an ONNX file for inference, atomically; the
+    batch size stays free."""
     onnx = onnx_module()
     check_exportable(model)
-    graph, x, shape = Graph(onnx), "input", model.input_shape
-    for layer in model.layers:
-        name = type(layer).__name__
-        if name not in SKIPPED_AT_INFERENCE:
-            x = CONVERTERS[name](graph, layer, x, layer.get_config(), shape)
-        shape = model.output_shape_of(layer)
-    float32 = onnx.TensorProto.FLOAT
-    inputs = [onnx.helper.make_tensor_value_info("input", float32, ["batch", *model.input_shape[1:]])]
-    outputs = [onnx.helper.make_tensor_value_info("output", float32, ["batch", *model.output_shape[1:]])]
-    graph.nodes.append(onnx.helper.make_node("Identity", [x], ["output"]))
+    graph = Graph(onnx)
+
+    def tensor_info(name: str, shape: tuple):
+        return onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["batch", *shape[1:]])
+
+    build = sequential_graph if type(model).__name__ == "Sequential" else functional_graph
+    inputs, outputs = build(graph, model, tensor_info)
     proto = onnx.helper.make_model(onnx.helper.make_graph(graph.nodes, model.name, inputs, outputs, graph.constants),
                                    opset_imports=[onnx.helper.make_opsetid("", OPSET)], producer_name="glassnet")
     onnx.checker.check_model(proto)
