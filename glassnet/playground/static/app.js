@@ -582,8 +582,11 @@ function onState(message) {
 
 /** A frame arrived: keep its loss-curve rows at once, and draw it (or a newer one) at the next animation frame. */
 function onFrame(frame) {
-  if (frame.history_from === app.history.length) app.history.push(...frame.history);
-  else app.history = app.history.slice(0, frame.history_from).concat(frame.history);
+  if (frame.history_from === app.history.length && frame.history.length < 10000) { // a few new rows: append
+    app.history.push(...frame.history);
+  } else {
+    app.history = app.history.slice(0, frame.history_from).concat(frame.history);
+  }
   app.pendingFrame = frame;
   app.playing = frame.playing;
   if (!app.drawScheduled) {

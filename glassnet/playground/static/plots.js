@@ -144,8 +144,12 @@ export function drawChart(canvas, history) {
   const margin = { left: 30, bottom: 14, top: 4, right: 6 };
   const plotWidth = width - margin.left - margin.right;
   const plotHeight = height - margin.top - margin.bottom;
-  let top = 1e-9;
-  for (const [, a, b] of history) top = Math.max(top, Number.isFinite(a) ? a : 0, Number.isFinite(b) ? b : 0);
+  const stride = Math.max(1, Math.floor(history.length / (2 * plotWidth))); // a long run: ~2 rows a pixel
+  const rows = [];
+  for (let i = 0; i < history.length; i += stride) rows.push(history[i]);
+  if ((history.length - 1) % stride !== 0) rows.push(history[history.length - 1]);
+  let top = 1e-9; // the highest loss drawn (a frame's work stays the same however long the run)
+  for (const [, a, b] of rows) top = Math.max(top, Number.isFinite(a) ? a : 0, Number.isFinite(b) ? b : 0);
   const first = history[0][0];
   const last = Math.max(first + 1, history[history.length - 1][0]);
   const x = (epoch) => margin.left + ((epoch - first) / (last - first)) * plotWidth;
@@ -172,8 +176,6 @@ export function drawChart(canvas, history) {
     ctx.stroke();
     ctx.fillText(String(e), Math.min(x(e), width - 10), margin.top + plotHeight + 3);
   }
-  const stride = Math.max(1, Math.floor(history.length / (2 * plotWidth))); // a long run: ~2 rows a pixel
-  const rows = history.filter((_, i) => i % stride === 0 || i === history.length - 1);
   for (const [column, stroke] of [[1, "#aaa"], [2, "#222"]]) {
     ctx.beginPath();
     ctx.strokeStyle = stroke;
