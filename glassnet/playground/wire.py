@@ -65,8 +65,11 @@ def decode(data: bytes) -> dict:
 
 def merge_frames(older: dict, newer: dict) -> dict:
     """``newer`` in place of ``older`` (not sent yet), carrying ``older``'s loss-curve rows that ``newer`` lacks:
-    each frame sends only the rows after ``history_from``."""
+    each frame sends only the rows after ``history_from``. ``older``'s row list is extended in place (it is the
+    unsent frame's own copy), so a long stall costs each merge only its new rows."""
     if newer["history_from"] <= older["history_from"]:
         return newer
-    kept = older["history"][:newer["history_from"] - older["history_from"]]
-    return {**newer, "history_from": older["history_from"], "history": kept + newer["history"]}
+    rows = older["history"]
+    del rows[newer["history_from"] - older["history_from"]:]
+    rows.extend(newer["history"])
+    return {**newer, "history_from": older["history_from"], "history": rows}
