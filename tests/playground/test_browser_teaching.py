@@ -101,9 +101,10 @@ def test_arrow_keys_on_a_slider_are_never_lost(page):
     assert page.problems == []
 
 
-@pytest.mark.parametrize("query", ["", BIG], ids=["default", "6x8"])
-def test_axe_finds_no_serious_accessibility_violation(browser, base_url, query):
-    page = browser.new_page(viewport={"width": 1400, "height": 950}, bypass_csp=True)  # to inject axe's script
+@pytest.mark.parametrize(("query", "phone"), [("", False), (BIG, False), ("", True)], ids=["default", "6x8", "phone"])
+def test_axe_finds_no_serious_accessibility_violation(browser, base_url, query, phone):
+    size = {"width": 390, "height": 844} if phone else {"width": 1400, "height": 950}
+    page = browser.new_page(viewport=size, has_touch=phone, is_mobile=phone, bypass_csp=True)  # (to inject axe)
     page.base_url = base_url
     open_page(page, query)
     page.focus(".neuron >> nth=0")
