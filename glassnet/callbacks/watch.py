@@ -154,7 +154,7 @@ class Watch(Callback):
             weights = watched_weights(layer)
             w_norm = norm([v.numpy() for v in weights])
             g_norm = norm([v.grad for v in weights if v.grad is not None])
-            change = norm([v.numpy() - self._before[id(v)] for v in weights])
+            change = norm([np.subtract(v.numpy(), self._before[id(v)], out=self._before[id(v)]) for v in weights])
             act = acts.get(name)
             grads[name], ratios[name] = g_norm, change / w_norm if w_norm > 0 else math.nan
             self.rows.append({
