@@ -348,8 +348,8 @@ def compile_arguments(compile_config: Mapping, custom_objects: Mapping | None, w
             "metrics": metric_list}
 
 
-def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, compile: bool = True,  # noqa: A002
-               *, model_classes: Mapping[str, type]):
+def load_glassnet(filepath: str | os.PathLike, custom_objects: dict | None = None, compile: bool = True,  # noqa: A002
+                  *, model_classes: Mapping[str, type]):
     """Rebuild a model saved as ``.glassnet``: architecture, weights, and (``compile=True``) its compile settings
     and optimizer state. Raises ModelFileError for a file that is not a complete, untampered glassnet model.
     ``model_classes`` maps the class names a file may give to the classes to build (any other name is refused)."""
@@ -397,7 +397,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, 
     return model
 
 
-def load_weights(model, filepath: str | os.PathLike) -> None:
+def load_glassnet_weights(model, filepath: str | os.PathLike) -> None:
     """Load the weights of a ``.glassnet`` model file, or of an ``.npz`` written by earlier glassnets, into
     ``model``; count and shapes are checked before anything is read."""
     path = os.fspath(filepath)

@@ -70,13 +70,13 @@ def load_weights(model, filepath: str | os.PathLike) -> None:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load_weights: no file at {path!r}")
     if path.endswith(".keras") and saving.is_glassnet_file(path):  # an earlier glassnet's default
-        saving.load_weights(model, path)
+        saving.load_glassnet_weights(model, path)
     elif path.endswith((".keras", ".weights.h5")):
         keras_v3.load_weights_keras(model, path)
     elif path.endswith(LEGACY_EXTENSIONS):
         legacy_h5.load_legacy_weights(model, path)
     elif path.endswith((saving.EXTENSION, ".npz")):
-        saving.load_weights(model, path)
+        saving.load_glassnet_weights(model, path)
     else:
         raise ValueError(f"File format not supported: filepath={path}. Keras 3 only supports V3 `.keras` files, "
                          "`.weights.h5` files, or legacy H5 format files (`.h5` extension); glassnet also reads "
@@ -91,7 +91,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping | None = Non
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load_model: no file at {path!r}")
     if path.endswith(".keras") and saving.is_glassnet_file(path):  # an earlier glassnet's default
-        return saving.load_model(path, custom_objects, compile=compile, model_classes=model_classes)
+        return saving.load_glassnet(path, custom_objects, compile=compile, model_classes=model_classes)
     if path.endswith(".keras"):
         return keras_v3.load_keras(path, custom_objects, compile=compile, safe_mode=safe_mode,
                                    model_classes=model_classes)
@@ -99,7 +99,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping | None = Non
         return legacy_h5.load_legacy(path, custom_objects, compile=compile, safe_mode=safe_mode,
                                      model_classes=model_classes)
     if path.endswith(saving.EXTENSION):
-        return saving.load_model(path, custom_objects, compile=compile, model_classes=model_classes)
+        return saving.load_glassnet(path, custom_objects, compile=compile, model_classes=model_classes)
     raise ValueError(f"File format not supported: filepath={path}. Keras 3 only supports V3 `.keras` files, legacy "
                      "H5 format files (`.h5` extension); glassnet also reads its own `.glassnet` files.")
 
