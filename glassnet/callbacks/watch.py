@@ -81,9 +81,11 @@ class Watch(Callback):
         return watch_log.table(self.rows)
 
     def to_csv(self, path) -> None:
+        """Write the log as CSV (whole or not at all)."""
         watch_log.write_csv(self.rows, path)
 
     def to_parquet(self, path) -> None:
+        """Write the log as Parquet (needs pyarrow)."""
         watch_log.write_parquet(self.rows, path)
 
     def plot(self, columns=watch_log.PLOTTED, axes=None):
@@ -117,7 +119,12 @@ class Watch(Callback):
             self._copied = self.step
 
     def on_train_batch_end(self, batch: int, logs=None) -> None:
-        mean = float((logs or {}).get("loss", math.nan))
+        if "loss" not in (logs or {}):  # a custom train_step that reports no loss: the weights alone
+            if self.step % self.every == 0:
+                self._record(math.nan, judge=True)
+            self.step += 1
+            return
+        mean = float(logs["loss"])
         loss = mean if batch == 0 else (batch + 1) * mean - batch * self._previous_mean  # this batch's own loss
         self._previous_mean = mean
         if self.initial_loss is None:

@@ -218,3 +218,24 @@ def test_nan_origin_at_an_unwatched_step_reads_what_the_failing_step_saved():
     history = model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0, callbacks=[w])
     (nan,) = history.diagnoses
     assert nan.step == 5 and nan.details["op"] == "Log" and nan.details["inputs"] == ["0"]
+
+
+def test_a_custom_train_step_is_watched_from_its_weights_and_gradients():
+    class Custom(keras.Sequential):
+        def train_step(self, data):
+            x, y = data
+            self.zero_grad()
+            loss = self.compute_loss(x=x, y=y, y_pred=self(x, training=True))
+            loss.backward()
+            self.optimizer.apply([v.grad for v in self.trainable_weights], self.trainable_weights)
+            return {"mae": 0.0}  # no "loss": nothing to judge it by
+
+    keras.utils.set_random_seed(0)
+    model = Custom([keras.Input((6,)), layers.Dense(4, activation="relu"), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = data()[0]
+    w = Watch(every=1, verbose=0)
+    history = model.fit(x, x[:, :1], batch_size=16, epochs=1, verbose=0, callbacks=[w])
+    assert [r["step"] for r in w.rows] == [0, 0, 1, 1, 2, 2, 3, 3] and history.diagnoses == []
+    assert w.rows[-1]["grad_norm"] == pytest.approx(np.linalg.norm(model.layers[-1].kernel.grad), rel=1e-6)
+    assert math.isnan(w.rows[0]["act_mean"])  # the custom step's graph is gone: no activations
