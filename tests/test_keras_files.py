@@ -293,6 +293,14 @@ def test_custom_activation_cannot_be_saved_for_keras(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_lambda_layer_is_not_written_into_a_keras_file(tmp_path):
+    model = gk.Sequential([gk.Input((3,)), gk.layers.Lambda(lambda t: t * 2), gk.layers.Dense(2)])
+    for name in ("m.keras", "m.h5"):
+        with pytest.raises(ValueError, match=r"are Lambda layers, whose Python code glassnet never writes"):
+            model.save(tmp_path / name)
+    assert not list(tmp_path.iterdir())
+
+
 def test_lambda_layer_is_refused_with_keras_message(keras, tmp_path):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda t: t * 2), keras.layers.Dense(2)])
     model.save(tmp_path / "lambda.keras")

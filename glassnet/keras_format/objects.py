@@ -296,6 +296,11 @@ def check_savable(model) -> None:
                          "file): save it as '.glassnet', or its weights as '.weights.h5'")
     if not model.built:
         raise ValueError(f"save: model '{model.name}' is not built; build it or call it on data first")
+    lambdas = [layer.name for layer in model.layers if type(layer).__name__ == "Lambda"]
+    if lambdas:
+        raise ValueError(f"save: layers {lambdas} are Lambda layers, whose Python code glassnet never writes into a "
+                         "file (Keras would store its bytecode, which safe_mode refuses to load); write the function "
+                         "as a custom layer registered with @keras.saving.register_keras_serializable()")
     registered = get_custom_objects().values()
     unknown = [type(layer).__name__ for layer in model.layers
                if type(layer).__name__ not in layers.LAYER_CLASSES and type(layer) not in registered]
