@@ -177,3 +177,28 @@ def test_bad_input_gives_the_models_own_error():
         diagnose(keras.Sequential([layers.Dense(2)]), x, labels)
     with pytest.raises(ValueError, match="same number of samples, received 64 and 3"):
         diagnose(model, x, labels[:3])
+
+
+def test_saturated_sigmoids_in_a_hidden_layer():
+    x, labels = four()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(8, activation="sigmoid"),
+                              layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    assert diagnose(model, x, labels, verbose=0) == []
+    found = diagnose(model, x * 50, labels, verbose=0)
+    saturated = found[found.codes().index("saturated")]
+    a = 1 / (1 + np.exp(-(x * 50) @ model.layers[0].kernel.numpy()))
+    assert saturated.details["saturated_fraction"] == pytest.approx(np.mean(a * (1 - a) < 0.01))
+    assert saturated.details["layer"] == model.layers[0].name and saturated.details["activation"] == "sigmoid"
+
+
+def test_watch_of_a_model_is_the_callback_for_its_fit():
+    from glassnet.inspect import watch
+
+    x, labels = four()
+    model = small()
+    w = watch(model, every=2, verbose=0)
+    assert w.model is model and w.every == 2
+    model.fit(x, labels, batch_size=16, epochs=1, verbose=0, callbacks=[w])
+    assert [r["step"] for r in w.rows][::2] == [0, 2]
