@@ -512,3 +512,40 @@ def test_every_optimizer_state_resumes_both_ways(keras, tmp_path, name, argument
     for kw, gw, bw in zip(km.get_weights(), gm.get_weights(), back.get_weights()):
         np.testing.assert_allclose(gw, kw, **WEIGHTS)
         np.testing.assert_allclose(bw, gw, **WEIGHTS)
+
+
+def subclassed(lib):
+    class Net(lib.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = lib.layers.Dense(4, activation="relu")
+            self.out = lib.layers.Dense(1)
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    model = Net()
+    model(np.ones((1, 3), "float32"))
+    model.compile(optimizer=lib.optimizers.Adam(0.01), loss="mse")
+    return model
+
+
+def test_subclassed_model_weights_files_both_ways(keras, tmp_path):
+    """Keras saves a subclassed model's layers under their attribute names in name order, with the 'layers' list
+    among them (hidden/vars, then layers/dense_1 for `out`): the weights and optimizer variables cross both ways."""
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    km, gm = subclassed(keras), subclassed(gk)
+    km.fit(x, x[:, :1], batch_size=4, verbose=0, shuffle=False)
+    km.save_weights(tmp_path / "k.weights.h5")
+    with h5py.File(tmp_path / "k.weights.h5") as f:
+        assert "hidden/vars/0" in f and "layers/dense_1/vars/0" in f
+    gm.load_weights(tmp_path / "k.weights.h5")
+    np.testing.assert_allclose(gm.predict(x, verbose=0), km.predict(x, verbose=0), **PREDICTIONS)
+    assert gm.optimizer.iterations == 2
+    gm.fit(x, x[:, :1], batch_size=4, verbose=0, shuffle=False)
+    gm.save_weights(tmp_path / "g.weights.h5")
+    km.load_weights(tmp_path / "g.weights.h5")
+    np.testing.assert_allclose(km.predict(x, verbose=0), gm.predict(x, verbose=0), **PREDICTIONS)
+    assert int(km.optimizer.iterations) == 4
+    with pytest.raises(ValueError, match="a subclassed model's code cannot go in a file"):
+        gm.save(tmp_path / "g.keras")

@@ -87,15 +87,28 @@ def read_dataset(group, key: str, where: str, shape: tuple | None) -> np.ndarray
     return np.asarray(dataset[()])
 
 
-def layer_group_names(model) -> list[str]:
-    """Keras's names for the layers' weight groups: snake_case class names, ``_1``, ``_2``... on repeats."""
-    counts: dict[str, int] = {}
-    names = []
-    for layer in model.layers:
-        base = to_snake_case(type(layer).__name__)
-        names.append(base if base not in counts else f"{base}_{counts[base] + 1}")
-        counts[base] = counts[base] + 1 if base in counts else 0
-    return names
+def layer_paths(model) -> list[tuple[str, object]]:
+    """Where Keras keeps each layer of ``model``, as Keras walks a model to save it: a Sequential's or functional
+    model's ``layers`` list first; a subclassed model's attributes in name order, ``layers`` among them. A layer in
+    the list is named by its snake_case class name made unique (``dense``, ``dense_1``, ...), counting the layers
+    already saved under an attribute's name too; each layer is saved once, where it is met first."""
+    if type(model).__name__ in ("Sequential", "Functional"):
+        names = ["layers"]
+    else:
+        names = sorted({*(name for name, value in vars(model).items()
+                          if isinstance(value, Layer) and not name.startswith("_")), "layers"})
+    paths, seen, used = [], set(), {}
+    for name in names:
+        for layer in (model.layers if name == "layers" else [vars(model)[name]]):
+            path = name
+            if name == "layers":
+                base = to_snake_case(type(layer).__name__)
+                path = f"layers/{base}" if base not in used else f"layers/{base}_{used[base] + 1}"
+                used[base] = used[base] + 1 if base in used else 0
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                paths.append((path, layer))
+    return paths
 
 
 def weights_limit(model) -> int:
@@ -190,8 +203,8 @@ def weights_h5_bytes(model, include_optimizer: bool = True) -> bytes:
     h5py = h5py_module()
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
-        for group_name, layer in zip(layer_group_names(model), model.layers):
-            for path, owner, weights in variable_groups(layer, f"layers/{group_name}/"):
+        for layer_path, layer in layer_paths(model):
+            for path, owner, weights in variable_groups(layer, f"{layer_path}/"):
                 variables = f.create_group(path)
                 variables.attrs["name"] = owner.name
                 for i, weight in enumerate(weights):
@@ -206,19 +219,28 @@ def weights_h5_bytes(model, include_optimizer: bool = True) -> bytes:
     return buffer.getvalue()
 
 
+def group_at(f, path: str):
+    """The group at ``path``, or None where a part of the path is missing or is not a group."""
+    h5py = h5py_module()
+    node = f
+    for part in path.split("/"):
+        node = node.get(part) if isinstance(node, h5py.Group) else None
+    return node if isinstance(node, h5py.Group) else None
+
+
 def read_weights(f, model, what: str) -> list[np.ndarray]:
     """The arrays for ``model.weights`` from Keras's layout, each checked before it is read."""
     h5py = h5py_module()
     layers_group = f.get("layers")
     if layers_group is not None and not isinstance(layers_group, h5py.Group):
         raise ModelFileError(f"{what}: 'layers' is a {type(layers_group).__name__}; expected a group")
-    stored = set(layers_group.keys()) if layers_group is not None else set()
+    stored = {f"layers/{name}" for name in layers_group.keys()} if layers_group is not None else set()
     values: dict[int, np.ndarray] = {}
-    for group_name, layer in zip(layer_group_names(model), model.layers):
-        for path, owner, weights in variable_groups(layer, f"layers/{group_name}/"):
+    for layer_path, layer in layer_paths(model):
+        for path, owner, weights in variable_groups(layer, f"{layer_path}/"):
             where = f"{what} {path}"
-            variables = f.get(path) if group_name in stored else None
-            count = len(variables.keys()) if isinstance(variables, h5py.Group) else 0
+            variables = group_at(f, path) if layer_path in stored or not layer_path.startswith("layers/") else None
+            count = len(variables.keys()) if variables is not None else 0
             if count != len(weights):
                 raise ModelFileError(f"{where}: holds {count} weight arrays; layer '{owner.name}' "
                                      f"({type(owner).__name__}) expects {len(weights)}")
@@ -227,7 +249,7 @@ def read_weights(f, model, what: str) -> list[np.ndarray]:
                 for i, weight in enumerate(weights):
                     values[id(weight)] = read_dataset(variables, str(i), f"{where} (layer '{owner.name}', weight "
                                                                          f"'{weight.name}')", weight.shape)
-        stored.discard(group_name)
+        stored.discard(layer_path)
     if stored:
         raise ModelFileError(f"{what} holds weights for layers the model does not have: {sorted(stored)}")
     return [values[id(weight)] for weight in model.weights]
