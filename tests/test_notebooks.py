@@ -33,9 +33,11 @@ def kernel(tmp_path_factory):
     return folder
 
 
-def test_there_are_the_four_notebooks():
-    assert [p.name for p in NOTEBOOKS] == ["01_open_the_black_box.ipynb", "02_mnist.ipynb", "03_imdb.ipynb",
-                                           "04_boston_housing.ipynb"]
+def test_the_notebooks_are_numbered_in_order_from_the_lecture():
+    names = [p.name for p in NOTEBOOKS]
+    assert names[:5] == ["01_open_the_black_box.ipynb", "02_mnist.ipynb", "03_imdb.ipynb", "04_boston_housing.ipynb",
+                         "05_why_not_learning.ipynb"]
+    assert [int(name[:2]) for name in names] == list(range(1, len(names) + 1))
 
 
 PROGRESS_LINE = re.compile(r"^\s*(\d+)/(\d+) ━+")  # Keras's bar: "469/469 ━━━━ 9s 19ms/step - ..."
