@@ -35,8 +35,8 @@ def test_the_site_builds_strictly_with_every_part(tmp_path):
         assert "jp-OutputArea" in (site / "notebooks" / notebook.stem / "index.html").read_text()
     models = (site / "api" / "models" / "index.html").read_text()
     assert 'id="glassnet.models.Sequential"' in models and 'id="glassnet.models.trainer.Trainer.fit"' in models
-    compatibility = (site / "compatibility" / "index.html").read_text()
-    assert "<code>keras.layers</code>" in compatibility and "<code>Dense</code>" in compatibility
+    coverage = (site / "keras_coverage" / "index.html").read_text()  # docs/keras_coverage.md, kept fresh by a test
+    assert "keras.layers" in coverage and "Dense" in coverage
     linked = "examples/sweeps/boston.toml"  # docs/sweeps.md links ../examples/sweeps/boston.toml
     assert (site / linked).read_text() == (ROOT / linked).read_text()
 
@@ -45,19 +45,6 @@ def test_only_existing_repository_files_are_published_for_links():
     hooks = load_hooks()
     markdown = "[config](../examples/sweeps/boston.toml), [gone](../examples/nothing.toml), [doc](../docs/index.md)"
     assert hooks.repository_links(markdown) == {"examples/sweeps/boston.toml"}
-
-
-def test_the_compatibility_page_counts_keras_names_that_glassnet_has():
-    pytest.importorskip("keras")
-    spec = importlib.util.spec_from_file_location("docs_compatibility", ROOT / "docs" / "compatibility.py")
-    compatibility = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compatibility)
-    names = compatibility.keras_names("layers")
-    assert {"Dense", "Conv2D", "MultiHeadAttention"} <= set(names)
-    assert compatibility.glassnet_has("layers", "Dense") and not compatibility.glassnet_has("layers", "NoSuchLayer")
-    page = compatibility.compatibility_page()
-    present = sum(compatibility.glassnet_has("constraints", n) for n in compatibility.keras_names("constraints"))
-    assert f"| `keras.constraints` | {present} of {len(compatibility.keras_names('constraints'))} |" in page
 
 
 @pytest.mark.parametrize("link, complaint", [("[gone](nowhere.md)", "nowhere.md"),

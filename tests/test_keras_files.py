@@ -413,8 +413,6 @@ def test_backup_and_restore_falls_back_to_the_previous_backup(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.xfail(strict=True, reason="fit does not yet read model._initial_epoch after the callbacks' "
-                                       "on_train_begin (Keras's hook for BackupAndRestore)")
 def test_backup_and_restore_resumes_at_the_interrupted_epoch(tmp_path):
     x, y = data("mlp")
     gm = compiled(gk, "mlp")

@@ -233,6 +233,7 @@ class Trainer:
         self._compile_config: dict | None = None
         self.stop_training = False
         self.history: History | None = None
+        self._initial_epoch: int | None = None  # set by a callback in on_train_begin to resume training there
 
     # ----- compile ---------------------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
@@ -685,6 +686,8 @@ class Trainer:
         epoch_logs, self.stop_training = {}, False
         with _Interrupt().deferred() as interrupt:
             cbs.on_train_begin()
+            # Keras's hook: a callback that restored a backup (BackupAndRestore) says where training resumes
+            initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
             custom = self._custom("train_step")
             for epoch in range(initial_epoch, epochs):
                 tracker.reset()
