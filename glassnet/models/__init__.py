@@ -5,6 +5,7 @@ TrainStep is the training step that ``fit`` traces once and replays, and forward
 model, the loss, the layers' penalties); a custom training loop (the playground's) uses them the same way.
 """
 
+from glassnet.keras_format import save_model
 from glassnet.keras_names import missing_attribute
 from glassnet.models.cloning import clone_model
 from glassnet.models.functional import Functional
@@ -12,7 +13,6 @@ from glassnet.models.loading import load_model, model_from_json
 from glassnet.models.model import Model
 from glassnet.models.sequential import Sequential
 from glassnet.models.step import TrainStep, forward_loss
-from glassnet.saving import save_model
 
 __all__ = ["Functional", "Model", "Sequential", "TrainStep", "clone_model", "forward_loss", "load_model",
            "model_from_json", "save_model"]
