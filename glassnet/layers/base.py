@@ -142,7 +142,7 @@ class Layer:
         self._input_shape_arg = tuple(input_shape) if input_shape is not None else None
         self._batch_size_arg = batch_size
         self.name = name or unique_name(to_snake_case(type(self).__name__))
-        self._dtype = np.dtype(dtype).name if dtype is not None else None
+        self._dtype = None if dtype is None else "string" if dtype in ("string", str) else np.dtype(dtype).name
         self._trainable = bool(trainable)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False

@@ -7,6 +7,9 @@ from it, and ``Model(inputs, outputs)`` starts its graph there.
 
 from __future__ import annotations
 
+import numpy as np
+
+from glassnet.autodiff.tensor import Tensor
 from glassnet.layers.base import InputSpec, Layer
 from glassnet.layers.symbolic import KerasTensor, Node
 
@@ -37,6 +40,17 @@ class InputLayer(Layer):
 
     def compute_output_shape(self, input_shape) -> tuple:
         return tuple(input_shape)
+
+    def _as_input_tensor(self, inputs):
+        """Numbers as a Tensor of the declared dtype; for ``dtype="string"``, the raw texts as a NumPy array (Tensors
+        hold numbers: the layer after, a TextVectorization or StringLookup, reads the strings itself)."""
+        if self._dtype == "string":
+            values = np.asarray(inputs.data if isinstance(inputs, Tensor) else inputs)
+            if values.dtype.kind not in "OUS":
+                raise TypeError(f"Input '{self.name}' takes strings (dtype='string'); received an array of dtype "
+                                f"{values.dtype}")
+            return values
+        return super()._as_input_tensor(inputs)
 
     def get_config(self) -> dict:
         return {"batch_shape": self.batch_shape, "dtype": self._dtype, "name": self.name}

@@ -53,6 +53,21 @@ def as_array(value, arg: str, method: str, dtype=None) -> np.ndarray:
     return arr
 
 
+def as_texts(value, arg: str, method: str) -> np.ndarray:
+    """``value`` as an array of texts (one per sample, or a column of them), for a model whose input is declared
+    ``Input(dtype="string")``."""
+    if value is None:
+        raise ValueError(f"{method}: argument `{arg}` is required, received None")
+    arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+    if arr.dtype.kind not in "OUS":
+        raise TypeError(f"{method}: the model's input is declared dtype='string', so argument `{arg}` must hold "
+                        f"texts; received an array of dtype {arr.dtype} from {type(value).__name__}")
+    if arr.ndim == 0 or not len(arr):
+        raise ValueError(f"{method}: argument `{arg}` must hold at least one text per sample; received shape "
+                         f"{arr.shape}")
+    return arr
+
+
 def is_structure(value) -> bool:
     """Whether ``value`` is a structure of arrays rather than one array: a dict, or a list/tuple whose items are all
     arrays (ndarray, Tensor) or structures. A list of numbers or of lists of numbers stays one array, as before."""

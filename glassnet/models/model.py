@@ -92,7 +92,7 @@ class Model(Trainer, Layer):
         ``call`` in the given training mode (inherited when None)."""
         if is_symbolic(inputs):
             return self._symbolic_call(inputs, (), kwargs)
-        inputs = map_structure(_as_float_tensor, inputs)
+        inputs = map_structure(_as_model_input, inputs)
         if not self.built:
             self._build_for(inputs)
         if self._call_takes_mask:
@@ -125,6 +125,10 @@ class Model(Trainer, Layer):
 
     def _takes_structures(self) -> bool:
         return True
+
+    def _takes_strings(self) -> bool:
+        inputs = self.inputs if self.built and hasattr(type(self), "inputs") else []
+        return len(inputs) == 1 and inputs[0].dtype == "string"
 
     @property
     def output_names(self) -> list | None:
@@ -248,8 +252,11 @@ class Model(Trainer, Layer):
                             **kwargs)
 
 
-def _as_float_tensor(value) -> Tensor:
-    """Model inputs as Tensors; float data of another precision becomes floatx (int data stays int)."""
+def _as_model_input(value):
+    """Model inputs as Tensors (float data of another precision becomes floatx, int data stays int); texts stay a
+    NumPy array, for a first TextVectorization or StringLookup to read."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "OUS":
+        return value
     x = as_tensor(value)
     if x.op is None and not x.requires_grad and x.dtype.kind == "f" and x.dtype != backend.floatx():
         x = Tensor(x.data, dtype=backend.floatx())

@@ -69,7 +69,7 @@ class TrainStep:
         self.latest: Plan | None = None  # the plan of the last replayed or traced step
 
     def __call__(self, x, y, sw) -> tuple[float, np.ndarray]:
-        if self.run_eagerly:
+        if self.run_eagerly or _holds_texts(x):  # texts cannot be a plan's input (a Tensor holds numbers)
             return self.eager(x, y, sw)
         key = (_kind(x), _kind(y), None if sw is None else _kind(sw))
         entry = self.plans.get(key)
@@ -195,3 +195,10 @@ def _unpack(tensors, x, y, sw) -> tuple:
         out.append(pack_like(value, list(tensors[start:start + count])))
         start += count
     return tuple(out)
+
+
+def _holds_texts(x) -> bool:
+    """Whether an input is texts (a model whose first layer is a TextVectorization or StringLookup)."""
+    if isinstance(x, np.ndarray):
+        return x.dtype.kind in "OUS"
+    return isinstance(x, (list, tuple, dict)) and any(_holds_texts(leaf) for leaf in flatten(x))

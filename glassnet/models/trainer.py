@@ -365,6 +365,8 @@ class Trainer:
         if data.is_structure(x):
             self._check_structure(x, method, arg)
             return data.map_structure(lambda leaf, name: self._prepare_leaf(leaf, name, method), x, arg)
+        if self._takes_strings():  # texts for a first TextVectorization or StringLookup, kept as they are
+            return data.as_texts(x, arg, method)
         x = data.as_array(x, arg, method)
         data.check_not_empty(x, arg, method)
         data.check_features(x, self.expected_input_shape(), arg, method, self.name)
@@ -380,6 +382,10 @@ class Trainer:
         data.check_not_empty(array, arg, method)
         data.check_finite(array, arg, method)
         return array
+
+    def _takes_strings(self) -> bool:
+        """Whether the model's one input is declared ``Input(dtype="string")``."""
+        return False
 
     def _takes_structures(self) -> bool:
         """Whether x and y may be lists or dicts of arrays: a model of several inputs or outputs says so; a
@@ -441,8 +447,8 @@ class Trainer:
 
     def _batch_kind(self, x, y, sample_weight, class_weight) -> tuple | None:
         """What the checks of a batch's shapes depend on, for a built model given plain arrays; else None."""
-        if not (self.built and type(x) is np.ndarray and type(y) is np.ndarray and class_weight is None
-                and (sample_weight is None or type(sample_weight) is np.ndarray)):
+        if not (self.built and type(x) is np.ndarray and x.dtype.kind in "biuf" and type(y) is np.ndarray
+                and class_weight is None and (sample_weight is None or type(sample_weight) is np.ndarray)):
             return None
         weights = None if sample_weight is None else (sample_weight.shape, sample_weight.dtype)
         return x.shape, x.dtype, y.shape, y.dtype, weights, self.output_shape
