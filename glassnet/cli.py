@@ -14,7 +14,7 @@ from glassnet import __version__
 
 # subcommand → (module with main(argv), one-line help)
 COMMANDS = {
-    "example": ("glassnet.cli", "run one of the course's examples: mnist, imdb, boston_housing, ..."),
+    "example": ("glassnet.cli", "run one of the course's examples: mnist, imdb, convnet_mnist, imdb_lstm, ..."),
     "playground": ("glassnet.playground", "start the local web playground (needs glassnet[playground])"),
     "sweep": ("glassnet.sweep", "run a hyperparameter sweep from a TOML file on Dask (needs glassnet[dask])"),
 }

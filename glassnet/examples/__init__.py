@@ -1,4 +1,5 @@
-"""The course's end-to-end examples (Chollet's MNIST, IMDB and Boston Housing notebooks) on glassnet.
+"""The course's end-to-end examples (Chollet's MNIST, IMDB and Boston Housing notebooks, the ch. 5 overfitting
+demo, the ch. 8 convnets and the ch. 11 IMDB text models) on glassnet.
 
 Each example module has ``main(argv=None) -> dict`` (the measured results) and runs as a script;
 :func:`run` is what ``glassnet example NAME [args]`` calls.
@@ -14,6 +15,11 @@ EXAMPLES = {
     "mnist": "glassnet.examples.mnist",
     "imdb": "glassnet.examples.imdb",
     "boston_housing": "glassnet.examples.boston_housing",
+    "convnet_mnist": "glassnet.examples.convnet_mnist",
+    "convnet_fashion_mnist": "glassnet.examples.convnet_fashion_mnist",
+    "imdb_lstm": "glassnet.examples.imdb_lstm",
+    "imdb_bigrams": "glassnet.examples.imdb_bigrams",
+    "overfitting": "glassnet.examples.overfitting",
 }
 
 __all__ = ["EXAMPLES", "run"]

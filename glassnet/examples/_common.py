@@ -17,16 +17,23 @@ from glassnet import utils
 RUNS_FOLDER = "runs"  # where the examples write, under the current folder (git ignores it in the repository)
 
 
-def parse_args(argv: list[str] | None, name: str, description: str, quick: str) -> argparse.Namespace:
+def parse_args(argv: list[str] | None, name: str, description: str, quick: str,
+               epochs: int | None = None) -> argparse.Namespace:
     """``--quick`` (a small version, described by ``quick``), ``--seed`` (default 0) and ``--out DIR`` (the PNG and
-    results.json; default ``runs/NAME``)."""
+    results.json; default ``runs/NAME``); with ``epochs``, also ``--epochs N`` (default ``epochs``), for
+    a shorter full run on a slow machine."""
     default_out = os.path.join(RUNS_FOLDER, name)
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help=f"run a small version: {quick}; no bar is asserted")
     parser.add_argument("--seed", type=int, default=0, help="random seed for weights and shuffling (default 0)")
     parser.add_argument("--out", default=default_out,
                         help=f"folder for the training-curve PNG and results.json (default: {default_out})")
+    if epochs is not None:
+        parser.add_argument("--epochs", type=int, default=epochs,
+                            help=f"epochs of the full run (default {epochs}); fewer still assert the bar")
     args = parser.parse_args(argv)
+    if epochs is not None and args.epochs < 1:
+        parser.error(f"--epochs expects a positive number of epochs, received {args.epochs}")
     utils.set_random_seed(args.seed)
     return args
 
