@@ -85,8 +85,10 @@ def test_outputs_go_under_runs_by_default_and_their_place_is_printed(tmp_path, m
 
 
 def test_registry_names_every_example_and_refuses_unknown_names():
-    assert sorted(examples.EXAMPLES) == ["boston_housing", "imdb", "mnist"]
-    with pytest.raises(ValueError, match="Unknown example 'cifar10'. Expected one of: mnist, imdb, boston_housing"):
+    assert sorted(examples.EXAMPLES) == ["boston_housing", "convnet_fashion_mnist", "convnet_mnist", "imdb",
+                                         "imdb_bigrams", "imdb_lstm", "mnist", "overfitting"]
+    with pytest.raises(ValueError, match="Unknown example 'cifar10'. Expected one of: mnist, imdb, boston_housing, "
+                                         "convnet_mnist"):
         examples.run("cifar10", [])
 
 
