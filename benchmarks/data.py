@@ -1,7 +1,8 @@
 """The workloads' data, built the same way in every worker: float32 inputs, float32 targets, integer labels.
 
 A: real MNIST from ``glassnet.datasets.mnist`` scaled to [0, 1]; B: real IMDB reviews (10,000 most frequent
-words) as multi-hot rows; C: the playground's circle data (-1/+1 labels). When a real dataset cannot be loaded
+words) as multi-hot rows; C: the playground's circle data (-1/+1 labels); CONV: MNIST as (n, 28, 28, 1) images;
+LSTM: IMDB reviews as word indices (10,000 words), cut and padded to 200. When a real dataset cannot be loaded
 the data are synthetic of the same shape and density, and ``source`` says so.
 """
 
@@ -32,7 +33,8 @@ class Dataset:
 
 def load(workload: Workload, samples: int) -> Dataset:
     """The first ``samples`` training samples of ``workload``'s dataset."""
-    return {"A": _mnist, "B": _imdb, "C": _circle, "D": _circle}[workload.key](workload, samples)
+    loaders = {"A": _mnist, "B": _imdb, "C": _circle, "D": _circle, "CONV": _mnist_images, "LSTM": _imdb_sequences}
+    return loaders[workload.key](workload, samples)
 
 
 def _one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
@@ -80,3 +82,31 @@ def _circle(workload: Workload, samples: int) -> Dataset:
 
     x, y = toy2d.circle(samples, noise=0.0, seed=3, signed=True)
     return Dataset(x, y.reshape(-1, 1), (y > 0).astype(np.int64), "playground circle data (glassnet toy2d), -1/+1")
+
+
+def _mnist_images(workload: Workload, samples: int) -> Dataset:
+    """A's MNIST as images (n, 28, 28, 1) with integer labels (the sparse cross-entropy's targets)."""
+    flat = _mnist(workload, samples)
+    labels = flat.labels
+    return Dataset(flat.x.reshape(samples, 28, 28, 1), labels, labels, flat.source)
+
+
+def _imdb_sequences(workload: Workload, samples: int) -> Dataset:
+    """IMDB reviews as word indices below 10,000, each cut to its last 200 words and padded in front with 0."""
+    from benchmarks.workloads import LSTM_SHAPE
+
+    vocabulary, _, length, _ = LSTM_SHAPE
+    try:
+        from glassnet.datasets import imdb
+        from glassnet.utils import pad_sequences
+
+        (sequences, labels), _ = imdb.load_data(num_words=vocabulary)
+        x = pad_sequences(sequences[:samples], maxlen=length).astype(np.int64)
+        source = f"real IMDB (glassnet.datasets.imdb, num_words={vocabulary}, maxlen {length})"
+    except Exception as error:  # noqa: BLE001 - any failure to find the data means: use synthetic data
+        rng = np.random.default_rng(2)
+        x = rng.integers(1, vocabulary, (samples, length))
+        labels = rng.integers(0, 2, samples)
+        source = f"SYNTHETIC random word indices (IMDB unavailable: {type(error).__name__}: {error})"
+    labels = np.asarray(labels[:samples], dtype=np.int64)
+    return Dataset(x, labels.astype(np.float32).reshape(-1, 1), labels, source)

@@ -92,11 +92,17 @@ class WorkloadResult:
     def unit(self) -> str:
         if self.workload.per_thousand_steps:
             return self.workload.unit
+        if self.workload.epoch_samples:
+            return (f"{self.workload.unit} of {self.workload.epoch_samples} samples (rounds of "
+                    f"{self.workload.steps(self.samples)} steps, scaled)")
         return f"s per round of {self.samples} samples (quick)" if self.quick else self.workload.unit
 
     @property
     def scale(self) -> float:
-        """Round seconds → reported unit: C and D are reported per 1000 steps whatever the round's length."""
+        """Round seconds → reported unit: C and D are reported per 1000 steps whatever the round's length, CONV and
+        LSTM per epoch (their rounds are a slice of it)."""
+        if self.workload.epoch_samples:
+            return self.workload.steps(self.workload.epoch_samples) / self.workload.steps(self.samples)
         return 1000 / self.workload.steps(self.samples) if self.workload.per_thousand_steps else 1.0
 
     @property
@@ -170,11 +176,11 @@ def loss_check(result: WorkloadResult) -> tuple[str, str] | None:
 
 def memory_budget(result: WorkloadResult, data_bytes: int) -> int:
     """Dataset as float32 + parameters + optimizer state (one slot per parameter for RMSprop, none for SGD) +
-    one batch of activations (every layer's width, input included)."""
+    one batch of activations (every layer's output, input included)."""
     w = result.workload
     params = 4 * w.n_params
     state = params if w.optimizer == "rmsprop" else 0
-    return data_bytes + params + state + 4 * w.batch_size * sum(w.units)
+    return data_bytes + params + state + 4 * w.batch_size * w.activations_per_sample
 
 
 def targets(results: list[WorkloadResult]) -> list[tuple[str, str, str]]:
@@ -209,6 +215,8 @@ def targets(results: list[WorkloadResult]) -> list[tuple[str, str, str]]:
                              f"({ours_rate / torch_rate:.2f} ×)", "PASS" if ours_rate >= 4 * torch_rate else "FAIL"))
             else:
                 rows.append((target, "glassnet or PyTorch did not run", "n/a"))
+        if key in ("CONV", "LSTM"):
+            rows += layer_targets(r)
         check = loss_check(r)
         if check:
             rows.append((f"{key}: loss curve = NumPy reference", *check))
@@ -221,6 +229,28 @@ def targets(results: list[WorkloadResult]) -> list[tuple[str, str, str]]:
         if any(p.ok and p.all_disturbed for p in r.peers if p.peer in ("glassnet", "torch")):
             rows[start:] = [(t, f, v + " (disturbed)" if v != "n/a" and not ("loss" in t or "memory" in t) else v)
                             for t, f, v in rows[start:]]
+    return rows
+
+
+def layer_targets(result: WorkloadResult) -> list[tuple[str, str, str]]:
+    """Issue 16's targets for CONV and LSTM: per epoch ≤ 1.0 × PyTorch and ≤ 0.5 × Keras, peak memory ≤ 1.5 × (data +
+    params + optimizer state + one batch's activations)."""
+    key, ours = result.workload.key, result.peer("glassnet")
+    rows = []
+    for name, factor in (("torch", 1.0), ("keras", 0.5)):
+        peer, target = result.peer(name), f"{key}: glassnet ≤ {factor} × {name} median (per epoch)"
+        if ours and peer:
+            limit = factor * peer.median
+            rows.append((target, f"{_fmt(ours.median)} s vs {factor} × {_fmt(peer.median)} = {_fmt(limit)} s "
+                         f"(glassnet/{name} {ours.median / peer.median:.2f})", "PASS" if ours.median <= limit else
+                         "FAIL"))
+        else:
+            rows.append((target, f"glassnet or {name} did not run", "n/a"))
+    if ours:
+        budget, used = memory_budget(result, ours.raw["data_bytes"]), ours.memory_over_imports
+        rows.append((f"{key}: peak memory ≤ 1.5 × (data + params + optimizer state + one batch's activations)",
+                     f"peak RSS over imports {used / MB:.0f} MB vs 1.5 × {budget / MB:.0f} = {1.5 * budget / MB:.0f} "
+                     "MB", "PASS" if used <= 1.5 * budget else "FAIL"))
     return rows
 
 
@@ -298,7 +328,7 @@ def render(results: list[WorkloadResult], mode: str, rounds: int, threads: int, 
         lines += workload_table(r) + [""]
     rows = targets(results)
     if rows:
-        lines += ["### Targets (issue 7)" + (": quick run, indicative only" if mode == "quick" else ""), "",
+        lines += ["### Targets (issues 7 and 16)" + (": quick run, indicative only" if mode == "quick" else ""), "",
                   "| target | this run | result |", "| --- | --- | --- |"]
         lines += [f"| {t} | {f} | {v} |" for t, f, v in rows]
     return "\n".join(lines) + "\n"

@@ -4,6 +4,11 @@ an epoch that follows (FLOPs of the epoch's matmuls ÷ the measured throughput o
 Per Dense layer with batch m, fan-in k and n units, one training step multiplies X·W (m×k by k×n), Xᵀ·dZ
 (k×m by m×n) for dW, and, except for the first layer, dZ·Wᵀ (m×n by n×k) for dX: 2·m·k·n FLOPs each. The
 transposed operands are views, as in the backward pass, so BLAS sees the same layouts.
+
+CONV's convolutions count as their im2col GEMMs: a 3×3 convolution from c_in to c_out channels with P output
+positions per image multiplies the gathered windows (m·P × 9·c_in) by the kernel (9·c_in × c_out), their transpose
+by dZ for dW, and (but the first) dZ by the kernel's transpose for the windows' gradient; the gathers, pooling and
+activations come on top. LSTM has no bound here (its per-step products are too small for the bound to mean much).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.measure import CpuWindow
-from benchmarks.workloads import Workload
+from benchmarks.workloads import Workload, conv_layers
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,19 @@ class MatmulShape:
 def step_matmuls(workload: Workload, batch: int) -> list[MatmulShape]:
     """The matmuls of one forward + backward step on a batch of ``batch`` samples."""
     shapes = []
-    for l, (k, n) in enumerate(zip(workload.units[:-1], workload.units[1:]), start=1):
+    widths = zip(workload.units[:-1], workload.units[1:])
+    if workload.network == "convnet":
+        for l, ((_, c_in), (side, c_out), kernel) in enumerate(conv_layers(), start=1):
+            rows, k = batch * side * side, kernel * kernel * c_in
+            shapes.append(MatmulShape(f"Z{l} = cols(A{l - 1})·W{l}", rows, k, c_out))
+            shapes.append(MatmulShape(f"dW{l} = cols(A{l - 1})ᵀ·dZ{l}", k, rows, c_out, left_transposed=True))
+            if l > 1:
+                shapes.append(MatmulShape(f"dcols(A{l - 1}) = dZ{l}·W{l}ᵀ", rows, c_out, k, right_transposed=True))
+        _, (side, channels), _ = conv_layers()[-1]
+        widths, first = [(side * side * channels, 10)], len(conv_layers()) + 1
+    else:
+        first = 1
+    for l, (k, n) in enumerate(widths, start=first):
         shapes.append(MatmulShape(f"Z{l} = A{l - 1}·W{l}", batch, k, n))
         shapes.append(MatmulShape(f"dW{l} = A{l - 1}ᵀ·dZ{l}", k, batch, n, left_transposed=True))
         if l > 1:
@@ -80,6 +97,8 @@ def lower_bound(workload: Workload, samples: int, min_seconds: float = 0.05, rep
     ``attempts`` times; the best time is kept and ``disturbed`` says whether every attempt was disturbed).
     A final partial batch is charged at the full batch's throughput (its own is lower, so the bound stays a bound).
     """
+    if workload.network == "lstm":
+        return {"error": "no bound for the LSTM workload"}
     shapes = step_matmuls(workload, workload.batch_size)
     measured = []
     for shape in shapes:

@@ -87,6 +87,48 @@ def test_roofline_counts_the_epoch_flops_of_workload_a():
     assert a.batch_sizes(60_000)[-1] == 60_000 - 468 * 128
 
 
+def test_roofline_counts_the_im2col_flops_of_the_convnet():
+    # per sample, 3×3 'valid' convolutions: 26·26 positions × 9·1 → 32; 11·11 × 9·32 → 64; 3·3 × 9·64 → 128; each
+    # product forward and for dW, the windows' gradient for the last two; then Dense 1152 → 10 (three products)
+    convs = [(26 * 26, 9 * 1, 32, 2), (11 * 11, 9 * 32, 64, 3), (3 * 3, 9 * 64, 128, 3)]
+    per_sample = sum(2 * p * k * n * products for p, k, n, products in convs) + 2 * 3 * 1152 * 10
+    conv = WORKLOADS["CONV"]
+    assert sum(s.flops for s in step_matmuls(conv, 64)) == per_sample * 64
+
+
+@pytest.mark.parametrize("key", ["CONV", "LSTM"])
+def test_layer_workloads_count_the_parameters_of_the_models_every_peer_builds(key):
+    from types import SimpleNamespace
+
+    import torch
+
+    from benchmarks.peers import keras_like, torch_peer
+    from glassnet import callbacks, layers, models, optimizers
+
+    workload = WORKLOADS[key]
+    api = SimpleNamespace(layers=layers, models=models, optimizers=optimizers, callbacks=callbacks)
+    assert keras_like.build(api, workload, initial_weights(workload)).count_params() == workload.n_params
+    module = torch_peer.network(workload, [])
+    torch_params = sum(p.numel() for p in module.parameters())
+    # PyTorch's LSTM has two bias vectors (b_ih and b_hh) where Keras has one
+    assert torch_params == workload.n_params + (4 * 32 if key == "LSTM" else 0)
+    assert module(torch.zeros((2, 1, 28, 28)) if key == "CONV" else torch.zeros((2, 200), dtype=torch.long)).shape[
+        1] == (10 if key == "CONV" else 1)
+
+
+def test_layer_targets_compare_per_epoch_medians_with_pytorch_keras_and_the_memory_budget():
+    result = fake_result("CONV", {"glassnet": [1.0, 1.2, 1.1], "torch": [1.5, 1.4, 1.6], "keras": [2.0, 2.4, 2.2]})
+    text = render([result], "default", 3, 2, 0.1)
+    scale = 938 / 100  # rounds of 100 steps, an epoch of 938
+    assert result.scale == pytest.approx(scale) and "s/epoch of 60000 samples (rounds of 100 steps" in text
+    assert f"| CONV: glassnet ≤ 1.0 × torch median (per epoch) | {1.1 * scale:.3f} s vs" in text
+    assert "(glassnet/keras 0.50) | PASS |" in text  # 1.1 ≤ 0.5 × 2.2
+    # budget: 1 MB of data + 2 × 104,202 parameters (weights, RMSprop's slot) + 64 × activations: 784 input,
+    # 26·26·32, 13·13·32, 11·11·64, 5·5·64, 3·3·128 and its flat copy, 10 logits = 39,482 floats
+    budget = (1 << 20) + 8 * 104_202 + 4 * 64 * 39_482
+    assert f"peak RSS over imports 50 MB vs 1.5 × {budget / MB:.0f} = {1.5 * budget / MB:.0f} MB | FAIL |" in text
+
+
 def test_a_round_with_a_busy_neighbour_is_marked_disturbed():
     burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
@@ -161,7 +203,7 @@ def test_quick_run_prints_ratios_computed_from_its_measurements(tmp_path):
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     text = done.stdout
-    assert "### Targets (issue 7)" in text and "BLAS:" in text
+    assert "### Targets (issues 7 and 16)" in text and "BLAS:" in text
     results = json.loads(out.read_text())
     assert [r["workload"] for r in results] == ["A", "B", "C", "D"]
     for r in results:

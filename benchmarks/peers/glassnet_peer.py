@@ -12,7 +12,7 @@ from benchmarks.workloads import Workload
 
 LABEL = "glassnet"
 REQUIRES = ("glassnet",)
-WORKLOADS = "ABCD"
+WORKLOADS = ("A", "B", "C", "D", "CONV", "LSTM")
 
 
 def version() -> str:

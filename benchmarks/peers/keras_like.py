@@ -10,22 +10,37 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.data import Dataset
-from benchmarks.workloads import RMSPROP_EPSILON, RMSPROP_RHO, Workload, batch_order
+from benchmarks.workloads import LSTM_SHAPE, RMSPROP_EPSILON, RMSPROP_RHO, Workload, batch_order, conv_layers
+
+
+def stack(layers, workload: Workload) -> list:
+    """The workload's layers, Input first: Dense layers; CONV's Conv2D/MaxPooling2D stack; LSTM's Embedding → LSTM."""
+    if workload.network == "convnet":
+        convnet = [layers.Input(shape=(28, 28, 1))]
+        for i, (_, (_, filters), kernel) in enumerate(conv_layers()):
+            convnet.append(layers.Conv2D(filters, kernel, activation="relu"))
+            if i < len(conv_layers()) - 1:
+                convnet.append(layers.MaxPooling2D(2))
+        return convnet + [layers.Flatten(), layers.Dense(10, activation="softmax")]
+    if workload.network == "lstm":
+        vocabulary, dim, length, units = LSTM_SHAPE
+        return [layers.Input(shape=(length,), dtype="int64"), layers.Embedding(vocabulary, dim), layers.LSTM(units),
+                layers.Dense(1, activation="sigmoid")]
+    return [layers.Input(shape=(workload.units[0],))] + [
+        layers.Dense(n, activation=a) for n, a in zip(workload.units[1:], workload.activations)]
 
 
 def build(api, workload: Workload, weights: list[np.ndarray]):
-    """The workload's Sequential model, compiled, holding ``weights``."""
-    layers, models, optimizers = api.layers, api.models, api.optimizers
-    model = models.Sequential(
-        [layers.Input(shape=(workload.units[0],))]
-        + [layers.Dense(n, activation=a) for n, a in zip(workload.units[1:], workload.activations)]
-    )
+    """The workload's Sequential model, compiled, holding ``weights`` (its own initialization when empty)."""
+    models, optimizers = api.models, api.optimizers
+    model = models.Sequential(stack(api.layers, workload))
     if workload.optimizer == "rmsprop":
         optimizer = optimizers.RMSprop(learning_rate=workload.learning_rate, rho=RMSPROP_RHO, epsilon=RMSPROP_EPSILON)
     else:
         optimizer = optimizers.SGD(learning_rate=workload.learning_rate)
     model.compile(optimizer=optimizer, loss=workload.loss)
-    model.set_weights(weights)
+    if weights:
+        model.set_weights(weights)
     return model
 
 

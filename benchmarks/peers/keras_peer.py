@@ -13,7 +13,7 @@ from benchmarks.workloads import Workload
 
 LABEL = "Keras 3 (torch backend)"
 REQUIRES = ("keras", "torch")
-WORKLOADS = "ABCD"
+WORKLOADS = ("A", "B", "C", "D", "CONV", "LSTM")
 
 
 def version() -> str:
