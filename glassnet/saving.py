@@ -158,7 +158,7 @@ def npz_bytes(arrays: Sequence[np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def save_model(model, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+def save_glassnet(model, filepath: str | os.PathLike, overwrite: bool = True) -> None:
     """Write ``model`` (architecture, weights, compile settings and optimizer state) as a ``.glassnet`` zip; any
     other extension is refused, so glassnet's format never hides under a Keras file name."""
     if not os.fspath(filepath).endswith(EXTENSION):
@@ -412,6 +412,16 @@ def load_glassnet_weights(model, filepath: str | os.PathLike) -> None:
     model.set_weights(weights)
 
 
+#: keras.saving's model-level functions, which live in glassnet.models (above this module: they build models)
+MODEL_LEVEL = ("load_model", "save_model")
+
+
 def __getattr__(name: str):
-    """A name this module lacks: for one of Keras's, an error saying glassnet does not implement it yet."""
+    """``keras.saving.load_model``/``save_model``: looked up by name in glassnet.models on first use (as
+    ``glassnet.inspect`` is), since this module sits below the models; any other name this module lacks: for one
+    of Keras's, an error saying glassnet does not implement it yet."""
+    if name in MODEL_LEVEL:
+        import importlib
+
+        return getattr(importlib.import_module("glassnet.models"), name)
     raise missing_attribute(__name__, name)

@@ -50,7 +50,7 @@ def save_model(model, filepath: str | os.PathLike, overwrite: bool = True, **kwa
         raise ValueError(f"save: `format`={requested!r} does not match the file's extension {extension!r} (format "
                          f"{name!r}); the extension chooses the format, as in Keras 3")
     if writer is None:
-        saving.save_model(model, path, overwrite=overwrite)
+        saving.save_glassnet(model, path, overwrite=overwrite)
     else:
         writer(model, path, overwrite=overwrite, include_optimizer=include_optimizer)
 
