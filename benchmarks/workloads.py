@@ -110,7 +110,7 @@ WORKLOADS["CONV"] = Workload("CONV", "MNIST convnet (ch. 8)", (784, 10), ("relu"
                              "sparse_categorical_crossentropy", "rmsprop", 1e-3, 64, 6_400, 640,
                              "s/epoch", 0, network="convnet", epoch_samples=60_000)
 WORKLOADS["LSTM"] = Workload("LSTM", "IMDB LSTM", (200, 1), ("tanh", "sigmoid"), "binary_crossentropy", "rmsprop",
-                             1e-3, 128, 5_120, 512, "s/epoch", 0, network="lstm", epoch_samples=25_000)
+                             1e-3, 128, 2_560, 512, "s/epoch", 0, network="lstm", epoch_samples=25_000)
 RMSPROP_RHO = 0.9
 RMSPROP_EPSILON = 1e-7
 
