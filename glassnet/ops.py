@@ -205,8 +205,14 @@ def minimum(x, y) -> Tensor:
     return m.Minimum.apply(x, y)
 
 
-def where(condition, x, y) -> Tensor:
-    """x where condition is true, else y; the condition is not differentiated."""
+def where(condition, x=None, y=None):
+    """x where condition is true, else y; the condition is not differentiated. Without x and y: the indices where
+    the condition holds, one int64 Tensor per axis (as ``np.nonzero``)."""
+    if (x is None) != (y is None):
+        raise ValueError("`x1` and `x2` either both should be `None` or both should have non-None value.")
+    if x is None:
+        found = np.nonzero(condition.numpy() if isinstance(condition, Tensor) else np.asarray(condition))
+        return tuple(_constant(index, "int64") for index in found)
     if not isinstance(condition, Tensor):
         condition = Tensor._from_op(np.asarray(condition, dtype=bool), None)
     return m.Where.apply(condition, x, y)

@@ -183,3 +183,15 @@ def test_relu_of_negative_values_is_positive_zero_like_keras(kops):
 def test_bad_arguments_name_what_was_received(call, error, received):
     with pytest.raises(error, match=received):
         call()
+
+
+def test_where_without_values_gives_the_indices_like_keras(keras):
+    """keras.ops.where(condition): the indices where it holds (Keras on torch stacks them, one row per axis)."""
+    condition = np.array([[True, False, True], [False, True, False]])
+    got = ops.where(condition)
+    expected = keras.ops.convert_to_numpy(keras.ops.where(condition))
+    np.testing.assert_array_equal(np.stack([index.numpy() for index in got]), expected)
+    assert all(index.dtype == np.int64 for index in got)
+    for k in (keras, None):
+        with pytest.raises(ValueError, match="either both should be `None`"):
+            (k.ops.where if k else ops.where)(condition, 1.0)
