@@ -121,7 +121,12 @@ def test_bad_arguments_are_refused():
         layers.deserialize({"class_name": "Lambda", "config": {}})
 
 
-def test_a_saved_python_lambda_is_refused_on_load_with_keras_message(tmp_path):
-    gk.Sequential([gk.Input((4, 5)), layers.Lambda(lambda x: x + 1.0)]).save(tmp_path / "python_lambda.keras")
-    with pytest.raises(ValueError, match="Requested the deserialization of a `Lambda` layer"):
-        gk.models.load_model(tmp_path / "python_lambda.keras")
+def test_a_python_lambda_is_never_written_and_keras_files_with_one_are_refused(keras, tmp_path):
+    """glassnet writes no code into a file, so saving a Lambda is refused before anything is written; a .keras
+    file in which Keras stored a lambda's bytecode is refused on load with Keras's own message."""
+    with pytest.raises(ValueError, match="Lambda layers, whose Python code glassnet never writes"):
+        gk.Sequential([gk.Input((4, 5)), layers.Lambda(lambda x: x + 1.0)]).save(tmp_path / "mine.keras")
+    assert not any(tmp_path.iterdir())
+    keras.Sequential([keras.Input((4, 5)), keras.layers.Lambda(lambda x: x + 1.0)]).save(tmp_path / "theirs.keras")
+    with pytest.raises(Exception, match="Requested the deserialization of a `Lambda` layer"):
+        gk.models.load_model(tmp_path / "theirs.keras")
