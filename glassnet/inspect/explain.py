@@ -268,17 +268,17 @@ def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
                     ex.names[i] = f"W[{ell}]" if kernel else f"b[{ell}]" if bias else v.name
         if z is not None:
             ex.names[z.id] = f"Z[{ell}]"
-        for k, n in enumerate(chain[:-1]):
-            ex.names[n.id] = f"H{k + 1}[{ell}]" if len(chain) > 2 else f"H[{ell}]"
+        # every other op of the layer gets a name too (an LSTM's unrolled steps come before its last Z), so no
+        # equation inlines a chain of earlier ones
+        hidden = [n for n in own if n is not z and n is not a]
+        for k, n in enumerate(hidden):
+            ex.names[n.id] = f"H{k + 1}[{ell}]" if len(hidden) > 1 else f"H[{ell}]"
         if a is not z:  # a linear layer's output is its Z
             ex.names[a.id] = f"A[{ell}]"
         structure[ell] = (own, z, chain, a)
-    # Forward, layer by layer.
+    # Forward, layer by layer, each op in the order it ran.
     for ell in layers:
-        own, z, chain, a = structure[ell]
-        if z is not None:
-            ex.emit(ex.forward, f"Z[{ell}]", ex.op_forward(z), z.id, grad=False)
-        for n in chain:
+        for n in structure[ell][0]:
             ex.emit(ex.forward, ex.names[n.id], ex.op_forward(n), n.id, grad=False)
     loss_ops = [n for n in ops if n.layer == "loss"]
     if graph.loss_id is not None:

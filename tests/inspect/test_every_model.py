@@ -70,3 +70,16 @@ def test_a_subclassed_model_opens_like_a_sequential(what):
         assert "A[2] = σ(Z[2])" in str(inspect.explain(model, x, y))
     else:
         assert {n.layer for n in inspect.trace(model, x, y).ops} >= {"dense", "dense_1"}
+
+
+def test_explain_writes_an_lstm_one_op_per_line():
+    """Every op of an unrolled LSTM gets a name, so no equation inlines the earlier timesteps (each right-hand side
+    is one op on named values)."""
+    layers.reset_uids()
+    model = gk.Sequential([gk.Input((4, 3)), layers.LSTM(2), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    explanation = inspect.explain(model)
+    assert len(explanation.forward) > 4 * 10  # four timesteps of gates
+    assert max(len(eq.rhs) for eq in explanation.forward) < 60
+    assert any(eq.rhs.startswith("σ(") for eq in explanation.forward)
+    assert any(eq.rhs.startswith("tanh(") for eq in explanation.forward)
