@@ -265,7 +265,9 @@ def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
                     position = n.inputs.index(i)
                     kernel = n.op in naming.KERNEL_OPS and position == 1
                     bias = n.op == "Sub" or naming.BIAS_POSITIONS.get(n.op) == position
-                    ex.names[i] = f"W[{ell}]" if kernel else f"b[{ell}]" if bias else v.name
+                    recurrent = v.name.rsplit("/", 1)[-1] == "recurrent_kernel"  # U: h·U, as step_source names it
+                    ex.names[i] = (f"U[{ell}]" if recurrent else f"W[{ell}]" if kernel else f"b[{ell}]" if bias
+                                   else v.name)
         if z is not None:
             ex.names[z.id] = f"Z[{ell}]"
         # every other op of the layer gets a name too (an LSTM's unrolled steps come before its last Z), so no
