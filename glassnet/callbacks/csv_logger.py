@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import os
 
+import numpy as np
+
 from glassnet.callbacks.callback import Callback
 
 
@@ -44,7 +46,7 @@ class CSVLogger(Callback):
             if self._append_header:
                 self.writer.writeheader()
         row = {"epoch": epoch}
-        row.update((key, logs.get(key, "NA")) for key in self.keys)
+        row.update((key, _cell(logs.get(key, "NA"))) for key in self.keys)
         self.writer.writerow(row)
         self._file.flush()
 
@@ -52,3 +54,10 @@ class CSVLogger(Callback):
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _cell(value):
+    """A log value as a CSV cell; a metric with one value per class as ``[0.5, 0.25, ...]`` (one cell, as Keras)."""
+    if isinstance(value, np.ndarray) and value.ndim:
+        return "[" + ", ".join(str(v) for v in value.ravel()) + "]"
+    return value

@@ -190,3 +190,21 @@ def test_a_process_that_merely_imported_ipykernel_is_not_a_notebook(capsys, monk
     regression_model().fit(x, y, epochs=1)
     out = capsys.readouterr().out
     assert "\r" not in out and out.startswith("2/2 ━")  # printed once, for a file or pipe
+
+
+def test_csv_logger_writes_a_per_class_metric_in_one_cell(tmp_path):
+    """F1Score(average=None) logs one value per class: one CSV cell ``[a, b, c]``, readable back with csv."""
+    import csv
+
+    import glassnet as gk
+
+    model = gk.Sequential([gk.Input((4,)), gk.layers.Dense(3, activation="softmax")])
+    model.compile(loss="categorical_crossentropy", metrics=[gk.metrics.F1Score(average=None)])
+    rng = np.random.default_rng(0)
+    x, y = rng.random((16, 4)).astype("float32"), np.eye(3, dtype="float32")[rng.integers(0, 3, 16)]
+    path = tmp_path / "log.csv"
+    history = model.fit(x, y, epochs=1, verbose=0, callbacks=[gk.callbacks.CSVLogger(path)])
+    (row,) = list(csv.DictReader(path.open()))
+    cell = row["f1_score"]
+    assert cell.startswith("[") and cell.endswith("]")
+    np.testing.assert_allclose([float(v) for v in cell[1:-1].split(", ")], history.history["f1_score"][0], rtol=1e-6)
