@@ -142,7 +142,9 @@ class _PlusBias:
     step shows dX, dW and db on one line: Z = conv(X, W) + b.  Backward: the convolution's dX and dW, db = Σ dZ."""
 
     def forward(self, x, w, b):
-        return super().forward(x, w) + b
+        z = super().forward(x, w)
+        z += b  # into the product's own fresh array
+        return z
 
     def backward(self, dz):
         dx, dw = super().backward(dz)

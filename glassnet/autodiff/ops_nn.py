@@ -30,16 +30,16 @@ def stable_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 class Relu(Function):
-    """a = max(z, 0).  Backward: dz = da · [z > 0]."""
+    """a = max(z, 0).  Backward: dz = da · [z > 0] (read from a: a > 0 exactly where z > 0)."""
 
     def forward(self, z):
-        positive = (z > 0).astype(z.dtype)  # as 0/1 floats: multiplying by a bool array casts it on every use
-        self.save_for_backward(positive)
-        return np.where(z < 0, z.dtype.type(0), z)  # +0.0 for a negative z, as Keras and PyTorch (not z·0 = −0.0)
+        a = np.maximum(z.dtype.type(0), z)  # +0.0 for a negative z, −0.0 kept, as Keras and PyTorch (this order)
+        self.save_for_backward(a)
+        return a
 
     def backward(self, da):
-        (positive,) = self.saved
-        return da * positive
+        (a,) = self.saved
+        return da * (a > 0)
 
 
 class LeakyRelu(Function):

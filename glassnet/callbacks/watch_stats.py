@@ -20,7 +20,7 @@ from glassnet.callbacks.watch_findings import SATURATION_SLOPE
 
 ACTIVATION_OPS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax",
                   "LeakyRelu": "leaky_relu", "Softplus": "softplus"}
-_SAVES_OUTPUT = ("Sigmoid", "Tanh", "Softmax")  # ops whose saved[0] is their own output a
+_SAVES_OUTPUT = ("Relu", "Sigmoid", "Tanh", "Softmax")  # ops whose saved[0] is their own output a
 
 
 @dataclass
@@ -81,9 +81,9 @@ def activity(ops: Sequence[Function], outputs: dict[int, np.ndarray]) -> dict[st
         if value is not None and value.size:
             stats.mean, stats.std = float(value.mean()), float(value.std())
         if kind == "relu" and kinds[-1].saved:
-            mask = kinds[-1].saved[0]
-            stats.units = mask.shape[-1]
-            rows = mask.reshape(-1, mask.shape[-1])
+            a = kinds[-1].saved[0]  # max(z, 0): a unit is alive where it is positive for some sample
+            stats.units = a.shape[-1]
+            rows = a.reshape(-1, a.shape[-1])
             stats.alive, stats.samples = rows.max(axis=0) > 0, len(rows)
             stats.dead = float(np.mean(~stats.alive))
         if kind in ("sigmoid", "tanh") and kinds[-1].saved:

@@ -63,6 +63,25 @@ def test_step_zero_row_matches_the_values_computed_from_the_same_weights(hidden)
         assert math.isnan(row["dead_fraction"])
 
 
+def test_a_convolution_with_relu_reports_its_activations():
+    """A ReLU keeps its output for its backward, so a conv layer's row has the statistics of max(X ⋆ W + b, 0)."""
+    keras.utils.set_random_seed(1)
+    x = np.random.default_rng(1).normal(size=(16, 6, 6, 2)).astype("float32")
+    y = np.arange(16) % 3
+    model = keras.Sequential([keras.Input((6, 6, 2)), layers.Conv2D(4, 3, activation="relu"), layers.Flatten(),
+                              layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    conv = model.layers[0]
+    a = np.maximum(conv(x).numpy(), 0)  # the activation of the step's one batch, before its update
+    w = Watch(every=1, verbose=0)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[w])
+    row = rows_at(w, 0)[conv.name]
+    assert row["activation"] == "relu"
+    assert row["act_mean"] == pytest.approx(a.mean(), rel=1e-5)
+    assert row["act_std"] == pytest.approx(a.std(), rel=1e-5)
+    assert row["dead_fraction"] == pytest.approx(np.mean(a.reshape(-1, 4).max(axis=0) == 0))
+
+
 def test_rows_every_n_steps_one_per_layer_with_the_tidy_columns():
     x, y = data(n=80)
     model = net()
