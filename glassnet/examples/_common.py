@@ -1,4 +1,5 @@
-"""What the three book examples share: their command line, the training-curve PNG, and the PASS/FAIL bar check.
+"""What the book examples share: their command line, the quick runs' subsets, the training-curve PNG, the PASS/FAIL
+bar check and results.json.
 
 The examples themselves stay as the book writes them; only this plumbing around them lives here.
 """
@@ -12,18 +13,22 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from glassnet import utils
 
 RUNS_FOLDER = "runs"  # where the examples write, under the current folder (git ignores it in the repository)
 
 
 def parse_args(argv: list[str] | None, name: str, description: str, quick: str,
-               epochs: int | None = None) -> argparse.Namespace:
+               epochs: int | None = None, quick_epochs: int = 1) -> argparse.Namespace:
     """``--quick`` (a small version, described by ``quick``), ``--seed`` (default 0) and ``--out DIR`` (the PNG and
     results.json; default ``runs/NAME``); with ``epochs``, also ``--epochs N`` (default ``epochs``), for
-    a shorter full run on a slow machine."""
+    a shorter full run on a slow machine, and ``args.epochs`` is ``quick_epochs`` in a quick run. The namespace
+    also carries ``example``: ``name``."""
     default_out = os.path.join(RUNS_FOLDER, name)
     parser = argparse.ArgumentParser(description=description)
+    parser.set_defaults(example=name)
     parser.add_argument("--quick", action="store_true", help=f"run a small version: {quick}; no bar is asserted")
     parser.add_argument("--seed", type=int, default=0, help="random seed for weights and shuffling (default 0)")
     parser.add_argument("--out", default=default_out,
@@ -34,8 +39,33 @@ def parse_args(argv: list[str] | None, name: str, description: str, quick: str,
     args = parser.parse_args(argv)
     if epochs is not None and args.epochs < 1:
         parser.error(f"--epochs expects a positive number of epochs, received {args.epochs}")
+    if epochs is not None and args.quick:
+        args.epochs = quick_epochs
     utils.set_random_seed(args.seed)
     return args
+
+
+IMDB_VALIDATION_REVIEWS = 5000  # the book's split of aclImdb/train: 20,000 for training, 5,000 for validation
+IMDB_QUICK_REVIEWS = 2000  # training (a quarter of them for validation) and test reviews of a quick run
+IMDB_QUICK_RUN = f"1 epoch on {IMDB_QUICK_REVIEWS} training reviews, tested on {IMDB_QUICK_REVIEWS}"
+
+
+def imdb_splits(quick: bool, num_words: int | None = None) -> tuple:
+    """IMDB's reviews (word-index sequences, ``num_words`` most frequent words) and float32 labels as the ch. 11
+    examples split them: ``(train, val, test)`` pairs, the first 5,000 training reviews held out; a quick run keeps
+    the first 2,000 training and test reviews and holds out a quarter of its training ones."""
+    from glassnet.datasets import imdb
+
+    (train_data, train_labels), (test_data, test_labels) = imdb.load_data(num_words=num_words)
+    validation = IMDB_VALIDATION_REVIEWS
+    if quick:
+        train_data, train_labels = train_data[:IMDB_QUICK_REVIEWS], train_labels[:IMDB_QUICK_REVIEWS]
+        test_data, test_labels = test_data[:IMDB_QUICK_REVIEWS], test_labels[:IMDB_QUICK_REVIEWS]
+        validation = IMDB_QUICK_REVIEWS // 4
+    train_labels = np.asarray(train_labels).astype("float32")
+    test_labels = np.asarray(test_labels).astype("float32")
+    return ((train_data[validation:], train_labels[validation:]), (train_data[:validation], train_labels[:validation]),
+            (test_data, test_labels))
 
 
 class Stopwatch:
@@ -102,6 +132,18 @@ def check_bar(name: str, value: float, bar: float, higher_is_better: bool) -> bo
     sign = ">=" if higher_is_better else "<="
     print(f"{'PASS' if passed else 'FAIL'}: {name} = {value:.4f} (bar: {sign} {bar})")
     return passed
+
+
+def finish_accuracy_run(args: argparse.Namespace, title: str, bar: float, history: dict, **measured) -> dict:
+    """The end of a run whose bar is a test accuracy: its results (what ``args`` says of the run, ``measured``, which
+    holds ``test_accuracy``, and ``history``), the training curves as ``NAME_training.png`` titled ``title``, the
+    verdict against ``bar`` (None for a quick run), all saved as results.json; returns the results."""
+    results = {"example": args.example, "quick": args.quick, "seed": args.seed, **measured, "history": history}
+    results["plot"] = save_training_curves(history, "accuracy", args.out, f"{args.example}_training.png", title)
+    results["passed"] = None if args.quick else check_bar("test accuracy", results["test_accuracy"], bar,
+                                                          higher_is_better=True)
+    save_results(results, args.out)
+    return results
 
 
 def exit_code(results: dict) -> int:

@@ -47,7 +47,6 @@ def run(argv: list[str] | None, name: str, title: str, load_data: Callable[[], t
         argv, name, f"{title}: Conv2D 32/64/128 + MaxPooling2D -> Flatten -> Dense(10, softmax), as in the book",
         quick=f"1 epoch on the first {QUICK_SAMPLES} training images, tested on {QUICK_SAMPLES} test images",
         epochs=5)
-    epochs = 1 if args.quick else args.epochs
 
     (train_images, train_labels), (test_images, test_labels) = load_data()
     if args.quick:
@@ -61,21 +60,15 @@ def run(argv: list[str] | None, name: str, title: str, load_data: Callable[[], t
     model = build_model()
     model.summary()
     watch = _common.Stopwatch()
-    with watch.timing(epochs):
-        history = model.fit(train_images, train_labels, epochs=epochs, batch_size=64)
+    with watch.timing(args.epochs):
+        history = model.fit(train_images, train_labels, epochs=args.epochs, batch_size=64)
 
     test_loss, test_acc = model.evaluate(test_images, test_labels)
     print(f"Test accuracy: {test_acc:.3f}")
 
-    results = {"example": name, "quick": args.quick, "seed": args.seed, "epochs": epochs,
-               "train_samples": len(train_images), "test_accuracy": float(test_acc), "test_loss": float(test_loss),
-               "seconds_per_epoch": watch.seconds_per_epoch, "history": history.history}
-    results["plot"] = _common.save_training_curves(history.history, "accuracy", args.out, f"{name}_training.png",
-                                                   title)
-    results["passed"] = None if args.quick else _common.check_bar("test accuracy", test_acc, bar,
-                                                                  higher_is_better=True)
-    _common.save_results(results, args.out)
-    return results
+    return _common.finish_accuracy_run(args, title, bar, history.history, epochs=args.epochs,
+                                       train_samples=len(train_images), test_accuracy=float(test_acc),
+                                       test_loss=float(test_loss), seconds_per_epoch=watch.seconds_per_epoch)
 
 
 def load_mnist() -> tuple:

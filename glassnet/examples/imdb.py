@@ -80,16 +80,10 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"results: {results}")
     test_loss, test_acc = results
 
-    measured = {"example": "imdb", "quick": args.quick, "seed": args.seed, "holdout_epochs": holdout_epochs,
-                "epochs": final_epochs, "test_accuracy": float(test_acc), "test_loss": float(test_loss),
-                "best_holdout_epoch": best_epoch, "seconds_per_epoch": watch.seconds_per_epoch,
-                "history": history_dict}
-    measured["plot"] = _common.save_training_curves(history_dict, "accuracy", args.out, "imdb_training.png",
-                                                    "IMDB (10,000 held out)")
-    measured["passed"] = None if args.quick else _common.check_bar("test accuracy", test_acc, BAR_TEST_ACCURACY,
-                                                                   higher_is_better=True)
-    _common.save_results(measured, args.out)
-    return measured
+    return _common.finish_accuracy_run(args, "IMDB (10,000 held out)", BAR_TEST_ACCURACY, history_dict,
+                                       holdout_epochs=holdout_epochs, epochs=final_epochs,
+                                       test_accuracy=float(test_acc), test_loss=float(test_loss),
+                                       best_holdout_epoch=best_epoch, seconds_per_epoch=watch.seconds_per_epoch)
 
 
 if __name__ == "__main__":

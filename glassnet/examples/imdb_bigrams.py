@@ -28,8 +28,6 @@ from glassnet.examples import _common
 
 BAR_TEST_ACCURACY = 0.89
 MAX_TOKENS = 20000
-VALIDATION_REVIEWS = 5000
-QUICK_REVIEWS = 2000
 CHUNK = 5000  # reviews vectorized at once: 25,000 multi-hot rows of 20,000 floats would take 2 GB
 
 
@@ -67,23 +65,14 @@ def main(argv: list[str] | None = None) -> dict:
     """Adapt the vectorizer, train with a validation hold-out, test the best model; returns the measured results."""
     args = _common.parse_args(
         argv, "imdb_bigrams", "IMDB: TextVectorization bigrams, multi-hot -> Dense(16) -> Dense(1), as in the book",
-        quick=f"1 epoch on {QUICK_REVIEWS} training reviews, tested on {QUICK_REVIEWS}", epochs=10)
-    epochs = 1 if args.quick else args.epochs
+        quick=_common.IMDB_QUICK_RUN, epochs=10)
 
     from glassnet.datasets import imdb
-    (train_data, train_labels), (test_data, test_labels) = imdb.load_data()
-    validation = VALIDATION_REVIEWS
-    if args.quick:
-        train_data, train_labels = train_data[:QUICK_REVIEWS], train_labels[:QUICK_REVIEWS]
-        test_data, test_labels = test_data[:QUICK_REVIEWS], test_labels[:QUICK_REVIEWS]
-        validation = QUICK_REVIEWS // 4
+    (train_data, y_train), (val_data, y_val), (test_data, y_test) = _common.imdb_splits(args.quick)
     word_index = imdb.get_word_index()
     train_texts = decode_reviews(train_data, word_index)
+    val_texts = decode_reviews(val_data, word_index)
     test_texts = decode_reviews(test_data, word_index)
-    y_train = np.asarray(train_labels).astype("float32")
-    y_test = np.asarray(test_labels).astype("float32")
-    val_texts, y_val = train_texts[:validation], y_train[:validation]
-    train_texts, y_train = train_texts[validation:], y_train[validation:]
 
     text_vectorization = layers.TextVectorization(ngrams=2, max_tokens=MAX_TOKENS, output_mode="multi_hot")
     text_vectorization.adapt(train_texts)  # the training reviews only, as the book's text_only_train_ds
@@ -96,8 +85,8 @@ def main(argv: list[str] | None = None) -> dict:
     os.makedirs(args.out, exist_ok=True)
     callbacks = [keras.callbacks.ModelCheckpoint(best_path, save_best_only=True)]
     watch = _common.Stopwatch()
-    with watch.timing(epochs):
-        history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=32,
+    with watch.timing(args.epochs):
+        history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=args.epochs, batch_size=32,
                             callbacks=callbacks)
     del x_train, x_val
     model = keras.models.load_model(best_path)
@@ -105,16 +94,11 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"Test acc: {test_acc:.3f}")
 
     best_epoch = int(np.argmin(history.history["val_loss"])) + 1
-    results = {"example": "imdb_bigrams", "quick": args.quick, "seed": args.seed, "epochs": epochs,
-               "best_epoch": best_epoch, "vocabulary_size": text_vectorization.vocabulary_size(),
-               "train_samples": len(train_texts), "test_accuracy": test_acc, "test_loss": test_loss,
-               "seconds_per_epoch": watch.seconds_per_epoch, "history": history.history}
-    results["plot"] = _common.save_training_curves(history.history, "accuracy", args.out,
-                                                   "imdb_bigrams_training.png", "IMDB bigrams (multi-hot)")
-    results["passed"] = None if args.quick else _common.check_bar("test accuracy", test_acc, BAR_TEST_ACCURACY,
-                                                                  higher_is_better=True)
-    _common.save_results(results, args.out)
-    return results
+    return _common.finish_accuracy_run(args, "IMDB bigrams (multi-hot)", BAR_TEST_ACCURACY, history.history,
+                                       epochs=args.epochs, best_epoch=best_epoch,
+                                       vocabulary_size=text_vectorization.vocabulary_size(),
+                                       train_samples=len(train_texts), test_accuracy=test_acc, test_loss=test_loss,
+                                       seconds_per_epoch=watch.seconds_per_epoch)
 
 
 if __name__ == "__main__":

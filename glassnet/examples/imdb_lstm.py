@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
-
 import glassnet as keras
 from glassnet import layers
 from glassnet.examples import _common
@@ -28,8 +26,6 @@ BAR_TEST_ACCURACY = 0.85
 MAX_TOKENS = 20000
 MAX_LENGTH = 200  # the book's 600 takes three times as long per epoch on a CPU
 BATCH_SIZE = 128
-VALIDATION_REVIEWS = 5000
-QUICK_REVIEWS = 2000
 
 
 def build_model() -> keras.Model:
@@ -50,43 +46,28 @@ def main(argv: list[str] | None = None) -> dict:
     """Train with a validation hold-out and evaluate on the test set; returns the measured results."""
     args = _common.parse_args(
         argv, "imdb_lstm", "IMDB: Embedding -> Bidirectional(LSTM(32)) -> Dense(1, sigmoid), as in the book",
-        quick=f"1 epoch on {QUICK_REVIEWS} training reviews, tested on {QUICK_REVIEWS}", epochs=3)
-    epochs = 1 if args.quick else args.epochs
+        quick=_common.IMDB_QUICK_RUN, epochs=3)
 
-    from glassnet.datasets import imdb
-    (train_data, train_labels), (test_data, test_labels) = imdb.load_data(num_words=MAX_TOKENS)
-    validation = VALIDATION_REVIEWS
-    if args.quick:
-        train_data, train_labels = train_data[:QUICK_REVIEWS], train_labels[:QUICK_REVIEWS]
-        test_data, test_labels = test_data[:QUICK_REVIEWS], test_labels[:QUICK_REVIEWS]
-        validation = QUICK_REVIEWS // 4
+    (train_data, y_train), (val_data, y_val), (test_data, y_test) = _common.imdb_splits(args.quick,
+                                                                                        num_words=MAX_TOKENS)
 
     x_train = keras.utils.pad_sequences(train_data, maxlen=MAX_LENGTH)
+    x_val = keras.utils.pad_sequences(val_data, maxlen=MAX_LENGTH)
     x_test = keras.utils.pad_sequences(test_data, maxlen=MAX_LENGTH)
-    y_train = np.asarray(train_labels).astype("float32")
-    y_test = np.asarray(test_labels).astype("float32")
-    x_val, y_val = x_train[:validation], y_train[:validation]
-    x_train, y_train = x_train[validation:], y_train[validation:]
 
     model = build_model()
     model.summary()
     watch = _common.Stopwatch()
-    with watch.timing(epochs):
-        history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
+    with watch.timing(args.epochs):
+        history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=args.epochs,
                             batch_size=BATCH_SIZE)
     test_loss, test_acc = model.evaluate(x_test, y_test, batch_size=BATCH_SIZE)
     print(f"Test acc: {test_acc:.3f}")
 
-    results = {"example": "imdb_lstm", "quick": args.quick, "seed": args.seed, "epochs": epochs,
-               "max_length": MAX_LENGTH, "batch_size": BATCH_SIZE, "train_samples": len(x_train),
-               "test_accuracy": float(test_acc), "test_loss": float(test_loss),
-               "seconds_per_epoch": watch.seconds_per_epoch, "history": history.history}
-    results["plot"] = _common.save_training_curves(history.history, "accuracy", args.out, "imdb_lstm_training.png",
-                                                   "IMDB bidirectional LSTM")
-    results["passed"] = None if args.quick else _common.check_bar("test accuracy", test_acc, BAR_TEST_ACCURACY,
-                                                                  higher_is_better=True)
-    _common.save_results(results, args.out)
-    return results
+    return _common.finish_accuracy_run(args, "IMDB bidirectional LSTM", BAR_TEST_ACCURACY, history.history,
+                                       epochs=args.epochs, max_length=MAX_LENGTH, batch_size=BATCH_SIZE,
+                                       train_samples=len(x_train), test_accuracy=float(test_acc),
+                                       test_loss=float(test_loss), seconds_per_epoch=watch.seconds_per_epoch)
 
 
 if __name__ == "__main__":

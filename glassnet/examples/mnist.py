@@ -52,15 +52,9 @@ def main(argv: list[str] | None = None) -> dict:
     test_loss, test_acc = model.evaluate(test_images, test_labels)
     print(f"test_acc: {test_acc}")
 
-    results = {"example": "mnist", "quick": args.quick, "seed": args.seed, "epochs": epochs,
-               "test_accuracy": float(test_acc), "test_loss": float(test_loss),
-               "seconds_per_epoch": watch.seconds_per_epoch, "history": history.history}
-    results["plot"] = _common.save_training_curves(history.history, "accuracy", args.out, "mnist_training.png",
-                                                   "MNIST")
-    results["passed"] = None if args.quick else _common.check_bar("test accuracy", test_acc, BAR_TEST_ACCURACY,
-                                                                  higher_is_better=True)
-    _common.save_results(results, args.out)
-    return results
+    return _common.finish_accuracy_run(args, "MNIST", BAR_TEST_ACCURACY, history.history, epochs=epochs,
+                                       test_accuracy=float(test_acc), test_loss=float(test_loss),
+                                       seconds_per_epoch=watch.seconds_per_epoch)
 
 
 if __name__ == "__main__":

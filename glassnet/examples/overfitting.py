@@ -56,16 +56,9 @@ def dropout_model() -> keras.Sequential:
 MODELS = {"original": original_model, "l2": l2_model, "dropout": dropout_model}
 
 
-def save_validation_curves(histories: dict[str, dict], out: str | os.PathLike) -> str | None:
-    """Every model's validation loss per epoch on one plot, saved as ``out/overfitting_validation.png``; without
-    matplotlib a note and None (as the other examples' curves)."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        print("Note: no validation-curve PNG saved: plotting needs matplotlib (pip install 'glassnet[plot]').")
-        return None
-    fig = Figure(figsize=(7, 4.5), layout="tight")
-    ax = fig.subplots()
+def plot_validation_losses(histories: dict[str, dict], ax) -> None:
+    """Every model's validation loss per epoch on the matplotlib Axes ``ax``: the example's PNG, the notebook's
+    plot."""
     for name, history in histories.items():
         epochs = range(1, len(history["val_loss"]) + 1)
         ax.plot(epochs, history["val_loss"], marker="o", markersize=3, label=f"{name}: validation loss")
@@ -73,6 +66,18 @@ def save_validation_curves(histories: dict[str, dict], out: str | os.PathLike) -
     ax.set_ylabel("validation loss")
     ax.set_title("IMDB: the original model against L2 and dropout")
     ax.legend()
+
+
+def save_validation_curves(histories: dict[str, dict], out: str | os.PathLike) -> str | None:
+    """``plot_validation_losses`` saved as ``out/overfitting_validation.png``; without matplotlib a note and None
+    (as the other examples' curves)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        print("Note: no validation-curve PNG saved: plotting needs matplotlib (pip install 'glassnet[plot]').")
+        return None
+    fig = Figure(figsize=(7, 4.5), layout="tight")
+    plot_validation_losses(histories, fig.subplots())
     path = Path(out) / "overfitting_validation.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
@@ -83,8 +88,7 @@ def save_validation_curves(histories: dict[str, dict], out: str | os.PathLike) -
 def main(argv: list[str] | None = None) -> dict:
     """Train the three models; returns their histories and final validation losses."""
     args = _common.parse_args(argv, "overfitting", "IMDB: the ch. 4 model with and without L2 and dropout, as in "
-                              "the book", quick="4 epochs each", epochs=20)
-    epochs = 4 if args.quick else args.epochs
+                              "the book", quick="4 epochs each", epochs=20, quick_epochs=4)
 
     from glassnet.datasets import imdb
     (train_data, train_labels), _ = imdb.load_data(num_words=NUM_WORDS)
@@ -98,8 +102,8 @@ def main(argv: list[str] | None = None) -> dict:
         model.compile(optimizer="rmsprop",
                       loss="binary_crossentropy",
                       metrics=["accuracy"])
-        with watch.timing(epochs):
-            history = model.fit(train_data, train_labels, epochs=epochs, batch_size=512, validation_split=0.4,
+        with watch.timing(args.epochs):
+            history = model.fit(train_data, train_labels, epochs=args.epochs, batch_size=512, validation_split=0.4,
                                 verbose=2)
         histories[name] = history.history
 
@@ -107,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
     lowest = {name: float(min(h["val_loss"])) for name, h in histories.items()}
     for name in MODELS:
         print(f"{name}: final validation loss {final[name]:.4f}, lowest {lowest[name]:.4f}")
-    results = {"example": "overfitting", "quick": args.quick, "seed": args.seed, "epochs": epochs,
+    results = {"example": "overfitting", "quick": args.quick, "seed": args.seed, "epochs": args.epochs,
                "final_val_loss": final, "lowest_val_loss": lowest, "seconds_per_epoch": watch.seconds_per_epoch,
                "history": histories}
     results["plot"] = save_validation_curves(histories, args.out)

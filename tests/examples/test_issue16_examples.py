@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from glassnet import cli, examples
-from glassnet.examples import convnet_fashion_mnist, convnet_mnist, imdb_bigrams, imdb_lstm, overfitting
+from glassnet.datasets import imdb
+from glassnet.examples import _common, convnet_fashion_mnist, convnet_mnist, imdb_bigrams, imdb_lstm, overfitting
 
 NEW_EXAMPLES = ("convnet_mnist", "convnet_fashion_mnist", "imdb_lstm", "imdb_bigrams", "overfitting")
 SEEDS = ("0", "1", "2")
@@ -63,6 +64,23 @@ def test_reviews_decode_back_to_their_words():
 def test_epochs_must_be_positive():
     with pytest.raises(SystemExit):
         convnet_mnist.main(["--epochs", "0"])
+
+
+def test_a_quick_run_trains_its_own_epochs():
+    def epochs(*argv):
+        return _common.parse_args(list(argv), "overfitting", "d", quick="q", epochs=20, quick_epochs=4).epochs
+
+    assert (epochs(), epochs("--epochs", "7"), epochs("--quick"), epochs("--quick", "--epochs", "7")) == (20, 7, 4, 4)
+
+
+def test_the_text_examples_hold_out_the_first_training_reviews():
+    (train, y_train), (val, y_val), (test, y_test) = _common.imdb_splits(quick=True, num_words=100)
+    assert (len(train), len(val), len(test)) == (1500, 500, 2000)  # a quarter of the quick run's 2,000 held out
+    (all_train, all_labels), (all_test, _) = imdb.load_data(num_words=100)
+    assert list(val[0]) == list(all_train[0]) and list(train[0]) == list(all_train[500])
+    assert list(test[-1]) == list(all_test[1999])
+    assert y_train.dtype == y_val.dtype == y_test.dtype == np.float32
+    assert np.array_equal(y_train, np.asarray(all_labels[500:2000], dtype=np.float32))
 
 
 def check_outputs(results: dict, out) -> None:
