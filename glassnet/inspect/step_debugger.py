@@ -31,7 +31,9 @@ _NAME = re.compile(r"d?[A-Za-z]\w*(?:\[\d+\])?|d?\w+⟨\d+⟩")
 class StepValues(Mapping):
     """Every value of one training step, by its name in ``source``: ``forward`` (the inputs X, Y, then Z1, A1, …,
     the loss J), ``backward`` (dJ, dZ2, dW2, …), ``weights`` (W1, b1, … as the step read them) and ``updated``
-    (the same weights after the optimizer's update). ``values["dW2"]`` looks in all but ``updated``."""
+    (the same weights after the optimizer's update); ``state`` and ``updated_state`` hold the optimizer's slots of
+    each weight before and after it (``state["W1"]["velocity"]`` for RMSprop). ``values["dW2"]`` looks in
+    forward, backward and weights."""
 
     forward: dict[str, np.ndarray]
     backward: dict[str, np.ndarray]
@@ -39,6 +41,8 @@ class StepValues(Mapping):
     updated: dict[str, np.ndarray]
     learning_rate: float
     source: StepSource
+    state: dict[str, dict[str, np.ndarray]]
+    updated_state: dict[str, dict[str, np.ndarray]]
 
     def _all(self) -> dict[str, np.ndarray]:
         return {**self.weights, **self.forward, **self.backward}
@@ -90,11 +94,14 @@ class StepValues(Mapping):
             for name, value in values.items():
                 lines.append(f"  {name:<8} {str(np.shape(value)):<14} {_summary(value):<44} "
                              f"{equations.get(name, '')}")
-        lines.append("update (before → after, ‖ΔW‖)")
+        lines.append("update (before → after, ‖ΔW‖; the optimizer's state of each weight, ‖·‖ before → after)")
         for name, before in self.weights.items():
             after, delta = np.linalg.norm(self.updated[name]), np.linalg.norm(self.delta(name))
+            slots = "".join(f"; {slot} {np.linalg.norm(value):.4g} → "
+                            f"{np.linalg.norm(self.updated_state[name][slot]):.4g}"
+                            for slot, value in self.state.get(name, {}).items())
             lines.append(f"  {name:<8} {str(before.shape):<14} ‖{name}‖ {np.linalg.norm(before):.4g} → "
-                         f"{after:.4g}, ‖Δ{name}‖ = {delta:.4g}")
+                         f"{after:.4g}, ‖Δ{name}‖ = {delta:.4g}{slots}")
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -284,6 +291,7 @@ def step(model, x, y, sample_weight=None) -> StepValues:
     try:
         for _ in range(2):  # the first may record the step (no replayed forward runs); the second replays it
             before = {key: np.array(v.value, copy=True) for key, v in trainable.items()}
+            state_before = _optimizer_state(optimizer, trainable)
             learning_rate = optimizer.learning_rate
             found = _run_captured(model, x, y, sample_weight)
             source = model.step_source(len(flatten(x)[0]))
@@ -300,8 +308,17 @@ def step(model, x, y, sample_weight=None) -> StepValues:
     weights = {name: before[id(a)] for name, a in source.bindings.items()
                if isinstance(a, np.ndarray) and id(a) in trainable}
     updated = {name: np.array(trainable[id(source.bindings[name])].value, copy=True) for name in weights}
+    state_after = _optimizer_state(optimizer, trainable)
+    ids = {name: id(source.bindings[name]) for name in weights}
     return StepValues(_values(found["forward"]["locals"]), _values(found.get("backward", {}).get("locals", {})),
-                      weights, updated, learning_rate, source)
+                      weights, updated, learning_rate, source, {name: state_before[i] for name, i in ids.items()},
+                      {name: state_after[i] for name, i in ids.items()})
+
+
+def _optimizer_state(optimizer, trainable: dict) -> dict[int, dict[str, np.ndarray]]:
+    """Copies of the optimizer's slots of every trainable weight, by the id of the weight's array."""
+    return {key: {slot: np.array(value, copy=True) for slot, value in optimizer.slots(var).items()}
+            for key, var in trainable.items()}
 
 
 class UnitEquations(str):

@@ -109,6 +109,11 @@ class Optimizer:
         for var in variables:
             self._slots_of(var)
 
+    def slots(self, var: Variable) -> dict[str, np.ndarray]:
+        """The state kept for ``var``, by slot name (RMSprop's 'velocity', Adam's 'momentum' and 'velocity'): the
+        live arrays the next update reads and writes, created now if the variable has none yet."""
+        return dict(self._slots_of(var))
+
     def _slots_of(self, var: Variable) -> dict[str, np.ndarray]:
         slots = self._slots.get(var)
         if slots is None:

@@ -52,6 +52,21 @@ def test_step_updates_as_keras_3_does(keras):
         np.testing.assert_allclose(values.updated[name], expected, atol=1e-5)
 
 
+def test_the_optimizers_state_before_and_after_follows_rmsprops_rule():
+    """v ← ρ·v + (1 − ρ)·dW², then W ← W − α·dW / √(v + ε) (Keras's RMSprop): the step's own velocity, read before
+    and after."""
+    model, (x, y) = _model(optimizer=glassnet.optimizers.RMSprop(0.01)), _data()
+    model.train_on_batch(x, y)  # a velocity that is not zero any more
+    values = step(model, x, y)
+    for name in ("W1", "b1", "W2", "b2"):
+        v0, v1, grad = values.state[name]["velocity"], values.updated_state[name]["velocity"], values[f"d{name}"]
+        assert np.any(v0 != 0)
+        np.testing.assert_allclose(v1, 0.9 * v0 + 0.1 * grad ** 2, rtol=1e-5)
+        np.testing.assert_allclose(values.delta(name), -0.01 * grad / np.sqrt(v1 + 1e-7), rtol=1e-4, atol=1e-8)
+    assert re.search(r"W2 .* velocity [\d.e-]+ → [\d.e-]+", str(values))
+    assert step(_model(), x, y).state["W1"] == {}  # plain SGD keeps no state
+
+
 def test_explain_unit_fills_the_lecture_equations_with_one_samples_numbers():
     model, (x, y) = _model(), _data()
     before = [w.copy() for w in model.get_weights()]
