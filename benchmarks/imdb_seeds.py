@@ -36,6 +36,9 @@ VARIANTS = {
     "keras-init": "Keras's initial weights for the seed, glassnet's shuffling (fit(shuffle=True))",
     "keras-order": "glassnet's initial weights, Keras's recorded batch orders (fit on the rows in that order)",
     "keras-draws": "Keras's initial weights and batch orders: the same run as Keras's, in glassnet's math",
+    "torch-order": "glassnet's initial weights, batch orders drawn as Keras draws them (torch's RandomSampler after "
+                   "torch.manual_seed(seed)), not Keras's own",
+    "own-order": "glassnet's own draws replayed: the 4 permutations fit(shuffle=True) draws, fed in that order",
     "one-order": "glassnet's initial weights, one glassnet permutation reused for all 4 epochs",
     "numpy-kernels": "fit(shuffle=True) with GLASSNET_KERNELS=numpy (dense inputs, plain NumPy kernels)",
 }
@@ -101,8 +104,8 @@ def format_table(table: dict[str, dict], bar: float = BAR) -> str:
              f"Levene p vs {first} | Mann-Whitney p vs {first} | paired: mean abs diff, Wilcoxon p |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, row in table.items():
-        paired = (f"{row['paired_mean_abs_diff']:.4f}, {row.get('wilcoxon_p', float('nan')):.3g}"
-                  if "paired_mean_abs_diff" in row else "")
+        paired = ("" if "paired_mean_abs_diff" not in row else "every seed identical" if "wilcoxon_p" not in row
+                  else f"{row['paired_mean_abs_diff']:.4f}, {row['wilcoxon_p']:.3g}")
         tests = [f"{row[key]:.3g}" if key in row else "" for key in ("levene_p", "mannwhitney_p")]
         lines.append(f"| {name} | {row['seeds']} | {row['mean']:.4f} ± {row['std']:.4f} | "
                      f"{row['at_bar']}/{row['seeds']} | {row['loss']:.4f} | {tests[0]} | {tests[1]} | {paired} |")
@@ -180,10 +183,17 @@ def run_glassnet(seed: int, data, draws: Path, variant: str) -> dict:
             orders = saved["orders"]
         if variant != "keras-order":
             model.set_weights(keras_initial)
-    elif variant == "one-order":
-        order = glassnet.backend.make_rng().permutation(len(x_train))
-        orders = np.stack([order] * EPOCHS)
-    if variant in ("keras-order", "keras-draws", "one-order"):
+    elif variant in ("own-order", "one-order"):  # fit's adapter would draw its generator next, as this one
+        rng = glassnet.backend.make_rng()
+        orders = np.stack([rng.permutation(len(x_train)) for _ in range(EPOCHS if variant == "own-order" else 1)])
+        orders = np.repeat(orders, EPOCHS // len(orders), axis=0)
+    elif variant == "torch-order":
+        import torch
+
+        torch.manual_seed(seed)
+        sampler = torch.utils.data.RandomSampler(range(len(x_train)))
+        orders = np.stack([np.fromiter(sampler, dtype=np.int64) for _ in range(EPOCHS)])
+    if variant in ("keras-order", "keras-draws", "torch-order", "own-order", "one-order"):
         for order in orders:  # one epoch on the rows in this order, as the shuffled epoch would gather them
             history = model.fit(x_train[order], y_train[order], epochs=1, batch_size=BATCH, shuffle=False, verbose=0)
     else:

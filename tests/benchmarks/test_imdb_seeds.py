@@ -32,7 +32,8 @@ def test_peers_are_checked():
 
 def test_summary_counts_the_bar_and_tests_spread_and_location():
     table = summarize({"keras": runs([0.87, 0.88, 0.89]), "wide": runs([0.86, 0.88, 0.90]),
-                       "higher": runs([0.90, 0.91, 0.92]), "other seeds": runs([0.90, 0.91, 0.92], 3)})
+                       "higher": runs([0.90, 0.91, 0.92]), "other seeds": runs([0.90, 0.91, 0.92], 3),
+                       "replay": runs([0.87, 0.88, 0.89])})
     assert table["keras"]["mean"] == pytest.approx(0.88) and table["keras"]["std"] == pytest.approx(0.01)
     assert table["keras"]["at_bar"] == 2 and table["higher"]["at_bar"] == 3
     # Levene (median-centred): |deviations| 0.01, 0, 0.01 against 0.02, 0, 0.02 give W = 0.8, the F(1, 4) tail
@@ -43,4 +44,6 @@ def test_summary_counts_the_bar_and_tests_spread_and_location():
     assert table["higher"]["paired_mean_abs_diff"] == pytest.approx(0.03)
     assert table["higher"]["wilcoxon_p"] == pytest.approx(0.25)
     assert "paired_mean_abs_diff" not in table["other seeds"]
-    assert "| higher | 3 | 0.9100 ± 0.0100 | 3/3 |" in format_table(table)
+    assert table["replay"]["paired_mean_abs_diff"] == 0 and "wilcoxon_p" not in table["replay"]
+    text = format_table(table)
+    assert "| higher | 3 | 0.9100 ± 0.0100 | 3/3 |" in text and "| every seed identical |" in text
