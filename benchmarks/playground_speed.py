@@ -1,21 +1,27 @@
 """Playground speed: frames per second the page renders (each with updated loss, heatmaps and links) while it plays,
 counted in headless Chromium with ``requestAnimationFrame``; and epochs per second of training alone.
 
-The issue's bar (issue 19): ≥ 60 rendered frames/s for the default network (2-4-2-1 on the circle) and ≥ 30 for a
-6 × 8 network on the spiral with all seven features. Run: ``python -m benchmarks.playground_speed`` (``--record``
-appends the numbers to benchmarks/RESULTS.md).
+The issue's bars (issue 19): ≥ 60 rendered frames/s for the default network (2-4-2-1 on the circle) and ≥ 30 for a
+6 × 8 network on the spiral with all seven features; and a classroom: 20 pages playing at once keep ≥ 10 frames/s
+each with bounded memory, measured with 20 WebSocket clients in a process of their own (as 20 browsers would be)
+against the server in this one. Run: ``python -m benchmarks.playground_speed`` (``--record`` appends the numbers to
+benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime
+import json
+import multiprocessing
 import os
 import socket
 import threading
 import time
 from pathlib import Path
 
+from benchmarks.measure import peak_rss_bytes, reset_peak_rss, rss_bytes
 from glassnet.playground.session import Session
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -105,7 +111,48 @@ def training_alone(seconds: float) -> float:
     return epochs / (time.perf_counter() - start)
 
 
-def measure(seconds: float) -> list[tuple[str, dict, int]]:
+CLASSROOM_PAGES, CLASSROOM_FLOOR = 20, 10  # pages playing at once, and the frames/s each must keep
+
+
+def count_frames(port: int, pages: int, seconds: float, counts) -> None:
+    """In a process of its own: ``pages`` WebSocket clients press Play and count the frames each receives during
+    ``seconds`` (after one second of warm-up), into the shared array ``counts``."""
+    from websockets.asyncio.client import connect
+
+    async def page(index: int) -> None:
+        async with connect(f"ws://127.0.0.1:{port}/ws", max_size=None, origin=f"http://127.0.0.1:{port}") as ws:
+            await ws.send(json.dumps({"type": "play"}))
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            while (now := loop.time()) - start < 1 + seconds:
+                message = await ws.recv()
+                counts[index] += isinstance(message, bytes) and now - start >= 1  # frames are the binary messages
+
+    async def classroom() -> None:
+        await asyncio.gather(*(page(i) for i in range(pages)))
+
+    asyncio.run(classroom())
+
+
+def classroom_fps(port: int, seconds: float, pages: int = CLASSROOM_PAGES) -> dict:
+    """Frames/s of each of ``pages`` pages playing at once, and this process's memory (the server's) before,
+    at its peak and a second after they leave."""
+    context = multiprocessing.get_context("spawn")
+    counts = context.Array("i", pages)
+    before = rss_bytes()
+    reset_peak_rss()
+    clients = context.Process(target=count_frames, args=(port, pages, seconds, counts))
+    clients.start()
+    clients.join(60 + 2 * seconds)
+    if clients.exitcode != 0:
+        clients.kill()
+        raise RuntimeError(f"the {pages} WebSocket clients failed (exit code {clients.exitcode})")
+    peak = peak_rss_bytes()
+    time.sleep(1)
+    return {"fps": [c / seconds for c in counts], "rss_mb": (before / 2**20, peak / 2**20, rss_bytes() / 2**20)}
+
+
+def measure(seconds: float) -> tuple[list[tuple[str, dict, int]], dict]:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -116,13 +163,14 @@ def measure(seconds: float) -> list[tuple[str, dict, int]]:
             rows = [(name, rendered_fps(browser, f"http://127.0.0.1:{port}/{query}", seconds), floor)
                     for name, (query, floor) in NETWORKS.items()]
             browser.close()
+        classroom = classroom_fps(port, seconds)
     finally:
         server.should_exit = True
         thread.join(10)
-    return rows
+    return rows, classroom
 
 
-def report(rows: list[tuple[str, dict, int]], alone: float, seconds: float, load: float) -> str:
+def report(rows: list[tuple[str, dict, int]], classroom: dict, alone: float, seconds: float, load: float) -> str:
     lines = [f"## Playground frames per second (issue 19), {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
              "",
              f"`python -m benchmarks.playground_speed --seconds {seconds:g}`: headless Chromium ({CHROMIUM}, "
@@ -137,7 +185,12 @@ def report(rows: list[tuple[str, dict, int]], alone: float, seconds: float, load
     for name, r, floor in rows:
         lines.append(f"| {name} | {r['fps']:.1f} | {r['ticks']:.1f} | {r['epochs']:.1f} | {r['browser_ms']:.1f} | "
                      f"{r['server_ms']:.1f} | ≥ {floor} | {'PASS' if r['fps'] >= floor else 'FAIL'} |")
-    lines += ["", f"Training alone (default network, no frames): {alone:.0f} epochs/s (the machine's speed now).", ""]
+    fps, (before, peak, after) = classroom["fps"], classroom["rss_mb"]
+    lines += ["", f"Classroom: {len(fps)} pages playing the default network at once (WebSocket clients in a process "
+              f"of their own): {min(fps):.1f}–{max(fps):.1f} frames/s each (floor ≥ {CLASSROOM_FLOOR}: "
+              f"{'PASS' if min(fps) >= CLASSROOM_FLOOR else 'FAIL'}); the server's process {before:.0f} MB before, "
+              f"{peak:.0f} MB at its peak, {after:.0f} MB after they left.",
+              "", f"Training alone (default network, no frames): {alone:.0f} epochs/s (the machine's speed now).", ""]
     return "\n".join(lines)
 
 
@@ -149,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load = os.getloadavg()[0]
     alone = training_alone(min(args.seconds, 3.0))
-    text = report(measure(args.seconds), alone, args.seconds, load)
+    text = report(*measure(args.seconds), alone, args.seconds, load)
     print(text)
     if args.record:
         with RESULTS.open("a", encoding="utf-8") as results:
