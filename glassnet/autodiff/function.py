@@ -23,6 +23,8 @@ back to its input's shape.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from glassnet.autodiff import tensor as _tensor
@@ -38,15 +40,18 @@ def _lift(value, like_dtype) -> Tensor:
     return Tensor(value)
 
 
+_sequence = itertools.count()  # numbers the recorded ops in the order they ran
+
+
 class Function:
     """Base class of every op. ``apply`` runs ``forward`` on arrays and records the op when a gradient is needed.
 
     Attributes set by ``apply`` on a recorded op: ``inputs`` (the input Tensors), ``needs_input_grad`` (one bool
     per input, so a backward can skip work), ``saved`` (what ``save_for_backward`` kept), ``scope`` (the name
-    scope it ran in, such as the layer's name).
+    scope it ran in, such as the layer's name), ``sequence`` (when it ran: ops are walked in this order).
     """
 
-    __slots__ = ("inputs", "saved", "needs_input_grad", "freed", "scope", "__weakref__")
+    __slots__ = ("inputs", "saved", "needs_input_grad", "freed", "scope", "sequence", "__weakref__")
 
     #: Whether the output links to this op even when no gradient is recorded (under no_grad), so that a later op
     #: can read what it was computed from: the fused cross-entropies read the logits behind a sigmoid or softmax.
@@ -77,6 +82,7 @@ class Function:
             fn.inputs = tensors
             fn.needs_input_grad = tuple(t.requires_grad for t in tensors) if recorded else (False,) * len(tensors)
             fn.scope = state.scope
+            fn.sequence = next(_sequence)
             out = Tensor._from_op(out, fn)
             out.requires_grad = any(fn.needs_input_grad)
             return out

@@ -36,7 +36,8 @@ class FreedGraphError(RuntimeError):
 
 
 def topological_order(*roots: Tensor) -> list[Tensor]:
-    """Every recorded tensor that the roots depend on (roots included), each after all of its inputs."""
+    """Every recorded tensor that the roots depend on (roots included), in the order their ops ran (so each comes
+    after all of its inputs): the forward as it was written, and reversed, the backward."""
     order: list[Tensor] = []
     visited: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
@@ -56,6 +57,7 @@ def topological_order(*roots: Tensor) -> list[Tensor]:
             )
         stack.append((t, True))
         stack.extend((x, False) for x in t.op.inputs if x.op is not None and id(x) not in visited)
+    order.sort(key=lambda t: t.op.sequence)
     return order
 
 

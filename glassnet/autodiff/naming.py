@@ -2,11 +2,12 @@
 
 The ops of a layer run under the layer's name scope, so a recorded step knows which layer made each value.
 Layers that hold weights are numbered 1, 2, … in the order they run; a layer without weights (an Activation)
-continues the one before it. In layer l, the last value computed from a weight is Z[l] and the layer's output
-is A[l]; what comes between is H[l] (H1[l], H2[l], … when several). Weights are W[l] (the kernel of a product),
-U[l] (a recurrent kernel) and b[l] (what is added to it); a value its layer labelled keeps that label (a recurrent
-step's i⟨3⟩, h⟨3⟩); values under the ``loss`` scope are J (the loss) and L1, L2, …; anything else
-is named after its op (``relu_1``). Each name has a display form (``Z[1]``) and an identifier form (``Z1``).
+continues the one before it, or joins the first layer with weights when it runs before any (a cast of the inputs).
+In layer l, the last value computed from a weight is Z[l] and the layer's output is A[l]; what comes between is
+H[l] (H1[l], H2[l], … when several). Weights are W[l] (the kernel of a product), U[l] (a recurrent kernel) and
+b[l] (what is added to it); a value its layer labelled keeps that label (a recurrent step's i⟨3⟩, h⟨3⟩); values
+under the ``loss`` scope are J (the loss) and L1, L2, …; anything else is named after its op (``relu_1``). Each
+name has a display form (``Z[1]``) and an identifier form (``Z1``).
 """
 
 from __future__ import annotations
@@ -80,17 +81,25 @@ def course_names(order: Sequence[Tensor], given: dict[int, str], loss: Tensor | 
     return names
 
 
+def number_layers(has_weights: Sequence[bool]) -> list[int]:
+    """The course's number l of each layer, given in running order whether it holds weights: those that do count
+    1, 2, …; one that does not shares the number of the layer before it, or 1 when it runs before any."""
+    numbers, number = [], 0
+    for weighted in has_weights:
+        number += weighted
+        numbers.append(max(number, 1))
+    return numbers
+
+
 def _numbered_layers(order: Sequence[Tensor]) -> list[tuple[int, list[Tensor]]]:
-    """The values of each numbered layer, in order (a layer without weights joins the number before it)."""
+    """The values of each numbered layer, in order (``number_layers``)."""
     groups: dict[str, list[Tensor]] = {}
     for t in order:
         if layer_of(t) not in ("", "loss"):
             groups.setdefault(layer_of(t), []).append(t)
+    weighted = [any(isinstance(x, Variable) for t in values for x in t.op.inputs) for values in groups.values()]
     numbered: dict[int, list[Tensor]] = {}
-    number = 0
-    for values in groups.values():
-        has_weights = any(isinstance(x, Variable) for t in values for x in t.op.inputs)
-        number += has_weights or number == 0
+    for number, values in zip(number_layers(weighted), groups.values()):
         numbered.setdefault(number, []).extend(values)
     return list(numbered.items())
 

@@ -235,18 +235,12 @@ def explain(model: Callable, x=None, y=None, loss: Callable | str | None = None,
 def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
     ex = _Explainer(graph)
     ops = graph.ops
-    # Number the layers that hold weights; a layer without weights (Activation) joins the one before it.
-    owner: dict[str, int] = {}
-    number = 0
-    layer_number: dict[str, int] = {}
-    for n in ops:
-        if n.layer == "loss":
-            continue
-        if n.layer not in layer_number:
-            has_weights = any(graph.node(i).op == "Variable" for m in ops if m.layer == n.layer for i in m.inputs)
-            number += has_weights or number == 0
-            layer_number[n.layer] = number
-        owner[n.id] = layer_number[n.layer]
+    # Number the layers as step_source does (naming.number_layers): those that hold weights count 1, 2, ...
+    layer_names = list(dict.fromkeys(n.layer for n in ops if n.layer != "loss"))
+    weighted = [any(graph.node(i).op == "Variable" for m in ops if m.layer == name for i in m.inputs)
+                for name in layer_names]
+    layer_number = dict(zip(layer_names, naming.number_layers(weighted)))
+    owner = {n.id: layer_number[n.layer] for n in ops if n.layer != "loss"}
     for n in graph.nodes:  # X and Y, or X1, X2, ... for several inputs (the names step_source uses)
         if n.op in ("Input", "Labels"):
             ex.names[n.id] = n.name.upper()
@@ -267,7 +261,7 @@ def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
                     bias = n.op == "Sub" or naming.BIAS_POSITIONS.get(n.op) == position
                     recurrent = v.name.rsplit("/", 1)[-1] == "recurrent_kernel"  # U: h·U, as step_source names it
                     ex.names[i] = (f"U[{ell}]" if recurrent else f"W[{ell}]" if kernel else f"b[{ell}]" if bias
-                                   else v.name)
+                                   else f"{naming.snake(v.name.rsplit('/', 1)[-1])}[{ell}]")  # as step_source
         if z is not None:
             ex.names[z.id] = f"Z[{ell}]"
         # every other op of the layer gets a name too (an LSTM's unrolled steps come before its last Z), so no

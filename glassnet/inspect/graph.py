@@ -268,9 +268,15 @@ def _resolve_loss(model, loss):
     return loss
 
 
+#: The length an example batch gives an axis the model leaves open (a sequence of any length: ``Input((None,))``):
+#: short, so that an unrolled recurrent layer reads in a few lines.
+OPEN_AXIS_LENGTH = 3
+
+
 def example_batch(model, batch_size: int, loss=None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Random inputs of the model's input shape and zero labels of its output shape (integer class labels for a
-    sparse loss), or None labels when the model has no loss; what explain and cost trace without data."""
+    """Random inputs of the model's input shape (an open axis ``OPEN_AXIS_LENGTH`` long) and zero labels of its
+    output shape (integer class labels for a sparse loss), or None labels when the model has no loss; what explain
+    and cost trace without data."""
     shape = getattr(model, "input_shape", None)
     if shape is None:
         first = next((v for layer in getattr(model, "layers", []) for v in getattr(layer, "weights", [])), None)
@@ -278,7 +284,8 @@ def example_batch(model, batch_size: int, loss=None) -> tuple[np.ndarray, np.nda
             raise ValueError("inspecting a model without data needs a built model (call it once, or pass x)")
         shape = (None, first.shape[0])
     rng = np.random.default_rng(0)  # uniform in [0, 1): valid for any layer, an Embedding's indices too (row 0)
-    x = map_shapes(lambda s: rng.random((batch_size, *s[1:])).astype("float32"), shape)
+    x = map_shapes(lambda s: rng.random((batch_size, *(OPEN_AXIS_LENGTH if n is None else n for n in s[1:])))
+                   .astype("float32"), shape)
     loss = loss if loss is not None else getattr(model, "loss", None)
     if loss is None:
         return x, None

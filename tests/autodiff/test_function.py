@@ -89,3 +89,18 @@ def test_custom_activation_example_explains_both_kinds(capsys):
     example("custom_activation").main()
     out = capsys.readouterr().out
     assert "dZ[2] = dA[2] · 3Z[2]²" in out and "dZ[1] = dA[1] · H[1] + dH[1] · H[1](1 − H[1])" in out
+
+
+def test_the_graph_is_walked_in_the_order_its_ops_ran():
+    """topological_order lists the ops as the forward ran them (a depth-first walk would take an op's last input's
+    graph first), so a written-out step reads in running order and the backward walks it in reverse."""
+    from glassnet.autodiff.graph import topological_order
+
+    x = Variable(np.ones(3))
+    u = x * 2  # ran first
+    v = x + 1  # ran second
+    z = u * v
+    w = ops.sum(z)
+    assert [t.op is s.op for t, s in zip(topological_order(w), (u, v, z, w))] == [True] * 4
+    w.backward()
+    np.testing.assert_allclose(x.grad, 2 * (x.numpy() + 1) + 2 * x.numpy() * 1)  # d/dx (x + 1)·2x = 4x + 2

@@ -100,3 +100,22 @@ def test_relu_and_softmax_output():
     backward = [(q.lhs, q.rhs) for q in explain(model).backward]
     assert backward[0] == ("dZ[2]", "A[2] − Y")
     assert ("dZ[1]", "dA[1] · [Z[1] > 0]") in backward
+
+
+def test_a_sequence_model_of_any_length_reads_layer_by_layer_and_step_by_step():
+    """Input((None,)) gets a short example sequence; the cast of the word indices joins the Embedding (layer 1);
+    the LSTM (layer 2) reads its first step's x·W + b before h·U and before the second step's."""
+    import glassnet as keras
+    from glassnet import layers
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((None,), dtype="int64"), layers.Embedding(50, 4), layers.LSTM(3),
+                              layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy")
+    lines = [f"{q.lhs} = {q.rhs}" for q in explain(model).forward]
+    assert lines[:2] == ["H[1] = cast(X)", "Z[1] = onehot(H[1])·embeddings[1]"]
+    inputs = [i for i, line in enumerate(lines) if line.endswith("·W[2] + b[2]")]
+    recurrent = [i for i, line in enumerate(lines) if "·U[2]" in line]
+    assert len(inputs) == len(recurrent) == 3  # the example sequence is 3 steps long
+    assert inputs[0] < recurrent[0] < inputs[1] < recurrent[1] < inputs[2] < recurrent[2]
+    assert lines[-5:-3] == ["Z[3] = A[2]·W[3] + b[3]", "A[3] = σ(Z[3])"]
