@@ -37,6 +37,9 @@ class Equation:
         return f"{self.lhs} = {self.rhs}"
 
 
+ALIGN_LIMIT = 80  # characters of equation the shapes column waits for
+
+
 @dataclass
 class Explanation:
     """The equations of a traced model: forward (layer by layer) then backward (from the loss down)."""
@@ -47,14 +50,16 @@ class Explanation:
     notes: list[str] = field(default_factory=list)
 
     def text(self) -> str:
-        width = max((len(str(e)) for e in self.forward + self.backward), default=0) + 4
+        # the shapes line up in one column after the equations, unless one equation is very long (an LSTM's gate
+        # slices sum back into one gradient): that one keeps its shapes a few spaces after it
+        width = min(max((len(str(e)) for e in self.forward + self.backward), default=0), ALIGN_LIMIT)
         lines = [f"Rows are samples (m = {self.batch_size}); shapes on the right, batch dimension written m.", "",
                  "Forward"]
         for group, title in ((self.forward, None), (self.backward, "Backward")):
             if title:
                 lines += ["", title]
             for e in group:
-                lines.append(f"  {str(e).ljust(width)}{e.lhs}: {e.shapes}")
+                lines.append(f"  {str(e).ljust(width)}    {e.lhs}: {e.shapes}")
                 if e.values is not None:
                     lines.append("      = " + _preview(e.values).replace("\n", "\n        "))
         lines += [""] + self.notes

@@ -119,3 +119,21 @@ def test_a_sequence_model_of_any_length_reads_layer_by_layer_and_step_by_step():
     assert len(inputs) == len(recurrent) == 3  # the example sequence is 3 steps long
     assert inputs[0] < recurrent[0] < inputs[1] < recurrent[1] < inputs[2] < recurrent[2]
     assert lines[-5:-3] == ["Z[3] = A[2]·W[3] + b[3]", "A[3] = σ(Z[3])"]
+
+
+def test_the_shapes_column_waits_for_equations_up_to_the_limit_only():
+    """An LSTM's gate slices sum back into one long gradient equation; the other lines keep their shapes in a column
+    at ALIGN_LIMIT, the long one has them four spaces after it."""
+    import glassnet as keras
+    from glassnet import layers
+    from glassnet.inspect.explain import ALIGN_LIMIT
+
+    model = keras.Sequential([keras.Input((2,), dtype="int64"), layers.Embedding(20, 4), layers.LSTM(3)])
+    model.compile(optimizer="sgd", loss="mse")
+    e = explain(model)
+    lines = e.text().splitlines()
+    long_ones = [q for q in e.backward if len(str(q)) > ALIGN_LIMIT]
+    assert long_ones  # dH[2] = zeros with dH… added at the indexed places + … (the four gates)
+    for q in e.forward + e.backward:
+        line = next(line for line in lines if line.startswith(f"  {q} ") and f"{q.lhs}: {q.shapes}" in line)
+        assert line.index(f"{q.lhs}: {q.shapes}", len(str(q)) + 2) == 2 + max(len(str(q)), ALIGN_LIMIT) + 4
