@@ -267,14 +267,18 @@ def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
                     recurrent = v.name.rsplit("/", 1)[-1] == "recurrent_kernel"  # U: h·U, as step_source names it
                     ex.names[i] = (f"U[{ell}]" if recurrent else f"W[{ell}]" if kernel else f"b[{ell}]" if bias
                                    else f"{naming.snake(v.name.rsplit('/', 1)[-1])}[{ell}]")  # as step_source
-        if z is not None:
+        labelled = {n.id for n in own if n.name}  # a recurrent step's i⟨3⟩, h⟨3⟩: step_source's names
+        for n in own:
+            if n.id in labelled:
+                ex.names[n.id] = n.name
+        if z is not None and z.id not in labelled:
             ex.names[z.id] = f"Z[{ell}]"
         # every other op of the layer gets a name too (an LSTM's unrolled steps come before its last Z), so no
         # equation inlines a chain of earlier ones
-        hidden = [n for n in own if n is not z and n is not a]
+        hidden = [n for n in own if n is not z and n is not a and n.id not in labelled]
         for k, n in enumerate(hidden):
             ex.names[n.id] = f"H{k + 1}[{ell}]" if len(hidden) > 1 else f"H[{ell}]"
-        if a is not z:  # a linear layer's output is its Z
+        if a is not z and a.id not in labelled:  # a linear layer's output is its Z
             ex.names[a.id] = f"A[{ell}]"
         structure[ell] = (own, z, chain, a)
     # Forward, layer by layer, each op in the order it ran.

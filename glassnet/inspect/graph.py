@@ -38,7 +38,8 @@ class Node:
     backward_flops: int = 0
     bytes: int = 0  # size of the output array
     grad_shape: tuple[int, ...] | None = None  # shape of d(loss)/d(output), after backward
-    name: str = ""  # a Variable's name, or the role of a leaf ("x", "y")
+    name: str = ""  # a Variable's name, the role of a leaf ("x", "y"), or the label its layer gave an op's output
+    # (a recurrent step's i⟨3⟩, as step_source names it)
     params: int = 0  # trainable values held (Variables; summed per layer when collapsed)
 
     @property
@@ -422,6 +423,7 @@ def _build(output, loss_value: Tensor | None, xs: list[Tensor], ys: list[Tensor]
             backward_flops=_flops.backward_flops(op_name, in_shapes, tuple(t.shape), fn.needs_input_grad)
             if t.grad is not None else 0,
             bytes=t._data.nbytes, grad_shape=tuple(t.grad.shape) if t.grad is not None else None,
+            name=t.name or "",
         ))
     for root in (*outputs, loss_value):  # a model that is the identity has no op: show its input as the output
         if root is not None and id(root) not in ids:

@@ -104,7 +104,8 @@ def test_relu_and_softmax_output():
 
 def test_a_sequence_model_of_any_length_reads_layer_by_layer_and_step_by_step():
     """Input((None,)) gets a short example sequence; the cast of the word indices joins the Embedding (layer 1);
-    the LSTM (layer 2) reads its first step's x·W + b before h·U and before the second step's."""
+    the LSTM (layer 2) reads its first step's x·W + b before h·U and before the second step's, its gates and states
+    under step_source's names (i⟨1⟩, c⟨1⟩, h⟨1⟩)."""
     import glassnet as keras
     from glassnet import layers
 
@@ -118,7 +119,10 @@ def test_a_sequence_model_of_any_length_reads_layer_by_layer_and_step_by_step():
     recurrent = [i for i, line in enumerate(lines) if "·U[2]" in line]
     assert len(inputs) == len(recurrent) == 3  # the example sequence is 3 steps long
     assert inputs[0] < recurrent[0] < inputs[1] < recurrent[1] < inputs[2] < recurrent[2]
-    assert lines[-5:-3] == ["Z[3] = A[2]·W[3] + b[3]", "A[3] = σ(Z[3])"]
+    assert lines[-5:-3] == ["Z[3] = h⟨3⟩·W[3] + b[3]", "A[3] = σ(Z[3])"]
+    gates = [line.split(" = ")[0] for line in lines if "⟨1⟩ = " in line]
+    assert gates == ["x⟨1⟩", "z⟨1⟩", "i⟨1⟩", "f⟨1⟩", "c̃⟨1⟩", "o⟨1⟩", "c⟨1⟩", "h⟨1⟩"]
+    assert next(line for line in lines if line.startswith("i⟨1⟩ = ")).startswith("i⟨1⟩ = σ(")
 
 
 def test_the_shapes_column_waits_for_equations_up_to_the_limit_only():
