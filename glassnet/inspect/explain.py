@@ -318,6 +318,9 @@ def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
     return explanation
 
 
+_SCATTER = re.compile(r"zeros with (\S+) added at the indexed places")  # a slice's backward (ops_shape.Index)
+
+
 def _backward(ex: _Explainer, graph: Graph, structure: dict, layers: list[int], loss_ops: list[Node]) -> None:
     """Walk the recorded ops from the loss down, emitting the gradient of every named tensor."""
     pending: dict[str, list[str]] = {}  # node id -> gradient contributions (expressions)
@@ -332,7 +335,11 @@ def _backward(ex: _Explainer, graph: Graph, structure: dict, layers: list[int], 
         parts = pending.pop(node_id, [])
         if not parts:
             return ""
-        rhs = " + ".join(parts)
+        slices = [_SCATTER.fullmatch(part) for part in parts]
+        if len(parts) > 1 and all(slices):  # the gradients of several slices (an LSTM's gates) put back side by side
+            rhs = f"{', '.join(m.group(1) for m in reversed(slices))} put back at their indexed places"
+        else:
+            rhs = " + ".join(parts)
         name = ex.names.get(node_id)
         if name is None:
             return rhs if len(parts) == 1 else f"({rhs})"

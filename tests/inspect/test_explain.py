@@ -1,6 +1,7 @@
 """explain: the course's equations, read off the recorded graph, with real shapes and (with data) real values."""
 
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -125,19 +126,20 @@ def test_a_sequence_model_of_any_length_reads_layer_by_layer_and_step_by_step():
     assert next(line for line in lines if line.startswith("i⟨1⟩ = ")).startswith("i⟨1⟩ = σ(")
 
 
-def test_the_shapes_column_waits_for_equations_up_to_the_limit_only():
-    """An LSTM's gate slices sum back into one long gradient equation; the other lines keep their shapes in a column
-    at ALIGN_LIMIT, the long one has them four spaces after it."""
+def test_the_shapes_column_waits_for_equations_up_to_the_limit_only(monkeypatch):
+    """Lines keep their shapes in a column after ALIGN_LIMIT characters of equation; a longer equation (an LSTM's
+    gate gradients put back side by side) has them four spaces after it."""
     import glassnet as keras
     from glassnet import layers
-    from glassnet.inspect.explain import ALIGN_LIMIT
-
+    monkeypatch.setattr(sys.modules["glassnet.inspect.explain"], "ALIGN_LIMIT", 40)
     model = keras.Sequential([keras.Input((2,), dtype="int64"), layers.Embedding(20, 4), layers.LSTM(3)])
     model.compile(optimizer="sgd", loss="mse")
     e = explain(model)
     lines = e.text().splitlines()
-    long_ones = [q for q in e.backward if len(str(q)) > ALIGN_LIMIT]
-    assert long_ones  # dH[2] = zeros with dH… added at the indexed places + … (the four gates)
+    scattered = [q for q in e.backward if q.rhs.endswith("put back at their indexed places")]
+    assert [q.rhs for q in scattered[:2]] == [f"{gates} put back at their indexed places" for gates in (
+        "dH13[2], dH14[2], dH15[2], dH16[2]", "dH5[2], dH6[2], dH7[2], dH8[2]")]  # step 2 first, the gates in order
+    assert any(len(str(q)) > 40 for q in e.forward + e.backward) and any(len(str(q)) < 40 for q in e.forward)
     for q in e.forward + e.backward:
         line = next(line for line in lines if line.startswith(f"  {q} ") and f"{q.lhs}: {q.shapes}" in line)
-        assert line.index(f"{q.lhs}: {q.shapes}", len(str(q)) + 2) == 2 + max(len(str(q)), ALIGN_LIMIT) + 4
+        assert line.index(f"{q.lhs}: {q.shapes}", len(str(q)) + 2) == 2 + max(len(str(q)), 40) + 4
