@@ -283,15 +283,17 @@ async def run_session(websocket: WebSocket) -> None:
 async def _serve(session: Session, inbox: Inbox, outbox: Outbox, sessions: Sessions) -> None:
     """Apply the page's messages in order; between them, while playing, train and make frames (at most
     ``MAX_FPS`` a second) whether or not the page keeps up."""
-    last_frame = 0.0
+    next_frame = 0.0
     while True:
         while session.playing and inbox.empty():
             # pages that play share the slice, so a classroom's frames keep coming at a similar pace
             messages = await _in_thread(_train, session, TRAIN_SLICE_S / max(1, sessions.playing()))
-            wait = last_frame + 1 / MAX_FPS - time.perf_counter()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            last_frame = time.perf_counter()
+            now = time.perf_counter()
+            if now < next_frame:
+                await asyncio.sleep(next_frame - now)
+            # a steady cadence: a late frame makes the next one come sooner (no gap a screen would see);
+            # after a longer stall the cadence starts again from now
+            next_frame = max(next_frame + 1 / MAX_FPS, now)
             outbox.put(messages)
         text = await inbox.get()
         if text is None:
