@@ -8,11 +8,15 @@ the zero terms, about 1/75 of the work (benchmarks/RESULTS.md).
 
 A Tensor can hold SparseRows as its value. MatMul runs on it unchanged, through ``x @ w`` and ``x.T @ dz``, so the
 recorded backward is still dW = Xᵀ·dZ. SparseRows are input data: read-only, never differentiated. The loops are
-compiled by Numba (glassnet never makes SparseRows without it); each runs on one core, like the fused optimizer
-updates, so as not to fight OpenBLAS's threads.
+compiled by Numba (glassnet never makes SparseRows without it); the products and gathers of a step run on one core,
+like the fused optimizer updates, so as not to fight OpenBLAS's threads; the conversion from a dense array, before
+training starts, uses every core.
 """
 
 from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -38,16 +42,17 @@ class SparseRows:
     def from_dense(cls, x: np.ndarray, max_nonzeros: int) -> SparseRows | None:
         """``x`` (2-D, C-contiguous, float32 or float64) by rows, in one pass that also checks every value is
         finite. None when ``x`` has more than ``max_nonzeros`` nonzeros or any NaN or ±inf (the caller keeps it
-        dense, and its own checks report the bad values)."""
-        loops = _loops()
-        capacity = max_nonzeros + loops.BLOCK  # a block's nonzeros are stored before the count is checked
-        indptr = np.zeros(len(x) + 1, dtype=np.int64)
-        indices = np.empty(capacity, dtype=np.int32)  # pages that stay unwritten cost no memory
-        values = np.empty(capacity, dtype=x.dtype)
-        nonzeros = loops.compress(x, max_nonzeros, indptr, indices, values)
-        if nonzeros < 0:
+        dense, and its own checks report the bad values). The pass is memory-bound, so each core compresses a
+        part of the rows (before training starts: no BLAS thread is working then), and the parts are joined."""
+        bounds = np.linspace(0, len(x), _parts(len(x)) + 1).astype(np.int64)
+        with ThreadPoolExecutor(len(bounds) - 1) as pool:
+            parts = list(pool.map(lambda start, stop: _compress(x[start:stop], max_nonzeros), bounds[:-1], bounds[1:]))
+        if any(part is None for part in parts) or sum(len(part[1]) for part in parts) > max_nonzeros:
             return None
-        return cls(indptr, indices[:nonzeros].copy(), values[:nonzeros].copy(), x.shape)
+        offsets = np.cumsum([0] + [len(indices) for _, indices, _ in parts])
+        indptr = np.concatenate([[0]] + [counts[1:] + offset for (counts, _, _), offset in zip(parts, offsets)])
+        return cls(indptr, np.concatenate([part[1] for part in parts]), np.concatenate([part[2] for part in parts]),
+                   x.shape)
 
     # ----- what a Tensor and the trainer read ------------------------------------------------------------------
     @property
@@ -157,6 +162,25 @@ class _TransposedRows:
         out = np.zeros((x.shape[1], dz.shape[1]), dtype=np.result_type(x.dtype, dz.dtype))
         _loops().transposed_matmul(x.indptr, x.indices, x.values, np.ascontiguousarray(dz, dtype=out.dtype), out)
         return out
+
+
+ROWS_PER_PART = 1024  # from_dense splits the rows among the cores in parts of at least this many
+
+
+def _parts(rows: int) -> int:
+    """How many parts from_dense splits ``rows`` into: one per core, none smaller than ROWS_PER_PART rows."""
+    return max(1, min(os.cpu_count() or 1, rows // ROWS_PER_PART))
+
+
+def _compress(x: np.ndarray, max_nonzeros: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(indptr, indices, values) of the rows of ``x``, or None past ``max_nonzeros`` or at a NaN or ±inf."""
+    loops = _loops()
+    capacity = max_nonzeros + loops.BLOCK  # a block's nonzeros are stored before the count is checked
+    indptr = np.zeros(len(x) + 1, dtype=np.int64)
+    indices = np.empty(capacity, dtype=np.int32)  # pages that stay unwritten cost no memory
+    values = np.empty(capacity, dtype=x.dtype)
+    nonzeros = loops.compress(x, max_nonzeros, indptr, indices, values)
+    return None if nonzeros < 0 else (indptr, indices[:nonzeros], values[:nonzeros])
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The compiled loops behind SparseRows (autodiff/sparse.py): plain Python over CSR arrays that Numba compiles.
 
-Imported only when SparseRows are first used, since importing it imports Numba. Each loop runs on one core, and
-Numba caches the machine code on disk, so a new process does not compile it again.
+Imported only when SparseRows are first used, since importing it imports Numba. Each loop runs on one core and
+releases the GIL (SparseRows.from_dense runs ``compress`` on a part of the rows in each core's thread), and Numba
+caches the machine code on disk, so a new process does not compile it again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 #: compress finds nonzeros this many values at a time: one bit mask per block, then one step per set bit.
 BLOCK = 64
 
-_compiled = numba.njit(error_model="numpy", cache=True)
+_compiled = numba.njit(error_model="numpy", cache=True, nogil=True)
 
 
 @_compiled

@@ -7,7 +7,7 @@ import pytest
 import glassnet as keras
 from glassnet import backend, layers
 from glassnet.autodiff import Tensor, Variable, as_tensor
-from glassnet.kernels import SparseRows
+from glassnet.kernels import SparseRows, sparse
 from glassnet.models import data
 
 fast = pytest.mark.fast_kernels  # SparseRows are a fast kernel: GLASSNET_KERNELS=numpy never makes them
@@ -34,8 +34,25 @@ def test_from_dense_keeps_every_nonzero_in_place(dtype, d):
     assert np.all(np.diff(rows.indices[rows.indptr[1]:rows.indptr[2]]) > 0)  # columns increase within a row
 
 
+@pytest.fixture(params=[1, 3], ids=["one part", "three parts"])
+def parts(request, monkeypatch):
+    """from_dense on one part of the rows, or on three (as on a machine of three or more cores)."""
+    monkeypatch.setattr(sparse, "ROWS_PER_PART", 1 if request.param > 1 else 10**9)
+    monkeypatch.setattr(sparse.os, "cpu_count", lambda: request.param)
+    return request.param
+
+
 @fast
-def test_from_dense_refuses_too_many_nonzeros_and_non_finite_values():
+def test_rows_compressed_in_parts_equal_the_rows_compressed_at_once(parts):
+    x = multi_hot(50, 130, 0.05)
+    rows = SparseRows.from_dense(x, x.size)
+    assert rows.nnz == np.count_nonzero(x) and rows.indptr[0] == 0 and len(rows.indptr) == 51
+    assert len(rows.indices) == len(rows.values) == rows.nnz  # the parts joined, no spare room kept
+    np.testing.assert_array_equal(np.asarray(rows), x)
+
+
+@fast
+def test_from_dense_refuses_too_many_nonzeros_and_non_finite_values(parts):
     x = multi_hot(40, 200, 0.1)
     at_the_limit = SparseRows.from_dense(x, np.count_nonzero(x))  # exactly as many nonzeros as allowed
     assert at_the_limit.nnz == np.count_nonzero(x)
