@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet import kernels
 from glassnet.autodiff.function import Function
 from glassnet.autodiff.tensor import Variable
 
@@ -30,9 +31,9 @@ class _PerChannel(Function):
         return vector.reshape(self.channel_shape)
 
     def _channel_sum(self, values: np.ndarray) -> np.ndarray:
-        """Σ over every axis but the channels, as a (channels,) vector (channels last: one pass over the rows)."""
+        """Σ over every axis but the channels, as a (channels,) vector (channels last: db's sum over the rows)."""
         if self.channels_last:
-            return np.add.reduce(values.reshape(-1, values.shape[-1]), axis=0)
+            return kernels.sum_rows(values)
         return np.add.reduce(values, axis=self.reduced).reshape(-1)
 
 
