@@ -113,10 +113,8 @@ def full_runs(module, tmp_path, *extra: str) -> list[dict]:
 @pytest.mark.slow
 @pytest.mark.parametrize("module", [convnet_mnist, convnet_fashion_mnist, imdb_lstm, imdb_bigrams])
 def test_full_runs_reach_the_issue_bars(module, tmp_path):
-    # the mean over seeds, as tests/examples/test_examples.py asserts the book's bars: Fashion-MNIST's convnet sits at
-    # its bar (seed 0 measured 0.8924, seed 1 0.9040; Keras 3 0.9005 on seed 0)
     accuracies = [r["test_accuracy"] for r in full_runs(module, tmp_path)]
-    assert sum(accuracies) / len(accuracies) >= module.BAR_TEST_ACCURACY, accuracies
+    assert min(accuracies) >= module.BAR_TEST_ACCURACY, accuracies  # every seed
 
 
 @pytest.mark.slow
