@@ -14,6 +14,8 @@ own page (Origin) get through (:mod:`glassnet.playground.guard`).
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import json
 import secrets
 import sys
@@ -21,6 +23,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,9 +61,17 @@ FLOODED = (f"The page sent more than {INBOX_LIMIT} messages before the server co
            "server closed the connection.")
 
 
+#: Threads that run the sessions' work (training, frames, messages). More only contend for the GIL: 20 pages playing
+#: at once got 160 frames/s in all from asyncio's default pool of 6 threads, 205 from 2 (benchmarks/RESULTS.md).
+SESSION_THREADS = 2
+_session_threads = ThreadPoolExecutor(SESSION_THREADS, thread_name_prefix="playground-session")
+
+
 async def _in_thread(fn, *args):
-    """Run session work in a worker thread (the engine's recording settings are per thread)."""
-    return await asyncio.to_thread(fn, *args)
+    """Run session work in one of the session threads, in a copy of this task's context (as asyncio.to_thread):
+    the engine's recording settings are per thread."""
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_session_threads, functools.partial(context.run, fn, *args))
 
 
 @dataclass
