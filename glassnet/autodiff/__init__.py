@@ -17,6 +17,7 @@ from glassnet.autodiff.tensor import (
     ImmutableTensorError,
     Tensor,
     Variable,
+    WeightChanges,
     as_tensor,
     current_scope,
     is_grad_enabled,
@@ -27,6 +28,6 @@ from glassnet.autodiff.tensor import (
 
 __all__ = [
     "Function", "FreedGraphError", "GradcheckError", "GradcheckResult", "ImmutableTensorError", "Tensor",
-    "Variable", "as_tensor", "backward", "current_scope", "gradcheck", "is_grad_enabled", "name_scope", "no_grad",
-    "record", "stable_sigmoid", "topological_order", "unbroadcast",
+    "Variable", "WeightChanges", "as_tensor", "backward", "current_scope", "gradcheck", "is_grad_enabled",
+    "name_scope", "no_grad", "record", "stable_sigmoid", "topological_order", "unbroadcast",
 ]

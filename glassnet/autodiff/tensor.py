@@ -196,6 +196,18 @@ class Tensor:
     T: Tensor
 
 
+class WeightChanges:
+    """A process-wide count of changes to which weights exist and which of them train: a Variable made or its
+    ``trainable`` flag set, a layer given to another or added to a model. A list of trainable weights cached
+    under one count (what ``train_on_batch`` steps on) is still the list while the count is the same."""
+
+    count = 0
+
+    @classmethod
+    def note(cls) -> None:
+        cls.count += 1
+
+
 class Variable(Tensor):
     """A named, trainable tensor: the weights of a model. Its value changes only through the ``assign*`` methods.
 
@@ -204,7 +216,7 @@ class Variable(Tensor):
     ``trainable``. Optimizers update it in place with ``assign_sub``.
     """
 
-    __slots__ = ("_buffer", "trainable", "_constraint")
+    __slots__ = ("_buffer", "_trainable", "_constraint")
     _uids = itertools.count()
 
     def __init__(self, initial_value, name: str | None = None, trainable: bool = True, dtype=None):
@@ -222,6 +234,16 @@ class Variable(Tensor):
         self.op = None
         self.name = name or f"variable_{next(Variable._uids)}"
         self._constraint = None
+
+    @property
+    def trainable(self) -> bool:
+        """Whether optimizers update this weight (a layer's ``trainable`` sets it on all of the layer's)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        WeightChanges.note()
 
     @property
     def constraint(self):
@@ -264,6 +286,7 @@ class Variable(Tensor):
         for name, value in state.items():
             setattr(self, name, value)
         self._data = _readonly(self._buffer)
+        WeightChanges.note()
 
     def assign(self, value) -> Variable:
         """Replace the value (same shape, or a scalar; cast to the variable's dtype)."""

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from glassnet import backend, constraints, initializers, ops, regularizers
-from glassnet.autodiff.tensor import Tensor, Variable, as_tensor, name_scope, no_grad
+from glassnet.autodiff.tensor import Tensor, Variable, WeightChanges, as_tensor, name_scope, no_grad
 from glassnet.layers.symbolic import KerasTensor, Node, flatten, is_symbolic, map_shapes, map_structure, pack_like
 
 _name_counts: defaultdict[str, int] = defaultdict(int)
@@ -158,8 +158,10 @@ class Layer:
         if isinstance(value, Layer) or (isinstance(value, (list, tuple))
                                         and any(isinstance(item, Layer) for item in value)):
             self.__dict__.setdefault("_sublayer_attributes", {})[name] = value
+            WeightChanges.note()
         elif name in self.__dict__.get("_sublayer_attributes", ()):
             del self.__dict__["_sublayer_attributes"][name]
+            WeightChanges.note()
         super().__setattr__(name, value)
 
     def _tracked_layers(self) -> list[Layer]:
@@ -349,6 +351,7 @@ class Layer:
     def trainable(self, value: bool) -> None:
         """Freeze (False) or unfreeze the layer's trainable weights: frozen ones get no gradient and no update."""
         self._trainable = bool(value)
+        WeightChanges.note()
         for variable in self._trainable_variables:
             variable.trainable = variable.requires_grad = self._trainable
         for layer in self._tracked_layers():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet import layers as layers_module
-from glassnet.autodiff.tensor import Tensor
+from glassnet.autodiff.tensor import Tensor, WeightChanges
 from glassnet.layers.base import Layer, training_mode
 from glassnet.layers.input_layer import InputLayer
 from glassnet.layers.symbolic import KerasTensor, is_symbolic
@@ -56,6 +56,7 @@ class Sequential(Model):
                 "the name of a layer in this model. Update the `name` argument to pass a unique name."
             )
         self._layers.append(layer)
+        WeightChanges.note()
         self.built = False
         if rebuild:
             self._maybe_rebuild()
@@ -65,6 +66,7 @@ class Sequential(Model):
         if not self.layers:
             raise IndexError(f"There are no layers in the model '{self.name}' to pop.")
         layer = self._layers.pop()
+        WeightChanges.note()
         self.built = False
         if rebuild:
             self._maybe_rebuild()

@@ -27,7 +27,7 @@ import numpy as np
 from glassnet import backend, losses, optimizers
 from glassnet import metrics as metrics_module
 from glassnet.autodiff.step_source import StepSource
-from glassnet.autodiff.tensor import no_grad
+from glassnet.autodiff.tensor import WeightChanges, no_grad
 from glassnet.callbacks import CallbackList, History
 from glassnet.layers.symbolic import flatten, map_shapes, map_structure, pack_like
 from glassnet.models import compile_utils, data, data_adapters, slicing
@@ -527,7 +527,7 @@ class Trainer:
         x, y, sw = compile_utils.unpack_x_y_sample_weight(data)
         compiled = self._compiled
         compiled.batch_tracker.reset()
-        self._train_batch(self._step_for(compiled, self.trainable_weights), x, y, sw, compiled.batch_tracker)
+        self._train_batch(self._step_for(compiled), x, y, sw, compiled.batch_tracker)
         return compiled.batch_tracker.logs()
 
     def test_step(self, data) -> dict:
@@ -598,7 +598,7 @@ class Trainer:
     def _fit_step(self, adapter: DataAdapter) -> TrainStep | slicing.SlicedStep:
         """fit's training step for the trainable weights, taking each batch in slices when the adapter hands them
         out so; the optimizer's state is made now."""
-        step = self._step_for(self._compiled, self.trainable_weights)
+        step = self._step_for(self._compiled)
         self._compiled.optimizer.build(step.variables)
         return step if adapter.slice_rows is None else slicing.SlicedStep(step, adapter.slice_rows)
 
@@ -608,9 +608,14 @@ class Trainer:
         state.pop("_cached_step", None)
         return state
 
-    def _step_for(self, compiled: _Compiled, variables: list) -> TrainStep:
-        """The TrainStep (with its traced plans) for these compile settings and weights, made on first use."""
+    def _step_for(self, compiled: _Compiled) -> TrainStep:
+        """The TrainStep (with its traced plans) for these compile settings and the trainable weights, made on
+        first use. The weights are listed again only after a weight or layer changed (``WeightChanges``), so a
+        custom loop's ``train_on_batch`` does not walk the layers on every call."""
         cached = getattr(self, "_cached_step", None)
+        if cached is not None and cached.compiled is compiled and cached.weight_changes == WeightChanges.count:
+            return cached
+        variables = self.trainable_weights
         if cached is None or cached.compiled is not compiled or cached.variables != variables:
             title = (f"The training step of {type(self).__name__} '{self.name}' "
                      f"(loss {getattr(compiled.loss_fn, 'name', compiled.loss_fn)})")
@@ -619,6 +624,7 @@ class Trainer:
                                variables, run_eagerly=compiled.run_eagerly, title=title)
             cached.compiled = compiled
             self._cached_step = cached
+        cached.weight_changes = WeightChanges.count
         return cached
 
     def step_source(self, batch_size: int | None = None) -> StepSource:
@@ -642,7 +648,7 @@ class Trainer:
                                        or batch_size < 1):
             raise ValueError(f"step_source: argument `batch_size` must be a positive integer, received "
                              f"{batch_size!r}")
-        step = self._step_for(self._compiled, self.trainable_weights)
+        step = self._step_for(self._compiled)
         if step.latest is not None and batch_size in (None, step.latest.traced_inputs[0].shape[0]):
             return step.latest.source
         x, y = self._example_batch(batch_size or 32)
@@ -815,7 +821,7 @@ class Trainer:
         x, y, sw = self._prepare_xy(x, y, sample_weight, class_weight, "train_on_batch")
         compiled = self._compiled
         compiled.batch_tracker.reset()
-        self._train_batch(self._step_for(compiled, self.trainable_weights), x, y, sw, compiled.batch_tracker)
+        self._train_batch(self._step_for(compiled), x, y, sw, compiled.batch_tracker)
         return compiled.batch_tracker.result(return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):

@@ -132,3 +132,32 @@ def test_a_rebuilt_model_checks_the_same_batch_again():
     with pytest.raises(ValueError, match=r"argument `y` \(shape \(10, 1\)\) does not fit the loss and the model's "
                                          r"output shape \(None, 3\)"):
         model.train_on_batch(x[:10], y[:10])
+
+
+def test_freezing_between_calls_changes_what_the_next_call_trains():
+    """A GAN's loop: the discriminator is frozen for the generator's step and unfrozen for its own. The step's
+    list of weights is cached between calls; every way of changing what trains must reach the next call."""
+    x, y = data()
+    model = make_model(loss="mse", activation="tanh", metrics=())
+    first, last = model.layers[0], model.layers[-1]
+    model.train_on_batch(x[:10], y[:10])
+
+    def changed_by_one_call() -> list[bool]:
+        before = model.get_weights()
+        model.train_on_batch(x[10:20], y[10:20])
+        return [not np.array_equal(a, b) for a, b in zip(before, model.get_weights())]
+
+    assert changed_by_one_call() == [True, True, True, True]  # kernel and bias of both Dense layers
+    first.trainable = False
+    assert changed_by_one_call() == [False, False, True, True]
+    first.trainable = True
+    last.kernel.trainable = False  # one variable, directly (a nested model's weights are filtered by their flags)
+    nested = keras.Sequential([layers.Input((4,)), model])
+    nested.compile(optimizer=optimizers.SGD(0.1), loss="mse")
+    before = model.get_weights()
+    nested.train_on_batch(x[:10], y[:10])
+    assert [not np.array_equal(a, b) for a, b in zip(before, model.get_weights())] == [True, True, False, True]
+    last.kernel.trainable = True
+    before = model.get_weights()
+    nested.train_on_batch(x[:10], y[:10])
+    assert [not np.array_equal(a, b) for a, b in zip(before, model.get_weights())] == [True, True, True, True]
