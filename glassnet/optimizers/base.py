@@ -181,26 +181,29 @@ class Optimizer:
 
     def apply(self, grads: Sequence, variables: Sequence[Variable] | None = None) -> None:
         """One update of ``variables`` (default: those the optimizer was built with) from ``grads``, in place."""
-        variables = self._variables if variables is None else list(variables)
+        variables = self._variables if variables is None else variables
+        variables = variables if type(variables) is list else list(variables)
         if len(grads) != len(variables):
             raise ValueError(f"Optimizer '{self.name}' received {len(grads)} gradients for {len(variables)} "
                              "variables; expected one gradient per variable")
-        used = [(g, v) for g, v in zip(grads, variables) if g is not None]
-        weights = self._storage_of([v for _, v in used])
-        pairs = self._clipped([(self._as_gradient(g, v, w), v) for (g, v), w in zip(used, weights)])
+        if any(g is None for g in grads):  # a variable without a gradient is left as it is
+            variables = [v for g, v in zip(grads, variables) if g is not None]
+            grads = [g for g in grads if g is not None]
+        weights = self._storage_of(variables)
+        grads = self._clipped([self._as_gradient(g, v, w) for g, v, w in zip(grads, variables, weights)])
         lr = self.learning_rate
         if self.weight_decay:
-            for _, var in pairs:
+            for var in variables:
                 if self._uses_weight_decay(var):
                     var.assign_sub(var.value * (self.weight_decay * lr))
         if type(self).update_step is not Optimizer.update_step:  # a custom optimizer's own per-variable step
-            for g, var in pairs:
+            for g, var in zip(grads, variables):
                 self._slots_of(var)
                 self.update_step(g, var, lr)
         else:
             rule, names, constants = self.update_rule(lr)
-            self._updates.apply(rule, weights, [g for g, _ in pairs], self._states_of(names), constants)
-        self._constrain([var for _, var in pairs])
+            self._updates.apply(rule, weights, grads, self._states_of(names), constants)
+        self._constrain(variables)
         self.iterations += 1
 
     @staticmethod
@@ -252,19 +255,19 @@ class Optimizer:
                              f"'{var.name}' of shape {var.shape}")
         return g.astype(var.dtype, copy=False)
 
-    def _clipped(self, pairs: list[tuple[np.ndarray, Variable]]) -> list[tuple[np.ndarray, Variable]]:
+    def _clipped(self, grads: list[np.ndarray]) -> list[np.ndarray]:
         """The gradients clipped as configured: g·c / max(‖g‖, c) over all of them (global_clipnorm) or per
         variable (clipnorm), or each value into [−c, c] (clipvalue)."""
         if self.global_clipnorm:
-            norm = math.sqrt(sum(float(np.vdot(g, g)) for g, _ in pairs))
+            norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
             scale = self.global_clipnorm / max(norm, self.global_clipnorm)
-            return [(g * g.dtype.type(scale), v) if scale != 1.0 else (g, v) for g, v in pairs]
+            return [g * g.dtype.type(scale) if scale != 1.0 else g for g in grads]
         if self.clipnorm:
-            scales = [self.clipnorm / max(math.sqrt(float(np.vdot(g, g))), self.clipnorm) for g, _ in pairs]
-            return [(g * g.dtype.type(c), v) if c != 1.0 else (g, v) for c, (g, v) in zip(scales, pairs)]
+            scales = [self.clipnorm / max(math.sqrt(float(np.vdot(g, g))), self.clipnorm) for g in grads]
+            return [g * g.dtype.type(c) if c != 1.0 else g for c, g in zip(scales, grads)]
         if self.clipvalue:
-            return [(np.clip(g, -self.clipvalue, self.clipvalue), v) for g, v in pairs]
-        return pairs
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
 
     # ----- config ----------------------------------------------------------------------------------------------
     def get_config(self) -> dict:
