@@ -88,11 +88,9 @@ def _check_windows(x: np.ndarray, window, strides, dilation, padding, what: str)
                          f"shape {x.shape}")
 
 
-def _product(cols: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _product(cols: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """im2col(X)·W: the windows as rows (n·positions, window·c) times the kernel as (window·c, filters)."""
-    rank = w.ndim - 2
-    out_shape = cols.shape[:1 + rank]
-    return (cols.reshape(-1, w[..., 0].size) @ w.reshape(-1, w.shape[-1])).reshape(*out_shape, w.shape[-1])
+    return (cols.reshape(-1, cols.shape[-1]) @ kernel).reshape(*cols.shape[:-1], kernel.shape[-1])
 
 
 def _spread(dz: np.ndarray, w: np.ndarray, x_shape, strides, dilation, pads) -> np.ndarray:
@@ -114,11 +112,12 @@ class _Windowed(Function):
     def __init__(self, strides: tuple[int, ...], dilation: tuple[int, ...], padding: str):
         self.strides, self.dilation, self.padding = strides, dilation, padding
 
-    def windows(self, x: np.ndarray, window: tuple[int, ...], what: str) -> np.ndarray:
-        """im2col(x): every window of x, after checking that the window fits and finding the padding."""
+    def windows(self, x: np.ndarray, window: tuple[int, ...], what: str, ones: bool = False) -> np.ndarray:
+        """im2col(x): every window of x as a row (ending with a 1 if ``ones``), after checking that the window
+        fits and finding the padding."""
         _check_windows(x, window, self.strides, self.dilation, self.padding, what)
         self.pads = paddings(x.shape[1:-1], window, self.strides, self.dilation, self.padding)
-        return kernels.im2col(x, window, self.strides, self.dilation, self.pads)
+        return kernels.im2col(x, window, self.strides, self.dilation, self.pads, ones=ones)
 
 
 class Conv2d(_Windowed):
@@ -128,7 +127,7 @@ class Conv2d(_Windowed):
     def forward(self, x, w):
         cols = self.windows(x, w.shape[:-2], "conv")
         self.save_for_backward(cols, w, x.shape)
-        return _product(cols, w)
+        return _product(cols, w.reshape(-1, w.shape[-1]))
 
     def backward(self, dz):
         cols, w, x_shape = self.saved
@@ -151,10 +150,31 @@ class _PlusBias:
         return dx, dw, (kernels.sum_rows(dz) if self.needs_input_grad[2] else None)
 
 
-class Conv2dBias(_PlusBias, Conv2d):
+class _BiasTrick:
+    """A convolution with its layer's bias as one more row of the kernel, the course's bias trick: every window
+    gets a constant input 1, so Z = [im2col(X) 1]·[W; b] is one product (no second pass over Z to add b), and
+    its backward [dW; db] = [im2col(X) 1]ᵀ·dZ gives db = Σ dZ in the same product."""
+
+    def forward(self, x, w, b):
+        cols = self.windows(x, w.shape[:-2], "conv", ones=True)
+        self.save_for_backward(cols, w, x.shape)
+        return _product(cols, np.concatenate([w.reshape(-1, w.shape[-1]), b[None]]))  # [W; b]
+
+    def backward(self, dz):
+        cols, w, x_shape = self.saved
+        dx = _spread(dz, w, x_shape, self.strides, self.dilation, self.pads) if self.needs_input_grad[0] else None
+        if not (self.needs_input_grad[1] or self.needs_input_grad[2]):
+            return dx, None, None
+        dwb = _kernel_gradient(cols, dz, (cols.shape[-1], dz.shape[-1]))  # [dW; db]
+        return dx, dwb[:-1].reshape(w.shape) if self.needs_input_grad[1] else None, \
+            dwb[-1] if self.needs_input_grad[2] else None
+
+
+class Conv2dBias(_BiasTrick, Conv2d):
     """Z = X ⋆ W + b: Z(n,i,j,o) = Σ_{p,q,c} X(n, i·s+p·d, j·s+q·d, c)·W(p,q,c,o) + b(o) (s the stride, d the
-    dilation), run as one product im2col(X)·W + b.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ, db = Σ dZ (a
-    convolution layer: the bias add fused into the product, as Affine does for a dense layer)."""
+    dilation), run as one product [im2col(X) 1]·[W; b] (the bias trick: every window gets a constant input of
+    one).  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ, db = Σ dZ (dW and db in one product, the transpose
+    of the forward's)."""
 
 
 class Conv1d(Conv2d):
@@ -162,9 +182,10 @@ class Conv1d(Conv2d):
     im2col(X)·W.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ."""
 
 
-class Conv1dBias(_PlusBias, Conv1d):
+class Conv1dBias(_BiasTrick, Conv1d):
     """Z = X ⋆ W + b: Z(n,i,o) = Σ_{p,c} X(n, i·s+p·d, c)·W(p,c,o) + b(o) (s the stride, d the dilation), run as
-    one product im2col(X)·W + b.  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ, db = Σ dZ."""
+    one product [im2col(X) 1]·[W; b] (the bias trick).  Backward: dX = col2im(dZ·Wᵀ), dW = im2col(X)ᵀ·dZ,
+    db = Σ dZ (dW and db in one product, the transpose of the forward's)."""
 
 
 class DepthwiseConv2d(_Windowed):
@@ -182,7 +203,8 @@ class DepthwiseConv2d(_Windowed):
     def backward(self, dz):
         by_channel, w, cols_shape, x_shape = self.saved
         dz_c = dz.reshape(-1, *w.shape[-2:]).transpose(1, 0, 2)  # (c, rows, m)
-        dcols = (dz_c @ _kernel_by_channel(w).transpose(0, 2, 1)).transpose(1, 2, 0).reshape(cols_shape)
+        dcols = (dz_c @ _kernel_by_channel(w).transpose(0, 2, 1)).transpose(1, 2, 0).reshape(
+            *cols_shape[:-1], *w.shape[:-2], x_shape[-1])  # (n, *outputs, *window, c), as col2im reads it
         dx = kernels.col2im(dcols, x_shape, w.shape[:-2], self.strides, self.dilation, self.pads) \
             if self.needs_input_grad[0] else None
         dw = (by_channel.transpose(0, 2, 1) @ dz_c).transpose(1, 0, 2).reshape(w.shape) \
@@ -223,7 +245,7 @@ class ConvTranspose2d(_Windowed):
         window = w.shape[:-2]
         spanned = pad_or_crop(dz, [(-before, -after) for before, after in self.placed])
         cols = kernels.im2col(spanned, window, self.strides, self.dilation, [(0, 0)] * len(window))
-        dx = _product(cols, w) if self.needs_input_grad[0] else None
+        dx = _product(cols, w.reshape(-1, w.shape[-1])) if self.needs_input_grad[0] else None
         dw = _kernel_gradient(cols, x, w.shape) if self.needs_input_grad[1] else None
         return dx, dw
 

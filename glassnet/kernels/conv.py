@@ -8,6 +8,7 @@ of each spatial axis, split as TensorFlow and Keras split 'same' padding (:func:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -47,17 +48,36 @@ def pad_or_crop(x: np.ndarray, pads: Pads) -> np.ndarray:
     return pad(x[cut], [(max(before, 0), max(after, 0)) for before, after in pads])
 
 
+#: Up to this many channels, im2col copies one window offset at a time (a strided copy of the whole batch each),
+#: which moves single values far faster than one copy of the 6-axis window view: MNIST's 28×28×1 images 0.77 →
+#: 0.27 ms for a batch of 64. With more channels each window row is a long contiguous run and the view is copied
+#: at once.
+FEW_CHANNELS = 4
+
+
 def im2col(x: np.ndarray, window: Sequence[int], strides: Sequence[int], dilation: Sequence[int], pads: Pads,
-           fill: float = 0.0) -> np.ndarray:
-    """Every window of x, as a new contiguous array of shape ``(batch, *outputs, *window, channels)``:
-    ``cols[n, i, j, p, q, c] = x_padded[n, i·s + p·d, j·s + q·d, c]``. Reshaped to (batch·outputs,
-    window·channels) it is the left operand of a convolution's one matrix product (the reshape is free)."""
+           fill: float = 0.0, ones: bool = False) -> np.ndarray:
+    """Every window of x as one row, a new contiguous array of shape ``(batch, *outputs, window·channels)``:
+    ``cols[n, i, j, (p, q, c)] = x_padded[n, i·s + p·d, j·s + q·d, c]`` (the window entries in row-major order).
+    Reshaped to (batch·outputs, window·channels) it is the left operand of a convolution's one matrix product.
+    With ``ones``, each row ends with a 1 (the constant input of the bias trick: [im2col(x) 1]·[W; b])."""
     rank = len(window)
     spans = [d * (k - 1) + 1 for k, d in zip(window, dilation)]
     view = sliding_window_view(pad(x, pads, fill), spans, axis=tuple(range(1, rank + 1)))  # (n, *starts, c, *spans)
     view = view[(slice(None), *(slice(None, None, s) for s in strides), slice(None),
                  *(slice(None, None, d) for d in dilation))]
-    return np.ascontiguousarray(np.moveaxis(view, 1 + rank, -1))
+    view = np.moveaxis(view, 1 + rank, -1)  # (n, *outputs, *window, c)
+    entries = math.prod(view.shape[1 + rank:])
+    cols = np.empty((*view.shape[:1 + rank], entries + ones), dtype=x.dtype)
+    target = cols[..., :entries].reshape(view.shape)  # a view: only the last axis is split
+    if x.shape[-1] <= FEW_CHANNELS:
+        for offset in np.ndindex(*window):
+            target[(Ellipsis, *offset, slice(None))] = view[(Ellipsis, *offset, slice(None))]
+    else:
+        np.copyto(target, view)
+    if ones:
+        cols[..., -1] = 1
+    return cols
 
 
 def _offsets(window: Sequence[int], strides: Sequence[int], dilation: Sequence[int], outputs: Sequence[int]):
@@ -75,9 +95,13 @@ def _crop(padded: np.ndarray, spatial_shape: Sequence[int], pads: Pads) -> np.nd
 def col2im(cols: np.ndarray, input_shape: Sequence[int], window: Sequence[int], strides: Sequence[int],
            dilation: Sequence[int], pads: Pads) -> np.ndarray:
     """The adjoint of :func:`im2col`: every window entry added back onto the input position it was read from
-    (entries of overlapping windows add up), the padding cut off. One strided add per window offset (p, q), each
-    over the whole batch: a scatter-add without ``np.add.at``."""
+    (entries of overlapping windows add up), the padding cut off. ``cols`` is laid out as im2col makes it,
+    ``(batch, *outputs, window·channels)``, or with the window's axes apart, ``(batch, *outputs, *window,
+    channels)`` (a broadcast share per window, as average pooling's). One strided add per window offset (p, q),
+    each over the whole batch: a scatter-add without ``np.add.at``."""
     rank = len(window)
+    if cols.ndim == 2 + rank:
+        cols = cols.reshape(*cols.shape[:-1], *window, input_shape[-1])
     padded = [size + before + after for size, (before, after) in zip(input_shape[1:-1], pads)]
     dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=cols.dtype)
     if backend.kernels() == "fast" and rank in (1, 2):  # one compiled pass: 5× faster than the strided adds

@@ -62,3 +62,24 @@ def test_sum_rows_is_the_sum_over_the_rows(rows):
     assert fast_sum.shape == (6,) and fast_sum.dtype == np.float32
     np.testing.assert_allclose(fast_sum, expected, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(numpy_sum, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("channels", [1, kernels.conv.FEW_CHANNELS, kernels.conv.FEW_CHANNELS + 3])
+@pytest.mark.parametrize("spatial, window, strides, dilation, pads", CASES)
+def test_im2col_is_every_window_as_a_row(channels, spatial, window, strides, dilation, pads):
+    """cols[n, (i, j), (p, q, c)] = x_padded[n, i·s + p·d, j·s + q·d, c], written out with loops; with ``ones``
+    each row ends with a 1. Few channels are copied one window offset at a time, more in one copy: same rows."""
+    rng = np.random.default_rng(channels)
+    x = rng.normal(size=(2, *spatial, channels)).astype(np.float32)
+    cols = kernels.im2col(x, window, strides, dilation, pads)
+    padded = kernels.conv.pad(x, pads)
+    outputs = cols.shape[1:-1]
+    assert cols.shape == (2, *outputs, np.prod(window) * channels) and cols.flags.c_contiguous
+    for n in range(2):
+        for out in np.ndindex(*outputs):
+            row = [padded[(n, *(o * s + k * d for o, k, s, d in zip(out, offset, strides, dilation)))]
+                   for offset in np.ndindex(*window)]
+            np.testing.assert_array_equal(cols[(n, *out)], np.concatenate(row))
+    with_ones = kernels.im2col(x, window, strides, dilation, pads, ones=True)
+    np.testing.assert_array_equal(with_ones[..., :-1], cols)
+    assert (with_ones[..., -1] == 1).all()

@@ -114,15 +114,15 @@ def test_pooling_kernels_are_their_im2col_definitions(window, strides, pads):
     rng = np.random.default_rng(5)
     x = rng.integers(-2, 3, size=(2, *(7,) * len(window), 3)).astype(np.float64)  # small integers: many ties
     rank, ones = len(window), (1,) * len(window)
-    cols = kernels.im2col(x, window, strides, ones, pads, fill=-np.inf)
-    flat = cols.reshape(*cols.shape[:1 + rank], -1, cols.shape[-1])
+    cols = kernels.im2col(x, window, strides, ones, pads, fill=-np.inf)  # (n, *outputs, window·channels)
+    flat = cols.reshape(*cols.shape[:1 + rank], -1, x.shape[-1])
     dz = rng.normal(size=flat.max(axis=-2).shape)
     z, dx = max_pool_by_kernels(x, window, strides, pads, dz)
     np.testing.assert_array_equal(z, flat.max(axis=-2))
     onehot = np.zeros(flat.shape)
     np.put_along_axis(onehot, np.argmax(flat, axis=-2)[..., None, :], dz[..., None, :], axis=-2)  # first maximum
     np.testing.assert_allclose(dx, kernels.col2im(onehot.reshape(cols.shape), x.shape, window, strides, ones, pads))
-    sums = kernels.im2col(x, window, strides, ones, pads).sum(axis=tuple(range(1 + rank, 1 + 2 * rank)))
+    sums = kernels.im2col(x, window, strides, ones, pads).reshape(flat.shape).sum(axis=-2)
     np.testing.assert_array_equal(kernels.window_sum(x, window, strides, pads), sums)
 
 
