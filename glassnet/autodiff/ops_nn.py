@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet import kernels
 from glassnet.autodiff.function import Function
 
 
@@ -39,7 +40,7 @@ class Relu(Function):
 
     def backward(self, da):
         (a,) = self.saved
-        return da * (a > 0)
+        return kernels.times_positive(da, a)
 
 
 class LeakyRelu(Function):

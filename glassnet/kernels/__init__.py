@@ -15,6 +15,7 @@ from glassnet.kernels.conv import (
     window_max,
     window_sum,
 )
+from glassnet.kernels.elementwise import times_positive
 from glassnet.kernels.linalg import sum_rows, times_transposed, transposed_times
 from glassnet.kernels.sparse import SparseRows
 
@@ -27,5 +28,5 @@ def is_kernel_array(value) -> bool:
 
 __all__ = [
     "SparseRows", "col2im", "count_windows", "im2col", "is_kernel_array", "route_to_max", "same_padding", "sum_rows",
-    "times_transposed", "transposed_times", "window_counts", "window_max", "window_sum",
+    "times_positive", "times_transposed", "transposed_times", "window_counts", "window_max", "window_sum",
 ]

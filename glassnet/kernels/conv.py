@@ -150,12 +150,20 @@ def route_to_max(dz: np.ndarray, found, input_shape: Sequence[int], window: Sequ
     window order, as an argmax finds it) that holds the window's maximum; ``found`` is what :func:`window_max`
     returned beside the maxima."""
     padded = [n + before + after for n, (before, after) in zip(input_shape[1:-1], pads)]
-    dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=dz.dtype)
     if not isinstance(found, tuple):  # the fast kernels' offsets of the maxima
         as_2d = _as_2d(len(window))
-        _loop(route_loop)(np.ascontiguousarray(dz).reshape(found.shape), found, *as_2d(window), *as_2d(strides),
-                          dx.reshape(dx.shape[0], *as_2d(padded), dx.shape[-1]))
+        outputs = dz.shape[1:-1]
+        dz = np.ascontiguousarray(dz).reshape(found.shape)
+        if tuple(strides) == tuple(window):  # the windows tile the input: each position is written once
+            dx = np.empty((input_shape[0], *padded, input_shape[-1]), dtype=dz.dtype)
+            for axis, (count, size) in enumerate(zip(outputs, window)):  # zeros where no window reaches
+                dx[(slice(None),) * (1 + axis) + (slice(count * size, None),)] = 0
+            _loop(route_tiles_loop)(dz, found, *as_2d(window), dx.reshape(dx.shape[0], *as_2d(padded), -1))
+        else:
+            dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=dz.dtype)
+            _loop(route_loop)(dz, found, *as_2d(window), *as_2d(strides), dx.reshape(dx.shape[0], *as_2d(padded), -1))
         return _crop(dx, input_shape[1:-1], pads)
+    dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=dz.dtype)
     xp, z = found
     overlapping = any(s < k for s, k in zip(strides, window))
     free = np.ones(z.shape, dtype=bool)  # windows whose maximum is not found yet
@@ -204,6 +212,21 @@ def route_loop(dz, winners, kh, kw, sh, sw, dx):
                         row = dx[n, i * sh + p, j * sw + q]
                         for c in range(channels):
                             row[c] += grad[c] if winner[c] == p * kw + q else 0
+
+
+def route_tiles_loop(dz, winners, kh, kw, dx):
+    """dx[n, i·kh + p, j·kw + q, c] = dz[n,i,j,c] if (p, q) is the window's first maximum, else 0: windows that
+    tile the input (stride = window) hold each position once, so each is written once, without zeroing dx first."""
+    batch, out_h, out_w, channels = dz.shape
+    for n in range(batch):
+        for i in range(out_h):
+            for j in range(out_w):
+                grad, winner = dz[n, i, j], winners[n, i, j]
+                for p in range(kh):
+                    for q in range(kw):
+                        row = dx[n, i * kh + p, j * kw + q]
+                        for c in range(channels):
+                            row[c] = grad[c] if winner[c] == p * kw + q else 0
 
 
 def scatter_loop(cols, sh, sw, dh, dw, dx):

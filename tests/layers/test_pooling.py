@@ -100,7 +100,8 @@ def test_pooling_gradients_by_central_differences(padding):
 
 
 POOL_WINDOWS = [((2, 2), (2, 2), [(0, 0), (0, 0)]), ((3, 2), (1, 2), [(1, 1), (0, 1)]), ((3,), (2,), [(1, 1)]),
-                ((2,), (2,), [(0, 1)])]
+                ((2,), (2,), [(0, 1)]), ((3, 3), (3, 3), [(0, 0), (0, 0)]),  # tiles, with an uncovered margin
+                ((2, 2), (2, 2), [(0, 1), (0, 1)])]  # tiles, with 'same' padding after
 
 
 def max_pool_by_kernels(x, window, strides, pads, dz):
