@@ -21,15 +21,37 @@ def times_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a @ b.T
 
 
+#: aᵀ·b with this few outputs (columns of a times columns of b) and at least BLOCK_ROWS·BLOCKS_MIN rows is taken
+#: in blocks of rows, one batched product then a sum: OpenBLAS runs a (10 × 43,264)·(43,264 × 32) product (the
+#: book convnet's first kernel gradient) on one long reduction at 0.72 ms; in blocks of 512 rows, 0.37 ms.
+THIN_OUTPUT = 1024
+BLOCK_ROWS, BLOCKS_MIN = 512, 16
+
+
 def transposed_times(a, b: np.ndarray, batched: bool = False) -> np.ndarray:
     """aᵀ·b (for dW = Xᵀ·dZ). Unless ``batched`` (a batch of kernels, one per batch entry), the leading batch axes
     are summed over, as every sample adds its share to one kernel: they are folded into the rows, one product
     instead of one per batch entry. ``a`` may be SparseRows."""
     if batched:
         return np.swapaxes(a, -1, -2) @ b
-    if a.ndim == 2:
-        return a.T @ b
-    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+    if a.ndim != 2:
+        a, b = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
+    if (type(a) is np.ndarray and a.shape[1] * b.shape[1] <= THIN_OUTPUT and len(a) >= BLOCK_ROWS * BLOCKS_MIN
+            and backend.kernels() == "fast"):
+        return _in_row_blocks(a, b)
+    return a.T @ b
+
+
+def _in_row_blocks(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """aᵀ·b as Σ over blocks of BLOCK_ROWS rows of a_blockᵀ·b_block (one batched product), the rows left over
+    added after."""
+    whole = len(a) - len(a) % BLOCK_ROWS
+    blocks = a[:whole].reshape(-1, BLOCK_ROWS, a.shape[1]).transpose(0, 2, 1) @ b[:whole].reshape(
+        -1, BLOCK_ROWS, b.shape[1])
+    total = np.add.reduce(blocks, axis=0)
+    if whole < len(a):
+        total += a[whole:].T @ b[whole:]
+    return total
 
 
 #: From this many rows on, Σ over the rows runs as the product 1ᵀ·A: BLAS sums a convolution's 43,264 × 32 gradient
