@@ -36,7 +36,7 @@ def transposed_times(a, b: np.ndarray, batched: bool = False) -> np.ndarray:
         return np.swapaxes(a, -1, -2) @ b
     if a.ndim != 2:
         a, b = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
-    if (type(a) is np.ndarray and a.shape[1] * b.shape[1] <= THIN_OUTPUT and len(a) >= BLOCK_ROWS * BLOCKS_MIN
+    if (len(a) >= BLOCK_ROWS * BLOCKS_MIN and type(a) is np.ndarray and a.shape[1] * b.shape[1] <= THIN_OUTPUT
             and backend.kernels() == "fast"):
         return _in_row_blocks(a, b)
     return a.T @ b
