@@ -154,14 +154,15 @@ def route_to_max(dz: np.ndarray, found, input_shape: Sequence[int], window: Sequ
         as_2d = _as_2d(len(window))
         outputs = dz.shape[1:-1]
         dz = np.ascontiguousarray(dz).reshape(found.shape)
-        if tuple(strides) == tuple(window):  # the windows tile the input: each position is written once
+        tiles = tuple(strides) == tuple(window)  # then each position is in one window: written once
+        if tiles:
             dx = np.empty((input_shape[0], *padded, input_shape[-1]), dtype=dz.dtype)
             for axis, (count, size) in enumerate(zip(outputs, window)):  # zeros where no window reaches
                 dx[(slice(None),) * (1 + axis) + (slice(count * size, None),)] = 0
-            _loop(route_tiles_loop)(dz, found, *as_2d(window), dx.reshape(dx.shape[0], *as_2d(padded), -1))
         else:
             dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=dz.dtype)
-            _loop(route_loop)(dz, found, *as_2d(window), *as_2d(strides), dx.reshape(dx.shape[0], *as_2d(padded), -1))
+        _loop(route_loop)(dz, found, *as_2d(window), *as_2d(strides), dx.reshape(dx.shape[0], *as_2d(padded), -1),
+                          not tiles)
         return _crop(dx, input_shape[1:-1], pads)
     dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=dz.dtype)
     xp, z = found
@@ -199,9 +200,11 @@ def max_loop(xp, kh, kw, sh, sw, z, winners):
                             winner[c] = p * kw + q if better else winner[c]
 
 
-def route_loop(dz, winners, kh, kw, sh, sw, dx):
-    """dx[n, i·sh + p, j·sw + q, c] += dz[n,i,j,c] where (p, q) is the window's first maximum: one pass per window
-    offset over the channels (a branch-free loop LLVM vectorizes, unlike a scatter through divmod(winner, kw))."""
+def route_loop(dz, winners, kh, kw, sh, sw, dx, accumulate):
+    """dx[n, i·sh + p, j·sw + q, c] += dz[n,i,j,c] where (p, q) is the window's first maximum, 0 elsewhere in the
+    window: one pass per window offset over the channels (a branch-free loop LLVM vectorizes, unlike a scatter
+    through divmod(winner, kw)). Without ``accumulate`` each position is written, not added to: for windows that
+    tile the input (each position in one window), so dx need not be zeroed first."""
     batch, out_h, out_w, channels = dz.shape
     for n in range(batch):
         for i in range(out_h):
@@ -210,23 +213,12 @@ def route_loop(dz, winners, kh, kw, sh, sw, dx):
                 for p in range(kh):
                     for q in range(kw):
                         row = dx[n, i * sh + p, j * sw + q]
-                        for c in range(channels):
-                            row[c] += grad[c] if winner[c] == p * kw + q else 0
-
-
-def route_tiles_loop(dz, winners, kh, kw, dx):
-    """dx[n, i·kh + p, j·kw + q, c] = dz[n,i,j,c] if (p, q) is the window's first maximum, else 0: windows that
-    tile the input (stride = window) hold each position once, so each is written once, without zeroing dx first."""
-    batch, out_h, out_w, channels = dz.shape
-    for n in range(batch):
-        for i in range(out_h):
-            for j in range(out_w):
-                grad, winner = dz[n, i, j], winners[n, i, j]
-                for p in range(kh):
-                    for q in range(kw):
-                        row = dx[n, i * kh + p, j * kw + q]
-                        for c in range(channels):
-                            row[c] = grad[c] if winner[c] == p * kw + q else 0
+                        if accumulate:
+                            for c in range(channels):
+                                row[c] += grad[c] if winner[c] == p * kw + q else 0
+                        else:
+                            for c in range(channels):
+                                row[c] = grad[c] if winner[c] == p * kw + q else 0
 
 
 def scatter_loop(cols, sh, sw, dh, dw, dx):
