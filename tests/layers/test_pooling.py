@@ -101,7 +101,8 @@ def test_pooling_gradients_by_central_differences(padding):
 
 POOL_WINDOWS = [((2, 2), (2, 2), [(0, 0), (0, 0)]), ((3, 2), (1, 2), [(1, 1), (0, 1)]), ((3,), (2,), [(1, 1)]),
                 ((2,), (2,), [(0, 1)]), ((3, 3), (3, 3), [(0, 0), (0, 0)]),  # tiles, with an uncovered margin
-                ((2, 2), (2, 2), [(0, 1), (0, 1)])]  # tiles, with 'same' padding after
+                ((2, 2), (2, 2), [(0, 1), (0, 1)]),  # tiles, with 'same' padding after
+                ((12, 12), (12, 12), [(0, 0), (0, 0)])]  # 144 offsets: more than an int8 holds
 
 
 def max_pool_by_kernels(x, window, strides, pads, dz):
@@ -113,7 +114,7 @@ def max_pool_by_kernels(x, window, strides, pads, dz):
 def test_pooling_kernels_are_their_im2col_definitions(window, strides, pads):
     """window_max, route_to_max and window_sum read the windows in place; im2col copies them out: same numbers."""
     rng = np.random.default_rng(5)
-    x = rng.integers(-2, 3, size=(2, *(7,) * len(window), 3)).astype(np.float64)  # small integers: many ties
+    x = rng.integers(-2, 3, size=(2, *(max(7, max(window) + 2),) * len(window), 3)).astype(np.float64)  # many ties
     rank, ones = len(window), (1,) * len(window)
     cols = kernels.im2col(x, window, strides, ones, pads, fill=-np.inf)  # (n, *outputs, window·channels)
     flat = cols.reshape(*cols.shape[:1 + rank], -1, x.shape[-1])
@@ -133,7 +134,7 @@ def test_compiled_max_pooling_is_the_numpy_max_pooling(window, strides, pads):
     """The fast kernels' compiled loops give the NumPy path's maxima and its gradients, ties included (where windows
     overlap, an input's gradients are added in another order: equal to float32's rounding)."""
     rng = np.random.default_rng(6)
-    x = rng.integers(-2, 3, size=(3, *(9,) * len(window), 4)).astype(np.float32)
+    x = rng.integers(-2, 3, size=(3, *(max(9, max(window) + 2),) * len(window), 4)).astype(np.float32)
     dz = None
     results = {}
     try:
