@@ -351,8 +351,7 @@ class Layer:
     def trainable(self, value: bool) -> None:
         """Freeze (False) or unfreeze the layer's trainable weights: frozen ones get no gradient and no update."""
         self._trainable = bool(value)
-        WeightChanges.note()
-        for variable in self._trainable_variables:
+        for variable in self._trainable_variables:  # each Variable's flag notes the change (WeightChanges)
             variable.trainable = variable.requires_grad = self._trainable
         for layer in self._tracked_layers():
             layer.trainable = value
