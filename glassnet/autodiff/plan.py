@@ -28,11 +28,12 @@ class Plan:
     """``Plan(fn, example_inputs, input_names=None)`` traces ``fn(*input_tensors)`` (a Tensor or tuple of
     Tensors, the first being the scalar to differentiate) and can replay it: ``plan(*arrays)`` returns the
     outputs' arrays and, unless ``backward=False``, sets ``.grad`` on every trainable Variable the first output
-    reaches. ``input_names`` name the inputs in ``source`` (default ``x0, x1, …``).
+    reaches. ``input_names`` name the inputs in ``source`` (default ``x0, x1, …``). With ``gradients=False`` the
+    plan is a forward pass only (evaluate's and predict's): no backward is walked or written.
     """
 
     def __init__(self, fn: Callable[..., Tensor | Sequence[Tensor]], example_inputs: Sequence[np.ndarray],
-                 input_names: Sequence[str] | None = None, title: str = "A recorded step"):
+                 input_names: Sequence[str] | None = None, title: str = "A recorded step", gradients: bool = True):
         # private copies: a value that bypassed the inputs (read with .numpy() and frozen into the graph) can then
         # never alias a buffer the caller refills, and shows up as a difference when the plan is checked
         self.traced_inputs = [a.copy() if kernels.is_kernel_array(a) else np.array(a, copy=True)
@@ -44,19 +45,19 @@ class Plan:
         order = topological_order(*outputs[::-1])  # the outputs after the loss first: predictions, then the loss
         consumed = {id(x) for t in order for x in t.op.inputs}
         self.all_inputs_used = all(id(p) in consumed for p in placeholders)
-        visits = self._walk(outputs[0], order)
+        visits = self._walk(outputs[0], order) if gradients else []  # a forward-only plan has no backward
         reached = {id(r.tensor) for v in visits for r in v.received if r is not None}
         used = {id(x): x for t in order for x in t.op.inputs}  # in the order the forward first reads them
         self.variables = [v for key, v in used.items() if key in reached and isinstance(v, Variable) and v.trainable]
         names = input_names or [f"x{i}" for i in range(len(placeholders))]
         given = {id(p): name for p, name in zip(placeholders, names)}
         writer = StepWriter(order, placeholders, outputs, naming.course_names(order, given, outputs[0]))
-        lines = writer.forward() + ["", ""] + writer.backward(visits, self.variables)
+        lines = writer.forward() + (["", ""] + writer.backward(visits, self.variables) if gradients else [])
         text = _header(title, writer, placeholders, self.variables) + "\n".join(lines) + "\n"
         self.source = StepSource(text, {**writer.bindings, "unbroadcast": unbroadcast})
         namespace = dict(self.source.bindings)
         exec(compile(text, "<glassnet step>", "exec"), namespace)  # noqa: S102 - our own writer's text
-        self._forward, self._backward = namespace["forward"], namespace["backward"]
+        self._forward, self._backward = namespace["forward"], namespace.get("backward")
         self._outputs = [t._data for t in outputs]  # the last forward's: the trace's, until a replay
         self._seed: np.ndarray | None = None
         self.outputs = outputs  # the traced tensors, for inspection
@@ -85,6 +86,8 @@ class Plan:
 
     def backward(self) -> list[np.ndarray]:
         """Backpropagate from the last forward (the trace's or a replay's); returns the outputs' arrays."""
+        if self._backward is None:
+            raise ValueError("This plan was recorded with gradients=False: it has a forward pass only")
         loss = np.asarray(self._outputs[0])
         seed = self._seed
         if seed is None or seed.shape != loss.shape or seed.dtype != loss.dtype:

@@ -197,15 +197,19 @@ class Tensor:
 
 
 class WeightChanges:
-    """A process-wide count of changes to which weights exist and which of them train: a Variable made or its
-    ``trainable`` flag set, a layer given to another or added to a model. A list of trainable weights cached
-    under one count (what ``train_on_batch`` steps on) is still the list while the count is the same."""
+    """Process-wide counts of changes to which weights exist and which of them train. ``count`` moves with each:
+    a Variable made or its ``trainable`` flag set, a layer given to another or added to a model; a list of
+    trainable weights cached under one count (what ``train_on_batch`` steps on) is still the list while it holds.
+    ``structure`` moves with all but the flags: a forward pass recorded under it (evaluate's, predict's) still
+    computes what the model does, even in a GAN's loop that freezes a model between calls."""
 
     count = 0
+    structure = 0
 
     @classmethod
-    def note(cls) -> None:
+    def note(cls, structure: bool = True) -> None:
         cls.count += 1
+        cls.structure += structure
 
 
 class Variable(Tensor):
@@ -243,7 +247,7 @@ class Variable(Tensor):
     @trainable.setter
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
-        WeightChanges.note()
+        WeightChanges.note(structure=False)
 
     @property
     def constraint(self):

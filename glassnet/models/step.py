@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from glassnet.autodiff.plan import Plan
-from glassnet.autodiff.tensor import Tensor, name_scope
+from glassnet.autodiff.tensor import Tensor, name_scope, no_grad
 from glassnet.layers.symbolic import flatten, map_structure, pack_like
 
 _EAGER = "eager"  # a shape whose plan failed its check: always run eagerly
@@ -56,22 +56,25 @@ class TrainStep:
     """``step(x, y, sw)`` sets ``.grad`` on the variables and returns (loss value, predictions array).
 
     ``forward_loss(x, y, sw)`` must return (loss Tensor, predictions Tensor); ``variables`` are the trainable
-    Variables (gradients of the others are not needed).
+    Variables (gradients of the others are not needed). With ``gradients=False`` the step is a forward pass only,
+    replayed the same way (evaluate's and predict's): no gradient is set, and ``forward_loss`` may return None for
+    the loss (predict's batches have no labels; y is then None).
     """
 
     def __init__(self, forward_loss: Callable, variables: list, run_eagerly: bool = False,
-                 title: str = "The training step"):
+                 title: str = "The training step", gradients: bool = True):
         self.forward_loss = forward_loss
         self.variables = variables
         self.run_eagerly = run_eagerly
         self.title = title
+        self.gradients = gradients  # False: a forward pass only (evaluate, predict), its loss None when it has none
         self.plans: dict = {}  # batch kind -> _Entry, or _EAGER
         self.latest: Plan | None = None  # the plan of the last replayed or traced step
 
     def __call__(self, x, y, sw) -> tuple[float, np.ndarray]:
         if self.run_eagerly or _holds_texts(x):  # texts cannot be a plan's input (a Tensor holds numbers)
             return self.eager(x, y, sw)
-        key = (_kind(x), _kind(y), None if sw is None else _kind(sw))
+        key = (_kind(x), None if y is None else _kind(y), None if sw is None else _kind(sw))
         entry = self.plans.get(key)
         if entry is None:
             return self._trace(key, x, y, sw)
@@ -81,7 +84,11 @@ class TrainStep:
             return self._check(key, entry, x, y, sw)
         return self._replay(entry, x, y, sw)
 
-    def eager(self, x, y, sw) -> tuple[float, np.ndarray]:
+    def eager(self, x, y, sw) -> tuple[float | None, np.ndarray]:
+        if not self.gradients:
+            with no_grad():
+                loss, y_pred = self.forward_loss(x, y, sw)
+            return (None if loss is None else float(loss.data)), map_structure(lambda t: t.data, y_pred)
         for v in self.variables:
             v.grad = None
         loss, y_pred = self.forward_loss(x, y, sw)
@@ -98,19 +105,18 @@ class TrainStep:
 
         def traced(*tensors):
             loss, y_pred = self.forward_loss(*_unpack(tensors, x, y, sw))
-            structure.append(y_pred)
-            return (loss, *flatten(y_pred))
+            structure.append((loss is not None, y_pred))
+            return ((loss,) if loss is not None else ()) + tuple(flatten(y_pred))
 
-        plan = Plan(traced, inputs, input_names=names, title=self.title)
-        plan.prediction_structure = structure[0]
+        plan = Plan(traced, inputs, input_names=names, title=self.title, gradients=self.gradients)
+        plan.has_loss, plan.prediction_structure = structure[0]
         self.latest = plan
-        loss, *predictions = plan.backward()
-        y_pred = pack_like(plan.prediction_structure, predictions)
+        loss, y_pred = _split(plan, plan.backward() if self.gradients else plan._outputs)
         self._fill_missing_grads()
         reached = {id(v) for v in plan.variables}
         unreached = tuple(v for v in self.variables if id(v) not in reached)
         self.plans[key] = _Entry(plan, False, frozenset(), unreached) if plan.all_inputs_used else _EAGER
-        return float(loss), y_pred
+        return loss, y_pred
 
     def _check(self, key, entry: _Entry, x, y, sw) -> tuple[float, np.ndarray]:
         """Replay a plan not yet proven in every input: directly when this batch differs from the traced one only
@@ -130,7 +136,7 @@ class TrainStep:
         for v, value in zip(written, values):  # the replay below updates them again, from where they were
             v.assign(value)
         replay_loss, replay_pred = self._replay(entry, x, y, sw)
-        agree = np.allclose(replay_loss, loss, rtol=1e-5, atol=1e-7) and all(
+        agree = (loss is None or np.allclose(replay_loss, loss, rtol=1e-5, atol=1e-7)) and all(
             np.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(flatten(replay_pred), flatten(y_pred))) and all(
             np.allclose(v.grad, g, rtol=1e-4, atol=1e-7) for v, g in zip(self.variables, eager_grads))
         if agree:
@@ -142,22 +148,29 @@ class TrainStep:
                 v.grad = g
         return loss, y_pred
 
-    def _replay(self, entry: _Entry, x, y, sw) -> tuple[float, np.ndarray]:
+    def _replay(self, entry: _Entry, x, y, sw) -> tuple[float | None, np.ndarray]:
         """The plan's forward and backward: it sets the gradient of every variable it reaches."""
         plan = entry.plan
         self.latest = plan
-        loss, *predictions = plan(*_leaves(x, y, sw)[0])
+        outputs = plan(*_leaves(x, y, sw)[0], backward=self.gradients)
         for v in entry.unreached:
             v.grad = np.zeros(v.shape, dtype=v.dtype)
-        if len(predictions) == 1 and isinstance(plan.prediction_structure, Tensor):
-            return float(loss), predictions[0]
-        return float(loss), pack_like(plan.prediction_structure, predictions)
+        return _split(plan, outputs)
 
     def _fill_missing_grads(self) -> None:
         """A trainable weight the loss does not reach (an unused layer) gets a zero gradient, as in Keras."""
         for v in self.variables:
             if v.grad is None:
                 v.grad = np.zeros(v.shape, dtype=v.dtype)
+
+
+def _split(plan: Plan, outputs: list) -> tuple[float | None, np.ndarray]:
+    """A plan's output arrays as (the loss's value, or None when it has none; the predictions in their
+    structure)."""
+    loss, predictions = (float(outputs[0]), outputs[1:]) if plan.has_loss else (None, outputs)
+    if len(predictions) == 1 and isinstance(plan.prediction_structure, Tensor):
+        return loss, predictions[0]
+    return loss, pack_like(plan.prediction_structure, list(predictions))
 
 
 def _kind(value) -> tuple:
@@ -173,6 +186,8 @@ def _leaves(x, y, sw) -> tuple[list, list[str]]:
     each, numbered (X1, X2, ...) for several."""
     if not isinstance(x, (list, tuple, dict)) and not isinstance(y, (list, tuple, dict)) and not isinstance(
             sw, (list, tuple, dict)):
+        if y is None:  # predict's batches: the inputs alone
+            return [x], ["X"]
         return ([x, y], ["X", "Y"]) if sw is None else ([x, y, sw], ["X", "Y", "SW"])
     arrays, names = [], []
     for symbol, value in (("X", x), ("Y", y), ("SW", sw)):

@@ -582,18 +582,38 @@ class Trainer:
         return dict(sorted(flat.items()))
 
     def _test_batch(self, x, y, sw, tracker: _Tracker) -> None:
-        """The loss and metrics of one batch, without training (evaluate, fit's validation, test_on_batch)."""
-        compiled = self._compiled
-        with no_grad():
-            loss, y_pred = forward_loss(self, compiled.loss_fn, x, y, sw, training=False,
-                                        loss_weight=compiled.loss_weight)
-        tracker.update(float(loss.data), len(y) if type(y) is np.ndarray else data.batch_length(y), y,
-                       map_structure(lambda t: t.data, y_pred), sw)
+        """The loss and metrics of one batch, without training (evaluate, fit's validation, test_on_batch): the
+        replayed forward pass."""
+        loss, y_pred = self._forward_step("test")(x, y, sw)
+        tracker.update(loss, len(y) if type(y) is np.ndarray else data.batch_length(y), y, y_pred, sw)
 
     def _predict_batch(self, x):
-        """The outputs for one batch: an array, or a list/dict of arrays for a model of several outputs."""
-        with no_grad():
-            return map_structure(lambda t: t.data, self(x, training=False))
+        """The outputs for one batch (an array, or a list/dict of arrays for a model of several outputs): the
+        replayed forward pass."""
+        return self._forward_step("predict")(x, None, None)[1]
+
+    def _forward_step(self, kind: str) -> TrainStep:
+        """The forward pass that evaluate ("test": a labelled batch's loss and predictions) or predict
+        ("predict": the outputs alone) replays, as fit replays its training step; made on first use and again
+        after the model's structure changed (``WeightChanges.structure``) or it was compiled anew."""
+        steps = self.__dict__.setdefault("_forward_steps", {})
+        compiled = self._compiled if kind == "test" else None
+        eager = self._compiled is not None and self._compiled.run_eagerly
+        cached = steps.get(kind)
+        if (cached is not None and cached.structure == WeightChanges.structure and cached.compiled is compiled
+                and cached.run_eagerly == eager):
+            return cached
+        if kind == "test":
+            def forward(x, y, sw):
+                return forward_loss(self, compiled.loss_fn, x, y, sw, training=False, loss_weight=compiled.loss_weight)
+        else:
+            def forward(x, y, sw):
+                return None, self(x, training=False)
+        title = f"The {'evaluation' if kind == 'test' else 'prediction'} pass of {type(self).__name__} '{self.name}'"
+        step = TrainStep(forward, [], run_eagerly=eager, title=title, gradients=False)
+        step.compiled, step.structure = compiled, WeightChanges.structure
+        steps[kind] = step
+        return step
 
     def _fit_step(self, adapter: DataAdapter) -> TrainStep | slicing.SlicedStep:
         """fit's training step for the trainable weights, taking each batch in slices when the adapter hands them
@@ -606,6 +626,7 @@ class Trainer:
         """Copies (pickle, Dask) leave out the traced step plans: they are rebuilt on the next step."""
         state = self.__dict__.copy()
         state.pop("_cached_step", None)
+        state.pop("_forward_steps", None)
         return state
 
     def _step_for(self, compiled: _Compiled) -> TrainStep:
