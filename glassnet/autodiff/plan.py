@@ -81,8 +81,8 @@ class Plan:
         return visits
 
     def __call__(self, *arrays: np.ndarray, backward: bool = True) -> list[np.ndarray]:
-        self._outputs = self._forward(*arrays)
-        return self.backward() if backward else self._outputs
+        outputs = self._outputs = self._forward(*arrays)
+        return self.backward() if backward else outputs
 
     def backward(self) -> list[np.ndarray]:
         """Backpropagate from the last forward (the trace's or a replay's); returns the outputs' arrays."""

@@ -15,6 +15,7 @@ inputs into the graph at all stays eager. ``compile(run_eagerly=True)`` skips pl
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -69,11 +70,16 @@ class TrainStep:
         self.title = title
         self.gradients = gradients  # False: a forward pass only (evaluate, predict), its loss None when it has none
         self.plans: dict = {}  # batch kind -> _Entry, or _EAGER
+        self._lock = threading.Lock()
         self.latest: Plan | None = None  # the plan of the last replayed or traced step
 
     def __call__(self, x, y, sw) -> tuple[float, np.ndarray]:
         if self.run_eagerly or _holds_texts(x):  # texts cannot be a plan's input (a Tensor holds numbers)
             return self.eager(x, y, sw)
+        with self._lock:  # a plan's ops keep their inputs and outputs: one replay at a time (a server's threads)
+            return self._run(x, y, sw)
+
+    def _run(self, x, y, sw) -> tuple[float | None, np.ndarray]:
         key = (_kind(x), None if y is None else _kind(y), None if sw is None else _kind(sw))
         entry = self.plans.get(key)
         if entry is None:

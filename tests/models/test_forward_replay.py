@@ -2,11 +2,15 @@
 training step: the same numbers as the model run layer by layer, a fresh recording after the model changes, and
 the layer-by-layer run where a recording cannot be trusted."""
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
 import glassnet as keras
 from glassnet import layers, optimizers
+from glassnet.autodiff import Function
 from glassnet.models.step import _EAGER
 
 
@@ -104,3 +108,49 @@ def test_run_eagerly_records_nothing():
     model.compile(optimizer="sgd", loss="mse")  # compiled anew without run_eagerly: recorded from now on
     model.predict_on_batch(x[:10])
     assert model._forward_steps["predict"].plans
+
+
+class Probe(Function):
+    """y = x, noting how many forwards run at once (and taking its time, so that overlaps happen)."""
+
+    running, most = 0, 0
+
+    def forward(self, x):
+        Probe.running += 1
+        Probe.most = max(Probe.most, Probe.running)
+        time.sleep(0.002)
+        Probe.running -= 1
+        return x.copy()
+
+    def backward(self, dy):
+        return dy
+
+
+class Probed(layers.Layer):
+    def call(self, x):
+        return Probe.apply(x)
+
+
+def test_threads_predicting_with_one_model_replay_one_at_a_time():
+    """A server's request threads share one model: its recording is replayed by one thread at a time (a plan's ops
+    keep what they read), and each thread gets its own batch's outputs."""
+    x, _ = data(80)
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([layers.Input((4,)), layers.Dense(3), Probed(), layers.Dense(2)])
+    expected = [by_layers(model, x[i:i + 10]) for i in range(0, 80, 10)]
+    model.predict_on_batch(x[:10])
+    model.predict_on_batch(x[10:20])  # recorded and checked: replays from here on
+    Probe.most = 0
+    failures = []
+
+    def predict_all():
+        for k, i in enumerate(range(0, 80, 10)):
+            if not np.array_equal(model.predict_on_batch(x[i:i + 10]), expected[k]):
+                failures.append(k)
+
+    threads = [threading.Thread(target=predict_all) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == [] and Probe.most == 1
