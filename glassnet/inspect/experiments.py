@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet import ops
+from glassnet import backend, ops
 from glassnet.autodiff import Variable
 
 # ----- vectorization -----------------------------------------------------------------------------------------
@@ -179,7 +179,8 @@ def _toy_data(n_samples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def initialization(hidden: tuple[int, ...] = (8, 8), epochs: int = 300, learning_rate: float = 1.0,
                    n_samples: int = 400, seed: int = 0, initializers: dict | None = None) -> InitializationResult:
     """Train a (2 → hidden… tanh → 1 sigmoid) classifier on the playground's circle data (full-batch gradient
-    descent) from each initialization (default: zeros, constant 0.5, glorot_uniform; biases start at 0)."""
+    descent) from each initialization (default: zeros, constant 0.5, glorot_uniform; biases start at 0). ``seed``
+    draws the data and the random initial weights, so a run's figures do not depend on what ran before."""
     from glassnet.initializers import Constant
     from glassnet.inspect.graph import trace
     from glassnet.layers import Dense, Input
@@ -190,8 +191,9 @@ def initialization(hidden: tuple[int, ...] = (8, 8), epochs: int = 300, learning
     x, y = _toy_data(n_samples, seed)
     runs = []
     for name, init in initializers.items():
-        layers = [Dense(h, activation="tanh", kernel_initializer=init) for h in hidden]
-        model = Sequential([Input((2,)), *layers, Dense(1, activation="sigmoid", kernel_initializer=init)])
+        with backend.temporary_seed(seed):
+            layers = [Dense(h, activation="tanh", kernel_initializer=init) for h in hidden]
+            model = Sequential([Input((2,)), *layers, Dense(1, activation="sigmoid", kernel_initializer=init)])
         model.compile(optimizer=SGD(learning_rate), loss="binary_crossentropy")
         history = model.fit(x, y, batch_size=len(x), epochs=epochs, verbose=0, shuffle=False)
         graph = trace(model, x, y)
