@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from glassnet import backend
+from glassnet.autodiff import fusions
 from glassnet.autodiff import ops_conv as cv
 from glassnet.autodiff import ops_math as m
 from glassnet.autodiff import ops_nn as nn
@@ -709,8 +710,11 @@ def _pool(mode: str, inputs, pool_size, strides, padding: str, data_format) -> T
     rank = _spatial_rank(x, f"{mode}_pool", data_format)
     pool_size = cv.spatial_tuple(pool_size, rank, "pool_size")
     strides = pool_size if strides is None else cv.spatial_tuple(strides, rank, "strides")
-    return cv.POOL_OPS[rank, mode].apply(x, pool_size=pool_size, strides=strides,
-                                         padding=cv.padding_mode(padding))
+    params = {"pool_size": pool_size, "strides": strides, "padding": cv.padding_mode(padding)}
+    z = fusions.relu_behind(x) if mode == "max" else None
+    if z is not None:  # maxpool(relu(z)) = relu(maxpool(z)), on a quarter of the values (autodiff/fusions.py)
+        return nn.Relu.apply(cv.POOL_OPS[rank, mode].apply(z, **params))
+    return cv.POOL_OPS[rank, mode].apply(x, **params)
 
 
 def max_pool(inputs, pool_size, strides=None, padding: str = "valid", data_format=None) -> Tensor:

@@ -11,11 +11,16 @@ so the written-out step never hides one.
 - ``SquaredError`` (ops_nn): mean squared error per sample, (1/n) Σ (Z − Y)² over the last axis, as one op instead
   of a difference, a square and a mean: its backward is dZ = dL · 2(Z − Y)/n in one line (and a small network's
   step does three ops fewer each way).
+- ReLU then max pooling (a ``Conv2D(activation="relu")`` before ``MaxPooling2D``) runs as max pooling then ReLU:
+  max over a window of max(z, 0) is max(max over the window of z, 0), since ReLU never reverses an order, and the
+  gradient reaches the same winner. ReLU's forward and backward then pass over the pooled values, a quarter of the
+  convolution's output for 2×2 windows (``ops.max_pool`` asks :func:`relu_behind`). The convolution's own
+  activations A are not computed in the replayed step: its source shows ``maxpool`` reading Z and the ReLU after it.
 """
 
 from __future__ import annotations
 
-from glassnet.autodiff.ops_nn import Sigmoid, Softmax
+from glassnet.autodiff.ops_nn import Relu, Sigmoid, Softmax
 from glassnet.autodiff.tensor import Tensor
 
 
@@ -28,3 +33,8 @@ def logits_behind(y_pred: Tensor, activation: str) -> Tensor | None:
     if activation == "softmax" and isinstance(op, Softmax) and op.axis in (-1, y_pred.ndim - 1):
         return op.inputs[0]
     return None
+
+
+def relu_behind(x: Tensor) -> Tensor | None:
+    """z when ``x`` is ``relu(z)`` recorded on the tape, else None."""
+    return x.op.inputs[0] if isinstance(x.op, Relu) else None

@@ -30,3 +30,26 @@ def test_binary_crossentropy_of_a_saturated_sigmoid_is_exact_under_no_grad():
     assert fused.item() == pytest.approx(30.0 + np.log1p(np.exp(-30.0)), rel=1e-15)
     clipped = losses.binary_crossentropy(np.array([[0.0]]), Tensor(np.array([[1.0]])))
     assert clipped.item() == pytest.approx(-np.log(1e-7), rel=1e-6)
+
+
+@pytest.mark.parametrize("rank, pool_size, strides", [(2, 2, None), (2, 3, 1), (2, (2, 3), (1, 2)), (1, 2, None),
+                                                      (1, 3, 2)])
+def test_max_pooling_of_a_relu_runs_the_relu_after_it_with_pytorchs_values_and_gradients(rank, pool_size, strides):
+    """maxpool(relu(z)) runs as relu(maxpool(z)) (fusions.relu_behind): the same values, and the gradient reaches
+    the same inputs as PyTorch's relu then max_pool, on data full of ties, zeros and all-negative windows."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(rank)
+    shape = (2, 7, 6, 3) if rank == 2 else (2, 9, 3)
+    z_values = rng.integers(-2, 3, size=shape).astype("float64")
+    upstream = rng.normal(size=ops.max_pool(z_values, pool_size, strides).shape)
+    z = Variable(z_values, dtype="float64")
+    pooled = ops.max_pool(ops.relu(z), pool_size, strides)
+    assert type(pooled.op).__name__ == "Relu" and type(pooled.op.inputs[0].op).__name__.startswith("MaxPool")
+    (pooled * Tensor(upstream)).sum().backward()
+
+    reference = torch.tensor(np.moveaxis(z_values, -1, 1), requires_grad=True)
+    pool = torch.nn.functional.max_pool2d if rank == 2 else torch.nn.functional.max_pool1d
+    expected = pool(torch.relu(reference), pool_size, strides or pool_size)
+    expected.backward(torch.tensor(np.moveaxis(upstream, -1, 1)))
+    np.testing.assert_array_equal(pooled.numpy(), np.moveaxis(expected.detach().numpy(), 1, -1))
+    np.testing.assert_array_equal(z.grad, np.moveaxis(reference.grad.numpy(), 1, -1))

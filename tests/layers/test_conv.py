@@ -184,7 +184,9 @@ def test_inspect_counts_a_convolution():
     conv = next(c for c in report.layers if c.name == "conv2d")
     outputs = 16 * 6 * 6 * 4
     assert conv.params == 3 * 3 * 1 * 4 + 4
-    assert conv.forward_flops == 2 * 3 * 3 * 1 * outputs + outputs + outputs  # X ⋆ W + b, then relu
+    assert conv.forward_flops == 2 * 3 * 3 * 1 * outputs + outputs  # X ⋆ W + b; its relu runs after the pooling
+    pooling = next(c for c in report.layers if c.name == "max_pooling2d")
+    assert pooling.forward_flops == outputs + outputs // 4  # a compare per input, then relu on the pooled quarter
     graph = inspect.trace(model, x[:16], y[:16])
     node = next(n for n in graph.nodes if n.op == "Conv2dBias")
     assert node.backward_flops == 2 * 9 * outputs + outputs  # dW (and db; X needs no gradient)
