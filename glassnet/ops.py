@@ -712,8 +712,8 @@ def _pool(mode: str, inputs, pool_size, strides, padding: str, data_format) -> T
     strides = pool_size if strides is None else cv.spatial_tuple(strides, rank, "strides")
     params = {"pool_size": pool_size, "strides": strides, "padding": cv.padding_mode(padding)}
     z = fusions.relu_behind(x) if mode == "max" else None
-    if z is not None:  # maxpool(relu(z)) = relu(maxpool(z)), on a quarter of the values (autodiff/fusions.py)
-        return nn.Relu.apply(cv.POOL_OPS[rank, mode].apply(z, **params))
+    if z is not None:  # maxpool(relu(z)) = relu(maxpool(z)), as one op (autodiff/fusions.py)
+        return cv.POOL_OPS[rank, "max_relu"].apply(z, **params)
     return cv.POOL_OPS[rank, mode].apply(x, **params)
 
 

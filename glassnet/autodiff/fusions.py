@@ -11,11 +11,12 @@ so the written-out step never hides one.
 - ``SquaredError`` (ops_nn): mean squared error per sample, (1/n) Σ (Z − Y)² over the last axis, as one op instead
   of a difference, a square and a mean: its backward is dZ = dL · 2(Z − Y)/n in one line (and a small network's
   step does three ops fewer each way).
-- ReLU then max pooling (a ``Conv2D(activation="relu")`` before ``MaxPooling2D``) runs as max pooling then ReLU:
-  max over a window of max(z, 0) is max(max over the window of z, 0), since ReLU never reverses an order, and the
-  gradient reaches the same winner. ReLU's forward and backward then pass over the pooled values, a quarter of the
-  convolution's output for 2×2 windows (``ops.max_pool`` asks :func:`relu_behind`). The convolution's own
-  activations A are not computed in the replayed step: its source shows ``maxpool`` reading Z and the ReLU after it.
+- ``MaxPoolRelu1d``, ``MaxPoolRelu2d`` (ops_conv): ReLU then max pooling (a ``Conv2D(activation="relu")`` before
+  ``MaxPooling2D``) as one op, A = relu(maxpool(Z)): max over a window of max(z, 0) is max(0, max over the window
+  of z), since ReLU never reverses an order, and the gradient reaches the same winner (none when the window holds
+  no positive value). ReLU's pass over the whole convolution output, forward and backward, is gone
+  (``ops.max_pool`` asks :func:`relu_behind`). The convolution's own activations are not computed in the replayed
+  step: its source shows the fused op reading Z.
 """
 
 from __future__ import annotations

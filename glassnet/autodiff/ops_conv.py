@@ -304,16 +304,25 @@ class MaxPool2d(_Pool):
     """Z = maxpool(X): Z(n,i,j,c) = max_{p,q} X(n, i·s+p, j·s+q, c) (s the stride; the padding of 'same' never wins).
     Backward: dX = col2im(dZ · [X = max of its window]) (the first maximum on ties; overlapping windows add up)."""
 
+    floor = None  # MaxPoolRelu's 0
+
     def forward(self, x):
         self.setup(x)
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        z, found = kernels.window_max(x, self.pool_size, self.strides, self.pads, fill)
+        z, found = kernels.window_max(x, self.pool_size, self.strides, self.pads, fill, self.floor)
         self.save_for_backward(found, x.shape)
         return z
 
     def backward(self, dz):
         found, x_shape = self.saved
         return kernels.route_to_max(dz, found, x_shape, self.pool_size, self.strides, self.pads)
+
+
+class MaxPoolRelu2d(MaxPool2d):
+    """A = relu(maxpool(Z)): A(n,i,j,c) = max(0, max_{p,q} Z(n, i·s+p, j·s+q, c)), which is maxpool(relu(Z)) (fused:
+    autodiff/fusions.py).  Backward: dZ = col2im(dA · [A > 0] · [Z = A]) (the first maximum on ties)."""
+
+    floor = 0
 
 
 class AvgPool2d(_Pool):
@@ -340,6 +349,11 @@ class MaxPool1d(MaxPool2d):
     dX = col2im(dZ · [X = max of its window]) (the first maximum on ties; overlapping windows add up)."""
 
 
+class MaxPoolRelu1d(MaxPoolRelu2d):
+    """A = relu(maxpool(Z)): A(n,i,c) = max(0, max_p Z(n, i·s+p, c)), which is maxpool(relu(Z)) (fused:
+    autodiff/fusions.py).  Backward: dZ = col2im(dA · [A > 0] · [Z = A]) (the first maximum on ties)."""
+
+
 class AvgPool1d(AvgPool2d):
     """Z = avgpool(X): Z(n,i,c) = Σ_p X(n, i·s+p, c) / |w| (s the stride; |w| counts the window's real inputs,
     without the padding of 'same', as TensorFlow does).  Backward: dX = col2im(dZ / |w|) (each input gets a share
@@ -351,4 +365,5 @@ DEPTHWISE_OPS = {(1, False): DepthwiseConv1d, (2, False): DepthwiseConv2d, (1, T
                  (2, True): DepthwiseConv2dBias}
 TRANSPOSE_OPS = {(1, False): ConvTranspose1d, (2, False): ConvTranspose2d, (1, True): ConvTranspose1dBias,
                  (2, True): ConvTranspose2dBias}
-POOL_OPS = {(1, "max"): MaxPool1d, (2, "max"): MaxPool2d, (1, "average"): AvgPool1d, (2, "average"): AvgPool2d}
+POOL_OPS = {(1, "max"): MaxPool1d, (2, "max"): MaxPool2d, (1, "average"): AvgPool1d, (2, "average"): AvgPool2d,
+            (1, "max_relu"): MaxPoolRelu1d, (2, "max_relu"): MaxPoolRelu2d}

@@ -74,7 +74,8 @@ ELEMENTWISE_BACKWARD = {
 
 REDUCTIONS = {"Sum", "Mean", "Max", "LogSumExp"}
 CONVOLUTIONS = {"Conv1d": False, "Conv2d": False, "Conv1dBias": True, "Conv2dBias": True}  # name: adds a bias
-POOLINGS = {"MaxPool1d": False, "MaxPool2d": False, "AvgPool1d": True, "AvgPool2d": True}  # name: divides
+POOLINGS = {"MaxPool1d": False, "MaxPool2d": False, "MaxPoolRelu1d": False, "MaxPoolRelu2d": False,
+            "AvgPool1d": True, "AvgPool2d": True}  # name: divides
 DEPTHWISE = {"DepthwiseConv1d": False, "DepthwiseConv2d": False, "DepthwiseConv1dBias": True,
              "DepthwiseConv2dBias": True}  # name: adds a bias
 TRANSPOSED = {"ConvTranspose1d": False, "ConvTranspose2d": False, "ConvTranspose1dBias": True,

@@ -50,8 +50,9 @@ def pad_or_crop(x: np.ndarray, pads: Pads) -> np.ndarray:
 
 #: Up to this many channels, im2col copies one window offset at a time (a strided copy of the whole batch each),
 #: which moves single values far faster than one copy of the 6-axis window view: MNIST's 28×28×1 images 0.77 →
-#: 0.27 ms for a batch of 64. With more channels each window row is a long contiguous run and the view is copied
-#: at once.
+#: 0.27 ms for a batch of 64. With more channels each window entry is a contiguous run of channels, which the fast
+#: kernels copy in one compiled pass (the ch. 8 convnet's 13×13×32 maps: 0.55 → 0.46 ms), NumPy as one copy of the
+#: window view.
 FEW_CHANNELS = 4
 
 
@@ -63,7 +64,8 @@ def im2col(x: np.ndarray, window: Sequence[int], strides: Sequence[int], dilatio
     With ``ones``, each row ends with a 1 (the constant input of the bias trick: [im2col(x) 1]·[W; b])."""
     rank = len(window)
     spans = [d * (k - 1) + 1 for k, d in zip(window, dilation)]
-    view = sliding_window_view(pad(x, pads, fill), spans, axis=tuple(range(1, rank + 1)))  # (n, *starts, c, *spans)
+    xp = pad(x, pads, fill)
+    view = sliding_window_view(xp, spans, axis=tuple(range(1, rank + 1)))  # (n, *starts, c, *spans)
     view = view[(slice(None), *(slice(None, None, s) for s in strides), slice(None),
                  *(slice(None, None, d) for d in dilation))]
     view = np.moveaxis(view, 1 + rank, -1)  # (n, *outputs, *window, c)
@@ -73,6 +75,10 @@ def im2col(x: np.ndarray, window: Sequence[int], strides: Sequence[int], dilatio
     if x.shape[-1] <= FEW_CHANNELS:
         for offset in np.ndindex(*window):
             target[(Ellipsis, *offset, slice(None))] = view[(Ellipsis, *offset, slice(None))]
+    elif backend.kernels() == "fast" and rank in (1, 2):
+        flat = _as_2d(rank)
+        _loop(gather_loop)(xp.reshape(xp.shape[0], *flat(xp.shape[1:-1]), -1), *flat(window), *flat(strides),
+                           *flat(dilation), cols.reshape(cols.shape[0], *flat(cols.shape[1:-1]), -1))
     else:
         np.copyto(target, view)
     if ones:
@@ -123,26 +129,29 @@ def _outputs(x: np.ndarray, window, strides, pads) -> list[int]:
     return [count_windows(n, k, s, 1, pad_) for n, k, s, pad_ in zip(x.shape[1:-1], window, strides, pads)]
 
 
-def window_max(x: np.ndarray, window: Sequence[int], strides: Sequence[int], pads: Pads,
-               fill: float) -> tuple[np.ndarray, object]:
+def window_max(x: np.ndarray, window: Sequence[int], strides: Sequence[int], pads: Pads, fill: float,
+               floor: float | None = None) -> tuple[np.ndarray, object]:
     """The maximum of every window, ``(batch, *outputs, channels)``, the padding filled with ``fill`` (−∞), and
     what :func:`route_to_max` needs to find each maximum again: with NumPy, one elementwise maximum per window offset
     over all windows at once (no copy of the windows); with the fast kernels, one compiled pass that also notes
-    where each maximum is."""
+    where each maximum is. With a ``floor``, the maximum of the window and the floor (ReLU's 0): a window whose
+    values are all ≤ the floor has no winner, and routes no gradient."""
     xp = pad(x, pads, fill)
     outputs = _outputs(x, window, strides, pads)
     if backend.kernels() == "fast" and len(window) in (1, 2):
         as_2d = _as_2d(len(window))
         z = np.empty((x.shape[0], *as_2d(outputs), x.shape[-1]), dtype=x.dtype)
         offsets = np.int8 if math.prod(window) <= np.iinfo(np.int8).max else np.int32  # a quarter of the bytes
-        winners = np.empty(z.shape, dtype=offsets)  # the offset p·kw + q of each window's first maximum
+        winners = np.empty(z.shape, dtype=offsets)  # the offset p·kw + q of each window's first maximum, or −1
         _loop(max_loop)(np.ascontiguousarray(xp.reshape(x.shape[0], *as_2d(xp.shape[1:-1]), x.shape[-1])),
-                        *as_2d(window), *as_2d(strides), z, winners)
+                        *as_2d(window), *as_2d(strides), z, winners, floor is not None, floor or 0)
         return z.reshape(x.shape[0], *outputs, x.shape[-1]), winners
     z = None
     for _, where in _offsets(window, strides, (1,) * len(window), outputs):
         z = xp[where].copy() if z is None else np.maximum(z, xp[where], out=z)
-    return z, (xp, z)
+    if floor is not None:
+        np.maximum(z, floor, out=z)
+    return z, (xp, z, floor)
 
 
 def route_to_max(dz: np.ndarray, found, input_shape: Sequence[int], window: Sequence[int],
@@ -166,9 +175,9 @@ def route_to_max(dz: np.ndarray, found, input_shape: Sequence[int], window: Sequ
                           not tiles)
         return _crop(dx, input_shape[1:-1], pads)
     dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=dz.dtype)
-    xp, z = found
+    xp, z, floor = found
     overlapping = any(s < k for s, k in zip(strides, window))
-    free = np.ones(z.shape, dtype=bool)  # windows whose maximum is not found yet
+    free = np.ones(z.shape, dtype=bool) if floor is None else z > floor  # windows whose maximum is not found yet
     for _, where in _offsets(window, strides, (1,) * len(window), z.shape[1:-1]):
         hit = np.equal(xp[where], z)
         hit &= free
@@ -181,17 +190,18 @@ def route_to_max(dz: np.ndarray, found, input_shape: Sequence[int], window: Sequ
 
 
 # ----- the fast kernels' loops: plain Python that Numba compiles on first use (and caches on disk) ---------------
-def max_loop(xp, kh, kw, sh, sw, z, winners):
+def max_loop(xp, kh, kw, sh, sw, z, winners, floored, floor):
     """z[n,i,j,c] = max over the window at (i·sh, j·sw) of the padded xp, winners[n,i,j,c] = the offset p·kw + q
-    of its first maximum (row-major, as argmax). The channels are the inner loop, which LLVM vectorizes."""
+    of its first maximum (row-major, as argmax). ``floored``: the maximum starts at ``floor`` with no winner (−1),
+    which only a greater value replaces. The channels are the inner loop, which LLVM vectorizes."""
     batch, out_h, out_w, channels = z.shape
     for n in range(batch):
         for i in range(out_h):
             for j in range(out_w):
                 best, winner, first = z[n, i, j], winners[n, i, j], xp[n, i * sh, j * sw]
                 for c in range(channels):
-                    best[c] = first[c]
-                    winner[c] = 0
+                    best[c] = floor if floored else first[c]
+                    winner[c] = -1 if floored else 0
                 for p in range(kh):
                     for q in range(kw):
                         row = xp[n, i * sh + p, j * sw + q]
@@ -220,6 +230,23 @@ def route_loop(dz, winners, kh, kw, sh, sw, dx, accumulate):
                         else:
                             for c in range(channels):
                                 row[c] = grad[c] if winner[c] == p * kw + q else 0
+
+
+def gather_loop(xp, kh, kw, sh, sw, dh, dw, cols):
+    """cols[n, i, j, (p·kw + q)·channels + c] = xp[n, i·sh + p·dh, j·sw + q·dw, c]: every window entry copied into
+    its row (im2col), window by window, the channels the inner loop; a last column (the bias trick's ones) is left
+    as it is."""
+    batch, out_h, out_w, _ = cols.shape
+    channels = xp.shape[-1]
+    for n in range(batch):
+        for i in range(out_h):
+            for j in range(out_w):
+                row = cols[n, i, j]
+                for p in range(kh):
+                    for q in range(kw):
+                        entry, start = xp[n, i * sh + p * dh, j * sw + q * dw], (p * kw + q) * channels
+                        for c in range(channels):
+                            row[start + c] = entry[c]
 
 
 def scatter_loop(cols, sh, sw, dh, dw, dx):

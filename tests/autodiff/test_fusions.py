@@ -35,8 +35,9 @@ def test_binary_crossentropy_of_a_saturated_sigmoid_is_exact_under_no_grad():
 @pytest.mark.parametrize("rank, pool_size, strides", [(2, 2, None), (2, 3, 1), (2, (2, 3), (1, 2)), (1, 2, None),
                                                       (1, 3, 2)])
 def test_max_pooling_of_a_relu_runs_the_relu_after_it_with_pytorchs_values_and_gradients(rank, pool_size, strides):
-    """maxpool(relu(z)) runs as relu(maxpool(z)) (fusions.relu_behind): the same values, and the gradient reaches
-    the same inputs as PyTorch's relu then max_pool, on data full of ties, zeros and all-negative windows."""
+    """maxpool(relu(z)) runs as one op reading z, relu(maxpool(z)) (fusions.relu_behind): the same values, and the
+    gradient reaches the same inputs as PyTorch's relu then max_pool, on data full of ties, zeros and all-negative
+    windows."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(rank)
     shape = (2, 7, 6, 3) if rank == 2 else (2, 9, 3)
@@ -44,7 +45,7 @@ def test_max_pooling_of_a_relu_runs_the_relu_after_it_with_pytorchs_values_and_g
     upstream = rng.normal(size=ops.max_pool(z_values, pool_size, strides).shape)
     z = Variable(z_values, dtype="float64")
     pooled = ops.max_pool(ops.relu(z), pool_size, strides)
-    assert type(pooled.op).__name__ == "Relu" and type(pooled.op.inputs[0].op).__name__.startswith("MaxPool")
+    assert type(pooled.op).__name__ == f"MaxPoolRelu{rank}d" and pooled.op.inputs[0] is z
     (pooled * Tensor(upstream)).sum().backward()
 
     reference = torch.tensor(np.moveaxis(z_values, -1, 1), requires_grad=True)
@@ -52,4 +53,5 @@ def test_max_pooling_of_a_relu_runs_the_relu_after_it_with_pytorchs_values_and_g
     expected = pool(torch.relu(reference), pool_size, strides or pool_size)
     expected.backward(torch.tensor(np.moveaxis(upstream, -1, 1)))
     np.testing.assert_array_equal(pooled.numpy(), np.moveaxis(expected.detach().numpy(), 1, -1))
-    np.testing.assert_array_equal(z.grad, np.moveaxis(reference.grad.numpy(), 1, -1))
+    # overlapping windows add their shares in another order than PyTorch's: equal up to float64 rounding
+    np.testing.assert_allclose(z.grad, np.moveaxis(reference.grad.numpy(), 1, -1), rtol=1e-12, atol=1e-15)

@@ -68,7 +68,8 @@ def test_sum_rows_is_the_sum_over_the_rows(rows):
 @pytest.mark.parametrize("spatial, window, strides, dilation, pads", CASES)
 def test_im2col_is_every_window_as_a_row(channels, spatial, window, strides, dilation, pads):
     """cols[n, (i, j), (p, q, c)] = x_padded[n, i·s + p·d, j·s + q·d, c], written out with loops; with ``ones``
-    each row ends with a 1. Few channels are copied one window offset at a time, more in one copy: same rows."""
+    each row ends with a 1. Few channels are copied one window offset at a time, more in one compiled pass (one
+    copy with GLASSNET_KERNELS=numpy): same rows."""
     rng = np.random.default_rng(channels)
     x = rng.normal(size=(2, *spatial, channels)).astype(np.float32)
     cols = kernels.im2col(x, window, strides, dilation, pads)

@@ -161,7 +161,7 @@ def test_fits_written_out_step_is_the_eager_step():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
     source = written.step_source()
-    assert "conv2d_conv2d_bias.forward(X, " in source and "max_pooling2d_max_pool2d.backward(" in source
+    assert "conv2d_conv2d_bias.forward(X, " in source and "max_pooling2d_max_pool_relu2d.backward(" in source
     namespace = dict(source.bindings)
     exec(source, namespace)  # the text fit runs: its gradients are the eager walk's
     batch, labels = x[16:32], y[16:32].astype("float32")
@@ -184,13 +184,13 @@ def test_inspect_counts_a_convolution():
     conv = next(c for c in report.layers if c.name == "conv2d")
     outputs = 16 * 6 * 6 * 4
     assert conv.params == 3 * 3 * 1 * 4 + 4
-    assert conv.forward_flops == 2 * 3 * 3 * 1 * outputs + outputs  # X ⋆ W + b; its relu runs after the pooling
+    assert conv.forward_flops == 2 * 3 * 3 * 1 * outputs + outputs  # X ⋆ W + b; its relu is the pooling's
     pooling = next(c for c in report.layers if c.name == "max_pooling2d")
-    assert pooling.forward_flops == outputs + outputs // 4  # a compare per input, then relu on the pooled quarter
+    assert pooling.forward_flops == outputs  # a compare per input (from relu's 0 up: the fused MaxPoolRelu2d)
     graph = inspect.trace(model, x[:16], y[:16])
     node = next(n for n in graph.nodes if n.op == "Conv2dBias")
     assert node.backward_flops == 2 * 9 * outputs + outputs  # dW (and db; X needs no gradient)
-    pool = next(n for n in graph.nodes if n.op == "MaxPool2d")
+    pool = next(n for n in graph.nodes if n.op == "MaxPoolRelu2d")
     assert pool.flops == outputs  # one compare per window element: the 2×2 windows tile the input
     text = str(inspect.explain(model, x[:4], y[:4]))
     assert "⋆" in text and "Σ_{p,q,c}" in text and "im2col(X)ᵀ" in text
