@@ -114,7 +114,7 @@ def _header(title: str, writer: StepWriter, inputs: Sequence[Tensor], variables:
     weights = ", ".join(f"{writer.name(v)} = {v.name}" for v in variables)
     lines = [f"# {title}, recorded on {shapes}.",
              "# Every line calls one recorded op's own forward or backward; its comment is that op's equation.",
-             "# A gradient dQ is d(loss)/dQ."]
+             "# A gradient dQ is d(loss)/dQ, deleted once used (the walk keeps only the gradients ahead of it)."]
     if weights:
         lines.append(f"# Weights: {weights}.")
     return "\n".join(lines) + "\n\n"

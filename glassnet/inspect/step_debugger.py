@@ -1,8 +1,9 @@
 """step: run one training step of a model and keep every value it computed, under the names ``step_source`` uses.
 
 The step is the one ``fit`` runs (``model.train_on_batch``: the data's checks, the replayed forward and backward,
-the optimizer's update). While it runs, Python's profiling hook reads the local variables of the written-out
-``forward`` and ``backward`` as they return: ``Z1``, ``A1``, ``J``, ``dZ2``, ``dW2`` are the names of
+the optimizer's update). While it runs, Python's tracing hook reads the local variables of the written-out
+``forward`` and ``backward`` line by line (backward deletes each gradient once used): ``Z1``, ``A1``, ``J``,
+``dZ2``, ``dW2`` are the names of
 ``model.step_source()`` because they *are* its variables, so nothing here names a value. The weights are read before
 and after the optimizer's update. ``StepValues.unit(layer, unit)`` writes one unit's equations with the numbers of
 the first sample (``z = 0.31·(−1.2) + … + 0.1 = 0.47``, ``σ(0.47) = 0.615``): what ``explain(…, unit=…)`` prints.
@@ -22,7 +23,7 @@ from glassnet.autodiff.step_source import StepSource
 from glassnet.layers.symbolic import flatten
 
 _LINE = re.compile(r"^\s+(?P<targets>[\w, ]+?),? = (?P<op>\w+)\.(?P<pass>forward|backward)\((?P<args>[^)]*)\)"
-                   r"\s+# (?P<equations>.*)$")
+                   r"(?:; del [\w, ]+)?\s+# (?P<equations>.*)$")
 ROW_FUNCTIONS = ("softmax", "log_softmax")  # functions of a sample's whole row, not of one unit
 _NAME = re.compile(r"d?[A-Za-z]\w*(?:\[\d+\])?|d?\w+⟨\d+⟩")
 
@@ -254,24 +255,30 @@ def _summary(value) -> str:
 
 
 def _frame_capture(found: dict[str, dict]):
-    """A profiling hook keeping the locals of the written-out ``forward``/``backward`` as they return."""
-    def hook(frame, event, arg):
-        if event != "return" or frame.f_code.co_name not in ("forward", "backward"):
-            return
+    """A tracing hook keeping the locals of the written-out ``forward``/``backward`` line by line (``backward``
+    deletes each gradient once used, so its locals at the return lack most of them)."""
+    def calls(frame, event, arg):
         namespace = frame.f_globals
-        if "unbroadcast" in namespace and "forward" in namespace and "backward" in namespace:
-            found[frame.f_code.co_name] = {"globals": namespace, "locals": dict(frame.f_locals)}
-    return hook
+        if frame.f_code.co_name not in ("forward", "backward") or not (
+                "unbroadcast" in namespace and "forward" in namespace and "backward" in namespace):
+            return None
+        seen = found[frame.f_code.co_name] = {"globals": namespace, "locals": {}}
+
+        def lines(frame, event, arg):
+            seen["locals"].update(frame.f_locals)
+            return lines
+        return lines
+    return calls
 
 
 def _run_captured(model, x, y, sample_weight) -> dict[str, dict]:
     found: dict[str, dict] = {}
-    previous = sys.getprofile()
-    sys.setprofile(_frame_capture(found))
+    previous = sys.gettrace()
+    sys.settrace(_frame_capture(found))
     try:
         model.train_on_batch(x, y, sample_weight=sample_weight)
     finally:
-        sys.setprofile(previous)
+        sys.settrace(previous)
     return found
 
 

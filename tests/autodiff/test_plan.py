@@ -86,3 +86,34 @@ def test_a_value_used_twice_gets_both_gradients_and_an_unused_output_none():
     eager_loss.backward()
     assert loss == eager_loss.item() and np.array_equal(extra, eager_extra.numpy())
     np.testing.assert_array_equal(replayed, w.grad)
+
+
+def test_the_backward_walk_frees_each_gradient_once_used():
+    """A written-out backward deletes each gradient after its op's backward has read it (``; del dH3``): through 20
+    tanh layers of 2 MB values, the walk holds a few gradients at a time, not all 20 to the end."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    w = Variable(rng.normal(size=(512, 512)) * 0.1, dtype=np.float64)
+    layers = 20
+
+    def deep(x):
+        h = x * w
+        for _ in range(layers):
+            h = ops.tanh(h)
+        return ops.sum(h)
+
+    x = rng.normal(size=(512, 512))
+    plan = Plan(deep, [x])
+    assert plan.source.count("; del d") == layers + 1  # every gradient but the loss's
+    plan(x, backward=False)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        plan.backward()
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    gradient_bytes = x.nbytes
+    assert w.grad.shape == (512, 512)
+    assert peak < 6 * gradient_bytes, f"the backward walk peaked at {peak / gradient_bytes:.1f} gradients' bytes"

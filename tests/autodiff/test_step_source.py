@@ -93,7 +93,7 @@ def test_dropout_and_relu_name_their_values():
     assert f"H1 = {d1}_relu.forward(Z1)" in text
     assert f"A1 = {dropout}_dropout.forward(H1)" in text and "# A[1] = H[1] · mask / (1 − rate)" in text
     assert f"dA1, dW2, db2 = {d2}_affine.backward(dZ2)" in text
-    assert re.search(r"_, dZ2 = loss_sparse_softmax_cross_entropy\.backward\(dL\d\) +# dZ\[2\] = dL\d · "
+    assert re.search(r"_, dZ2 = loss_sparse_softmax_cross_entropy\.backward\(dL\d\); del dL\d +# dZ\[2\] = dL\d · "
                      r"\(A\[2\] − onehot\(L1\)\)", text)  # L1: the labels Y as a vector
 
 
