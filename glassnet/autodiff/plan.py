@@ -62,6 +62,7 @@ class Plan:
         self._seed: np.ndarray | None = None
         self.outputs = outputs  # the traced tensors, for inspection
         self.ops = [t.op for t in order]
+        _drop_values(order, outputs)
 
     @staticmethod
     def _walk(loss: Tensor, order: list[Tensor]) -> list[Visit]:
@@ -118,3 +119,14 @@ def _header(title: str, writer: StepWriter, inputs: Sequence[Tensor], variables:
     if weights:
         lines.append(f"# Weights: {weights}.")
     return "\n".join(lines) + "\n\n"
+
+
+def _drop_values(order: Sequence[Tensor], outputs: Sequence[Tensor]) -> None:
+    """Replace the traced batch's value of every intermediate tensor by a stand-in of its shape and dtype that
+    holds one zero (a broadcast view). The graph stays (the training doctor reads its ops and shapes), but a
+    replay passes its own arrays, so the first batch's whole forward pass (an LSTM's 70 MB) need not stay in memory
+    for as long as the plan."""
+    kept = {id(t) for t in outputs}
+    for t in order:
+        if id(t) not in kept and isinstance(t._data, np.ndarray):
+            t._data = np.broadcast_to(np.zeros((), dtype=t._data.dtype), t._data.shape)
