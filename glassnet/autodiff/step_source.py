@@ -1,7 +1,10 @@
 """Write a recorded step out as Python: ``forward`` (one line per op) and ``backward`` (one line per op visited
-by the backward walk), each line calling the op's own ``forward`` or ``backward`` and carrying its equation. A
-backward line deletes the gradient it has used (``; del dZ2``): a function's locals live until it returns, and
-an LSTM's 200 steps of gradients kept to the end doubled its step's peak memory.
+by the backward walk), each line calling the op's own ``forward`` or ``backward`` and carrying its equation.
+
+A line deletes what it read for the last time (``; del dZ2``): every gradient once its op's backward has used it,
+and a forward value that no op keeps for backward (a pre-activation whose activation saved its output). A
+function's locals live until it returns: an LSTM's step over 200 words peaked at 149 MB of arrays, 47 MB with
+the deletes.
 
 Nothing here knows any op's math. The lines call the recorded Function objects, the gradients' bookkeeping
 (conversion to the input's dtype, the sum that undoes broadcasting, the sum over paths) is written exactly where
@@ -129,8 +132,14 @@ class StepWriter:
     # ----- the two functions -----------------------------------------------------------------------------------
     def forward(self) -> list[str]:
         lines = [f"def forward({', '.join(self.name(x) for x in self.inputs)}):"]
-        for t in self.order:
+        last_read = {id(x): k for k, t in enumerate(self.order) for x in t.op.inputs if x.op is not None}
+        saved = _saved_memory(self.order)
+        kept = {id(t) for t in self.outputs} | {id(t) for t in self.order if _root(t._data) in saved}
+        for k, t in enumerate(self.order):
             call = f"{self.name(t)} = {self.op_name(t)}.forward({', '.join(self.name(x) for x in t.op.inputs)})"
+            done = dict.fromkeys(self.name(x) for x in t.op.inputs if last_read.get(id(x)) == k and id(x) not in kept)
+            if done:  # read for the last time, and kept by no op for backward: its memory can go
+                call += f"; del {', '.join(done)}"
             lines.append(_commented(f"    {call}", self.forward_equation(t)))
         lines.append(f"    return [{', '.join(self.name(t) for t in self.outputs)}]")
         return lines
@@ -163,6 +172,18 @@ class StepWriter:
             lines += after
         lines.append(f"    return [{', '.join(f'd{self.name(v)}' for v in variables)}]")
         return lines
+
+
+def _root(array) -> int:
+    """The id of the array that owns the memory behind ``array`` (a view's base, its base's, …)."""
+    while isinstance(getattr(array, "base", None), np.ndarray):
+        array = array.base
+    return id(array)
+
+
+def _saved_memory(order: Sequence[Tensor]) -> set[int]:
+    """The memory the recorded ops saved for their backward, as the ids of its owning arrays."""
+    return {_root(a) for t in order for a in (t.op.saved or ()) if isinstance(a, np.ndarray)}
 
 
 def _commented(code: str, equation: str) -> str:
