@@ -45,6 +45,18 @@ def _is_basic_index(key) -> bool:
     return all(isinstance(k, (int, np.integer, slice, type(None), type(Ellipsis))) for k in items)
 
 
+def index_text(key) -> str:
+    """An index as Python writes it between brackets: ``:, 3:5``, ``..., 0``; an array of indices as ``[…]``."""
+    def item(k) -> str:
+        if isinstance(k, slice):
+            text = f"{'' if k.start is None else k.start}:{'' if k.stop is None else k.stop}"
+            return text if k.step is None else f"{text}:{k.step}"
+        if k is Ellipsis:
+            return "..."
+        return str(k) if k is None or isinstance(k, (int, np.integer)) else "[…]"
+    return ", ".join(item(k) for k in (key if isinstance(key, tuple) else (key,)))
+
+
 class GetItem(Function):
     """z = x[key].  Backward: dx = zeros with dz added at the indexed places (repeated indices add up)."""
 
@@ -54,6 +66,10 @@ class GetItem(Function):
     def forward(self, x):
         self.in_shape, self.in_dtype = x.shape, x.dtype
         return x[self.key]
+
+    def equation_terms(self, symbols: dict[str, str]) -> dict[str, str]:
+        """The docstring's ``x[key]`` written with this op's own index (``Z[1][:, :100]``), for the step's text."""
+        return {"x[key]": f"{symbols['x']}[{index_text(self.key)}]"}
 
     def backward(self, dz):
         dx = np.zeros(self.in_shape, dtype=dz.dtype)

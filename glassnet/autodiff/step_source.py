@@ -16,6 +16,7 @@ substituted (``dW[1] = Xᵀ·dZ[1]``). A value computed in the forward is writte
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -96,11 +97,14 @@ class StepWriter:
                 table[grad] = f"d{self.display[id(x)]}"
             table[rule.output] = out
             table[f"d{rule.output}"] = f"d{out}"
-        return table
+        terms = getattr(fn, "equation_terms", None)  # an op's own parameters in its equation (a slice's index)
+        return {**table, **terms(table)} if terms is not None else table
 
     def named(self, text: str) -> str:
+        """Each expression already computed written as its value's name, where it stands as a whole (never inside
+        a longer name: ``get_item`` is not replaced inside ``get_item_5``)."""
         for expression, name in self.named_expressions.items():
-            text = text.replace(expression, name)
+            text = re.sub(rf"(?<![\w⟩\]]){re.escape(expression)}(?![\w⟨\[])", lambda _, n=name: n, text)
         return text
 
     def forward_equation(self, t: Tensor) -> str:

@@ -121,3 +121,19 @@ def test_bad_batch_size_is_named(bad):
 def test_inspect_step_source_refuses_what_is_not_a_model():
     with pytest.raises(TypeError, match="expects a compiled glassnet model.*received ndarray"):
         inspect.step_source(np.zeros(3))
+
+
+def test_an_lstms_slices_are_written_with_their_indices_and_names_are_never_cut_into():
+    """Each slice's comment shows its own index (the timestep's x⟨t⟩, a gate's columns of z⟨t⟩), and a value's
+    name replaces an expression only where it stands whole: ``get_item`` never appears inside ``get_item_5``."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,), dtype="int32"), layers.Embedding(50, 4), layers.LSTM(2),
+                              layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy")
+    text = model.step_source(batch_size=4)
+    comments = [line.split("  # ", 1)[1] for line in text.splitlines() if ".forward(" in line]
+    assert "x⟨1⟩ = get_item[:, 0]" in comments
+    assert [c for c in comments if c.startswith("get_item_5 =")] == ["get_item_5 = z⟨1⟩[:, 0:2]"]
+    assert "i⟨1⟩ = σ(get_item_5)" in comments and "f⟨2⟩ = σ(get_item_10)" in comments
+    assert "affine = x⟨1⟩·W[2] + b[2]" in comments and "affine_3 = x⟨3⟩·W[2] + b[2]" in comments
+    assert not re.search(r"x⟨\d⟩_\d|get_item_\d+_\d+", text)  # no name glued onto another's
