@@ -15,6 +15,7 @@ substituted (``dW[1] = Xᵀ·dZ[1]``). A value computed in the forward is writte
 
 from __future__ import annotations
 
+import heapq
 import inspect
 import re
 from collections.abc import Sequence
@@ -43,6 +44,49 @@ class StepSource(str):
         return str(self)
 
 
+class NamedExpressions:
+    """Expressions already computed and their values' names, replaced in a text in the order they were named (a
+    later expression may contain an earlier one's name), each only where it stands whole: never inside a longer
+    name (``get_item`` is not replaced inside ``get_item_5``).
+
+    An expression can only stand whole in a text whose words include all of its own, so each is indexed under its
+    longest word and a text tries only the expressions of its words: an LSTM over 200 words names thousands of
+    expressions, and trying each on each of its thousands of equations took minutes."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[re.Pattern, str]] = []
+        self.index: dict[str, int] = {}  # expression -> its place in entries
+        self.by_word: dict[str, list[int]] = {}
+
+    def add(self, expression: str, name: str) -> None:
+        pattern = re.compile(rf"(?<![\w⟩\]]){re.escape(expression)}(?![\w⟨\[])")
+        if expression in self.index:  # renamed: it keeps its place in the order
+            self.entries[self.index[expression]] = (pattern, name)
+            return
+        self.index[expression] = len(self.entries)
+        self.by_word.setdefault(max(_words(expression), key=len, default=""), []).append(len(self.entries))
+        self.entries.append((pattern, name))
+
+    def candidates(self, text: str, after: int = -1) -> list[int]:
+        return [k for word in {"", *_words(text)} for k in self.by_word.get(word, ()) if k > after]
+
+    def replace(self, text: str) -> str:
+        pending = self.candidates(text)
+        heapq.heapify(pending)
+        tried = set()
+        while pending:
+            k = heapq.heappop(pending)
+            if k in tried:
+                continue
+            tried.add(k)
+            pattern, name = self.entries[k]
+            text, count = pattern.subn(lambda _, n=name: n, text)
+            if count:  # the name may complete a later expression
+                for later in self.candidates(name, after=k):
+                    heapq.heappush(pending, later)
+        return text
+
+
 class StepWriter:
     """Writes ``forward(inputs…)`` and ``backward(d<loss>)`` for a recorded step and collects the names its text
     needs bound (the op objects, the weights' arrays, the constants) in ``bindings``."""
@@ -52,7 +96,7 @@ class StepWriter:
         self.order, self.inputs, self.outputs, self.display = order, inputs, outputs, names
         self.bindings: dict[str, object] = {"np": np}
         self.op_names: dict[int, str] = {}
-        self.named_expressions: dict[str, str] = {}  # "σ(Z[2])" -> "A[2]"
+        self.named_expressions = NamedExpressions()  # "σ(Z[2])" -> "A[2]"
         self.taken = {identifier(name) for name in names.values()}  # value names, which op names must avoid
 
     def name(self, t: Tensor) -> str:
@@ -101,11 +145,8 @@ class StepWriter:
         return {**table, **terms(table)} if terms is not None else table
 
     def named(self, text: str) -> str:
-        """Each expression already computed written as its value's name, where it stands as a whole (never inside
-        a longer name: ``get_item`` is not replaced inside ``get_item_5``)."""
-        for expression, name in self.named_expressions.items():
-            text = re.sub(rf"(?<![\w⟩\]]){re.escape(expression)}(?![\w⟨\[])", lambda _, n=name: n, text)
-        return text
+        """Each expression already computed written as its value's name (``σ(Z[2])`` as ``A[2]``)."""
+        return self.named_expressions.replace(text)
 
     def forward_equation(self, t: Tensor) -> str:
         rule = rule_of(type(t.op))
@@ -114,7 +155,7 @@ class StepWriter:
         else:
             rhs = f"{snake(type(t.op).__name__)}({', '.join(self.shown(x) for x in t.op.inputs)})"
         if len(t.op.inputs) == 1:
-            self.named_expressions[rhs] = self.display[id(t)]
+            self.named_expressions.add(rhs, self.display[id(t)])
         return f"{self.display[id(t)]} = {rhs}"
 
     def backward_equations(self, visit: Visit) -> str:
@@ -176,6 +217,10 @@ class StepWriter:
             lines += after
         lines.append(f"    return [{', '.join(f'd{self.name(v)}' for v in variables)}]")
         return lines
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text)
 
 
 def _root(array) -> int:

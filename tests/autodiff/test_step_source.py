@@ -7,6 +7,7 @@ import pytest
 
 import glassnet as keras
 from glassnet import inspect, layers
+from glassnet.autodiff.step_source import NamedExpressions
 
 
 def two_layer(seed: int = 0):
@@ -137,3 +138,40 @@ def test_an_lstms_slices_are_written_with_their_indices_and_names_are_never_cut_
     assert "i⟨1⟩ = σ(get_item_5)" in comments and "f⟨2⟩ = σ(get_item_10)" in comments
     assert "affine = x⟨1⟩·W[2] + b[2]" in comments and "affine_3 = x⟨3⟩·W[2] + b[2]" in comments
     assert not re.search(r"x⟨\d⟩_\d|get_item_\d+_\d+", text)  # no name glued onto another's
+
+
+def test_named_expressions_replace_in_naming_order_only_where_whole():
+    names = NamedExpressions()
+    names.add("σ(Z[2])", "A[2]")
+    names.add("tanh(A[2])", "H")          # holds the first one's name: replaced after it
+    names.add("get_item", "x⟨0⟩")
+    names.add("get_item", "x⟨1⟩")          # renamed: keeps its place in the order
+    assert names.replace("tanh(σ(Z[2])) + get_item·get_item_5") == "H + x⟨1⟩·get_item_5"
+    assert names.replace("1 − σ(Z[2])") == "1 − A[2]"
+    assert names.replace("σ(Z[2]⟨1⟩)") == "σ(Z[2]⟨1⟩)"
+    names.add("−1", "minus_one")          # an expression whose only word is short is still found
+    assert names.replace("a·−1") == "a·minus_one"
+
+
+def test_an_lstm_over_many_steps_tries_each_expression_only_on_texts_holding_its_words():
+    model = keras.Sequential([keras.Input((60,), dtype="int32"), layers.Embedding(50, 4), layers.LSTM(4),
+                              layers.Dense(1, activation="sigmoid")])
+    model.compile("rmsprop", "binary_crossentropy")
+    tried = []
+    original = NamedExpressions.candidates
+
+    def counted(self, text, after=-1):
+        found = original(self, text, after)
+        tried.append(len(found))
+        return found
+
+    NamedExpressions.candidates = counted
+    try:
+        model.train_on_batch(np.arange(120).reshape(2, 60) % 50, np.array([[0.0], [1.0]]))
+    finally:
+        NamedExpressions.candidates = original
+    source = model.step_source()
+    equations = source.count("  # ")
+    # each equation tries the few expressions of its own words, not every one named so far (thousands here)
+    assert equations > 1500
+    assert sum(tried) < 10 * equations
