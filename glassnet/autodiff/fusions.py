@@ -17,6 +17,12 @@ so the written-out step never hides one.
   no positive value). ReLU's pass over the whole convolution output, forward and backward, is gone
   (``ops.max_pool`` asks :func:`relu_behind`). The convolution's own activations are not computed in the replayed
   step: its source shows the fused op reading Z.
+- ``GetItem.backward_into`` (ops_shape), used by the backward walk (graph.py): a slice's gradient is x's zeros
+  with dz at the sliced places, so a tensor cut into k slices (an LSTM's four gates, its timesteps) cost k arrays
+  of x's size and k − 1 additions. Once x's gradient is an array the walk itself made (the first slice's zeros, or
+  a sum), each further slice adds dz into its place, dx[key] += dz: the work of the slice. A gradient that may be
+  shared (an addition passes the same dz to both inputs) is never written into. The step's source shows it:
+  ``lstm_get_item_3.backward_into(dz_5, dget_item_9)  # dz⟨5⟩[:, 8:12] += dget_item_9``.
 """
 
 from __future__ import annotations

@@ -64,12 +64,14 @@ def topological_order(*roots: Tensor) -> list[Tensor]:
 @dataclass(frozen=True)
 class Received:
     """What one input received from an op's backward: its gradient was converted to the input's dtype (``cast``),
-    summed back to the input's shape (``unbroadcast``), and/or added to an earlier gradient (``added``)."""
+    summed back to the input's shape (``unbroadcast``), and/or added to an earlier gradient (``added``); ``into``:
+    the op's ``backward_into`` added it in place (a slice's gradient into the sum of the other paths)."""
 
     tensor: Tensor
     cast: bool
     unbroadcast: bool
     added: bool
+    into: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,13 @@ class Visit:
 
 def _accumulate(t: Tensor, grad: np.ndarray) -> None:
     t.grad = grad if t.grad is None else t.grad + grad
+
+
+def _adds_into(fn, made_here: set[int]) -> bool:
+    """True when fn's gradient can be added in place into its input's: fn has ``backward_into`` (a slice), and the
+    input's gradient so far is an array this walk made (so no other tensor's gradient or saved value shares it)."""
+    return (hasattr(fn, "backward_into") and fn.needs_input_grad[0] and fn.inputs[0].op is not None
+            and id(fn.inputs[0]) in made_here)
 
 
 def backward(root: Tensor, grad=None, retain_graph: bool = False, visits: list[Visit] | None = None) -> None:
@@ -111,14 +120,24 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, visits: list[V
         _accumulate(root, grad)
         return
     pending: dict[int, np.ndarray] = {id(root): grad}
+    made_here: set[int] = set()  # pending gradients this walk allocated (a sum, a slice's zeros): safe to add into
     for t in reversed(order):
         g = pending.pop(id(t), None)
+        made_here.discard(id(t))
         fn = t.op
         if g is None:  # no path from root reached t with a gradient
             if not retain_graph:
                 fn.free()
             continue
         _accumulate(t, g)
+        if _adds_into(fn, made_here):
+            x = fn.inputs[0]
+            fn.backward_into(pending[id(x)], g)
+            if visits is not None:
+                visits.append(Visit(t, False, (Received(x, False, False, True, into=True),)))
+            if not retain_graph:
+                fn.free()
+            continue
         in_grads = fn.backward(g)
         returned_tuple = isinstance(in_grads, tuple)
         if not returned_tuple:
@@ -142,6 +161,8 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, visits: list[V
                 key = id(x)
                 added = key in pending
                 pending[key] = pending[key] + gx if added else gx
+                if added or hasattr(fn, "backward_into"):
+                    made_here.add(key)
             received.append(Received(x, cast, stretched, added))
         if visits is not None:
             visits.append(Visit(t, returned_tuple, tuple(received)))

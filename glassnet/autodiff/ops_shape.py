@@ -58,7 +58,13 @@ def index_text(key) -> str:
 
 
 class GetItem(Function):
-    """z = x[key].  Backward: dx = zeros with dz added at the indexed places (repeated indices add up)."""
+    """z = x[key].  Backward: dx = zeros with dz added at the indexed places (repeated indices add up).
+
+    When x's gradient already holds other paths' sum, the walk adds dz into it instead (``backward_into``, see
+    autodiff/fusions.py): work of the slice's size, not x's, for each gate of an LSTM and each of its timesteps.
+    """
+
+    into = "dx[key] += dz"  # backward_into's equation; backward itself always returns a new array
 
     def __init__(self, key):
         self.key = key
@@ -69,7 +75,8 @@ class GetItem(Function):
 
     def equation_terms(self, symbols: dict[str, str]) -> dict[str, str]:
         """The docstring's ``x[key]`` written with this op's own index (``Z[1][:, :100]``), for the step's text."""
-        return {"x[key]": f"{symbols['x']}[{index_text(self.key)}]"}
+        index = index_text(self.key)
+        return {"x[key]": f"{symbols['x']}[{index}]", "dx[key]": f"{symbols.get('dx', 'dx')}[{index}]"}
 
     def backward(self, dz):
         dx = np.zeros(self.in_shape, dtype=dz.dtype)
@@ -78,6 +85,13 @@ class GetItem(Function):
         else:
             np.add.at(dx, self.key, dz)
         return dx
+
+    def backward_into(self, dx, dz) -> None:
+        """dx[key] += dz in place: this path's gradient added to the sum of x's other paths."""
+        if _is_basic_index(self.key):
+            dx[self.key] += dz
+        else:
+            np.add.at(dx, self.key, dz)
 
 
 class Concatenate(Function):

@@ -192,6 +192,13 @@ class StepWriter:
     def backward(self, visits: Sequence[Visit], variables: Sequence[Variable]) -> list[str]:
         lines = [f"def backward(d{self.name(self.outputs[0])}):"]
         for visit in visits:
+            upstream = f"d{self.name(visit.output)}"
+            if visit.received[0] is not None and visit.received[0].into:  # added in place into the paths' sum
+                call = (f"    {self.op_name(visit.output)}.backward_into(d{self.name(visit.received[0].tensor)}, "
+                        f"{upstream}); del {upstream}")
+                equation = substitute(type(visit.output.op).into, self.symbols(visit.output))
+                lines.append(_commented(call, f"{self.named(equation)}  (the sum over paths, in place)"))
+                continue
             targets, after = [], []
             for received in visit.received:
                 if received is None:
@@ -209,7 +216,6 @@ class StepWriter:
                 if received.added:
                     after.append(f"    {grad} = {grad} + {part}  # the sum over paths")
             lhs = ", ".join(targets) + ("," if visit.returned_tuple and len(targets) == 1 else "")
-            upstream = f"d{self.name(visit.output)}"
             call = f"    {lhs} = {self.op_name(visit.output)}.backward({upstream})"
             if visit.output is not self.outputs[0]:  # used: freed, so the walk holds only the gradients ahead of it
                 call += f"; del {upstream}"

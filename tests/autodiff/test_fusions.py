@@ -55,3 +55,41 @@ def test_max_pooling_of_a_relu_runs_the_relu_after_it_with_pytorchs_values_and_g
     np.testing.assert_array_equal(pooled.numpy(), np.moveaxis(expected.detach().numpy(), 1, -1))
     # overlapping windows add their shares in another order than PyTorch's: equal up to float64 rounding
     np.testing.assert_allclose(z.grad, np.moveaxis(reference.grad.numpy(), 1, -1), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("sum_first", [True, False])
+def test_slices_add_their_gradients_in_place_into_the_paths_sum_with_pytorchs_values(sum_first):
+    """A tensor cut into slices (an LSTM's four gates, its timesteps): the first slice's backward makes x's gradient,
+    the others add into it in place (GetItem.backward_into); a gradient another tensor shares (an addition passes
+    its dz to both inputs) is never written into. Values and gradients as PyTorch's."""
+    import torch
+
+    from glassnet.autodiff.graph import backward
+
+    rng = np.random.default_rng(3)
+    a0, b0, c0 = rng.normal(size=(3, 4, 8))
+    fancy = np.array([0, 2, 2, 5])
+
+    def run(lib, a, b, c):
+        t = a * b
+        if sum_first:  # the walk reaches t's slices first
+            s = t + b
+        slices = [t[:, 0:2], t[:, 2:4], t[:, 4:8], t[:, fancy]]
+        if not sum_first:  # t's first gradient comes from s = t + b, the same array as b's
+            s = t + b
+        weights = [c[:, 0:2], c[:, 2:4], 2 * c[:, 4:8], c[:, :4]]
+        total = (s * c).sum() + sum((lib.tanh(p) * w).sum() for p, w in zip(slices, weights))
+        return total
+
+    tensors = [Variable(v, dtype="float64") for v in (a0, b0, c0)]
+    visits = []
+    loss = run(ops, *tensors)
+    backward(loss, visits=visits)
+    reference = [torch.tensor(v, requires_grad=True) for v in (a0, b0, c0)]
+    expected = run(torch, *reference)
+    expected.backward()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-12)
+    for mine, theirs in zip(tensors, reference):
+        np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+    in_place = [v for v in visits if v.received[0] is not None and v.received[0].into]
+    assert len(in_place) == 3  # the first slice's backward (or the shared sum's copy) makes the array the rest add into
