@@ -5,7 +5,8 @@ Layers that hold weights are numbered 1, 2, … in the order they run; a layer w
 continues the one before it, or joins the first layer with weights when it runs before any (a cast of the inputs).
 In layer l, the last value computed from a weight is Z[l] and the layer's output is A[l]; what comes between is
 H[l] (H1[l], H2[l], … when several). Weights are W[l] (the kernel of a product), U[l] (a recurrent kernel) and
-b[l] (what is added to it); a value its layer labelled keeps that label (a recurrent step's i⟨3⟩, h⟨3⟩); values
+b[l] (what is added to it); a value its layer labelled keeps that label (a recurrent step's i⟨3⟩, h⟨3⟩), and a
+recurrent layer's values are not Z[l] … A[l] (its last step is a step like the others); values
 under the ``loss`` scope are J (the loss) and L1, L2, …; anything else is named after its op (``relu_1``). Each
 name has a display form (``Z[1]``) and an identifier form (``Z1``).
 """
@@ -109,6 +110,7 @@ def _name_layer(number: int, values: list[Tensor], name) -> None:
     from_weights = [t for t in values if any(isinstance(x, Variable) for x in t.op.inputs)]
     if not from_weights:
         return
+    recurrent_layer = False
     for t in from_weights:
         op = type(t.op).__name__
         for position, x in enumerate(t.op.inputs):
@@ -116,8 +118,11 @@ def _name_layer(number: int, values: list[Tensor], name) -> None:
                 kernel = op in KERNEL_OPS and position == 1
                 bias = BIAS_POSITIONS.get(op) == position
                 recurrent = x.name.rsplit("/", 1)[-1] == "recurrent_kernel"  # U of a recurrent layer: h·U
+                recurrent_layer |= recurrent
                 name(x, f"U[{number}]" if recurrent else f"W[{number}]" if kernel else f"b[{number}]" if bias else
                      f"{snake(x.name.rsplit('/', 1)[-1])}[{number}]")
+    if recurrent_layer:  # its steps' values carry their own labels (z⟨t⟩, h⟨t⟩): its last step is not Z[l] … A[l]
+        return
     z = from_weights[-1]
     name(z, f"Z[{number}]")
     chain = values[values.index(z) + 1:]

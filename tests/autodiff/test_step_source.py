@@ -126,7 +126,8 @@ def test_inspect_step_source_refuses_what_is_not_a_model():
 
 def test_an_lstms_slices_are_written_with_their_indices_and_names_are_never_cut_into():
     """Each slice's comment shows its own index (the timestep's x⟨t⟩, a gate's columns of z⟨t⟩), and a value's
-    name replaces an expression only where it stands whole: ``get_item`` never appears inside ``get_item_5``."""
+    name replaces an expression only where it stands whole: ``get_item`` never appears inside ``get_item_5``; the
+    layer's last step is named as its other steps are."""
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((3,), dtype="int32"), layers.Embedding(50, 4), layers.LSTM(2),
                               layers.Dense(1, activation="sigmoid")])
@@ -138,6 +139,9 @@ def test_an_lstms_slices_are_written_with_their_indices_and_names_are_never_cut_
     assert "i⟨1⟩ = σ(get_item_5)" in comments and "f⟨2⟩ = σ(get_item_10)" in comments
     assert "affine = x⟨1⟩·W[2] + b[2]" in comments and "affine_3 = x⟨3⟩·W[2] + b[2]" in comments
     assert not re.search(r"x⟨\d⟩_\d|get_item_\d+_\d+", text)  # no name glued onto another's
+    # the last step is written like the others: its values are not the layer's Z[2], H…[2], A[2]
+    assert "z⟨3⟩ = affine_3 + mat_mul_3" in comments and "h⟨3⟩ = o⟨3⟩ · tanh_3" in comments
+    assert not re.search(r"\b(?:Z|H\d*|A)\[2\]", text) and "Z[3] = h⟨3⟩·W[3] + b[3]" in comments
 
 
 def test_named_expressions_replace_in_naming_order_only_where_whole():
