@@ -78,7 +78,7 @@ def course_names(order: Sequence[Tensor], given: dict[int, str], loss: Tensor | 
             name(t, snake(type(t.op).__name__))
         for x in t.op.inputs:
             if x.op is None:
-                name(x, snake(x.name.rsplit("/", 1)[-1]) if isinstance(x, Variable) else "const")
+                name(x, snake(x.name.rsplit("/", 1)[-1]) if isinstance(x, Variable) else x.name or "const")
     return names
 
 

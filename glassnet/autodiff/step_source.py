@@ -49,9 +49,10 @@ class NamedExpressions:
     later expression may contain an earlier one's name), each only where it stands whole: never inside a longer
     name (``get_item`` is not replaced inside ``get_item_5``).
 
-    An expression can only stand whole in a text whose words include all of its own, so each is indexed under its
-    longest word and a text tries only the expressions of its words: an LSTM over 200 words names thousands of
-    expressions, and trying each on each of its thousands of equations took minutes."""
+    An expression can only stand whole in a text whose words include all of its own (a word: a name or number, with
+    its step's label), so each is indexed under its longest word and a text tries only the expressions of its
+    words: an LSTM over 200 words names thousands of expressions, and trying each on each of its thousands of
+    equations took minutes."""
 
     def __init__(self) -> None:
         self.entries: list[tuple[re.Pattern, str]] = []
@@ -226,7 +227,8 @@ class StepWriter:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text)
+    """The names and numbers in a text, a step's label kept whole (``z_i⟨5⟩``, not ``z_i`` shared by every step)."""
+    return re.findall(r"\w+(?:⟨\w+⟩)?", text)
 
 
 def _root(array) -> int:

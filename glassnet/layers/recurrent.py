@@ -155,10 +155,12 @@ class RNN(Layer):
         return (result, *states) if self.return_state else result
 
     def _initial_states(self, batch: int, initial_state) -> list[Tensor]:
-        """Zeros, or the given initial states after checking there is one (batch, size) tensor per state."""
+        """Zeros (h⟨0⟩, c⟨0⟩), or the given initial states after checking there is one (batch, size) tensor per
+        state."""
         sizes = self.cell.state_size
         if initial_state is None:
-            return [ops.zeros((batch, size), self.dtype) for size in sizes]
+            return [named(ops.zeros((batch, size), self.dtype), symbol, 0)
+                    for size, symbol in zip(sizes, self.cell.state_symbols)]
         given = [as_tensor(s) for s in (initial_state if isinstance(initial_state, (list, tuple)) else
                                         [initial_state])]
         expected = [(batch, size) for size in sizes]

@@ -22,6 +22,11 @@ def _gate(z: Tensor, k: int, units: int) -> Tensor:
     return z[:, k * units:(k + 1) * units]
 
 
+def _gate_input(z: Tensor, k: int, units: int, gate: str, step: int | None) -> Tensor:
+    """The k-th gate's pre-activation, labelled after its gate (``z_f⟨3⟩``: what σ turns into f⟨3⟩)."""
+    return named(_gate(z, k, units), f"z_{gate}", step)
+
+
 def named(value: Tensor, symbol: str, step: int | None) -> Tensor:
     """Label a step's value with its symbol and timestep (``i⟨3⟩``), the name a written-out step gives it."""
     if step is not None:
@@ -82,9 +87,15 @@ class RecurrentCell(Layer):
             self.bias = self.add_weight(self.bias_shape(), self.initial_bias, name="bias",
                                         regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
-    def input_part(self, x: Tensor, bias: Tensor | None) -> Tensor:
-        """x·W + b (x·W without a bias): every gate's input term at once."""
-        return ops.matmul(x, self.kernel) if bias is None else ops.affine(x, self.kernel, bias)
+    def input_part(self, x: Tensor, bias: Tensor | None, step: int | None = None) -> Tensor:
+        """xW⟨t⟩ = x⟨t⟩·W + b (x·W without a bias): every gate's input term at once."""
+        return named(ops.matmul(x, self.kernel) if bias is None else ops.affine(x, self.kernel, bias), "xW", step)
+
+    def recurrent_part(self, h: Tensor, recurrent_mask: Tensor | None, step: int | None,
+                       kernel: Tensor | None = None) -> Tensor:
+        """hU⟨t⟩ = h⟨t−1⟩·U: every gate's recurrent term at once (``kernel``: some of U's columns instead)."""
+        return named(ops.matmul(self.dropped(h, recurrent_mask), self.recurrent_kernel if kernel is None else kernel),
+                     "hU", step)
 
     @staticmethod
     def dropped(h: Tensor, recurrent_mask: Tensor | None) -> Tensor:
@@ -97,8 +108,7 @@ class SimpleRNNCell(RecurrentCell):
 
     def call(self, x, states, recurrent_mask=None, step=None):
         (h,) = states
-        z = named(self.input_part(x, self.bias) + ops.matmul(self.dropped(h, recurrent_mask), self.recurrent_kernel),
-                  "z", step)
+        z = named(self.input_part(x, self.bias, step) + self.recurrent_part(h, recurrent_mask, step), "z", step)
         h_new = self.activation(z)
         return h_new, [h_new]
 
@@ -137,12 +147,11 @@ class LSTMCell(RecurrentCell):
     def call(self, x, states, recurrent_mask=None, step=None):
         h, c = states
         u, sigma, act = self.units, self.recurrent_activation, self.activation
-        z = named(self.input_part(x, self.bias) + ops.matmul(self.dropped(h, recurrent_mask), self.recurrent_kernel),
-                  "z", step)
-        i = named(sigma(_gate(z, 0, u)), "i", step)
-        f = named(sigma(_gate(z, 1, u)), "f", step)
-        c_tilde = named(act(_gate(z, 2, u)), "c̃", step)
-        o = named(sigma(_gate(z, 3, u)), "o", step)
+        z = named(self.input_part(x, self.bias, step) + self.recurrent_part(h, recurrent_mask, step), "z", step)
+        i = named(sigma(_gate_input(z, 0, u, "i", step)), "i", step)
+        f = named(sigma(_gate_input(z, 1, u, "f", step)), "f", step)
+        c_tilde = named(act(_gate_input(z, 2, u, "c", step)), "c̃", step)
+        o = named(sigma(_gate_input(z, 3, u, "o", step)), "o", step)
         c_new = f * c + i * c_tilde
         h_new = o * act(c_new)
         return h_new, [h_new, c_new]
@@ -175,16 +184,16 @@ class GRUCell(RecurrentCell):
         u, sigma = self.units, self.recurrent_activation
         input_bias, recurrent_bias = (self.bias, None) if not self.reset_after or self.bias is None else (
             self.bias[0], self.bias[1])
-        xw = self.input_part(x, input_bias)
+        xw = self.input_part(x, input_bias, step)
         h_in = self.dropped(h, recurrent_mask)
         if self.reset_after:  # h·U + b' for all three gates; r then scales the candidate's recurrent term
-            hu = ops.matmul(h_in, self.recurrent_kernel) if recurrent_bias is None else ops.affine(
-                h_in, self.recurrent_kernel, recurrent_bias)
+            hu = named(ops.matmul(h_in, self.recurrent_kernel) if recurrent_bias is None else ops.affine(
+                h_in, self.recurrent_kernel, recurrent_bias), "hU", step)
             z = named(sigma(_gate(xw, 0, u) + _gate(hu, 0, u)), "z", step)
             r = named(sigma(_gate(xw, 1, u) + _gate(hu, 1, u)), "r", step)
             h_tilde = named(self.activation(_gate(xw, 2, u) + r * _gate(hu, 2, u)), "h̃", step)
         else:  # r scales h before it meets the candidate's U_h
-            hu = ops.matmul(h_in, self.recurrent_kernel[:, :2 * u])
+            hu = named(ops.matmul(h_in, self.recurrent_kernel[:, :2 * u]), "hU", step)
             z = named(sigma(_gate(xw, 0, u) + _gate(hu, 0, u)), "z", step)
             r = named(sigma(_gate(xw, 1, u) + _gate(hu, 1, u)), "r", step)
             h_tilde = named(self.activation(_gate(xw, 2, u) + ops.matmul(r * h_in, self.recurrent_kernel[:, 2 * u:])),

@@ -135,12 +135,14 @@ def test_an_lstms_slices_are_written_with_their_indices_and_names_are_never_cut_
     text = model.step_source(batch_size=4)
     comments = [line.split("  # ", 1)[1] for line in text.splitlines() if ".forward(" in line]
     assert "x⟨1⟩ = get_item[:, 0]" in comments
-    assert [c for c in comments if c.startswith("get_item_5 =")] == ["get_item_5 = z⟨1⟩[:, 0:2]"]
-    assert "i⟨1⟩ = σ(get_item_5)" in comments and "f⟨2⟩ = σ(get_item_10)" in comments
-    assert "affine = x⟨1⟩·W[2] + b[2]" in comments and "affine_3 = x⟨3⟩·W[2] + b[2]" in comments
+    assert [c for c in comments if c.startswith("z_i⟨1⟩ =")] == ["z_i⟨1⟩ = z⟨1⟩[:, 0:2]"]
+    assert "i⟨1⟩ = σ(z_i⟨1⟩)" in comments and "f⟨2⟩ = σ(z_f⟨2⟩)" in comments and "c̃⟨3⟩ = tanh(z_c⟨3⟩)" in comments
+    assert "xW⟨1⟩ = x⟨1⟩·W[2] + b[2]" in comments and "hU⟨1⟩ = h⟨0⟩·U[2]" in comments
+    assert "mul = f⟨1⟩ · c⟨0⟩" in comments  # the initial states are h⟨0⟩ and c⟨0⟩
+    assert [c for c in comments if c.startswith("get_item_3 =")] == ["get_item_3 = get_item_2[:, :1]"]
     assert not re.search(r"x⟨\d⟩_\d|get_item_\d+_\d+", text)  # no name glued onto another's
     # the last step is written like the others: its values are not the layer's Z[2], H…[2], A[2]
-    assert "z⟨3⟩ = affine_3 + mat_mul_3" in comments and "h⟨3⟩ = o⟨3⟩ · tanh_3" in comments
+    assert "z⟨3⟩ = xW⟨3⟩ + hU⟨3⟩" in comments and "h⟨3⟩ = o⟨3⟩ · tanh_3" in comments
     assert not re.search(r"\b(?:Z|H\d*|A)\[2\]", text) and "Z[3] = h⟨3⟩·W[3] + b[3]" in comments
 
 

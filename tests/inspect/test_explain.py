@@ -122,7 +122,8 @@ def test_a_sequence_model_of_any_length_reads_layer_by_layer_and_step_by_step():
     assert inputs[0] < recurrent[0] < inputs[1] < recurrent[1] < inputs[2] < recurrent[2]
     assert lines[-5:-3] == ["Z[3] = h⟨3⟩·W[3] + b[3]", "A[3] = σ(Z[3])"]
     gates = [line.split(" = ")[0] for line in lines if "⟨1⟩ = " in line]
-    assert gates == ["x⟨1⟩", "z⟨1⟩", "i⟨1⟩", "f⟨1⟩", "c̃⟨1⟩", "o⟨1⟩", "c⟨1⟩", "h⟨1⟩"]
+    assert gates == ["x⟨1⟩", "xW⟨1⟩", "hU⟨1⟩", "z⟨1⟩", "z_i⟨1⟩", "i⟨1⟩", "z_f⟨1⟩", "f⟨1⟩", "z_c⟨1⟩", "c̃⟨1⟩", "z_o⟨1⟩",
+                     "o⟨1⟩", "c⟨1⟩", "h⟨1⟩"]
     assert next(line for line in lines if line.startswith("i⟨1⟩ = ")).startswith("i⟨1⟩ = σ(")
 
 
@@ -138,7 +139,7 @@ def test_the_shapes_column_waits_for_equations_up_to_the_limit_only(monkeypatch)
     lines = e.text().splitlines()
     scattered = [q for q in e.backward if q.rhs.endswith("put back at their indexed places")]
     assert [q.rhs for q in scattered[:2]] == [f"{gates} put back at their indexed places" for gates in (
-        "dH13[2], dH14[2], dH15[2], dH16[2]", "dH5[2], dH6[2], dH7[2], dH8[2]")]  # step 2 first, the gates in order
+        "dz_i⟨2⟩, dz_f⟨2⟩, dz_c⟨2⟩, dz_o⟨2⟩", "dz_i⟨1⟩, dz_f⟨1⟩, dz_c⟨1⟩, dz_o⟨1⟩")]  # step 2 first, gates in order
     assert any(len(str(q)) > 40 for q in e.forward + e.backward) and any(len(str(q)) < 40 for q in e.forward)
     for q in e.forward + e.backward:
         line = next(line for line in lines if line.startswith(f"  {q} ") and f"{q.lhs}: {q.shapes}" in line)
