@@ -394,7 +394,7 @@ def _build(output, loss_value: Tensor | None, xs: list[Tensor], ys: list[Tensor]
         elif t.ndim == 0:
             return None  # a scalar constant such as the 1 in 1 − a: shown in the op, not as a node
         else:
-            kind, name = "Constant", "const"
+            kind, name = "Constant", t.name or "const"  # a labelled one keeps its label (h⟨0⟩)
         node_id = f"n{len(nodes)}"
         ids[id(t)] = node_id
         tensors[node_id] = t

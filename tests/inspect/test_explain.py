@@ -125,6 +125,7 @@ def test_a_sequence_model_of_any_length_reads_layer_by_layer_and_step_by_step():
     assert gates == ["x⟨1⟩", "xW⟨1⟩", "hU⟨1⟩", "z⟨1⟩", "z_i⟨1⟩", "i⟨1⟩", "z_f⟨1⟩", "f⟨1⟩", "z_c⟨1⟩", "c̃⟨1⟩", "z_o⟨1⟩",
                      "o⟨1⟩", "c⟨1⟩", "h⟨1⟩"]
     assert next(line for line in lines if line.startswith("i⟨1⟩ = ")).startswith("i⟨1⟩ = σ(")
+    assert "hU⟨1⟩ = h⟨0⟩·U[2]" in lines and any(line.endswith(" · c⟨0⟩") for line in lines)  # the zero states
 
 
 def test_the_shapes_column_waits_for_equations_up_to_the_limit_only(monkeypatch):
