@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from glassnet import backend
+from glassnet.kernels.compiled import compiled
 
 Pads = Sequence[tuple[int, int]]
 
@@ -77,7 +78,7 @@ def im2col(x: np.ndarray, window: Sequence[int], strides: Sequence[int], dilatio
             target[(Ellipsis, *offset, slice(None))] = view[(Ellipsis, *offset, slice(None))]
     elif backend.kernels() == "fast" and rank in (1, 2):
         flat = _as_2d(rank)
-        _loop(gather_loop)(xp.reshape(xp.shape[0], *flat(xp.shape[1:-1]), -1), *flat(window), *flat(strides),
+        compiled(gather_loop)(xp.reshape(xp.shape[0], *flat(xp.shape[1:-1]), -1), *flat(window), *flat(strides),
                            *flat(dilation), cols.reshape(cols.shape[0], *flat(cols.shape[1:-1]), -1))
     else:
         np.copyto(target, view)
@@ -112,7 +113,7 @@ def col2im(cols: np.ndarray, input_shape: Sequence[int], window: Sequence[int], 
     dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=cols.dtype)
     if backend.kernels() == "fast" and rank in (1, 2):  # one compiled pass: 5× faster than the strided adds
         flat = _as_2d(rank)
-        _loop(scatter_loop)(cols.reshape(cols.shape[0], *flat(cols.shape[1:1 + rank]), *flat(window), -1),
+        compiled(scatter_loop)(cols.reshape(cols.shape[0], *flat(cols.shape[1:1 + rank]), *flat(window), -1),
                             *flat(strides), *flat(dilation), dx.reshape(dx.shape[0], *flat(padded), -1))
         return _crop(dx, input_shape[1:-1], pads)
     for offset, where in _offsets(window, strides, dilation, cols.shape[1:1 + rank]):
@@ -143,7 +144,7 @@ def window_max(x: np.ndarray, window: Sequence[int], strides: Sequence[int], pad
         z = np.empty((x.shape[0], *as_2d(outputs), x.shape[-1]), dtype=x.dtype)
         offsets = np.int8 if math.prod(window) <= np.iinfo(np.int8).max else np.int32  # a quarter of the bytes
         winners = np.empty(z.shape, dtype=offsets)  # the offset p·kw + q of each window's first maximum, or −1
-        _loop(max_loop)(np.ascontiguousarray(xp.reshape(x.shape[0], *as_2d(xp.shape[1:-1]), x.shape[-1])),
+        compiled(max_loop)(np.ascontiguousarray(xp.reshape(x.shape[0], *as_2d(xp.shape[1:-1]), x.shape[-1])),
                         *as_2d(window), *as_2d(strides), z, winners, floor is not None, floor or 0)
         return z.reshape(x.shape[0], *outputs, x.shape[-1]), winners
     z = None
@@ -171,7 +172,7 @@ def route_to_max(dz: np.ndarray, found, input_shape: Sequence[int], window: Sequ
                 dx[(slice(None),) * (1 + axis) + (slice(count * size, None),)] = 0
         else:
             dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=dz.dtype)
-        _loop(route_loop)(dz, found, *as_2d(window), *as_2d(strides), dx.reshape(dx.shape[0], *as_2d(padded), -1),
+        compiled(route_loop)(dz, found, *as_2d(window), *as_2d(strides), dx.reshape(dx.shape[0], *as_2d(padded), -1),
                           not tiles)
         return _crop(dx, input_shape[1:-1], pads)
     dx = np.zeros((input_shape[0], *padded, input_shape[-1]), dtype=dz.dtype)
@@ -261,16 +262,6 @@ def scatter_loop(cols, sh, sw, dh, dw, dx):
                         entry, row = cols[n, i, j, p, q], dx[n, i * sh + p * dh, j * sw + q * dw]
                         for c in range(channels):
                             row[c] += entry[c]
-
-
-_compiled: dict = {}
-
-
-def _loop(fn):
-    """``fn`` compiled by Numba (once per process; the machine code is cached on disk)."""
-    if fn not in _compiled:
-        _compiled[fn] = backend.numba().njit(cache=True, error_model="numpy")(fn)
-    return _compiled[fn]
 
 
 def window_sum(x: np.ndarray, window: Sequence[int], strides: Sequence[int], pads: Pads) -> np.ndarray:

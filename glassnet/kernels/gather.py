@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from glassnet import backend
+from glassnet.kernels.compiled import compiled
 
 
 def scatter_add_rows(rows: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -19,7 +18,7 @@ def scatter_add_rows(rows: np.ndarray, values: np.ndarray, shape: tuple[int, ...
     if backend.numba() is None:
         np.add.at(flat_table, rows, flat_values)
     else:
-        _compiled_add_rows()(rows, np.ascontiguousarray(flat_values), flat_table)
+        compiled(add_rows_loop)(rows, np.ascontiguousarray(flat_values), flat_table)
     return table
 
 
@@ -29,9 +28,3 @@ def add_rows_loop(rows, values, table):
         target, source = table[rows[i]], values[i]
         for c in range(source.shape[0]):
             target[c] += source[c]
-
-
-@functools.cache
-def _compiled_add_rows():
-    """``add_rows_loop`` compiled by Numba (once per process; the machine code is cached on disk)."""
-    return backend.numba().njit(cache=True, error_model="numpy")(add_rows_loop)
