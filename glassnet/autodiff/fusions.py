@@ -22,7 +22,15 @@ so the written-out step never hides one.
   of x's size and k − 1 additions. Once x's gradient is an array the walk itself made (the first slice's zeros, or
   a sum), each further slice adds dz into its place, dx[key] += dz: the work of the slice. A gradient that may be
   shared (an addition passes the same dz to both inputs) is never written into. The step's source shows it:
-  ``lstm_get_item_3.backward_into(dz_5, dget_item_9)  # dz⟨5⟩[:, 8:12] += dget_item_9``.
+  ``lstm_get_item_2.backward_into(dxW_all, dxW_2)  # dxW_all[128:256] += dxW⟨2⟩``.
+- ``LstmGates``, ``LstmCellState``, ``LstmCellOutput`` (ops_recurrent): an LSTM step (sigmoid and tanh, the
+  defaults) as the textbook's three lines, a⟨t⟩ = [σ(z_i), σ(z_f), tanh(z_c), σ(z_o)], c⟨t⟩ = f ⊙ c⟨t−1⟩ + i ⊙ c̃,
+  h⟨t⟩ = o ⊙ tanh(c⟨t⟩), instead of a slice, an activation and a product per gate (16 ops each way a timestep,
+  each a NumPy call's overhead for a microsecond of work). Their backward rules are the same chain rule, the
+  gates' gradients side by side (``da⟨t⟩ = [dc ⊙ c̃, dc ⊙ c⟨t−1⟩, dc ⊙ i, 0]``).
+- An RNN's input part (layers/recurrent.py): x⟨t⟩·W + b does not depend on the previous step, so it is one
+  product over every timestep's rows (``xW_all = x_all·W + b``), each step reading its block ``xW⟨t⟩``; backward,
+  one dW = x_allᵀ·dxW_all for all the steps instead of one product and one sum per step.
 """
 
 from __future__ import annotations

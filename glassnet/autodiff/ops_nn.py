@@ -9,15 +9,7 @@ import numpy as np
 
 from glassnet import kernels
 from glassnet.autodiff.function import Function
-
-
-def stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1 / (1 + e^−x), in three passes: where e^−x overflows to ∞ (x < −88 in float32), 1 / ∞ = 0 is σ(x)
-    rounded to zero (below 1e-38), never a NaN. A branch on the sign (e^−|x|) costs twice as many passes."""
-    with np.errstate(over="ignore"):
-        d = np.asarray(np.exp(-x))  # an array even for a scalar x: the passes below write into it
-    d += 1
-    return np.reciprocal(d, out=d)
+from glassnet.kernels.elementwise import stable_sigmoid
 
 
 def stable_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:

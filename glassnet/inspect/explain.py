@@ -153,12 +153,14 @@ class _Explainer:
             return f"{n.op.lower()}({args[0]}, axis={fn.axes[0] if len(fn.axes) == 1 else fn.axes})"
         fn_type = type(self.g.tensors[n.id].op)
         rule = rule_of(fn_type)
-        if len(args) == 1 and rule is not None and rule.forward and not fn_type.__module__.startswith("glassnet."):
-            return substitute(rule.forward, {rule.grads[0][0][1:]: atom(args[0])} if rule.grads else {})
+        if len(args) == 1 and rule is not None and rule.forward and (
+                not fn_type.__module__.startswith("glassnet.") or hasattr(fn_type, "equation_terms")):
+            symbols = {rule.grads[0][0][1:]: atom(args[0])} if rule.grads else {}
+            return substitute(rule.forward, _with_terms(self.g.tensors[n.id].op, symbols))
         if len(args) == 1 or rule is None or rule.forward is None or len(rule.grads) != len(args):
             return f"{_PRETTY.get(n.op, n.op.lower())}({', '.join(args)})"
         symbols = {dx[1:]: atom(a) for (dx, _), a in zip(rule.grads, args)}
-        return substitute(rule.forward, symbols)
+        return substitute(rule.forward, _with_terms(self.g.tensors[n.id].op, symbols))
 
     def expr(self, node_id: str) -> str:
         """A node's name if it has one, else its forward expression inlined."""
@@ -192,6 +194,7 @@ class _Explainer:
         mapped = refs[-len(rule.grads):]
         symbols = {rule.output: atom(self.expr(n.id)), f"d{rule.output}": atom(grad_expr)}
         symbols.update({dx[1:]: atom(text) for (dx, _), (_, text) in zip(rule.grads, mapped)})
+        symbols = _with_terms(fn, symbols)
         return [(i, self.simplify(substitute(body, symbols), n, i))
                 for (_, body), (i, _) in zip(rule.grads, mapped) if i in needed]
 
@@ -204,6 +207,13 @@ class _Explainer:
                                                                                                          out_shape):
             return f"Σ {atom(expr)}"
         return expr
+
+
+def _with_terms(fn, symbols: dict[str, str]) -> dict[str, str]:
+    """The symbols with the op's own terms added (an LSTM step's gates, ``i`` as ``i⟨3⟩``), as the step's text
+    writes them."""
+    terms = getattr(fn, "equation_terms", None)
+    return {**symbols, **terms(symbols)} if terms is not None else symbols
 
 
 def _broadcasts(shape: tuple, target: tuple) -> bool:

@@ -52,14 +52,17 @@ def prefix_weight_names(layer: Layer, prefix: str) -> None:
         variable.name = f"{prefix}/{variable.name}"
 
 
-def timesteps_of(x: Tensor) -> list[Tensor]:
-    """x (batch, timesteps, features) as one (batch, features) Tensor per timestep, cut in halves, then halves of
-    halves: each step's gradient then travels back through log₂(timesteps) slices, so the backward walk gathers the
-    steps' gradients in O(T log T) work instead of the O(T²) of T full-size slices of x."""
-    if x.shape[1] == 1:
-        return [x[:, 0]]
-    half = x.shape[1] // 2
-    return timesteps_of(x[:, :half]) + timesteps_of(x[:, half:])
+def input_parts(cell: RecurrentCell, x: Tensor) -> list[Tensor]:
+    """xW⟨t⟩ = x⟨t⟩·W + b for each timestep t of x (batch, timesteps, features), as one product: no step's input part
+    depends on another step, so X·W + b runs once on all the timesteps' rows, laid out time-major (x_all: timestep 1's
+    batch, then timestep 2's, …), and xW⟨t⟩ is its t-th block of rows. One (timesteps·batch)-row product instead of
+    one small product per timestep, forward and backward; the blocks' gradients are added into one array in place
+    (autodiff/fusions.py)."""
+    batch, timesteps, features = x.shape
+    rows = ops.reshape(ops.transpose(x, (1, 0, 2)), (timesteps * batch, features))
+    xw = cell.input_part(rows)
+    rows.name, xw.name = "x_all", "xW_all"
+    return [named(xw[t * batch:(t + 1) * batch], "xW", t + 1) for t in range(timesteps)]
 
 
 def output_specs(shape, dtype: str):
@@ -136,10 +139,9 @@ class RNN(Layer):
                                          self._recurrent_rng)
         previous = ops.zeros((batch, self.units), self.dtype) if keep is not None else None
         outputs = []
-        steps = timesteps_of(x)
+        steps = input_parts(self.cell, x)
         for t in (range(timesteps - 1, -1, -1) if self.go_backwards else range(timesteps)):
-            x_t = named(steps[t], "x", t + 1)
-            output, new_states = self.cell.call(x_t, states, recurrent_mask=recurrent_mask, step=t + 1)
+            output, new_states = self.cell.call(steps[t], states, recurrent_mask=recurrent_mask, step=t + 1)
             if keep is not None:  # a masked step carries the states and the output forward
                 output = ops.where(keep[t], output, previous)
                 new_states = [ops.where(keep[t], new, old) for new, old in zip(new_states, states)]

@@ -1,8 +1,10 @@
 """The cells of the recurrent layers: one timestep each, written as the textbook equations.
 
 A cell holds the weights (Keras's layout: ``kernel`` W of shape (features, gates·units), ``recurrent_kernel`` U of
-shape (units, gates·units), ``bias`` b; the gates side by side in W's columns) and maps one step's input x and the
-previous states to the new states. Each equation is a handful of engine ops (matmul, sigmoid, tanh, slicing, ·, +),
+shape (units, gates·units), ``bias`` b; the gates side by side in W's columns) and maps one step's input part
+xW⟨t⟩ = x⟨t⟩·W + b and the previous states to the new states. The input part does not depend on the previous
+step, so the layer computes it for every timestep at once (``input_part`` on all the timesteps' rows). Each
+equation is a few engine ops (matmul, sigmoid, tanh, slicing, ⊙, +; an LSTM's two state equations are one op each),
 so backpropagation through time is the ordinary backward walk over the unrolled steps.
 """
 
@@ -13,6 +15,7 @@ import numbers
 import numpy as np
 
 from glassnet import activations, constraints, initializers, ops, regularizers
+from glassnet.autodiff import ops_recurrent
 from glassnet.autodiff.tensor import Tensor
 from glassnet.layers.base import Layer
 
@@ -36,8 +39,9 @@ def named(value: Tensor, symbol: str, step: int | None) -> Tensor:
 
 class RecurrentCell(Layer):
     """What the three cells share: the constructor arguments, and W, U, b with ``gates`` blocks of ``units``
-    columns. Subclasses set ``gates`` and write ``call(x, states, recurrent_mask=None) -> (output, new_states)``;
-    ``recurrent_mask`` (the layer's recurrent dropout, one draw per sequence) multiplies h before it enters U."""
+    columns. Subclasses set ``gates`` and write ``call(xw, states, recurrent_mask=None, step=None) -> (output,
+    new_states)`` from the step's input part xw (``input_part``); ``recurrent_mask`` (the layer's recurrent dropout,
+    one draw per sequence) multiplies h before it enters U."""
 
     gates = 1
     state_symbols = ("h",)  # the states' names in the equations, in the order of state_size
@@ -87,9 +91,14 @@ class RecurrentCell(Layer):
             self.bias = self.add_weight(self.bias_shape(), self.initial_bias, name="bias",
                                         regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
-    def input_part(self, x: Tensor, bias: Tensor | None, step: int | None = None) -> Tensor:
-        """xW⟨t⟩ = x⟨t⟩·W + b (x·W without a bias): every gate's input term at once."""
-        return named(ops.matmul(x, self.kernel) if bias is None else ops.affine(x, self.kernel, bias), "xW", step)
+    def input_bias(self) -> Tensor | None:
+        """The bias added to x·W (None without one)."""
+        return self.bias
+
+    def input_part(self, x: Tensor) -> Tensor:
+        """x·W + b (x·W without a bias): every gate's input term at once, for each row of x."""
+        bias = self.input_bias()
+        return ops.matmul(x, self.kernel) if bias is None else ops.affine(x, self.kernel, bias)
 
     def recurrent_part(self, h: Tensor, recurrent_mask: Tensor | None, step: int | None,
                        kernel: Tensor | None = None) -> Tensor:
@@ -106,9 +115,9 @@ class RecurrentCell(Layer):
 class SimpleRNNCell(RecurrentCell):
     """The fully connected recurrence: h' = act(x·W + h·U + b)  (act: tanh by default)."""
 
-    def call(self, x, states, recurrent_mask=None, step=None):
+    def call(self, xw, states, recurrent_mask=None, step=None):
         (h,) = states
-        z = named(self.input_part(x, self.bias, step) + self.recurrent_part(h, recurrent_mask, step), "z", step)
+        z = named(xw + self.recurrent_part(h, recurrent_mask, step), "z", step)
         h_new = self.activation(z)
         return h_new, [h_new]
 
@@ -123,6 +132,8 @@ class LSTMCell(RecurrentCell):
         c' = f ⊙ c + i ⊙ c̃,   h' = o ⊙ tanh(c')
 
     σ is ``recurrent_activation`` (sigmoid) and tanh is ``activation``. ``unit_forget_bias`` starts b_f at 1.
+    With those two (the defaults), c' and h' are one op each (autodiff/ops_recurrent.py); with any others, each
+    gate is its own op.
     """
 
     gates = 4
@@ -144,10 +155,15 @@ class LSTMCell(RecurrentCell):
         return np.concatenate([np.asarray(self.bias_initializer((u,), dtype=dtype)), np.ones(u, dtype=dtype),
                                np.asarray(self.bias_initializer((2 * u,), dtype=dtype))])
 
-    def call(self, x, states, recurrent_mask=None, step=None):
+    def call(self, xw, states, recurrent_mask=None, step=None):
         h, c = states
         u, sigma, act = self.units, self.recurrent_activation, self.activation
-        z = named(self.input_part(x, self.bias, step) + self.recurrent_part(h, recurrent_mask, step), "z", step)
+        z = named(xw + self.recurrent_part(h, recurrent_mask, step), "z", step)
+        if sigma is activations.sigmoid and act is activations.tanh:  # [i, f, c̃, o], c' and h' as three ops
+            a = named(ops_recurrent.LstmGates.apply(z), "a", step)
+            c_new = named(ops_recurrent.LstmCellState.apply(a, c), "c", step)
+            h_new = ops_recurrent.LstmCellOutput.apply(a, c_new)
+            return h_new, [h_new, c_new]
         i = named(sigma(_gate_input(z, 0, u, "i", step)), "i", step)
         f = named(sigma(_gate_input(z, 1, u, "f", step)), "f", step)
         c_tilde = named(act(_gate_input(z, 2, u, "c", step)), "c̃", step)
@@ -179,12 +195,14 @@ class GRUCell(RecurrentCell):
     def bias_shape(self) -> tuple[int, ...]:
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def call(self, x, states, recurrent_mask=None, step=None):
+    def input_bias(self) -> Tensor | None:
+        """b, the bias's first row with reset_after (the second, b', is added to h·U)."""
+        return self.bias[0] if self.reset_after and self.bias is not None else self.bias
+
+    def call(self, xw, states, recurrent_mask=None, step=None):
         (h,) = states
         u, sigma = self.units, self.recurrent_activation
-        input_bias, recurrent_bias = (self.bias, None) if not self.reset_after or self.bias is None else (
-            self.bias[0], self.bias[1])
-        xw = self.input_part(x, input_bias, step)
+        recurrent_bias = self.bias[1] if self.reset_after and self.bias is not None else None
         h_in = self.dropped(h, recurrent_mask)
         if self.reset_after:  # h·U + b' for all three gates; r then scales the candidate's recurrent term
             hu = named(ops.matmul(h_in, self.recurrent_kernel) if recurrent_bias is None else ops.affine(

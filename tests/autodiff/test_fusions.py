@@ -93,3 +93,88 @@ def test_slices_add_their_gradients_in_place_into_the_paths_sum_with_pytorchs_va
         np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
     in_place = [v for v in visits if v.received[0] is not None and v.received[0].into]
     assert len(in_place) == 3  # the first slice's backward (or the shared sum's copy) makes the array the rest add into
+
+
+def _lstm_steps(lib, gates, state, output, z_steps, c0):
+    """c and h after each step of z: with glassnet's three ops, or PyTorch's sigmoid, tanh and products."""
+    c, hs = c0, []
+    for z in z_steps:
+        if gates is None:  # PyTorch: the textbook equations, gate by gate
+            i, f, c_tilde, o = lib.sigmoid(z[:, :3]), lib.sigmoid(z[:, 3:6]), lib.tanh(z[:, 6:9]), lib.sigmoid(z[:, 9:])
+            c = f * c + i * c_tilde
+            hs.append(o * lib.tanh(c))
+        else:
+            a = gates.apply(z)
+            c = state.apply(a, c)
+            hs.append(output.apply(a, c))
+    return c, hs
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_an_lstm_steps_three_ops_give_pytorchs_values_and_gradients(dtype):
+    """a = [σ(z_i), σ(z_f), tanh(z_c), σ(z_o)], c = f ⊙ c_prev + i ⊙ c̃, h = o ⊙ tanh(c) over three steps sharing
+    c (so each state's gradient sums two paths), against PyTorch's gate-by-gate equations: every z's and c⟨0⟩'s
+    gradient, saturated gates included."""
+    import torch
+
+    from glassnet.autodiff.ops_recurrent import LstmCellOutput, LstmCellState, LstmGates
+
+    rng = np.random.default_rng(7)
+    z_values = [rng.normal(scale=2.0, size=(4, 12)) for _ in range(3)]
+    z_values[0][0, :] = [40, -40, 0, -40, 40, 0, 20, -20, 0, 40, -40, 0]
+    c0_value, weights = rng.normal(size=(4, 3)), [rng.normal(size=(4, 3)) for _ in range(4)]
+    zs = [Variable(v, dtype=dtype) for v in z_values]
+    c0 = Variable(c0_value, dtype=dtype)
+    c, hs = _lstm_steps(ops, LstmGates, LstmCellState, LstmCellOutput, zs, c0)
+    loss = sum(((h * Tensor(w.astype(dtype))).sum() for h, w in zip(hs, weights)), (c * c).sum())
+    loss.backward()
+    torch_zs = [torch.tensor(v, dtype=getattr(torch, dtype), requires_grad=True) for v in z_values]
+    torch_c0 = torch.tensor(c0_value, dtype=getattr(torch, dtype), requires_grad=True)
+    tc, ths = _lstm_steps(torch, None, None, None, torch_zs, torch_c0)
+    expected = sum(((h * torch.tensor(w, dtype=h.dtype)).sum() for h, w in zip(ths, weights)), (tc * tc).sum())
+    expected.backward()
+    tolerance = {"rtol": 1e-5, "atol": 1e-6} if dtype == "float32" else {"rtol": 1e-12, "atol": 1e-14}
+    np.testing.assert_allclose(loss.item(), expected.item(), **tolerance)
+    for h, th in zip(hs, ths):
+        np.testing.assert_allclose(h.numpy(), th.detach().numpy(), **tolerance)
+    for mine, theirs in zip([*zs, c0], [*torch_zs, torch_c0]):
+        np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), **tolerance)
+
+
+def test_an_lstm_steps_three_ops_pass_central_differences():
+    from glassnet.autodiff import gradcheck
+    from glassnet.autodiff.ops_recurrent import LstmCellOutput, LstmCellState, LstmGates
+
+    rng = np.random.default_rng(8)
+
+    def step(z, c_prev):
+        a = LstmGates.apply(z)
+        c = LstmCellState.apply(a, c_prev)
+        return LstmCellOutput.apply(a, c) * 2 + c
+
+    gradcheck(step, [rng.normal(scale=2.0, size=(3, 8)), rng.normal(size=(3, 2))])
+
+
+def test_an_lstm_cell_uses_the_three_ops_for_sigmoid_and_tanh_only_and_both_ways_agree():
+    """LSTMCell writes its default step as LstmGates, LstmCellState and LstmCellOutput; with other activations
+    (here a sigmoid that is not glassnet's own function) it writes each gate as its own op. Same weights, same
+    values and gradients."""
+    import glassnet as keras
+    from glassnet import layers
+
+    x = np.random.default_rng(9).normal(size=(5, 4, 3))
+    runs = []
+    for recurrent_activation in ("sigmoid", lambda t: ops.sigmoid(t)):
+        keras.utils.set_random_seed(1)
+        layer = layers.LSTM(6, recurrent_activation=recurrent_activation, return_sequences=True, dtype="float64")
+        inputs = Variable(x, dtype="float64")
+        out = layer(inputs)
+        kinds = {type(t.op).__name__ for t in keras.autodiff.topological_order(out)}
+        (out * out).sum().backward()
+        runs.append((out.numpy(), inputs.grad, [w.grad for w in layer.trainable_weights], kinds))
+    (fused, dx_fused, dw_fused, fused_kinds), (gates, dx_gates, dw_gates, gate_kinds) = runs
+    assert {"LstmGates", "LstmCellState", "LstmCellOutput"} <= fused_kinds and "Sigmoid" not in fused_kinds
+    assert "LstmGates" not in gate_kinds and "Sigmoid" in gate_kinds
+    np.testing.assert_allclose(fused, gates, rtol=1e-12, atol=1e-14)
+    for got, expected in zip([dx_fused, *dw_fused], [dx_gates, *dw_gates]):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)

@@ -79,7 +79,9 @@ def test_explain_writes_an_lstm_one_op_per_line():
     model = gk.Sequential([gk.Input((4, 3)), layers.LSTM(2), layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer="sgd", loss="binary_crossentropy")
     explanation = inspect.explain(model)
-    assert len(explanation.forward) > 4 * 10  # four timesteps of gates
+    steps = [eq.lhs for eq in explanation.forward if "⟨" in eq.lhs]
+    assert steps == [f"xW⟨{t}⟩" for t in range(1, 5)] + [
+        f"{value}⟨{t}⟩" for t in range(1, 5) for value in ("hU", "z", "a", "c", "h")]  # the textbook's five a step
     assert max(len(eq.rhs) for eq in explanation.forward) < 60
-    assert any(eq.rhs.startswith("σ(") for eq in explanation.forward)
-    assert any(eq.rhs.startswith("tanh(") for eq in explanation.forward)
+    assert any(eq.rhs.startswith("σ(") for eq in explanation.forward)  # the Dense output's
+    assert sum(eq.rhs.startswith("[σ(z_i⟨") for eq in explanation.forward) == 4  # the gates, once a step

@@ -292,10 +292,13 @@ def test_an_lstm_trains_in_fit_as_in_keras(keras):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(glass_history.history["loss"], keras_history.history["loss"], rtol=1e-5)
     source = gm.step_source()
-    assert source.count("σ(") >= 3 * 7  # the i, f, o gates of each of the 7 unrolled steps
+    assert "xW_all = x_all·W[1] + b[1]" in source  # every step's input part in one product
     for step in range(1, 8):  # each step's values under their own names, the recurrent kernel U[1]
-        assert f"i⟨{step}⟩ = σ(" in source and f"c̃⟨{step}⟩ = tanh(" in source and f"h⟨{step}⟩ = " in source
-    assert "c_tilde_7 = lstm_tanh" in source and "U1 = lstm/lstm_cell/recurrent_kernel" in source
+        assert f"a⟨{step}⟩ = [σ(z_i⟨{step}⟩), σ(z_f⟨{step}⟩), tanh(z_c⟨{step}⟩), σ(z_o⟨{step}⟩)]" in source
+        assert f"c⟨{step}⟩ = f⟨{step}⟩ ⊙ c⟨{step - 1}⟩ + i⟨{step}⟩ ⊙ c̃⟨{step}⟩" in source
+        assert f"h⟨{step}⟩ = o⟨{step}⟩ ⊙ tanh(c⟨{step}⟩)" in source
+        assert f"xW⟨{step}⟩ = xW_all[{4 * (step - 1)}:{4 * step}]" in source  # recorded on 4 samples
+    assert "a_7 = lstm_lstm_gates_7.forward(z_7)" in source and "U1 = lstm/lstm_cell/recurrent_kernel" in source
     assert "Z[2] = h⟨7⟩·W[2] + b[2]" in source
 
 

@@ -1,0 +1,124 @@
+"""An LSTM step's gates and the gradients of its equations (autodiff/ops_recurrent.py), one compiled pass each.
+
+Written in NumPy, each is a handful of elementwise operations on batch × units arrays (128 × 32 in the IMDB
+example), each paying NumPy's call overhead for a microsecond of work, at each of 200 timesteps a batch. The
+compiled loops read each value once and write the four gates' blocks side by side, in the layout of
+a = [i, f, c̃, o]. The gates' activations take one NumPy tanh over all of z (the transcendental function that NumPy
+vectorizes and a compiled loop would not): σ(x) = ½ + ½·tanh(x/2) and tanh(x) = 2·tanh(x/2) / (1 + tanh²(x/2)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet import backend
+from glassnet.kernels.compiled import compiled
+from glassnet.kernels.elementwise import stable_sigmoid
+
+
+def lstm_gates(z: np.ndarray) -> np.ndarray:
+    """a = [σ(z_i), σ(z_f), tanh(z_c), σ(z_o)], z's four blocks of units columns side by side."""
+    if _compiled_for(z, z):
+        a = np.multiply(z, z.dtype.type(0.5))
+        np.tanh(a, out=a)
+        compiled(lstm_gates_loop)(a)
+        return a
+    u = z.shape[-1] // 4
+    return np.concatenate([stable_sigmoid(z[:, :2 * u]), np.tanh(z[:, 2 * u:3 * u]), stable_sigmoid(z[:, 3 * u:])],
+                          axis=-1)
+
+
+def lstm_gates_gradient(da: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """dz = da ⊙ [i(1 − i), f(1 − f), 1 − c̃², o(1 − o)] for a = [i, f, c̃, o] = [σ(z_i), σ(z_f), tanh(z_c), σ(z_o)]."""
+    if _compiled_for(da, a):
+        dz = np.empty_like(a)
+        compiled(lstm_gates_gradient_loop)(da, a, dz)
+        return dz
+    u = a.shape[-1] // 4
+    slope = a * (1 - a)
+    slope[:, 2 * u:3 * u] = 1 - a[:, 2 * u:3 * u] * a[:, 2 * u:3 * u]
+    return da * slope
+
+
+def lstm_state_gradients(dc: np.ndarray, a: np.ndarray, c_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """da = [dc ⊙ c̃, dc ⊙ c_prev, dc ⊙ i, 0] and dc_prev = dc ⊙ f, for c = f ⊙ c_prev + i ⊙ c̃ (a = [i, f, c̃, o])."""
+    if _compiled_for(dc, a):
+        da, dc_prev = np.empty_like(a), np.empty_like(dc)
+        compiled(lstm_state_loop)(dc, a, c_prev, da, dc_prev)
+        return da, dc_prev
+    u = dc.shape[-1]
+    i, f, c_tilde = a[:, :u], a[:, u:2 * u], a[:, 2 * u:3 * u]
+    da = np.concatenate([dc * c_tilde, dc * c_prev, dc * i, np.zeros_like(dc)], axis=-1)
+    return da, dc * f
+
+
+def lstm_output_gradients(dh: np.ndarray, a: np.ndarray, tanh_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """da = [0, 0, 0, dh ⊙ tanh(c)] and dc = dh ⊙ o ⊙ (1 − tanh²(c)), for h = o ⊙ tanh(c) (a = [i, f, c̃, o])."""
+    if _compiled_for(dh, a):
+        da, dc = np.empty_like(a), np.empty_like(dh)
+        compiled(lstm_output_loop)(dh, a, tanh_c, da, dc)
+        return da, dc
+    o = a[:, 3 * dh.shape[-1]:]
+    da = np.concatenate([np.zeros_like(a[:, :3 * dh.shape[-1]]), dh * tanh_c], axis=-1)
+    return da, dh * o * (1 - tanh_c * tanh_c)
+
+
+def lstm_gates_loop(t):
+    """t = tanh(z/2) becomes a in place: ½ + ½t in the σ blocks, 2t / (1 + t²) in c̃'s (branch-free inner loops)."""
+    half, one, two = t.dtype.type(0.5), t.dtype.type(1), t.dtype.type(2)
+    u = t.shape[1] // 4
+    for r in range(t.shape[0]):
+        row = t[r]
+        for k in range(2 * u):
+            row[k] = half + half * row[k]
+        for k in range(2 * u, 3 * u):
+            row[k] = two * row[k] / (one + row[k] * row[k])
+        for k in range(3 * u, 4 * u):
+            row[k] = half + half * row[k]
+
+
+def lstm_gates_gradient_loop(da, a, dz):
+    """The loop of :func:`lstm_gates_gradient` (its products in NumPy's order: da · (a(1 − a)))."""
+    one = a.dtype.type(1)
+    u = a.shape[1] // 4
+    for r in range(a.shape[0]):
+        for k in range(2 * u):
+            dz[r, k] = da[r, k] * (a[r, k] * (one - a[r, k]))
+        for k in range(2 * u, 3 * u):
+            dz[r, k] = da[r, k] * (one - a[r, k] * a[r, k])
+        for k in range(3 * u, 4 * u):
+            dz[r, k] = da[r, k] * (a[r, k] * (one - a[r, k]))
+
+
+def lstm_state_loop(dc, a, c_prev, da, dc_prev):
+    """The loop of :func:`lstm_state_gradients`, element by element."""
+    zero = dc.dtype.type(0)
+    u = dc.shape[1]
+    for r in range(dc.shape[0]):
+        for k in range(u):
+            d = dc[r, k]
+            da[r, k] = d * a[r, 2 * u + k]
+            da[r, u + k] = d * c_prev[r, k]
+            da[r, 2 * u + k] = d * a[r, k]
+            da[r, 3 * u + k] = zero
+            dc_prev[r, k] = d * a[r, u + k]
+
+
+def lstm_output_loop(dh, a, tanh_c, da, dc):
+    """The loop of :func:`lstm_output_gradients`."""
+    one, zero = dh.dtype.type(1), dh.dtype.type(0)
+    u = dh.shape[1]
+    for r in range(dh.shape[0]):
+        for k in range(u):
+            d, o, t = dh[r, k], a[r, 3 * u + k], tanh_c[r, k]
+            da[r, k] = zero
+            da[r, u + k] = zero
+            da[r, 2 * u + k] = zero
+            da[r, 3 * u + k] = d * t
+            dc[r, k] = d * o * (one - t * t)
+
+
+def _compiled_for(values: np.ndarray, a: np.ndarray) -> bool:
+    """Whether the compiled loop runs: Numba installed and chosen, on 2-D float32/float64 arrays of one dtype."""
+    return (backend.numba() is not None and values.ndim == 2 and values.dtype.char in "fd"
+            and a.dtype == values.dtype)

@@ -1,0 +1,63 @@
+"""The compiled loops of an LSTM step (kernels/recurrent.py) against the NumPy they replace: the gradients bit for
+bit (the same products in the same order), the gates within float rounding (σ and tanh through one tanh of z/2)."""
+
+import numpy as np
+import pytest
+
+from glassnet import backend
+from glassnet.kernels import recurrent
+
+pytestmark = pytest.mark.fast_kernels
+
+
+@pytest.fixture
+def numpy_kernels(monkeypatch):
+    """Run a call with the NumPy reference instead of the compiled loop."""
+    def run(fn, *args):
+        with monkeypatch.context() as patch:
+            patch.setattr(backend, "numba", lambda: None)
+            return fn(*args)
+    return run
+
+
+def _values(dtype, *shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(scale=3.0, size=shape).astype(dtype) for shape in shapes]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_gates_are_sigmoid_and_tanh_of_their_blocks(dtype, numpy_kernels):
+    (z,) = _values(dtype, (5, 12))
+    z[0, :] = [-100, 100, -30, 30, -100, 100, -30, 30, 0, 1e-30, -1e-30, 0]  # saturated, tiny and zero
+    compiled, reference = recurrent.lstm_gates(z), numpy_kernels(recurrent.lstm_gates, z)
+    sigmoid = 1 / (1 + np.exp(-z.astype("float64")))
+    expected = np.concatenate([sigmoid[:, :6], np.tanh(z[:, 6:9].astype("float64")), sigmoid[:, 9:]], axis=1)
+    tolerance = 1e-6 if dtype == "float32" else 1e-15
+    np.testing.assert_allclose(compiled, expected, rtol=0, atol=tolerance)
+    np.testing.assert_allclose(reference, expected, rtol=0, atol=tolerance)
+    assert compiled.dtype == reference.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_compiled_gradients_are_numpys_bit_for_bit(dtype, numpy_kernels):
+    a = 1 / (1 + np.exp(-_values(dtype, (6, 20), seed=1)[0]))  # gates in (0, 1)
+    a = a.astype(dtype)
+    a[:, 10:15] = 2 * a[:, 10:15] - 1  # the c̃ block in (−1, 1)
+    da, = _values(dtype, (6, 20), seed=2)
+    dc, dh, c_prev, tanh_c = _values(dtype, (6, 5), (6, 5), (6, 5), (6, 5), seed=3)
+    for fn, args in [(recurrent.lstm_gates_gradient, (da, a)), (recurrent.lstm_state_gradients, (dc, a, c_prev)),
+                     (recurrent.lstm_output_gradients, (dh, a, np.tanh(tanh_c)))]:
+        compiled, reference = fn(*args), numpy_kernels(fn, *args)
+        for got, expected in zip(compiled if isinstance(compiled, tuple) else (compiled,),
+                                 reference if isinstance(reference, tuple) else (reference,)):
+            np.testing.assert_array_equal(got, expected)
+            assert got.dtype == np.dtype(dtype)
+
+
+def test_the_loops_read_gates_sliced_out_of_a_wider_array(numpy_kernels):
+    """a may be a view (the gates of a batch's rows inside a larger array): the loops index it as it is."""
+    wide = _values("float32", (4, 40), seed=4)[0]
+    a, (dc, c_prev) = wide[:, 8:28], _values("float32", (4, 5), (4, 5), seed=5)
+    for got, expected in zip(recurrent.lstm_state_gradients(dc, a, c_prev),
+                             numpy_kernels(recurrent.lstm_state_gradients, dc, a, c_prev)):
+        np.testing.assert_array_equal(got, expected)
