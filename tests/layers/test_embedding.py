@@ -216,6 +216,12 @@ def test_scatter_add_kernel_is_numpy_add_at(dtype):
         got = scatter_add_rows(rows, values, (50, 4, 2))
         assert got.dtype == dtype
         np.testing.assert_allclose(got, expected, rtol=1e-6)
+    # a gradient that is a transposed view (an LSTM's time-major copy of the embeddings): read in memory order
+    rows = rng.integers(0, 50, size=(6, 9))
+    values = np.ascontiguousarray(rng.normal(size=(9, 6, 3)).astype(dtype)).transpose(1, 0, 2)
+    expected = np.zeros((50, 3), dtype=dtype)
+    np.add.at(expected, rows.reshape(-1), values.reshape(-1, 3))
+    np.testing.assert_allclose(scatter_add_rows(rows, values, (50, 3)), expected, rtol=1e-6)
 
 
 def test_gather_gradcheck():
