@@ -31,6 +31,11 @@ Conventions (one FLOP = one scalar add, multiply, divide, compare or elementary 
 - Poolings (``POOLINGS``): one FLOP per window element each way (a compare, or an add), plus one divide per output
   element for an average. The op's pool size is not in its shapes, so the window elements are counted as the input
   elements: exact when the windows tile the input (strides = pool_size, Keras's default), an estimate otherwise.
+- An LSTM step's ops (``LSTM_STEPS``), per batch × units value: the gates a = [σ(z_i), σ(z_f), tanh(z_c), σ(z_o)]
+  17 forward (three σ at 4, one tanh at 5), 12 backward (a(1 − a) or 1 − a², times da: 3 per gate); the cell state
+  c = f ⊙ c_prev + i ⊙ c̃ 3 forward, backward 3 for da (dc ⊙ c̃, dc ⊙ c_prev, dc ⊙ i) and 1 for dc_prev = dc ⊙ f;
+  the output h = o ⊙ tanh(c) 6 forward (tanh, product), backward 1 for da (dh ⊙ tanh(c)) and 4 for
+  dc = dh ⊙ o ⊙ (1 − tanh²(c)).
 - An op not in the tables (a custom Function) is counted as 1 FLOP per output element each way: an estimate.
 """
 
@@ -87,6 +92,8 @@ BATCH_NORMS = {
     "BatchNormInference": (0, 2, (1, 1, 4, 4, 1)),  # x, moving mean m, moving variance v, gamma, beta
 }
 MOVES = {"Reshape", "Transpose", "GetItem", "Concatenate", "Stack", "Gather"}
+# name: (FLOPs forward, backward for each input in order), per batch × units value; the gates' output has 4 a unit
+LSTM_STEPS = {"LstmGates": (17, (12,)), "LstmCellState": (3, (3, 1)), "LstmCellOutput": (6, (1, 4))}
 
 
 def _size(shape: tuple[int, ...]) -> int:
@@ -113,8 +120,15 @@ def _transposed_flops(input_shapes: list[tuple[int, ...]]) -> int:
     return 2 * _size(input_shapes[1][:-1]) * _size(input_shapes[0])
 
 
+def _lstm_units(op_name: str, output_shape: tuple[int, ...]) -> int:
+    """The batch × units values of an LSTM step's op (the gates' output holds four per unit)."""
+    return _size(output_shape) // (4 if op_name == "LstmGates" else 1)
+
+
 def forward_flops(op_name: str, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
     """FLOPs of one op's forward, from its name (the Function class) and shapes."""
+    if op_name in LSTM_STEPS:
+        return LSTM_STEPS[op_name][0] * _lstm_units(op_name, output_shape)
     if op_name in DEPTHWISE:
         return _depthwise_flops(input_shapes, output_shape) + (_size(output_shape) if DEPTHWISE[op_name] else 0)
     if op_name in TRANSPOSED:
@@ -153,7 +167,9 @@ def backward_flops(
     for position, (shape, needed) in enumerate(zip(input_shapes, needs_input_grad)):
         if not needed:
             continue
-        if op_name in DEPTHWISE or op_name in TRANSPOSED:
+        if op_name in LSTM_STEPS:
+            total += LSTM_STEPS[op_name][1][position] * _lstm_units(op_name, output_shape)
+        elif op_name in DEPTHWISE or op_name in TRANSPOSED:
             product = _depthwise_flops(input_shapes, output_shape) if op_name in DEPTHWISE else \
                 _transposed_flops(input_shapes)
             total += _size(output_shape) if position == 2 else product  # db = Σ dZ
