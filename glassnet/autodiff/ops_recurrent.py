@@ -10,8 +10,8 @@ i, f, c, o. The step is
 
 Written with a slice, an activation and a product per gate, a step is 16 ops forward and 16 backward, each a
 microsecond of arithmetic on a batch × units array and several of NumPy's call overhead, and an LSTM runs one step
-per timestep. As three ops the gates take one pass over z, and each backward one pass
-(``kernels.lstm_state_gradients``, ``kernels.lstm_output_gradients``). LSTMCell uses them for its default
+per timestep. As three ops the gates take one pass over z and each backward one pass (``kernels.lstm_gates``,
+``lstm_gates_gradient``, ``lstm_state_gradients``, ``lstm_output_gradients``). LSTMCell uses them for its default
 activations (sigmoid and tanh) and writes each gate as its own op for any others.
 """
 
@@ -24,15 +24,15 @@ import numpy as np
 from glassnet import kernels
 from glassnet.autodiff.function import Function
 
-GATES = "ifco"  # the blocks of z and a, in Keras's order
+GATES = {"i": "i", "f": "f", "c": "c̃", "o": "o"}  # z's blocks, in Keras's order, and their gates' symbols
 
 
 def _gate_terms(name: str) -> dict[str, str]:
     """The gates' symbols (``i``, ``c̃``, ``z_i``) with the timestep of a step's value ``name`` (``z⟨5⟩`` gives
     ``i⟨5⟩``, ``z_i⟨5⟩``), as the step's text and explain write them."""
     step = re.fullmatch(r".*?(⟨\w+⟩)?", name).group(1) or ""
-    terms = {f"z_{gate}": f"z_{gate}{step}" for gate in GATES}
-    terms.update({("c̃" if gate == "c" else gate): ("c̃" if gate == "c" else gate) + step for gate in GATES})
+    terms = {f"z_{block}": f"z_{block}{step}" for block in GATES}
+    terms.update({symbol: f"{symbol}{step}" for symbol in GATES.values()})
     return terms
 
 
