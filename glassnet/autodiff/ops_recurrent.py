@@ -27,34 +27,38 @@ from glassnet.autodiff.function import Function
 GATES = {"i": "i", "f": "f", "c": "c̃", "o": "o"}  # z's blocks, in Keras's order, and their gates' symbols
 
 
-def _gate_terms(name: str) -> dict[str, str]:
-    """The gates' symbols (``i``, ``c̃``, ``z_i``) with the timestep of a step's value ``name`` (``z⟨5⟩`` gives
-    ``i⟨5⟩``, ``z_i⟨5⟩``), as the step's text and explain write them."""
-    step = re.fullmatch(r".*?(⟨\w+⟩)?", name).group(1) or ""
-    terms = {f"z_{block}": f"z_{block}{step}" for block in GATES}
-    terms.update({symbol: f"{symbol}{step}" for symbol in GATES.values()})
-    return terms
+class _GateSymbols(Function):
+    """An LSTM step's op whose equations name the gates (i, f, c̃, o, z_i, …): ``equation_terms`` writes them with
+    the timestep of the input named ``labelled_by`` (``z⟨5⟩`` gives ``i⟨5⟩``, ``z_i⟨5⟩``), as the step's text and
+    explain write them."""
+
+    labelled_by = "a"
+
+    def equation_terms(self, symbols: dict[str, str]) -> dict[str, str]:
+        step = re.fullmatch(r".*?(⟨\w+⟩)?", symbols[self.labelled_by]).group(1) or ""
+        terms = {f"z_{block}": f"z_{block}{step}" for block in GATES}
+        terms.update({symbol: f"{symbol}{step}" for symbol in GATES.values()})
+        return terms
 
 
-class LstmGates(Function):
+class LstmGates(_GateSymbols):
     """a = [σ(z_i), σ(z_f), tanh(z_c), σ(z_o)].  Backward: dz = da ⊙ [i(1 − i), f(1 − f), 1 − c̃², o(1 − o)].
 
     The four gates of one step, side by side as z's blocks (``kernels.lstm_gates``).
     """
+
+    labelled_by = "z"
 
     def forward(self, z):
         a = kernels.lstm_gates(z)
         self.save_for_backward(a)
         return a
 
-    def equation_terms(self, symbols: dict[str, str]) -> dict[str, str]:
-        return _gate_terms(symbols["z"])
-
     def backward(self, da):
         return kernels.lstm_gates_gradient(da, *self.saved)
 
 
-class LstmCellState(Function):
+class LstmCellState(_GateSymbols):
     """c = f ⊙ c_prev + i ⊙ c̃.  Backward: da = [dc ⊙ c̃, dc ⊙ c_prev, dc ⊙ i, 0], dc_prev = dc ⊙ f.
 
     The new cell state: the forget gate f keeps part of the previous state, the input gate i adds part of the
@@ -68,14 +72,11 @@ class LstmCellState(Function):
         c += a[:, :u] * a[:, 2 * u:3 * u]
         return c
 
-    def equation_terms(self, symbols: dict[str, str]) -> dict[str, str]:
-        return _gate_terms(symbols["a"])
-
     def backward(self, dc):
         return kernels.lstm_state_gradients(dc, *self.saved)
 
 
-class LstmCellOutput(Function):
+class LstmCellOutput(_GateSymbols):
     """h = o ⊙ tanh(c).  Backward: da = [0, 0, 0, dh ⊙ tanh(c)], dc = dh ⊙ o ⊙ (1 − tanh²(c)).
 
     The new output (and hidden state): the output gate o (a's last block) lets part of the squashed cell state
@@ -86,9 +87,6 @@ class LstmCellOutput(Function):
         tanh_c = np.tanh(c)
         self.save_for_backward(a, tanh_c)
         return a[:, 3 * c.shape[-1]:] * tanh_c
-
-    def equation_terms(self, symbols: dict[str, str]) -> dict[str, str]:
-        return _gate_terms(symbols["a"])
 
     def backward(self, dh):
         return kernels.lstm_output_gradients(dh, *self.saved)

@@ -104,3 +104,29 @@ def test_the_graph_is_walked_in_the_order_its_ops_ran():
     assert [t.op is s.op for t, s in zip(topological_order(w), (u, v, z, w))] == [True] * 4
     w.backward()
     np.testing.assert_allclose(x.grad, 2 * (x.numpy() + 1) + 2 * x.numpy() * 1)  # d/dx (x + 1)·2x = 4x + 2
+
+
+def test_every_ops_backward_rule_is_at_most_ten_lines():
+    """autodiff/ops_*.py hold the math and its backward rule only (issue 14): every Function's backward, its
+    docstring aside, is ten lines or fewer; anything longer belongs in a kernel."""
+    import ast
+    import importlib
+    import inspect
+    import pkgutil
+    import textwrap
+
+    import glassnet.autodiff as autodiff
+
+    counted = {}
+    for info in pkgutil.iter_modules(autodiff.__path__):
+        if not info.name.startswith("ops_"):
+            continue
+        module = importlib.import_module(f"glassnet.autodiff.{info.name}")
+        for name, cls in vars(module).items():
+            if isinstance(cls, type) and issubclass(cls, Function) and cls.__module__ == module.__name__ \
+                    and "backward" in cls.__dict__:
+                definition = ast.parse(textwrap.dedent(inspect.getsource(cls.__dict__["backward"]))).body[0]
+                body = definition.body[1:] if ast.get_docstring(definition) else definition.body
+                counted[f"{info.name}.{name}"] = body[-1].end_lineno - body[0].lineno + 1
+    assert len(counted) >= 50 and "ops_recurrent.LstmCellState" in counted  # every family was read
+    assert {name: lines for name, lines in counted.items() if lines > 10} == {}
