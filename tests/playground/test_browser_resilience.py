@@ -21,6 +21,8 @@ def test_divergence_shows_a_banner_disables_play_and_never_null(page):
     open_page(page, "?problem=regression&dataset=plane&learning_rate=10&activation=relu")
     page.click("#play")
     page.wait_for_selector("#diverged", state="visible", timeout=30_000)
+    # the server's "diverged" message can show the banner before the first frame that carries the divergence
+    page.wait_for_function("() => window.playground.frame && window.playground.frame.diverged", timeout=30_000)
     epoch = page.evaluate("() => window.playground.frame.diverged.epoch")
     assert page.text_content("#diverged-text").startswith(
         f"Training diverged at epoch {epoch} — the learning rate 10 is probably too high")
