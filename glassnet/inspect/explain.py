@@ -88,6 +88,7 @@ class _Explainer:
             for i in n.inputs:
                 self.consumers.setdefault(i, []).append(n)
         self.data = self._data_dependent()
+        self.sample_axis = self._sample_axes()
         self.m = next((n.output_shape[0] for n in graph.nodes if n.op == "Input"), 1)
         self.names: dict[str, str] = {}
         self.forward: list[Equation] = []
@@ -103,10 +104,23 @@ class _Explainer:
                 found.add(n.id)
         return found
 
+    def _sample_axes(self) -> dict[str, int]:
+        """The axis holding the samples in each data-dependent node's output: the first, except where a transpose
+        moved it (an RNN's time-major copy of its input has it second)."""
+        axes: dict[str, int] = {}
+        for n in self.g.nodes:
+            known = [axes[i] for i in n.inputs if i in axes]
+            if n.op in ("Input", "Labels") or (known and n.op != "Transpose"):
+                axes[n.id] = 0
+            elif known:
+                axes[n.id] = self.g.tensors[n.id].op.perm.index(known[0])
+        return axes
+
     # shapes and values ------------------------------------------------------------------------------------------
     def shape_text(self, node_id: str) -> str:
         shape = self.by_id[node_id].output_shape
-        dims = ["m" if (k == 0 and node_id in self.data and d == self.m) else str(d) for k, d in enumerate(shape)]
+        axis = self.sample_axis.get(node_id)
+        dims = ["m" if (k == axis and d == self.m) else str(d) for k, d in enumerate(shape)]
         return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
     def shapes_of(self, expr: str, extra: dict[str, str]) -> str:

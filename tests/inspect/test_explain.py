@@ -119,6 +119,8 @@ def test_a_sequence_model_of_any_length_reads_layer_by_layer_and_step_by_step():
     inputs = [i for i, line in enumerate(lines) if line.endswith("·W[2] + b[2]")]
     recurrent = [i for i, line in enumerate(lines) if "·U[2]" in line]
     assert lines[inputs[0]] == "xW_all = x_all·W[2] + b[2]" and len(recurrent) == 3  # a sequence of 3 steps
+    shapes = {q.lhs: q.shapes for q in explain(model).forward}
+    assert shapes["H[2]"] == "(3, m, 4) = transpose((m, 3, 4))"  # time-major: the samples on the second axis
     assert inputs[0] < recurrent[0] < recurrent[1] < recurrent[2]
     assert lines[-5:-3] == ["Z[3] = h⟨3⟩·W[3] + b[3]", "A[3] = σ(Z[3])"]
     step_1 = [line for line in lines if "⟨1⟩ = " in line]
