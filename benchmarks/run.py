@@ -127,47 +127,54 @@ def merge_rooflines(turns: list[dict]) -> dict:
 
 
 def run_suite(args: argparse.Namespace) -> list[WorkloadResult]:
-    results = []
-    for key in args.only:
-        workload, samples = WORKLOADS[key], samples_for(key, args.quick)
-        result = WorkloadResult(workload, samples, args.quick, [], {}, None)
-        rooflines = []
-        statuses, raws = {}, {}
-        for name in args.peers:
-            module = peers.load(name)
-            statuses[name], raws[name] = "ok", []
-            if key not in module.WORKLOADS:
-                statuses[name] = f"skipped: {module.LABEL} does not run workload {key}"
-            elif (why := peers.missing(name)) is not None:
-                statuses[name] = f"skipped: {why}"
-        attempts = -(-args.max_attempts // args.rounds)
-        for turn in range(args.rounds):
-            roofline = run_worker({"task": "roofline", "workloads": [key], "samples": {key: samples},
-                                   "min_seconds": 0.01 if args.quick else 0.05, "repeats": 2 if args.quick else 5,
-                                   "max_share": args.max_share}, args)
-            rooflines.append(roofline.get(key, roofline))
-            progress(f"{key} roofline round {turn + 1}/{args.rounds}: {roofline.get('error', 'ok')}")
-            for name in [n for n in args.peers if statuses[n] == "ok"]:
-                start = time.perf_counter()
-                raw = run_worker({"task": "time", "peer": name, "workload": key, "samples": samples,
-                                  "rounds": 1, "max_attempts": attempts, "max_share": args.max_share,
-                                  "seed": args.seed}, args)
-                if "error" in raw:
-                    statuses[name] = f"failed: {raw['error']}"
-                raws[name].append(raw)
-                progress(f"{key} {name} round {turn + 1}/{args.rounds}: {statuses[name]} "
-                         f"({time.perf_counter() - start:.0f} s)")
-        result.roofline = merge_rooflines(rooflines)
-        for name in args.peers:
-            raw = merge_turns(raws[name]) if statuses[name] == "ok" else {}
-            result.peers.append(PeerResult(name, peers.load(name).LABEL, statuses[name], raw, result.scale))
-        if workload.loss_check_steps:  # CONV and LSTM have no NumPy reference
-            steps = max(2, workload.loss_check_steps // 10) if args.quick else workload.loss_check_steps
-            progress(f"{key}: loss curve of glassnet against the NumPy reference ({steps} steps) ...")
-            result.losses = run_worker({"task": "losses", "peer": "glassnet", "workload": key, "steps": steps,
-                                        "seed": args.seed}, args)
-        results.append(result)
-    return results
+    with tempfile.TemporaryDirectory() as folder:
+        return [run_workload(key, Path(folder) / f"{key}.npz", args) for key in args.only]
+
+
+def run_workload(key: str, data_file: Path, args: argparse.Namespace) -> WorkloadResult:
+    """Every peer's turns on one workload, its roofline and its loss check; the data are built once into
+    ``data_file`` and every timed worker reads them from there (benchmarks/data.py says why)."""
+    workload, samples = WORKLOADS[key], samples_for(key, args.quick)
+    built = run_worker({"task": "data", "workload": key, "samples": samples, "path": str(data_file)}, args)
+    if "error" in built:
+        raise RuntimeError(f"{key}: building the data failed: {built['error']}")
+    result = WorkloadResult(workload, samples, args.quick, [], {}, None)
+    rooflines = []
+    statuses, raws = {}, {}
+    for name in args.peers:
+        module = peers.load(name)
+        statuses[name], raws[name] = "ok", []
+        if key not in module.WORKLOADS:
+            statuses[name] = f"skipped: {module.LABEL} does not run workload {key}"
+        elif (why := peers.missing(name)) is not None:
+            statuses[name] = f"skipped: {why}"
+    attempts = -(-args.max_attempts // args.rounds)
+    for turn in range(args.rounds):
+        roofline = run_worker({"task": "roofline", "workloads": [key], "samples": {key: samples},
+                               "min_seconds": 0.01 if args.quick else 0.05, "repeats": 2 if args.quick else 5,
+                               "max_share": args.max_share}, args)
+        rooflines.append(roofline.get(key, roofline))
+        progress(f"{key} roofline round {turn + 1}/{args.rounds}: {roofline.get('error', 'ok')}")
+        for name in [n for n in args.peers if statuses[n] == "ok"]:
+            start = time.perf_counter()
+            raw = run_worker({"task": "time", "peer": name, "workload": key, "data_file": str(data_file),
+                              "rounds": 1, "max_attempts": attempts, "max_share": args.max_share,
+                              "seed": args.seed}, args)
+            if "error" in raw:
+                statuses[name] = f"failed: {raw['error']}"
+            raws[name].append(raw)
+            progress(f"{key} {name} round {turn + 1}/{args.rounds}: {statuses[name]} "
+                     f"({time.perf_counter() - start:.0f} s)")
+    result.roofline = merge_rooflines(rooflines)
+    for name in args.peers:
+        raw = merge_turns(raws[name]) if statuses[name] == "ok" else {}
+        result.peers.append(PeerResult(name, peers.load(name).LABEL, statuses[name], raw, result.scale))
+    if workload.loss_check_steps:  # CONV and LSTM have no NumPy reference
+        steps = max(2, workload.loss_check_steps // 10) if args.quick else workload.loss_check_steps
+        progress(f"{key}: loss curve of glassnet against the NumPy reference ({steps} steps) ...")
+        result.losses = run_worker({"task": "losses", "peer": "glassnet", "workload": key, "steps": steps,
+                                    "seed": args.seed}, args)
+    return result
 
 
 def run_examples(args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 """One measurement in its own process: ``python -m benchmarks.worker SPEC_JSON OUT_JSON``.
 
-Tasks: ``time`` (one peer on one workload: rounds, disturbance, memory), ``losses`` (glassnet's loss curve next
+Tasks: ``data`` (build a workload's data and save it for the timed workers), ``time`` (one peer on one workload,
+its data read from the saved file: rounds, disturbance, memory), ``losses`` (glassnet's loss curve next
 to the NumPy reference's for the same initial weights and batch order) and ``roofline`` (matmul throughput).
 The parent sets the thread variables (OMP/OpenBLAS/MKL_NUM_THREADS) before this process imports NumPy.
 """
@@ -20,9 +21,9 @@ def time_peer(spec: dict) -> dict:
     peer.prepare()
     rss_baseline = measure.rss_bytes()
     workload = WORKLOADS[spec["workload"]]
-    from benchmarks.data import load
+    from benchmarks.data import read
 
-    data = load(workload, spec["samples"])
+    data = read(spec["data_file"])
     rss_data = measure.rss_bytes()
     trainer = peer.Trainer(workload, data, initial_weights(workload, spec["seed"]), spec["seed"])
     trainer.warmup()
@@ -40,6 +41,15 @@ def time_peer(spec: dict) -> dict:
         "lifetime_peak_rss": measure.lifetime_peak_rss_bytes(),
         "storage": getattr(trainer, "describe", lambda: None)(),
     }
+
+
+def save_data(spec: dict) -> dict:
+    """Build the first ``samples`` samples of a workload's data and save them to ``path``."""
+    from benchmarks.data import load, save
+
+    data = load(WORKLOADS[spec["workload"]], spec["samples"])
+    save(data, spec["path"])
+    return {"data_source": data.source, "data_bytes": data.nbytes}
 
 
 def loss_curves(spec: dict) -> dict:
@@ -71,7 +81,7 @@ def roofline(spec: dict) -> dict:
                              spec["max_share"]) for key in spec["workloads"]}
 
 
-TASKS = {"time": time_peer, "losses": loss_curves, "roofline": roofline}
+TASKS = {"data": save_data, "time": time_peer, "losses": loss_curves, "roofline": roofline}
 
 
 def main(argv: list[str]) -> int:

@@ -223,3 +223,18 @@ def test_quick_run_prints_ratios_computed_from_its_measurements(tmp_path):
             assert f"its own turn's bound, median {paired:.2f} ×" in _target(text, r["workload"])
         assert len(r["losses"]["measured"]) == len(r["losses"]["reference"]) > 0
     assert "loss curve = NumPy reference" in text and "matmul lower bound:" in text
+
+
+def test_timed_workers_read_back_exactly_the_data_the_suite_built(tmp_path):
+    """The suite builds each workload's data once and the timed workers read the file: the same arrays, dtypes and
+    source come back."""
+    from benchmarks.data import load, read, save
+
+    built = load(WORKLOADS["C"], 200)
+    save(built, tmp_path / "C.npz")
+    back = read(tmp_path / "C.npz")
+    for name in ("x", "y", "labels"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(built, name))
+        assert getattr(back, name).dtype == getattr(built, name).dtype
+    assert back.source == built.source
+    assert back.nbytes == built.nbytes == 200 * 2 * 4 + 200 * 4
