@@ -10,8 +10,9 @@ i, f, c, o. The step is
 
 Written with a slice, an activation and a product per gate, a step is 16 ops forward and 16 backward, each a
 microsecond of arithmetic on a batch × units array and several of NumPy's call overhead, and an LSTM runs one step
-per timestep. As three ops the gates take one pass over z and each backward one pass (``kernels.lstm_gates``,
-``lstm_gates_gradient``, ``lstm_state_gradients``, ``lstm_output_gradients``). LSTMCell uses them for its default
+per timestep. As three ops the gates take one pass over z, the cell state one pass, and each backward one pass
+(``kernels.lstm_gates``, ``lstm_cell_state``, ``lstm_gates_gradient``, ``lstm_state_gradients``,
+``lstm_output_gradients``). LSTMCell uses them for its default
 activations (sigmoid and tanh) and writes each gate as its own op for any others.
 """
 
@@ -66,11 +67,8 @@ class LstmCellState(_GateSymbols):
     """
 
     def forward(self, a, c_prev):
-        u = c_prev.shape[-1]
         self.save_for_backward(a, c_prev)
-        c = a[:, u:2 * u] * c_prev
-        c += a[:, :u] * a[:, 2 * u:3 * u]
-        return c
+        return kernels.lstm_cell_state(a, c_prev)
 
     def backward(self, dc):
         return kernels.lstm_state_gradients(dc, *self.saved)

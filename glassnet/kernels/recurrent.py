@@ -3,7 +3,9 @@
 Written in NumPy, each is a handful of elementwise operations on batch × units arrays (128 × 32 in the IMDB
 example), each paying NumPy's call overhead for a microsecond of work, at each of 200 timesteps a batch. The
 compiled loops read each value once and write the four gates' blocks side by side, in the layout of
-a = [i, f, c̃, o]. The gates' activations take one NumPy tanh over all of z (the transcendental function that NumPy
+a = [i, f, c̃, o]. They go a row at a time, each inner loop over one block of contiguous values, which LLVM
+vectorizes (indexing a[r, 3u + k] element by element in one loop did not: 9.4 → 3.4 µs for the output's gradient
+at 128 × 32). The gates' activations take one NumPy tanh over all of z (the transcendental function that NumPy
 vectorizes and a compiled loop would not): σ(x) = ½ + ½·tanh(x/2) and tanh(x) = 2·tanh(x/2) / (1 + tanh²(x/2)).
 """
 
@@ -38,6 +40,18 @@ def lstm_gates_gradient(da: np.ndarray, a: np.ndarray) -> np.ndarray:
     slope = a * (1 - a)
     slope[:, 2 * u:3 * u] = 1 - a[:, 2 * u:3 * u] * a[:, 2 * u:3 * u]
     return da * slope
+
+
+def lstm_cell_state(a: np.ndarray, c_prev: np.ndarray) -> np.ndarray:
+    """c = f ⊙ c_prev + i ⊙ c̃ (a = [i, f, c̃, o]), the products in NumPy's order: (f·c_prev) + (i·c̃)."""
+    if _compiled_for(c_prev, a):
+        c = np.empty_like(c_prev)
+        compiled(lstm_cell_state_loop)(a, c_prev, c)
+        return c
+    u = c_prev.shape[-1]
+    c = a[:, u:2 * u] * c_prev
+    c += a[:, :u] * a[:, 2 * u:3 * u]
+    return c
 
 
 def lstm_state_gradients(dc: np.ndarray, a: np.ndarray, c_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,45 +91,59 @@ def lstm_gates_loop(t):
             row[k] = half + half * row[k]
 
 
+def lstm_cell_state_loop(a, c_prev, c):
+    """The loop of :func:`lstm_cell_state`, a row at a time."""
+    u = c_prev.shape[1]
+    for r in range(c_prev.shape[0]):
+        a_r, cp, c_r = a[r], c_prev[r], c[r]
+        for k in range(u):
+            c_r[k] = a_r[u + k] * cp[k] + a_r[k] * a_r[2 * u + k]
+
+
 def lstm_gates_gradient_loop(da, a, dz):
     """The loop of :func:`lstm_gates_gradient` (its products in NumPy's order: da · (a(1 − a)))."""
     one = a.dtype.type(1)
     u = a.shape[1] // 4
     for r in range(a.shape[0]):
+        da_r, a_r, dz_r = da[r], a[r], dz[r]
         for k in range(2 * u):
-            dz[r, k] = da[r, k] * (a[r, k] * (one - a[r, k]))
+            dz_r[k] = da_r[k] * (a_r[k] * (one - a_r[k]))
         for k in range(2 * u, 3 * u):
-            dz[r, k] = da[r, k] * (one - a[r, k] * a[r, k])
+            dz_r[k] = da_r[k] * (one - a_r[k] * a_r[k])
         for k in range(3 * u, 4 * u):
-            dz[r, k] = da[r, k] * (a[r, k] * (one - a[r, k]))
+            dz_r[k] = da_r[k] * (a_r[k] * (one - a_r[k]))
 
 
 def lstm_state_loop(dc, a, c_prev, da, dc_prev):
-    """The loop of :func:`lstm_state_gradients`, element by element."""
+    """The loop of :func:`lstm_state_gradients`, a row at a time, one output block per inner loop."""
     zero = dc.dtype.type(0)
     u = dc.shape[1]
     for r in range(dc.shape[0]):
+        d, a_r, c_r, da_r, dc_r = dc[r], a[r], c_prev[r], da[r], dc_prev[r]
         for k in range(u):
-            d = dc[r, k]
-            da[r, k] = d * a[r, 2 * u + k]
-            da[r, u + k] = d * c_prev[r, k]
-            da[r, 2 * u + k] = d * a[r, k]
-            da[r, 3 * u + k] = zero
-            dc_prev[r, k] = d * a[r, u + k]
+            da_r[k] = d[k] * a_r[2 * u + k]
+        for k in range(u):
+            da_r[u + k] = d[k] * c_r[k]
+        for k in range(u):
+            da_r[2 * u + k] = d[k] * a_r[k]
+        for k in range(u):
+            da_r[3 * u + k] = zero
+        for k in range(u):
+            dc_r[k] = d[k] * a_r[u + k]
 
 
 def lstm_output_loop(dh, a, tanh_c, da, dc):
-    """The loop of :func:`lstm_output_gradients`."""
+    """The loop of :func:`lstm_output_gradients`, a row at a time, one output block per inner loop."""
     one, zero = dh.dtype.type(1), dh.dtype.type(0)
     u = dh.shape[1]
     for r in range(dh.shape[0]):
+        d, a_r, t, da_r, dc_r = dh[r], a[r], tanh_c[r], da[r], dc[r]
+        for k in range(3 * u):
+            da_r[k] = zero
         for k in range(u):
-            d, o, t = dh[r, k], a[r, 3 * u + k], tanh_c[r, k]
-            da[r, k] = zero
-            da[r, u + k] = zero
-            da[r, 2 * u + k] = zero
-            da[r, 3 * u + k] = d * t
-            dc[r, k] = d * o * (one - t * t)
+            da_r[3 * u + k] = d[k] * t[k]
+        for k in range(u):
+            dc_r[k] = d[k] * a_r[3 * u + k] * (one - t[k] * t[k])
 
 
 def _compiled_for(values: np.ndarray, a: np.ndarray) -> bool:

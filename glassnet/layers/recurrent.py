@@ -12,6 +12,7 @@ the recurrent kernel, both only when training. ``unroll`` is accepted and change
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 
 import numpy as np
 
@@ -52,17 +53,18 @@ def prefix_weight_names(layer: Layer, prefix: str) -> None:
         variable.name = f"{prefix}/{variable.name}"
 
 
-def input_parts(cell: RecurrentCell, x: Tensor) -> list[Tensor]:
+def input_parts(cell: RecurrentCell, x: Tensor) -> Callable[[int], Tensor]:
     """xW⟨t⟩ = x⟨t⟩·W + b for each timestep t of x (batch, timesteps, features), as one product: no step's input part
     depends on another step, so X·W + b runs once on all the timesteps' rows, laid out time-major (x_all: timestep 1's
     batch, then timestep 2's, …), and xW⟨t⟩ is its t-th block of rows. One (timesteps·batch)-row product instead of
-    one small product per timestep, forward and backward; the blocks' gradients are added into one array in place
-    (autodiff/fusions.py)."""
+    one small product per timestep, forward and backward. Returns ``step_input(t)``, which cuts step t's block when
+    the loop reaches it: the slice then runs beside its step's ops, and in the backward walk its gradient is added
+    into dxW_all right after the step's backward (in place, autodiff/fusions.py), not kept until every step is done."""
     batch, timesteps, features = x.shape
     rows = ops.reshape(ops.transpose(x, (1, 0, 2)), (timesteps * batch, features))
     xw = cell.input_part(rows)
     rows.name, xw.name = "x_all", "xW_all"
-    return [named(xw[t * batch:(t + 1) * batch], "xW", t + 1) for t in range(timesteps)]
+    return lambda t: named(xw[t * batch:(t + 1) * batch], "xW", t + 1)
 
 
 def output_specs(shape, dtype: str):
@@ -139,9 +141,9 @@ class RNN(Layer):
                                          self._recurrent_rng)
         previous = ops.zeros((batch, self.units), self.dtype) if keep is not None else None
         outputs = []
-        steps = input_parts(self.cell, x)
+        step_input = input_parts(self.cell, x)
         for t in (range(timesteps - 1, -1, -1) if self.go_backwards else range(timesteps)):
-            output, new_states = self.cell.call(steps[t], states, recurrent_mask=recurrent_mask, step=t + 1)
+            output, new_states = self.cell.call(step_input(t), states, recurrent_mask=recurrent_mask, step=t + 1)
             if keep is not None:  # a masked step carries the states and the output forward
                 output = ops.where(keep[t], output, previous)
                 new_states = [ops.where(keep[t], new, old) for new, old in zip(new_states, states)]

@@ -80,8 +80,8 @@ def test_explain_writes_an_lstm_one_op_per_line():
     model.compile(optimizer="sgd", loss="binary_crossentropy")
     explanation = inspect.explain(model)
     steps = [eq.lhs for eq in explanation.forward if "⟨" in eq.lhs]
-    assert steps == [f"xW⟨{t}⟩" for t in range(1, 5)] + [
-        f"{value}⟨{t}⟩" for t in range(1, 5) for value in ("hU", "z", "a", "c", "h")]  # the textbook's five a step
+    assert steps == [f"{value}⟨{t}⟩" for t in range(1, 5)
+                     for value in ("xW", "hU", "z", "a", "c", "h")]  # its block of xW_all, then the textbook's five
     assert max(len(eq.rhs) for eq in explanation.forward) < 60
     assert any(eq.rhs.startswith("σ(") for eq in explanation.forward)  # the Dense output's
     assert sum(eq.rhs.startswith("[σ(z_i⟨") for eq in explanation.forward) == 4  # the gates, once a step

@@ -1,5 +1,6 @@
-"""The compiled loops of an LSTM step (kernels/recurrent.py) against the NumPy they replace: the gradients bit for
-bit (the same products in the same order), the gates within float rounding (σ and tanh through one tanh of z/2)."""
+"""The compiled loops of an LSTM step (kernels/recurrent.py) against the NumPy they replace: the cell state and the
+gradients bit for bit (the same products in the same order), the gates within float rounding (σ and tanh through
+one tanh of z/2)."""
 
 import numpy as np
 import pytest
@@ -39,13 +40,14 @@ def test_the_gates_are_sigmoid_and_tanh_of_their_blocks(dtype, numpy_kernels):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_the_compiled_gradients_are_numpys_bit_for_bit(dtype, numpy_kernels):
+def test_the_compiled_cell_state_and_gradients_are_numpys_bit_for_bit(dtype, numpy_kernels):
     a = 1 / (1 + np.exp(-_values(dtype, (6, 20), seed=1)[0]))  # gates in (0, 1)
     a = a.astype(dtype)
     a[:, 10:15] = 2 * a[:, 10:15] - 1  # the c̃ block in (−1, 1)
     da, = _values(dtype, (6, 20), seed=2)
     dc, dh, c_prev, tanh_c = _values(dtype, (6, 5), (6, 5), (6, 5), (6, 5), seed=3)
-    for fn, args in [(recurrent.lstm_gates_gradient, (da, a)), (recurrent.lstm_state_gradients, (dc, a, c_prev)),
+    for fn, args in [(recurrent.lstm_cell_state, (a, c_prev)), (recurrent.lstm_gates_gradient, (da, a)),
+                     (recurrent.lstm_state_gradients, (dc, a, c_prev)),
                      (recurrent.lstm_output_gradients, (dh, a, np.tanh(tanh_c)))]:
         compiled, reference = fn(*args), numpy_kernels(fn, *args)
         for got, expected in zip(compiled if isinstance(compiled, tuple) else (compiled,),
@@ -61,3 +63,5 @@ def test_the_loops_read_gates_sliced_out_of_a_wider_array(numpy_kernels):
     for got, expected in zip(recurrent.lstm_state_gradients(dc, a, c_prev),
                              numpy_kernels(recurrent.lstm_state_gradients, dc, a, c_prev)):
         np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(recurrent.lstm_cell_state(a, c_prev),
+                                  numpy_kernels(recurrent.lstm_cell_state, a, c_prev))
