@@ -1,4 +1,5 @@
-"""The BLAS layout choices of kernels.linalg give the plain product's values: aᵀ·b in blocks of rows."""
+"""The BLAS layout choices of kernels.linalg give the plain product's values: aᵀ·b in blocks of rows, a·bᵀ with a
+thin b copied contiguous."""
 
 from __future__ import annotations
 
@@ -44,3 +45,23 @@ def test_batch_axes_are_folded_into_the_rows():
     b = rng.normal(size=(64, 26 * 26, 32)).astype(np.float32)
     expected = np.einsum("nrk,nro->ko", a.astype(np.float64), b.astype(np.float64))
     np.testing.assert_allclose(kernels.transposed_times(a, b), expected, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("b_shape, copied", [
+    ((512, 10), True),  # MNIST's output kernel: few columns, many rows
+    ((128, 32), True),
+    ((32, 128), False),  # an LSTM's U: more columns than rows, as fast as a view
+    ((256, 64), False),  # too many columns
+    ((16, 16), False),  # too small to matter
+    ((6272, 10), False),  # too large: the copy costs more than it saves
+])
+def test_times_transposed_copies_only_a_thin_b(b_shape, copied, monkeypatch):
+    rng = np.random.default_rng(b_shape[0])
+    a = rng.normal(size=(64, b_shape[1])).astype(np.float32)
+    b = rng.normal(size=b_shape).astype(np.float32)
+    calls = []
+    original = np.ascontiguousarray
+    monkeypatch.setattr(linalg.np, "ascontiguousarray", lambda x: calls.append(x.shape) or original(x))
+    out = kernels.times_transposed(a, b)
+    assert calls == ([b_shape[::-1]] if copied else [])
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b.astype(np.float64).T, rtol=1e-4, atol=1e-3)
