@@ -56,6 +56,9 @@ class Function:
     #: Whether the output links to this op even when no gradient is recorded (under no_grad), so that a later op
     #: can read what it was computed from: the fused cross-entropies read the logits behind a sigmoid or softmax.
     keeps_inputs = False
+    #: Whether backward returns a new array of its own for each input (not dz, not a saved value, not shared with
+    #: another input), so the walk may add later paths' gradients into it in place (``backward_into``).
+    fresh_gradients = False
 
     def save_for_backward(self, *values) -> None:
         """Keep what backward will need (arrays or any values)."""

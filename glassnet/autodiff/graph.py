@@ -65,7 +65,8 @@ def topological_order(*roots: Tensor) -> list[Tensor]:
 class Received:
     """What one input received from an op's backward: its gradient was converted to the input's dtype (``cast``),
     summed back to the input's shape (``unbroadcast``), and/or added to an earlier gradient (``added``); ``into``:
-    the op's ``backward_into`` added it in place (a slice's gradient into the sum of the other paths)."""
+    the op's ``backward_into`` added it in place into the sum of the other paths (a slice's gradient, an LSTM cell
+    state's share of its gates')."""
 
     tensor: Tensor
     cast: bool
@@ -77,7 +78,8 @@ class Received:
 @dataclass(frozen=True)
 class Visit:
     """One op visited by the backward walk: its output, whether its backward returned a tuple, and for each input
-    what it received (None where the input needs no gradient or the rule gave none)."""
+    what it received (None where the input needs no gradient or the rule gave none). ``returned_tuple``: of
+    ``backward_into`` when the first input's gradient was added in place (``received[0].into``)."""
 
     output: Tensor
     returned_tuple: bool
@@ -89,8 +91,9 @@ def _accumulate(t: Tensor, grad: np.ndarray) -> None:
 
 
 def _adds_into(fn, made_here: set[int]) -> bool:
-    """True when fn's gradient can be added in place into its input's: fn has ``backward_into`` (a slice), and the
-    input's gradient so far is an array this walk made (so no other tensor's gradient or saved value shares it)."""
+    """True when fn's first input's gradient can be added in place: fn has ``backward_into`` (a slice, an LSTM's
+    cell state), and that input's gradient so far is an array this walk owns (a sum it made, or an array an op with
+    ``fresh_gradients`` returned), so no other tensor's gradient or saved value shares it."""
     return (hasattr(fn, "backward_into") and fn.needs_input_grad[0] and fn.inputs[0].op is not None
             and id(fn.inputs[0]) in made_here)
 
@@ -130,20 +133,18 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, visits: list[V
                 fn.free()
             continue
         _accumulate(t, g)
-        if _adds_into(fn, made_here):
-            x = fn.inputs[0]
-            fn.backward_into(pending[id(x)], g)
-            if visits is not None:
-                visits.append(Visit(t, False, (Received(x, False, False, True, into=True),)))
-            if not retain_graph:
-                fn.free()
-            continue
-        in_grads = fn.backward(g)
-        returned_tuple = isinstance(in_grads, tuple)
-        if not returned_tuple:
-            in_grads = (in_grads,)
-        received = []
-        for x, gx, needed in zip(fn.inputs, in_grads, fn.needs_input_grad):
+        into = _adds_into(fn, made_here)
+        if into:  # input 0's share is added into its gradient so far; the others' come back as backward's would
+            in_grads = fn.backward_into(pending[id(fn.inputs[0])], g)
+            returned_tuple = isinstance(in_grads, tuple)
+            in_grads = (None, *(in_grads if returned_tuple else () if in_grads is None else (in_grads,)))
+        else:
+            in_grads = fn.backward(g)
+            returned_tuple = isinstance(in_grads, tuple)
+            if not returned_tuple:
+                in_grads = (in_grads,)
+        received = [Received(fn.inputs[0], False, False, True, into=True)] if into else []
+        for x, gx, needed in list(zip(fn.inputs, in_grads, fn.needs_input_grad))[len(received):]:
             if not needed or gx is None:
                 received.append(None)
                 continue
@@ -161,7 +162,7 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, visits: list[V
                 key = id(x)
                 added = key in pending
                 pending[key] = pending[key] + gx if added else gx
-                if added or hasattr(fn, "backward_into"):
+                if added or (fn.fresh_gradients and not cast and not stretched):
                     made_here.add(key)
             received.append(Received(x, cast, stretched, added))
         if visits is not None:

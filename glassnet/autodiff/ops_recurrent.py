@@ -49,6 +49,7 @@ class LstmGates(_GateSymbols):
     """
 
     labelled_by = "z"
+    fresh_gradients = True
 
     def forward(self, z):
         a = kernels.lstm_gates(z)
@@ -63,15 +64,24 @@ class LstmCellState(_GateSymbols):
     """c = f ⊙ c_prev + i ⊙ c̃.  Backward: da = [dc ⊙ c̃, dc ⊙ c_prev, dc ⊙ i, 0], dc_prev = dc ⊙ f.
 
     The new cell state: the forget gate f keeps part of the previous state, the input gate i adds part of the
-    candidate c̃ (a's blocks i, f, c̃). The o block's gradient comes from LstmCellOutput.
+    candidate c̃ (a's blocks i, f, c̃). The o block's gradient comes from LstmCellOutput, whose da the walk hands to
+    ``backward_into``: the three blocks are added into it in place (autodiff/fusions.py).
     """
+
+    into = "da += [dc ⊙ c̃, dc ⊙ c_prev, dc ⊙ i, 0]; dc_prev = dc ⊙ f"  # backward_into's equations
+    fresh_gradients = True
 
     def forward(self, a, c_prev):
         self.save_for_backward(a, c_prev)
         return kernels.lstm_cell_state(a, c_prev)
 
     def backward(self, dc):
-        return kernels.lstm_state_gradients(dc, *self.saved)
+        da = np.zeros_like(self.saved[0])
+        return da, self.backward_into(da, dc)
+
+    def backward_into(self, da, dc):
+        """da += [dc ⊙ c̃, dc ⊙ c_prev, dc ⊙ i, 0] in place; returns dc_prev = dc ⊙ f."""
+        return kernels.lstm_state_gradients(dc, *self.saved, da)
 
 
 class LstmCellOutput(_GateSymbols):
@@ -80,6 +90,8 @@ class LstmCellOutput(_GateSymbols):
     The new output (and hidden state): the output gate o (a's last block) lets part of the squashed cell state
     through.
     """
+
+    fresh_gradients = True
 
     def forward(self, a, c):
         tanh_c = np.tanh(c)

@@ -64,7 +64,8 @@ class GetItem(Function):
     autodiff/fusions.py): work of the slice's size, not x's, for each gate of an LSTM and each of its timesteps.
     """
 
-    into = "dx[key] += dz"  # backward_into's equation; backward itself always returns a new array
+    into = "dx[key] += dz"  # backward_into's equation
+    fresh_gradients = True  # backward's dx is always a new array
 
     def __init__(self, key):
         self.key = key

@@ -194,14 +194,9 @@ class StepWriter:
         lines = [f"def backward(d{self.name(self.outputs[0])}):"]
         for visit in visits:
             upstream = f"d{self.name(visit.output)}"
-            if visit.received[0] is not None and visit.received[0].into:  # added in place into the paths' sum
-                call = (f"    {self.op_name(visit.output)}.backward_into(d{self.name(visit.received[0].tensor)}, "
-                        f"{upstream}); del {upstream}")
-                equation = substitute(type(visit.output.op).into, self.symbols(visit.output))
-                lines.append(_commented(call, f"{self.named(equation)}  (the sum over paths, in place)"))
-                continue
+            into = visit.received[0] is not None and visit.received[0].into  # added in place into the paths' sum
             targets, after = [], []
-            for received in visit.received:
+            for received in visit.received[1:] if into else visit.received:
                 if received is None:
                     targets.append("_")
                     continue
@@ -216,11 +211,19 @@ class StepWriter:
                     after.append(f"    {part} = unbroadcast({part}, {tuple(x.shape)})  # Σ over broadcast axes")
                 if received.added:
                     after.append(f"    {grad} = {grad} + {part}  # the sum over paths")
-            lhs = ", ".join(targets) + ("," if visit.returned_tuple and len(targets) == 1 else "")
-            call = f"    {lhs} = {self.op_name(visit.output)}.backward({upstream})"
-            if visit.output is not self.outputs[0]:  # used: freed, so the walk holds only the gradients ahead of it
-                call += f"; del {upstream}"
-            lines.append(_commented(call, self.backward_equations(visit)))
+            if into:
+                call = (f"{self.op_name(visit.output)}.backward_into(d{self.name(visit.received[0].tensor)}, "
+                        f"{upstream}); del {upstream}")
+                equation = substitute(type(visit.output.op).into, self.symbols(visit.output))
+                equation = f"{self.named(equation)}  (the sum over paths, in place)"
+            else:
+                call = f"{self.op_name(visit.output)}.backward({upstream})"
+                if visit.output is not self.outputs[0]:  # used: freed, so the walk holds only the gradients ahead
+                    call += f"; del {upstream}"
+                equation = self.backward_equations(visit)
+            if any(target != "_" for target in targets):
+                call = ", ".join(targets) + ("," if visit.returned_tuple and len(targets) == 1 else "") + " = " + call
+            lines.append(_commented(f"    {call}", equation))
             lines += after
         lines.append(f"    return [{', '.join(f'd{self.name(v)}' for v in variables)}]")
         return lines

@@ -54,16 +54,19 @@ def lstm_cell_state(a: np.ndarray, c_prev: np.ndarray) -> np.ndarray:
     return c
 
 
-def lstm_state_gradients(dc: np.ndarray, a: np.ndarray, c_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """da = [dc ⊙ c̃, dc ⊙ c_prev, dc ⊙ i, 0] and dc_prev = dc ⊙ f, for c = f ⊙ c_prev + i ⊙ c̃ (a = [i, f, c̃, o])."""
-    if _compiled_for(dc, a):
-        da, dc_prev = np.empty_like(a), np.empty_like(dc)
+def lstm_state_gradients(dc: np.ndarray, a: np.ndarray, c_prev: np.ndarray, da: np.ndarray) -> np.ndarray:
+    """da += [dc ⊙ c̃, dc ⊙ c_prev, dc ⊙ i, 0] in place, and returns dc_prev = dc ⊙ f, for c = f ⊙ c_prev + i ⊙ c̃
+    (a = [i, f, c̃, o]). da arrives holding the o block's gradient (from h = o ⊙ tanh(c)), or zeros."""
+    if _compiled_for(dc, a) and da.dtype == dc.dtype:
+        dc_prev = np.empty_like(dc)
         compiled(lstm_state_loop)(dc, a, c_prev, da, dc_prev)
-        return da, dc_prev
+        return dc_prev
     u = dc.shape[-1]
     i, f, c_tilde = a[:, :u], a[:, u:2 * u], a[:, 2 * u:3 * u]
-    da = np.concatenate([dc * c_tilde, dc * c_prev, dc * i, np.zeros_like(dc)], axis=-1)
-    return da, dc * f
+    da[:, :u] += dc * c_tilde
+    da[:, u:2 * u] += dc * c_prev
+    da[:, 2 * u:3 * u] += dc * i
+    return dc * f
 
 
 def lstm_output_gradients(dh: np.ndarray, a: np.ndarray, tanh_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,19 +118,16 @@ def lstm_gates_gradient_loop(da, a, dz):
 
 
 def lstm_state_loop(dc, a, c_prev, da, dc_prev):
-    """The loop of :func:`lstm_state_gradients`, a row at a time, one output block per inner loop."""
-    zero = dc.dtype.type(0)
+    """The loop of :func:`lstm_state_gradients`, a row at a time, one block per inner loop (o's is left as it is)."""
     u = dc.shape[1]
     for r in range(dc.shape[0]):
         d, a_r, c_r, da_r, dc_r = dc[r], a[r], c_prev[r], da[r], dc_prev[r]
         for k in range(u):
-            da_r[k] = d[k] * a_r[2 * u + k]
+            da_r[k] += d[k] * a_r[2 * u + k]
         for k in range(u):
-            da_r[u + k] = d[k] * c_r[k]
+            da_r[u + k] += d[k] * c_r[k]
         for k in range(u):
-            da_r[2 * u + k] = d[k] * a_r[k]
-        for k in range(u):
-            da_r[3 * u + k] = zero
+            da_r[2 * u + k] += d[k] * a_r[k]
         for k in range(u):
             dc_r[k] = d[k] * a_r[u + k]
 

@@ -47,21 +47,27 @@ def test_the_compiled_cell_state_and_gradients_are_numpys_bit_for_bit(dtype, num
     da, = _values(dtype, (6, 20), seed=2)
     dc, dh, c_prev, tanh_c = _values(dtype, (6, 5), (6, 5), (6, 5), (6, 5), seed=3)
     for fn, args in [(recurrent.lstm_cell_state, (a, c_prev)), (recurrent.lstm_gates_gradient, (da, a)),
-                     (recurrent.lstm_state_gradients, (dc, a, c_prev)),
                      (recurrent.lstm_output_gradients, (dh, a, np.tanh(tanh_c)))]:
         compiled, reference = fn(*args), numpy_kernels(fn, *args)
         for got, expected in zip(compiled if isinstance(compiled, tuple) else (compiled,),
                                  reference if isinstance(reference, tuple) else (reference,)):
             np.testing.assert_array_equal(got, expected)
             assert got.dtype == np.dtype(dtype)
+    into = [da.copy(), da.copy()]  # the state's gradients are added into a da holding other values
+    dc_prev = recurrent.lstm_state_gradients(dc, a, c_prev, into[0])
+    np.testing.assert_array_equal(dc_prev, numpy_kernels(recurrent.lstm_state_gradients, dc, a, c_prev, into[1]))
+    np.testing.assert_array_equal(into[0], into[1])
+    np.testing.assert_array_equal(into[0][:, 15:], da[:, 15:])  # the o block is left as it was
+    np.testing.assert_array_equal(into[0][:, 5:10], da[:, 5:10] + dc * c_prev)  # the f block: da_f += dc ⊙ c_prev
 
 
 def test_the_loops_read_gates_sliced_out_of_a_wider_array(numpy_kernels):
     """a may be a view (the gates of a batch's rows inside a larger array): the loops index it as it is."""
     wide = _values("float32", (4, 40), seed=4)[0]
     a, (dc, c_prev) = wide[:, 8:28], _values("float32", (4, 5), (4, 5), seed=5)
-    for got, expected in zip(recurrent.lstm_state_gradients(dc, a, c_prev),
-                             numpy_kernels(recurrent.lstm_state_gradients, dc, a, c_prev)):
-        np.testing.assert_array_equal(got, expected)
+    into = [np.zeros((4, 20), "float32"), np.zeros((4, 20), "float32")]
+    np.testing.assert_array_equal(recurrent.lstm_state_gradients(dc, a, c_prev, into[0]),
+                                  numpy_kernels(recurrent.lstm_state_gradients, dc, a, c_prev, into[1]))
+    np.testing.assert_array_equal(into[0], into[1])
     np.testing.assert_array_equal(recurrent.lstm_cell_state(a, c_prev),
                                   numpy_kernels(recurrent.lstm_cell_state, a, c_prev))
