@@ -206,7 +206,7 @@ class SparseSoftmaxCrossEntropy(Function):
 
 
 class SquaredError(Function):
-    """L = (1/n) Σ (z − y)² over the last axis, per sample.  Backward: dz = dL · 2(z − y) / n, dy = −dz.
+    """L = (1/n) Σ (z − y)² over the last axis, per sample.  Backward: dy = −dL · 2(z − y) / n, dz = dL · 2(z − y) / n.
 
     Mean squared error as one op (autodiff/fusions.py): the difference, its square and the mean over the n
     outputs of a sample, whose gradient is the course's 2(A − Y)/n.

@@ -130,3 +130,33 @@ def test_every_ops_backward_rule_is_at_most_ten_lines():
                 counted[f"{info.name}.{name}"] = body[-1].end_lineno - body[0].lineno + 1
     assert len(counted) >= 50 and "ops_recurrent.LstmCellState" in counted  # every family was read
     assert {name: lines for name, lines in counted.items() if lines > 10} == {}
+
+
+def test_every_ops_docstring_lists_its_gradients_in_the_order_of_its_inputs():
+    """The step's text and explain pair a docstring's gradients with the op's inputs by position (the last ones):
+    a rule that names its inputs' gradients (dx, dw, …) must list them in forward's argument order, or the step
+    would print dy's equation next to dz (as SquaredError's did: 'dA[3] = −dY')."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import glassnet.autodiff as autodiff
+    from glassnet.autodiff.equations import rule_of
+
+    checked, misordered = 0, {}
+    for info in pkgutil.iter_modules(autodiff.__path__):
+        if not info.name.startswith("ops_"):
+            continue
+        module = importlib.import_module(f"glassnet.autodiff.{info.name}")
+        for name, cls in vars(module).items():
+            if not (isinstance(cls, type) and issubclass(cls, Function) and cls.__module__ == module.__name__):
+                continue
+            rule = rule_of(cls)
+            inputs = [p.lower() for p in inspect.signature(cls.forward).parameters if p != "self"]
+            named = [grad[1:].lower() for grad, _ in rule.grads] if rule else []
+            if not named or sorted(named) != sorted(inputs[len(inputs) - len(named):]):
+                continue  # a rule whose gradients are not named after the arguments (dxᵢ, dZ of relu(Z))
+            checked += 1
+            if named != inputs[len(inputs) - len(named):]:
+                misordered[name] = (named, inputs)
+    assert checked >= 40 and misordered == {}
