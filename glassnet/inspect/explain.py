@@ -105,8 +105,10 @@ class _Explainer:
         return found
 
     def _sample_axes(self) -> dict[str, int]:
-        """The axis holding the samples in each data-dependent node's output: the first, except where a transpose
-        moved it (an RNN's time-major copy of its input has it second)."""
+        """The axis holding the samples in each node's output: the first, except where a transpose moved it (an
+        RNN's time-major copy of its input has it second). Data carry it forward; a constant meets it backward: a
+        value added to, or multiplied with, per-sample values of its own shape holds a row per sample too (an RNN's
+        zero states h⟨0⟩, c⟨0⟩, and h⟨0⟩·U), as does the left factor of a product whose rows are samples."""
         axes: dict[str, int] = {}
         for n in self.g.nodes:
             known = [axes[i] for i in n.inputs if i in axes]
@@ -114,6 +116,14 @@ class _Explainer:
                 axes[n.id] = 0
             elif known:
                 axes[n.id] = self.g.tensors[n.id].op.perm.index(known[0])
+        for n in reversed(self.g.nodes):
+            if axes.get(n.id) != 0 or n.op == "Transpose":
+                continue
+            for k, i in enumerate(n.inputs):
+                shape = self.by_id[i].output_shape
+                row_factor = k == 0 and n.op in ("MatMul", "Affine") and shape[:-1] == n.output_shape[:-1]
+                if i not in axes and self.by_id[i].op != "Variable" and (shape == n.output_shape or row_factor):
+                    axes[i] = 0
         return axes
 
     # shapes and values ------------------------------------------------------------------------------------------

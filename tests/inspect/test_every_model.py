@@ -85,3 +85,17 @@ def test_explain_writes_an_lstm_one_op_per_line():
     assert max(len(eq.rhs) for eq in explanation.forward) < 60
     assert any(eq.rhs.startswith("σ(") for eq in explanation.forward)  # the Dense output's
     assert sum(eq.rhs.startswith("[σ(z_i⟨") for eq in explanation.forward) == 4  # the gates, once a step
+
+
+@pytest.mark.parametrize("layer", ["LSTM", "SimpleRNN"])
+def test_explain_writes_m_for_the_rows_of_the_zero_states_terms(layer):
+    """h⟨0⟩ is a constant, but it has a row per sample: h⟨0⟩·U and the sum it meets read (m, …), not the batch size
+    the explanation happened to trace (4)."""
+    layers.reset_uids()
+    model = gk.Sequential([gk.Input((3, 2)), getattr(layers, layer)(5), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    shapes = {eq.lhs: eq.shapes for eq in inspect.explain(model).forward}
+    width = 20 if layer == "LSTM" else 5
+    assert shapes["hU⟨1⟩"] == f"(m, {width}) = h⟨0⟩·({5}, {width})"
+    assert shapes["z⟨1⟩"] == f"(m, {width}) = (m, {width}) + (m, {width})"
+    assert "(4," not in "".join(shapes.values())  # m wherever the rows are samples
