@@ -12,8 +12,8 @@ Written with a slice, an activation and a product per gate, a step is 16 ops for
 microsecond of arithmetic on a batch × units array and several of NumPy's call overhead, and an LSTM runs one step
 per timestep. As three ops the gates take one pass over z, the cell state one pass, and each backward one pass
 (``kernels.lstm_gates``, ``lstm_cell_state``, ``lstm_gates_gradient``, ``lstm_state_gradients``,
-``lstm_output_gradients``). LSTMCell uses them for its default
-activations (sigmoid and tanh) and writes each gate as its own op for any others.
+``lstm_output_gradients``). LSTMCell uses them for its default activations (sigmoid and tanh) and writes each gate
+as its own op for any others.
 """
 
 from __future__ import annotations
