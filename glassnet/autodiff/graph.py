@@ -98,10 +98,13 @@ def _adds_into(fn, made_here: set[int]) -> bool:
             and id(fn.inputs[0]) in made_here)
 
 
-def backward(root: Tensor, grad=None, retain_graph: bool = False, visits: list[Visit] | None = None) -> None:
+def backward(root: Tensor, grad=None, retain_graph: bool = False, visits: list[Visit] | None = None,
+             intermediate_grads: bool = True) -> None:
     """Accumulate d(root)/d(t) into ``t.grad`` for every tensor t that requires a gradient and root depends on.
 
-    ``visits``, when given, receives one Visit per op, in the order the walk runs them."""
+    ``visits``, when given, receives one Visit per op, in the order the walk runs them. With
+    ``intermediate_grads=False`` only the leaves keep their ``.grad`` (a plan's trace: the walk then holds only the
+    gradients ahead of it, as the replay does, instead of one per tensor of the step)."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward() called on a tensor that does not require a gradient: it depends on no trainable "
@@ -132,7 +135,8 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, visits: list[V
             if not retain_graph:
                 fn.free()
             continue
-        _accumulate(t, g)
+        if intermediate_grads:
+            _accumulate(t, g)
         into = _adds_into(fn, made_here)
         if into:  # input 0's share is added into its gradient so far; the others' come back as backward's would
             in_grads = fn.backward_into(pending[id(fn.inputs[0])], g)

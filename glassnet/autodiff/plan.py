@@ -20,7 +20,7 @@ import numpy as np
 from glassnet import kernels
 from glassnet.autodiff import naming
 from glassnet.autodiff.graph import Visit, backward, topological_order, unbroadcast
-from glassnet.autodiff.step_source import StepSource, StepWriter
+from glassnet.autodiff.step_source import StepSource, StepWriter, memory_root, saved_memory
 from glassnet.autodiff.tensor import Tensor, Variable, record
 
 
@@ -45,6 +45,9 @@ class Plan:
         order = topological_order(*outputs[::-1])  # the outputs after the loss first: predictions, then the loss
         consumed = {id(x) for t in order for x in t.op.inputs}
         self.all_inputs_used = all(id(p) in consumed for p in placeholders)
+        self._outputs = [t._data for t in outputs]  # the last forward's: the trace's, until a replay
+        # the walk reads only shapes, dtypes and what the ops saved: the values no op saved can go before it
+        _drop_values(order, outputs, spared_memory=saved_memory(order))
         visits = self._walk(outputs[0], order) if gradients else []  # a forward-only plan has no backward
         reached = {id(r.tensor) for v in visits for r in v.received if r is not None}
         used = {id(x): x for t in order for x in t.op.inputs}  # in the order the forward first reads them
@@ -58,7 +61,6 @@ class Plan:
         namespace = dict(self.source.bindings)
         exec(compile(text, "<glassnet step>", "exec"), namespace)  # noqa: S102 - our own writer's text
         self._forward, self._backward = namespace["forward"], namespace.get("backward")
-        self._outputs = [t._data for t in outputs]  # the last forward's: the trace's, until a replay
         self._seed: np.ndarray | None = None
         self.outputs = outputs  # the traced tensors, for inspection
         self.ops = [t.op for t in order]
@@ -74,9 +76,8 @@ class Plan:
         for x in leaves.values():
             x.grad = None
         visits: list[Visit] = []
-        backward(loss, np.ones(loss.shape, dtype=loss.dtype), retain_graph=True, visits=visits)
-        for t in order:
-            t.grad = None
+        backward(loss, np.ones(loss.shape, dtype=loss.dtype), retain_graph=True, visits=visits,
+                 intermediate_grads=False)
         for key, x in leaves.items():
             x.grad = saved[key]
         return visits
@@ -97,6 +98,12 @@ class Plan:
         for v, g in zip(self.variables, self._backward(seed)):
             v.grad = g
         return self._outputs
+
+    def drop_saved(self) -> None:
+        """Let go of what the ops saved in the last forward (its activations), when a step is about to run another
+        way (eagerly, to check the plan): the next replay's forward saves its own."""
+        for fn in self.ops:
+            fn.saved = ()
 
     def random_generators(self) -> list[np.random.Generator]:
         """The generators the plan's ops draw from (dropout masks), to rewind them when comparing runs."""
@@ -121,12 +128,12 @@ def _header(title: str, writer: StepWriter, inputs: Sequence[Tensor], variables:
     return "\n".join(lines) + "\n\n"
 
 
-def _drop_values(order: Sequence[Tensor], outputs: Sequence[Tensor]) -> None:
-    """Replace the traced batch's value of every intermediate tensor by a stand-in of its shape and dtype that
-    holds one zero (a broadcast view). The graph stays (the training doctor reads its ops and shapes), but a
-    replay passes its own arrays, so the first batch's whole forward pass (an LSTM's 70 MB) need not stay in memory
-    for as long as the plan."""
+def _drop_values(order: Sequence[Tensor], outputs: Sequence[Tensor], spared_memory: set[int] = frozenset()) -> None:
+    """Replace the traced batch's value of every intermediate tensor (but the outputs, and those whose memory is in
+    ``spared_memory``, ids of owning arrays) by a stand-in of its shape and dtype that holds one zero (a broadcast
+    view). The graph stays (the training doctor reads its ops and shapes), but a replay passes its own arrays, so
+    the first batch's whole forward pass (an LSTM's 70 MB) need not stay in memory for as long as the plan."""
     kept = {id(t) for t in outputs}
     for t in order:
-        if id(t) not in kept and isinstance(t._data, np.ndarray):
+        if id(t) not in kept and isinstance(t._data, np.ndarray) and memory_root(t._data) not in spared_memory:
             t._data = np.broadcast_to(np.zeros((), dtype=t._data.dtype), t._data.shape)

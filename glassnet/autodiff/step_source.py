@@ -179,8 +179,8 @@ class StepWriter:
     def forward(self) -> list[str]:
         lines = [f"def forward({', '.join(self.name(x) for x in self.inputs)}):"]
         last_read = {id(x): k for k, t in enumerate(self.order) for x in t.op.inputs if x.op is not None}
-        saved = _saved_memory(self.order)
-        kept = {id(t) for t in self.outputs} | {id(t) for t in self.order if _root(t._data) in saved}
+        saved = saved_memory(self.order)
+        kept = {id(t) for t in self.outputs} | {id(t) for t in self.order if memory_root(t._data) in saved}
         for k, t in enumerate(self.order):
             call = f"{self.name(t)} = {self.op_name(t)}.forward({', '.join(self.name(x) for x in t.op.inputs)})"
             done = dict.fromkeys(self.name(x) for x in t.op.inputs if last_read.get(id(x)) == k and id(x) not in kept)
@@ -234,16 +234,16 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+(?:⟨\w+⟩)?", text)
 
 
-def _root(array) -> int:
+def memory_root(array) -> int:
     """The id of the array that owns the memory behind ``array`` (a view's base, its base's, …)."""
     while isinstance(getattr(array, "base", None), np.ndarray):
         array = array.base
     return id(array)
 
 
-def _saved_memory(order: Sequence[Tensor]) -> set[int]:
+def saved_memory(order: Sequence[Tensor]) -> set[int]:
     """The memory the recorded ops saved for their backward, as the ids of its owning arrays."""
-    return {_root(a) for t in order for a in (t.op.saved or ()) if isinstance(a, np.ndarray)}
+    return {memory_root(a) for t in order for a in (t.op.saved or ()) if isinstance(a, np.ndarray)}
 
 
 def _commented(code: str, equation: str) -> str:

@@ -29,16 +29,17 @@ def flatten(structure) -> list:
 
 def pack_like(structure, leaves: list):
     """``structure`` with its leaves replaced, in order, by ``leaves`` (the inverse of ``flatten``)."""
-    remaining = iter(leaves)
+    return _pack(structure, iter(leaves))
 
-    def pack(node):
-        if isinstance(node, dict):
-            return {key: pack(node[key]) for key in sorted(node)}
-        if isinstance(node, (list, tuple)):
-            return type(node)(pack(item) for item in node)
-        return next(remaining)
 
-    return pack(structure)
+def _pack(node, remaining):
+    """A module function, not a closure: a recursive closure is a reference cycle that would keep ``leaves`` (a
+    step's tensors, and through them its whole graph) alive until the garbage collector runs."""
+    if isinstance(node, dict):
+        return {key: _pack(node[key], remaining) for key in sorted(node)}
+    if isinstance(node, (list, tuple)):
+        return type(node)(_pack(item, remaining) for item in node)
+    return next(remaining)
 
 
 def map_structure(fn: Callable, structure):

@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from glassnet.autodiff.graph import backward
 from glassnet.autodiff.plan import Plan
 from glassnet.autodiff.tensor import Tensor, name_scope, no_grad
 from glassnet.layers.symbolic import flatten, map_structure, pack_like
@@ -98,7 +99,7 @@ class TrainStep:
         for v in self.variables:
             v.grad = None
         loss, y_pred = self.forward_loss(x, y, sw)
-        loss.backward()
+        backward(loss, intermediate_grads=False)  # the step's tensors are its own: only the weights' grads matter
         self._fill_missing_grads()
         return float(loss.data), map_structure(lambda t: t.data, y_pred)
 
@@ -135,6 +136,7 @@ class TrainStep:
         generators, written = entry.plan.random_generators(), entry.plan.written_variables()
         states = [g.bit_generator.state for g in generators]
         values = [v.numpy().copy() for v in written]
+        entry.plan.drop_saved()  # the traced batch's activations: not needed by either run below
         loss, y_pred = self.eager(x, y, sw)
         eager_grads = [v.grad for v in self.variables]
         for g, state in zip(generators, states):

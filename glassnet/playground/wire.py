@@ -19,48 +19,54 @@ DTYPES = ("uint8", "float32")
 
 def encode(message: dict) -> bytes:
     """``message`` (JSON-able, with NumPy arrays of ``DTYPES`` anywhere inside) as one binary frame."""
-    chunks: list[bytes] = []
-    size = 0
+    payload = _Payload()
+    header = json.dumps(payload.take(message), allow_nan=False, separators=(",", ":")).encode()
+    header += b" " * (-(4 + len(header)) % ALIGN)
+    return b"".join([struct.pack("<I", len(header)), header, *payload.chunks])
 
-    def take(value):
-        nonlocal size
+
+class _Payload:
+    """The arrays of one frame, laid out one after the other (a class, not a recursive closure: a closure calling
+    itself is a reference cycle that would keep every frame's bytes until the garbage collector runs)."""
+
+    def __init__(self):
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def take(self, value):
+        """``value`` with each array replaced by a reference to its bytes, appended to the payload."""
         if isinstance(value, np.ndarray):
             if value.dtype.name not in DTYPES:
                 raise TypeError(f"A frame carries arrays of {', '.join(DTYPES)}; received {value.dtype.name}")
             data = np.ascontiguousarray(value).tobytes()
-            ref = {"$array": [size, value.size, list(value.shape)], "dtype": value.dtype.name}
+            ref = {"$array": [self.size, value.size, list(value.shape)], "dtype": value.dtype.name}
             padded = data + b"\0" * (-len(data) % ALIGN)
-            chunks.append(padded)
-            size += len(padded)
+            self.chunks.append(padded)
+            self.size += len(padded)
             return ref
         if isinstance(value, dict):
-            return {key: take(item) for key, item in value.items()}
+            return {key: self.take(item) for key, item in value.items()}
         if isinstance(value, (list, tuple)):
-            return [take(item) for item in value]
+            return [self.take(item) for item in value]
         return value
-
-    header = json.dumps(take(message), allow_nan=False, separators=(",", ":")).encode()
-    header += b" " * (-(4 + len(header)) % ALIGN)
-    return b"".join([struct.pack("<I", len(header)), header, *chunks])
 
 
 def decode(data: bytes) -> dict:
     """The message :func:`encode` wrote, with its arrays as NumPy arrays (for tests and benchmarks)."""
     (length,) = struct.unpack_from("<I", data)
-    start = 4 + length
+    return _arrays_in(json.loads(data[4:4 + length]), data, 4 + length)
 
-    def give(value):
-        if isinstance(value, dict) and "$array" in value:
-            offset, count, shape = value["$array"]
-            dtype = np.dtype(value["dtype"])
-            return np.frombuffer(data, dtype, count, start + offset).reshape(shape)
-        if isinstance(value, dict):
-            return {key: give(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [give(item) for item in value]
-        return value
 
-    return give(json.loads(data[4:start]))
+def _arrays_in(value, data: bytes, start: int):
+    """``value`` with each array reference replaced by the array it names in ``data``'s payload at ``start``."""
+    if isinstance(value, dict) and "$array" in value:
+        offset, count, shape = value["$array"]
+        return np.frombuffer(data, np.dtype(value["dtype"]), count, start + offset).reshape(shape)
+    if isinstance(value, dict):
+        return {key: _arrays_in(item, data, start) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_arrays_in(item, data, start) for item in value]
+    return value
 
 
 def merge_frames(older: dict, newer: dict) -> dict:

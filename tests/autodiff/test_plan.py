@@ -151,6 +151,47 @@ def test_a_plan_keeps_the_graph_but_not_the_traced_batchs_values():
     assert all(op.inputs[0].shape == (512, 512) for op in plan.ops[1:-1])  # the graph's shapes are still there
 
 
+def test_tracing_peaks_at_the_forward_values_and_the_gradients_ahead():
+    """Recording 20 tanh layers keeps their 20 outputs of 2 MB (saved for backward) and the input; the walk that
+    writes the backward then holds only the gradients ahead of it (a few arrays), not one per tensor (20 more,
+    as an eager backward that keeps every tensor's .grad would)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    w = Variable(rng.normal(size=(512, 512)) * 0.1, dtype=np.float64)
+
+    def deep(x):
+        h = x * w
+        for _ in range(20):
+            h = ops.tanh(h)
+        return ops.sum(h)
+
+    x = rng.normal(size=(512, 512))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        Plan(deep, [x])
+        peak = (tracemalloc.get_traced_memory()[1] - before) / x.nbytes
+    finally:
+        tracemalloc.stop()
+    assert 22 <= peak < 27, f"tracing peaked at {peak:.1f} arrays of the input's size"
+
+
+def test_drop_saved_lets_go_of_the_activations_and_the_next_replay_saves_its_own():
+    rng = np.random.default_rng(0)
+    params = make_params(rng)
+    x, y = rng.normal(size=(10, 2)), (rng.uniform(size=(10, 1)) > 0.5).astype(float)
+    plan = Plan(lambda x, y: step(params, x, y), [x, y])
+    plan(x, y)
+    expected = [p.grad.copy() for p in params]
+    plan.drop_saved()
+    assert all(fn.saved == () for fn in plan.ops)
+    plan(x, y)
+    assert any(fn.saved for fn in plan.ops)
+    for p, g in zip(params, expected):
+        np.testing.assert_array_equal(p.grad, g)
+
+
 def test_the_forward_deletes_values_no_op_keeps_for_backward():
     """A forward value read for the last time and saved by no op (an addition keeps nothing) is deleted on its last
     line, so 20 additions of 2 MB arrays peak at a few arrays; a value an op saved (tanh's output) is not

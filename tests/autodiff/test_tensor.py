@@ -77,6 +77,23 @@ def test_gradients_accumulate_and_graph_is_freed_after_backward():
     assert np.array_equal(w.grad, [2.0 + 6.0, 4.0 + 6.0])  # accumulated over three backward calls
 
 
+def test_a_walk_without_intermediate_gradients_gives_the_leaves_the_same_ones():
+    """Tensor.backward() leaves .grad on every tensor (to look at); a training step's walk keeps only the leaves'."""
+    from glassnet.autodiff import backward
+
+    def run(intermediate_grads):
+        w = Variable([1.0, -2.0, 0.5])
+        h = ops.tanh(w * 3)
+        loss = (h * h).sum()
+        backward(loss, intermediate_grads=intermediate_grads)
+        return w.grad, h.grad
+
+    (w_all, h_all), (w_leaves, h_leaves) = run(True), run(False)
+    np.testing.assert_array_equal(w_leaves, w_all)
+    np.testing.assert_allclose(h_all, 2 * np.tanh([3.0, -6.0, 1.5]))
+    assert h_leaves is None
+
+
 def test_no_grad_records_nothing():
     w = Variable([1.0, 2.0])
     with no_grad():

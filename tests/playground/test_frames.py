@@ -36,6 +36,22 @@ def test_a_frame_survives_the_wire_and_its_arrays_are_bytes_after_a_small_header
         wire.encode({"type": "frame", "x": np.zeros(3)})
 
 
+def test_encoding_a_frame_leaves_no_reference_cycle_holding_its_bytes():
+    import gc
+
+    frame = Session(BIG).frame()
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        wire.decode(wire.encode(frame))
+        gc.collect()
+        cycles = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert cycles == []
+
+
 def test_every_units_thumbnail_is_its_10x10_block_mean_from_one_pass():
     s = Session({"layers": [3], "activation": "relu"})
     frame = s.frame()
