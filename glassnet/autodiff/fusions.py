@@ -28,6 +28,10 @@ so the written-out step never hides one.
   h⟨t⟩ = o ⊙ tanh(c⟨t⟩), instead of a slice, an activation and a product per gate (16 ops each way a timestep,
   each a NumPy call's overhead for a microsecond of work). Their backward rules are the same chain rule, the
   gates' gradients side by side (``da⟨t⟩ = [dc ⊙ c̃, dc ⊙ c⟨t−1⟩, dc ⊙ i, 0]``).
+- ``GruGates``, ``GruState`` (ops_recurrent): a GRU step (sigmoid, tanh and reset_after=True, the defaults) as two
+  lines, a⟨t⟩ = [σ(xW_z + hU_z), σ(xW_r + hU_r), tanh(xW_h + r ⊙ hU_h)] and h⟨t⟩ = z ⊙ h⟨t−1⟩ + (1 − z) ⊙ h̃,
+  instead of 20 ops a timestep (slices, sums, activations, products); the recurrent bias b_U is sliced once per
+  sequence, not at every step.
 - ``LstmCellState.backward_into`` (ops_recurrent), the same walk as a slice's: a⟨t⟩ feeds both the cell state and
   the output, and the output's backward (visited first) returns a new da⟨t⟩ holding the o block's gradient (its
   op declares ``fresh_gradients``: no other tensor shares the array). The cell state then adds its three blocks into

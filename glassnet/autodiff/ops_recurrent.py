@@ -1,5 +1,5 @@
 """An LSTM step as the textbook writes it, in three ops (autodiff/fusions.py): the gates, the new cell state and the
-new output.
+new output; a GRU step in two: the gates and the new state.
 
 z = x·W + h·U + b holds the four gates' pre-activations side by side, blocks of ``units`` columns in Keras's order
 i, f, c, o. The step is
@@ -14,6 +14,15 @@ per timestep. As three ops the gates take one pass over z, the cell state one pa
 (``kernels.lstm_gates``, ``lstm_cell_state``, ``lstm_gates_gradient``, ``lstm_state_gradients``,
 ``lstm_output_gradients``). LSTMCell uses them for its default activations (sigmoid and tanh) and writes each gate
 as its own op for any others.
+
+A GRU (reset_after=True, Keras's default) has blocks z, r, h in its input part xw = x·W + b and its recurrent part
+hu = h·U + b', and its step is
+
+    a = [z, r, h̃] = [σ(xw_z + hu_z), σ(xw_r + hu_r), tanh(xw_h + r ⊙ hu_h)]     (GruGates, of hu and xw)
+    h = z ⊙ h_prev + (1 − z) ⊙ h̃                                              (GruState)
+
+(20 ops gate by gate; GRUCell writes them so for other activations, and for reset_after=False, where r scales h
+before its product with U_h).
 """
 
 from __future__ import annotations
@@ -26,20 +35,34 @@ from glassnet import kernels
 from glassnet.autodiff.function import Function
 
 GATES = {"i": "i", "f": "f", "c": "c̃", "o": "o"}  # z's blocks, in Keras's order, and their gates' symbols
+GRU_GATES = {"z": "z", "r": "r", "h": "h̃"}  # a GRU's blocks, in Keras's order, and their gates' symbols
 
 
 class _GateSymbols(Function):
-    """An LSTM step's op whose equations name the gates (i, f, c̃, o, z_i, …): ``equation_terms`` writes them with
-    the timestep of the input named ``labelled_by`` (``z⟨5⟩`` gives ``i⟨5⟩``, ``z_i⟨5⟩``), as the step's text and
-    explain write them."""
+    """A recurrent step's op whose equations name the gates (an LSTM's i, f, c̃, o) and the blocks of its inputs
+    (``z_i``): ``equation_terms`` writes them with the timestep of the input named ``labelled_by`` (``z⟨5⟩`` gives
+    ``i⟨5⟩``, ``z_i⟨5⟩``, and a gate's gradient ``di⟨5⟩``), as the step's text and explain write them."""
 
     labelled_by = "a"
+    gates = GATES  # block letter -> the gate's symbol
+    blocked = ("z",)  # the inputs whose blocks the equations name
 
     def equation_terms(self, symbols: dict[str, str]) -> dict[str, str]:
-        step = re.fullmatch(r".*?(⟨\w+⟩)?", symbols[self.labelled_by]).group(1) or ""
-        terms = {f"z_{block}": f"z_{block}{step}" for block in GATES}
-        terms.update({symbol: f"{symbol}{step}" for symbol in GATES.values()})
+        step = _timestep(symbols[self.labelled_by])
+        terms = {}
+        for name in self.blocked:
+            base, given = re.fullmatch(r"(.*?)(⟨\w+⟩)?", symbols.get(name, name)).groups()
+            for block in self.gates:
+                terms[f"{name}_{block}"] = f"{base}_{block}{given or step}"
+                terms[f"d{name}_{block}"] = f"d{base}_{block}{given or step}"
+        for symbol in self.gates.values():
+            terms[symbol], terms[f"d{symbol}"] = f"{symbol}{step}", f"d{symbol}{step}"
         return terms
+
+
+def _timestep(display: str) -> str:
+    """The ``⟨t⟩`` that ends a step's display name, or "" for none."""
+    return re.fullmatch(r".*?(⟨\w+⟩)?", display).group(1) or ""
 
 
 class LstmGates(_GateSymbols):
@@ -100,3 +123,44 @@ class LstmCellOutput(_GateSymbols):
 
     def backward(self, dh):
         return kernels.lstm_output_gradients(dh, *self.saved)
+
+
+class GruGates(_GateSymbols):
+    """a = [σ(xw_z + hu_z), σ(xw_r + hu_r), tanh(xw_h + r ⊙ hu_h)].  Backward:
+    dhu = [dz ⊙ z(1 − z), (dr + dh̃ ⊙ (1 − h̃²) ⊙ hu_h) ⊙ r(1 − r), dh̃ ⊙ (1 − h̃²) ⊙ r],
+    dxw = [dhu_z, dhu_r, dh̃ ⊙ (1 − h̃²)].
+
+    A GRU step's three gates side by side (``kernels.gru_gates``): the update gate z, the reset gate r, and the
+    candidate h̃, whose recurrent term the reset gate scales (Keras's reset_after=True). The recurrent part comes
+    first: its gradient is written first (it is computed after xw, so the walk reaches it first).
+    """
+
+    gates, blocked, labelled_by = GRU_GATES, ("hu", "xw"), "xw"
+    fresh_gradients = True
+
+    def forward(self, hu, xw):
+        a = kernels.gru_gates(xw, hu)
+        self.save_for_backward(a, hu)
+        return a
+
+    def backward(self, da):
+        dxw, dhu = kernels.gru_gates_gradients(da, *self.saved)
+        return dhu, dxw
+
+
+class GruState(_GateSymbols):
+    """h = z ⊙ h_prev + (1 − z) ⊙ h̃.  Backward: da = [dh ⊙ (h_prev − h̃), 0, dh ⊙ (1 − z)], dh_prev = dh ⊙ z.
+
+    A GRU's new state: the update gate z keeps part of the previous state and lets the candidate h̃ fill the rest
+    (a's blocks z and h̃; the reset gate's gradient comes through the candidate, in GruGates).
+    """
+
+    gates, blocked = GRU_GATES, ()
+    fresh_gradients = True
+
+    def forward(self, a, h_prev):
+        self.save_for_backward(a, h_prev)
+        return kernels.gru_state(a, h_prev)
+
+    def backward(self, dh):
+        return kernels.gru_state_gradients(dh, *self.saved)

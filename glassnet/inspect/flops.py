@@ -31,11 +31,16 @@ Conventions (one FLOP = one scalar add, multiply, divide, compare or elementary 
 - Poolings (``POOLINGS``): one FLOP per window element each way (a compare, or an add), plus one divide per output
   element for an average. The op's pool size is not in its shapes, so the window elements are counted as the input
   elements: exact when the windows tile the input (strides = pool_size, Keras's default), an estimate otherwise.
-- An LSTM step's ops (``LSTM_STEPS``), per batch × units value: the gates a = [σ(z_i), σ(z_f), tanh(z_c), σ(z_o)]
-  17 forward (three σ at 4, one tanh at 5), 12 backward (a(1 − a) or 1 − a², times da: 3 per gate); the cell state
-  c = f ⊙ c_prev + i ⊙ c̃ 3 forward, backward 3 for da (dc ⊙ c̃, dc ⊙ c_prev, dc ⊙ i) and 1 for dc_prev = dc ⊙ f;
-  the output h = o ⊙ tanh(c) 6 forward (tanh, product), backward 1 for da (dh ⊙ tanh(c)) and 4 for
-  dc = dh ⊙ o ⊙ (1 − tanh²(c)).
+- The recurrent steps' ops (``RECURRENT_STEPS``), per batch × units value. An LSTM's: the gates
+  a = [σ(z_i), σ(z_f), tanh(z_c), σ(z_o)] 17 forward (three σ at 4, one tanh at 5), 12 backward (a(1 − a) or
+  1 − a², times da: 3 per gate); the cell state c = f ⊙ c_prev + i ⊙ c̃ 3 forward, backward 3 for da (dc ⊙ c̃,
+  dc ⊙ c_prev, dc ⊙ i) and 1 for dc_prev = dc ⊙ f; the output h = o ⊙ tanh(c) 6 forward (tanh, product), backward 1
+  for da (dh ⊙ tanh(c)) and 4 for dc = dh ⊙ o ⊙ (1 − tanh²(c)). A GRU's gates
+  a = [σ(xw_z + hu_z), σ(xw_r + hu_r), tanh(xw_h + r ⊙ hu_h)] 17 forward (5 for each σ with its sum, 7 for the
+  candidate: product, sum, tanh), backward 12 for dhu (dn = dh̃ ⊙ (1 − h̃²) 3, dz ⊙ z(1 − z) 3,
+  (dr + dn ⊙ hu_h) ⊙ r(1 − r) 5, dn ⊙ r 1) and none for dxw (dhu's z and r blocks, and dn); the state
+  h = z ⊙ h_prev + (1 − z) ⊙ h̃ 4 forward, backward 4 for da (dh ⊙ (h_prev − h̃), dh ⊙ (1 − z)) and 1 for
+  dh_prev = dh ⊙ z.
 - An op not in the tables (a custom Function) is counted as 1 FLOP per output element each way: an estimate.
 """
 
@@ -92,8 +97,9 @@ BATCH_NORMS = {
     "BatchNormInference": (0, 2, (1, 1, 4, 4, 1)),  # x, moving mean m, moving variance v, gamma, beta
 }
 MOVES = {"Reshape", "Transpose", "GetItem", "Concatenate", "Stack", "Gather"}
-# name: (FLOPs forward, backward for each input in order), per batch × units value; the gates' output has 4 a unit
-LSTM_STEPS = {"LstmGates": (17, (12,)), "LstmCellState": (3, (3, 1)), "LstmCellOutput": (6, (1, 4))}
+# name: (FLOPs forward, backward for each input in order), per batch × units value, and the output's values a unit
+RECURRENT_STEPS = {"LstmGates": (17, (12,), 4), "LstmCellState": (3, (3, 1), 1), "LstmCellOutput": (6, (1, 4), 1),
+                   "GruGates": (17, (12, 0), 3), "GruState": (4, (4, 1), 1)}
 
 
 def _size(shape: tuple[int, ...]) -> int:
@@ -120,15 +126,15 @@ def _transposed_flops(input_shapes: list[tuple[int, ...]]) -> int:
     return 2 * _size(input_shapes[1][:-1]) * _size(input_shapes[0])
 
 
-def _lstm_units(op_name: str, output_shape: tuple[int, ...]) -> int:
-    """The batch × units values of an LSTM step's op (the gates' output holds four per unit)."""
-    return _size(output_shape) // (4 if op_name == "LstmGates" else 1)
+def _step_units(op_name: str, output_shape: tuple[int, ...]) -> int:
+    """The batch × units values of a recurrent step's op (an LSTM's gates hold four per unit, a GRU's three)."""
+    return _size(output_shape) // RECURRENT_STEPS[op_name][2]
 
 
 def forward_flops(op_name: str, input_shapes: list[tuple[int, ...]], output_shape: tuple[int, ...]) -> int:
     """FLOPs of one op's forward, from its name (the Function class) and shapes."""
-    if op_name in LSTM_STEPS:
-        return LSTM_STEPS[op_name][0] * _lstm_units(op_name, output_shape)
+    if op_name in RECURRENT_STEPS:
+        return RECURRENT_STEPS[op_name][0] * _step_units(op_name, output_shape)
     if op_name in DEPTHWISE:
         return _depthwise_flops(input_shapes, output_shape) + (_size(output_shape) if DEPTHWISE[op_name] else 0)
     if op_name in TRANSPOSED:
@@ -167,8 +173,8 @@ def backward_flops(
     for position, (shape, needed) in enumerate(zip(input_shapes, needs_input_grad)):
         if not needed:
             continue
-        if op_name in LSTM_STEPS:
-            total += LSTM_STEPS[op_name][1][position] * _lstm_units(op_name, output_shape)
+        if op_name in RECURRENT_STEPS:
+            total += RECURRENT_STEPS[op_name][1][position] * _step_units(op_name, output_shape)
         elif op_name in DEPTHWISE or op_name in TRANSPOSED:
             product = _depthwise_flops(input_shapes, output_shape) if op_name in DEPTHWISE else \
                 _transposed_flops(input_shapes)

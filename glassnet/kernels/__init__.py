@@ -18,6 +18,10 @@ from glassnet.kernels.conv import (
 from glassnet.kernels.elementwise import times_positive
 from glassnet.kernels.linalg import sum_rows, times_transposed, transposed_times
 from glassnet.kernels.recurrent import (
+    gru_gates,
+    gru_gates_gradients,
+    gru_state,
+    gru_state_gradients,
     lstm_cell_state,
     lstm_gates,
     lstm_gates_gradient,
@@ -34,7 +38,8 @@ def is_kernel_array(value) -> bool:
 
 
 __all__ = [
-    "SparseRows", "col2im", "count_windows", "im2col", "is_kernel_array", "lstm_cell_state", "lstm_gates",
+    "SparseRows", "col2im", "count_windows", "gru_gates", "gru_gates_gradients", "gru_state", "gru_state_gradients",
+    "im2col", "is_kernel_array", "lstm_cell_state", "lstm_gates",
     "lstm_gates_gradient", "lstm_output_gradients", "lstm_state_gradients", "route_to_max", "same_padding", "sum_rows",
     "times_positive", "times_transposed", "transposed_times", "window_counts", "window_max", "window_sum",
 ]

@@ -1,4 +1,5 @@
-"""An LSTM step's gates and the gradients of its equations (autodiff/ops_recurrent.py), one compiled pass each.
+"""An LSTM's and a GRU's step: the gates and the gradients of their equations (autodiff/ops_recurrent.py), one
+compiled pass each.
 
 Written in NumPy, each is a handful of elementwise operations on batch × units arrays (128 × 32 in the IMDB
 example), each paying NumPy's call overhead for a microsecond of work, at each of 200 timesteps a batch. The
@@ -7,6 +8,10 @@ a = [i, f, c̃, o]. They go a row at a time, each inner loop over one block of c
 vectorizes (indexing a[r, 3u + k] element by element in one loop did not: 9.4 → 3.4 µs for the output's gradient
 at 128 × 32). The gates' activations take one NumPy tanh over all of z (the transcendental function that NumPy
 vectorizes and a compiled loop would not): σ(x) = ½ + ½·tanh(x/2) and tanh(x) = 2·tanh(x/2) / (1 + tanh²(x/2)).
+
+A GRU's gates (reset_after=True) are a = [z, r, h̃] from the step's input part xw and recurrent part hu, each with
+blocks z, r, h side by side in Keras's order; the candidate h̃ needs r first, so they are two tanh passes, each after
+a compiled loop that writes its input.
 """
 
 from __future__ import annotations
@@ -78,6 +83,133 @@ def lstm_output_gradients(dh: np.ndarray, a: np.ndarray, tanh_c: np.ndarray) -> 
     o = a[:, 3 * dh.shape[-1]:]
     da = np.concatenate([np.zeros_like(a[:, :3 * dh.shape[-1]]), dh * tanh_c], axis=-1)
     return da, dh * o * (1 - tanh_c * tanh_c)
+
+
+def gru_gates(xw: np.ndarray, hu: np.ndarray) -> np.ndarray:
+    """a = [σ(xw_z + hu_z), σ(xw_r + hu_r), tanh(xw_h + r ⊙ hu_h)], xw's and hu's three blocks of units columns."""
+    u = xw.shape[-1] // 3
+    if _compiled_for(xw, hu):
+        a = np.empty_like(hu)
+        compiled(gru_half_sums_loop)(xw, hu, a)
+        np.tanh(a[:, :2 * u], out=a[:, :2 * u])
+        compiled(gru_candidate_loop)(xw, hu, a)
+        np.tanh(a[:, 2 * u:], out=a[:, 2 * u:])
+        return a
+    a = np.empty(xw.shape, dtype=np.result_type(xw, hu))
+    a[:, :2 * u] = stable_sigmoid(xw[:, :2 * u] + hu[:, :2 * u])
+    np.tanh(xw[:, 2 * u:] + a[:, u:2 * u] * hu[:, 2 * u:], out=a[:, 2 * u:])
+    return a
+
+
+def gru_gates_gradients(da: np.ndarray, a: np.ndarray, hu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """dxw = [dz ⊙ z(1 − z), (dr + dn ⊙ hu_h) ⊙ r(1 − r), dn] and dhu = [dxw_z, dxw_r, dn ⊙ r] for a = [z, r, h̃],
+    where dn = dh̃ ⊙ (1 − h̃²) is the gradient of the candidate's pre-activation xw_h + r ⊙ hu_h."""
+    dxw = np.empty_like(a)
+    if _compiled_for(da, a) and hu.dtype == a.dtype:
+        dhu = np.empty_like(a)
+        compiled(gru_gates_gradients_loop)(da, a, hu, dxw, dhu)
+        return dxw, dhu
+    u = a.shape[-1] // 3
+    z, r, h_tilde = a[:, :u], a[:, u:2 * u], a[:, 2 * u:]
+    dn = dxw[:, 2 * u:]
+    np.multiply(da[:, 2 * u:], 1 - h_tilde * h_tilde, out=dn)
+    np.multiply(da[:, :u], z * (1 - z), out=dxw[:, :u])
+    np.multiply(da[:, u:2 * u] + dn * hu[:, 2 * u:], r * (1 - r), out=dxw[:, u:2 * u])
+    dhu = dxw.copy()
+    dhu[:, 2 * u:] *= r
+    return dxw, dhu
+
+
+def gru_state(a: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
+    """h = z ⊙ h_prev + (1 − z) ⊙ h̃ (a = [z, r, h̃]), the products in NumPy's order: (z·h_prev) + ((1 − z)·h̃)."""
+    if _compiled_for(h_prev, a):
+        h = np.empty_like(h_prev)
+        compiled(gru_state_loop)(a, h_prev, h)
+        return h
+    u = h_prev.shape[-1]
+    z = a[:, :u]
+    h = z * h_prev
+    h += (1 - z) * a[:, 2 * u:]
+    return h
+
+
+def gru_state_gradients(dh: np.ndarray, a: np.ndarray, h_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """da = [dh ⊙ (h_prev − h̃), 0, dh ⊙ (1 − z)] and dh_prev = dh ⊙ z, for h = z ⊙ h_prev + (1 − z) ⊙ h̃."""
+    if _compiled_for(dh, a) and h_prev.dtype == a.dtype:
+        da, dh_prev = np.empty_like(a), np.empty_like(dh)
+        compiled(gru_state_gradients_loop)(dh, a, h_prev, da, dh_prev)
+        return da, dh_prev
+    u = dh.shape[-1]
+    z, h_tilde = a[:, :u], a[:, 2 * u:]
+    da = np.zeros_like(a)
+    np.multiply(dh, h_prev - h_tilde, out=da[:, :u])
+    np.multiply(dh, 1 - z, out=da[:, 2 * u:])
+    return da, dh * z
+
+
+def gru_half_sums_loop(xw, hu, a):
+    """(xw + hu)/2 into a's z and r blocks (tanh of it gives σ: ½ + ½·tanh(x/2))."""
+    half = a.dtype.type(0.5)
+    u = a.shape[1] // 3
+    for r in range(a.shape[0]):
+        xw_r, hu_r, a_r = xw[r], hu[r], a[r]
+        for k in range(2 * u):
+            a_r[k] = half * (xw_r[k] + hu_r[k])
+
+
+def gru_candidate_loop(xw, hu, a):
+    """The z and r blocks from tanh(x/2) to σ(x) = ½ + ½·tanh(x/2) in place, then the candidate's pre-activation
+    xw_h + r ⊙ hu_h into the h block (its tanh follows)."""
+    half = a.dtype.type(0.5)
+    u = a.shape[1] // 3
+    for r in range(a.shape[0]):
+        xw_r, hu_r, a_r = xw[r], hu[r], a[r]
+        for k in range(2 * u):
+            a_r[k] = half + half * a_r[k]
+        for k in range(u):
+            a_r[2 * u + k] = xw_r[2 * u + k] + a_r[u + k] * hu_r[2 * u + k]
+
+
+def gru_gates_gradients_loop(da, a, hu, dxw, dhu):
+    """The loop of :func:`gru_gates_gradients` (its products in NumPy's order), a row at a time."""
+    one = a.dtype.type(1)
+    u = a.shape[1] // 3
+    for r in range(a.shape[0]):
+        da_r, a_r, hu_r, dxw_r, dhu_r = da[r], a[r], hu[r], dxw[r], dhu[r]
+        for k in range(u):
+            dn = da_r[2 * u + k] * (one - a_r[2 * u + k] * a_r[2 * u + k])
+            gate_r = a_r[u + k]
+            dxw_r[2 * u + k] = dn
+            dhu_r[2 * u + k] = dn * gate_r
+            dxw_r[u + k] = dhu_r[u + k] = (da_r[u + k] + dn * hu_r[2 * u + k]) * (gate_r * (one - gate_r))
+        for k in range(u):
+            dxw_r[k] = dhu_r[k] = da_r[k] * (a_r[k] * (one - a_r[k]))
+
+
+def gru_state_loop(a, h_prev, h):
+    """The loop of :func:`gru_state`, a row at a time."""
+    one = a.dtype.type(1)
+    u = h_prev.shape[1]
+    for r in range(h_prev.shape[0]):
+        a_r, hp, h_r = a[r], h_prev[r], h[r]
+        for k in range(u):
+            h_r[k] = a_r[k] * hp[k] + (one - a_r[k]) * a_r[2 * u + k]
+
+
+def gru_state_gradients_loop(dh, a, h_prev, da, dh_prev):
+    """The loop of :func:`gru_state_gradients`, a row at a time (the r block's gradient is zero here)."""
+    one, zero = a.dtype.type(1), a.dtype.type(0)
+    u = dh.shape[1]
+    for r in range(dh.shape[0]):
+        d, a_r, hp, da_r, dhp = dh[r], a[r], h_prev[r], da[r], dh_prev[r]
+        for k in range(u):
+            da_r[k] = d[k] * (hp[k] - a_r[2 * u + k])
+        for k in range(u):
+            da_r[u + k] = zero
+        for k in range(u):
+            da_r[2 * u + k] = d[k] * (one - a_r[k])
+        for k in range(u):
+            dhp[k] = d[k] * a_r[k]
 
 
 def lstm_gates_loop(t):

@@ -141,9 +141,10 @@ class RNN(Layer):
                                          self._recurrent_rng)
         previous = ops.zeros((batch, self.units), self.dtype) if keep is not None else None
         outputs = []
-        step_input = input_parts(self.cell, x)
+        step_input, recurrent_bias = input_parts(self.cell, x), self.cell.recurrent_bias()
         for t in (range(timesteps - 1, -1, -1) if self.go_backwards else range(timesteps)):
-            output, new_states = self.cell.call(step_input(t), states, recurrent_mask=recurrent_mask, step=t + 1)
+            output, new_states = self.cell.call(step_input(t), states, recurrent_mask=recurrent_mask, step=t + 1,
+                                                recurrent_bias=recurrent_bias)
             if keep is not None:  # a masked step carries the states and the output forward
                 output = ops.where(keep[t], output, previous)
                 new_states = [ops.where(keep[t], new, old) for new, old in zip(new_states, states)]

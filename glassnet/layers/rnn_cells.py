@@ -39,9 +39,10 @@ def named(value: Tensor, symbol: str, step: int | None) -> Tensor:
 
 class RecurrentCell(Layer):
     """What the three cells share: the constructor arguments, and W, U, b with ``gates`` blocks of ``units``
-    columns. Subclasses set ``gates`` and write ``call(xw, states, recurrent_mask=None, step=None) -> (output,
-    new_states)`` from the step's input part xw (``input_part``); ``recurrent_mask`` (the layer's recurrent dropout,
-    one draw per sequence) multiplies h before it enters U."""
+    columns. Subclasses set ``gates`` and write ``call(xw, states, recurrent_mask=None, step=None,
+    recurrent_bias=None) -> (output, new_states)`` from the step's input part xw (``input_part``);
+    ``recurrent_mask`` (the layer's recurrent dropout, one draw per sequence) multiplies h before it enters U, and
+    ``recurrent_bias`` (``recurrent_bias()``, taken once per sequence) is added to h·U."""
 
     gates = 1
     state_symbols = ("h",)  # the states' names in the equations, in the order of state_size
@@ -100,11 +101,16 @@ class RecurrentCell(Layer):
         bias = self.input_bias()
         return ops.matmul(x, self.kernel) if bias is None else ops.affine(x, self.kernel, bias)
 
+    def recurrent_bias(self) -> Tensor | None:
+        """The bias added to h·U at every step, None when all of b is in the input part (GRU's b_U otherwise)."""
+        return None
+
     def recurrent_part(self, h: Tensor, recurrent_mask: Tensor | None, step: int | None,
-                       kernel: Tensor | None = None) -> Tensor:
-        """hU⟨t⟩ = h⟨t−1⟩·U: every gate's recurrent term at once (``kernel``: some of U's columns instead)."""
-        return named(ops.matmul(self.dropped(h, recurrent_mask), self.recurrent_kernel if kernel is None else kernel),
-                     "hU", step)
+                       kernel: Tensor | None = None, bias: Tensor | None = None) -> Tensor:
+        """hU⟨t⟩ = h⟨t−1⟩·U (+ bias): every gate's recurrent term at once (``kernel``: some of U's columns
+        instead)."""
+        h, kernel = self.dropped(h, recurrent_mask), self.recurrent_kernel if kernel is None else kernel
+        return named(ops.matmul(h, kernel) if bias is None else ops.affine(h, kernel, bias), "hU", step)
 
     @staticmethod
     def dropped(h: Tensor, recurrent_mask: Tensor | None) -> Tensor:
@@ -115,9 +121,9 @@ class RecurrentCell(Layer):
 class SimpleRNNCell(RecurrentCell):
     """The fully connected recurrence: h' = act(x·W + h·U + b)  (act: tanh by default)."""
 
-    def call(self, xw, states, recurrent_mask=None, step=None):
+    def call(self, xw, states, recurrent_mask=None, step=None, recurrent_bias=None):
         (h,) = states
-        z = named(xw + self.recurrent_part(h, recurrent_mask, step), "z", step)
+        z = named(xw + self.recurrent_part(h, recurrent_mask, step, bias=recurrent_bias), "z", step)
         h_new = self.activation(z)
         return h_new, [h_new]
 
@@ -155,10 +161,10 @@ class LSTMCell(RecurrentCell):
         return np.concatenate([np.asarray(self.bias_initializer((u,), dtype=dtype)), np.ones(u, dtype=dtype),
                                np.asarray(self.bias_initializer((2 * u,), dtype=dtype))])
 
-    def call(self, xw, states, recurrent_mask=None, step=None):
+    def call(self, xw, states, recurrent_mask=None, step=None, recurrent_bias=None):
         h, c = states
         u, sigma, act = self.units, self.recurrent_activation, self.activation
-        z = named(xw + self.recurrent_part(h, recurrent_mask, step), "z", step)
+        z = named(xw + self.recurrent_part(h, recurrent_mask, step, bias=recurrent_bias), "z", step)
         if sigma is activations.sigmoid and act is activations.tanh:  # [i, f, c̃, o], c' and h' as three ops
             a = named(ops_recurrent.LstmGates.apply(z), "a", step)
             c_new = named(ops_recurrent.LstmCellState.apply(a, c), "c", step)
@@ -182,7 +188,9 @@ class GRUCell(RecurrentCell):
         h̃  = tanh(x·W_h + (r ⊙ h)·U_h + b_h)               reset_after=False
         h' = z ⊙ h + (1 − z) ⊙ h̃
 
-    With reset_after=True the bias has two rows, b (input) and b' (recurrent): shape (2, 3·units).
+    With reset_after=True the bias has two rows, b (input, b_W in a written-out step) and b' (recurrent, b_U):
+    shape (2, 3·units). With that and the two default activations, the gates and h' are one op each
+    (autodiff/ops_recurrent.py); otherwise each gate is its own ops.
     """
 
     gates = 3
@@ -196,25 +204,38 @@ class GRUCell(RecurrentCell):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
     def input_bias(self) -> Tensor | None:
-        """b, the bias's first row with reset_after (the second, b', is added to h·U)."""
-        return self.bias[0] if self.reset_after and self.bias is not None else self.bias
+        """b_W, the bias's first row with reset_after (the second, b_U, is added to h·U)."""
+        if not self.reset_after or self.bias is None:
+            return self.bias
+        bias = self.bias[0]
+        bias.name = "b_W"
+        return bias
 
-    def call(self, xw, states, recurrent_mask=None, step=None):
+    def recurrent_bias(self) -> Tensor | None:
+        """b_U, the bias's second row with reset_after."""
+        if not self.reset_after or self.bias is None:
+            return None
+        bias = self.bias[1]
+        bias.name = "b_U"
+        return bias
+
+    def call(self, xw, states, recurrent_mask=None, step=None, recurrent_bias=None):
         (h,) = states
-        u, sigma = self.units, self.recurrent_activation
-        recurrent_bias = self.bias[1] if self.reset_after and self.bias is not None else None
-        h_in = self.dropped(h, recurrent_mask)
-        if self.reset_after:  # h·U + b' for all three gates; r then scales the candidate's recurrent term
-            hu = named(ops.matmul(h_in, self.recurrent_kernel) if recurrent_bias is None else ops.affine(
-                h_in, self.recurrent_kernel, recurrent_bias), "hU", step)
+        u, sigma, act = self.units, self.recurrent_activation, self.activation
+        if self.reset_after:  # h·U + b_U for all three gates; r then scales the candidate's recurrent term
+            hu = self.recurrent_part(h, recurrent_mask, step, bias=recurrent_bias)
+            if sigma is activations.sigmoid and act is activations.tanh:  # a = [z, r, h̃] and h' as two ops
+                a = named(ops_recurrent.GruGates.apply(hu, xw), "a", step)
+                h_new = ops_recurrent.GruState.apply(a, h)
+                return h_new, [h_new]
             z = named(sigma(_gate(xw, 0, u) + _gate(hu, 0, u)), "z", step)
             r = named(sigma(_gate(xw, 1, u) + _gate(hu, 1, u)), "r", step)
-            h_tilde = named(self.activation(_gate(xw, 2, u) + r * _gate(hu, 2, u)), "h̃", step)
+            h_tilde = named(act(_gate(xw, 2, u) + r * _gate(hu, 2, u)), "h̃", step)
         else:  # r scales h before it meets the candidate's U_h
+            h_in = self.dropped(h, recurrent_mask)
             hu = named(ops.matmul(h_in, self.recurrent_kernel[:, :2 * u]), "hU", step)
             z = named(sigma(_gate(xw, 0, u) + _gate(hu, 0, u)), "z", step)
             r = named(sigma(_gate(xw, 1, u) + _gate(hu, 1, u)), "r", step)
-            h_tilde = named(self.activation(_gate(xw, 2, u) + ops.matmul(r * h_in, self.recurrent_kernel[:, 2 * u:])),
-                            "h̃", step)
+            h_tilde = named(act(_gate(xw, 2, u) + ops.matmul(r * h_in, self.recurrent_kernel[:, 2 * u:])), "h̃", step)
         h_new = z * h + (1 - z) * h_tilde
         return h_new, [h_new]

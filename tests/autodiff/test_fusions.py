@@ -21,6 +21,91 @@ def test_sigmoid_and_softmax_lead_back_to_their_logits(recording):
         assert logits_behind(ops.sigmoid(z), "softmax") is None and logits_behind(ops.tanh(z), "sigmoid") is None
 
 
+def _gru_steps(lib, gates, state, xw_steps, hu_steps, h0):
+    """h after each step: with glassnet's two ops, or PyTorch's sigmoid, tanh and products gate by gate."""
+    h, hs = h0, []
+    for xw, hu in zip(xw_steps, hu_steps):
+        if gates is None:
+            z, r = lib.sigmoid(xw[:, :3] + hu[:, :3]), lib.sigmoid(xw[:, 3:6] + hu[:, 3:6])
+            h_tilde = lib.tanh(xw[:, 6:] + r * hu[:, 6:])
+            h = z * h + (1 - z) * h_tilde
+        else:
+            h = state.apply(gates.apply(hu, xw), h)
+        hs.append(h)
+    return hs
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_gru_steps_two_ops_give_pytorchs_values_and_gradients(dtype):
+    """a = [σ(xw_z + hu_z), σ(xw_r + hu_r), tanh(xw_h + r ⊙ hu_h)], h = z ⊙ h_prev + (1 − z) ⊙ h̃ over three steps
+    sharing h (each state's gradient sums two paths), against PyTorch gate by gate: every input part's, recurrent
+    part's and h⟨0⟩'s gradient, saturated gates included."""
+    import torch
+
+    from glassnet.autodiff.ops_recurrent import GruGates, GruState
+
+    rng = np.random.default_rng(17)
+    xw_values = [rng.normal(scale=2.0, size=(4, 9)) for _ in range(3)]
+    hu_values = [rng.normal(scale=2.0, size=(4, 9)) for _ in range(3)]
+    xw_values[0][0, :] = [40, -40, 0, -40, 40, 0, 20, -20, 0]
+    h0_value, weights = rng.normal(size=(4, 3)), [rng.normal(size=(4, 3)) for _ in range(3)]
+    xws, hus = [Variable(v, dtype=dtype) for v in xw_values], [Variable(v, dtype=dtype) for v in hu_values]
+    h0 = Variable(h0_value, dtype=dtype)
+    hs = _gru_steps(ops, GruGates, GruState, xws, hus, h0)
+    loss = sum((h * Tensor(w.astype(dtype))).sum() for h, w in zip(hs, weights))
+    loss.backward()
+    as_torch = [[torch.tensor(v, dtype=getattr(torch, dtype), requires_grad=True) for v in values]
+                for values in (xw_values, hu_values, [h0_value])]
+    ths = _gru_steps(torch, None, None, *as_torch[:2], as_torch[2][0])
+    expected = sum((h * torch.tensor(w, dtype=h.dtype)).sum() for h, w in zip(ths, weights))
+    expected.backward()
+    tolerance = {"rtol": 1e-5, "atol": 1e-6} if dtype == "float32" else {"rtol": 1e-12, "atol": 1e-14}
+    np.testing.assert_allclose(loss.item(), expected.item(), **tolerance)
+    for h, th in zip(hs, ths):
+        np.testing.assert_allclose(h.numpy(), th.detach().numpy(), **tolerance)
+    for mine, theirs in zip([*xws, *hus, h0], [t for group in as_torch for t in group]):
+        np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), **tolerance)
+
+
+def test_a_gru_steps_two_ops_pass_central_differences():
+    from glassnet.autodiff import gradcheck
+    from glassnet.autodiff.ops_recurrent import GruGates, GruState
+
+    rng = np.random.default_rng(18)
+
+    def step(xw, hu, h_prev):
+        return GruState.apply(GruGates.apply(hu, xw), h_prev) * 2 + h_prev
+
+    gradcheck(step, [rng.normal(scale=2.0, size=(3, 6)), rng.normal(scale=2.0, size=(3, 6)), rng.normal(size=(3, 2))])
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_a_gru_cell_uses_the_two_ops_for_its_defaults_only_and_every_way_agrees(reset_after):
+    """GRUCell writes its default step (sigmoid, tanh, reset_after=True) as GruGates and GruState; with another
+    recurrent activation (a sigmoid that is not glassnet's own function) each gate is its own op, as it is for
+    reset_after=False. Same weights, same values and gradients."""
+    import glassnet as keras
+    from glassnet import layers
+
+    x = np.random.default_rng(19).normal(size=(5, 4, 3))
+    runs = []
+    for recurrent_activation in ("sigmoid", lambda t: ops.sigmoid(t)):
+        keras.utils.set_random_seed(1)
+        layer = layers.GRU(6, recurrent_activation=recurrent_activation, reset_after=reset_after,
+                           return_sequences=True, bias_initializer="random_normal", dtype="float64")
+        inputs = Variable(x, dtype="float64")
+        out = layer(inputs)
+        kinds = {type(t.op).__name__ for t in keras.autodiff.topological_order(out)}
+        (out * out).sum().backward()
+        runs.append((out.numpy(), inputs.grad, [w.grad for w in layer.trainable_weights], kinds))
+    (fused, dx_fused, dw_fused, fused_kinds), (gates, dx_gates, dw_gates, gate_kinds) = runs
+    assert ({"GruGates", "GruState"} <= fused_kinds) is reset_after and ("Sigmoid" in fused_kinds) is not reset_after
+    assert "GruGates" not in gate_kinds and "Sigmoid" in gate_kinds
+    np.testing.assert_allclose(fused, gates, rtol=1e-12, atol=1e-14)
+    for got, expected in zip([dx_fused, *dw_fused], [dx_gates, *dw_gates]):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
 def test_binary_crossentropy_of_a_saturated_sigmoid_is_exact_under_no_grad():
     """σ(30) rounds to 1 in float64's last bits; clipping it would give −ln(1e-7) = 16.118 for y = 0. Fused, the loss
     is max(z, 0) − z·y + ln(1 + e^−|z|) = 30 + 9.4e-14."""

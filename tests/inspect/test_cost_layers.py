@@ -90,6 +90,26 @@ def test_an_lstm_layer_is_counted_as_its_equations_by_hand():
     assert close(lstm.backward_flops, backward), (lstm.backward_flops, backward)
 
 
+def test_a_gru_layer_is_counted_as_its_equations_by_hand():
+    """GRU(u) (reset_after=True) over T steps of F features, batch B: xW_all = x_all·W + b_W once (2·F + 1 per value
+    of B·T × 3u); each step hU = h·U + b_U (2u + 1 per value of B × 3u), the gates (σ with its sum 5 twice, the
+    candidate 7 per unit), h = z·h + (1 − z)·h̃ (4). Backward: dW and db_W of the one product; each step dh, dU and
+    db_U, the gates' 12 and the state's 4 + 1 per unit."""
+    T, F, u = 5, 3, 4
+    layers.reset_uids()
+    model = gk.Sequential([gk.Input((T, F)), layers.GRU(u, name="gru")])
+    model.compile("sgd", "mse")
+    gru = next(c for c in inspect.cost(model, batch_size=B).layers if c.name == "gru")
+    values, units = B * T * 3 * u, B * T * u  # of the input and recurrent parts (all steps), of h (all steps)
+    forward = (2 * F + 1) * values + (2 * u + 1) * values + (17 + 4) * units
+    # backward: dW = x_allᵀ·dxW_all and db_W = Σ (no dX: the data); each step dU, db_U, and dh but at step 1 (h⟨0⟩ is
+    # a constant); gates 12 (dhU; dxW is its blocks), state 4 (da) + 1 (dh_prev, not at step 1) per unit
+    backward = (2 * F * values + values + 2 * u * values + 2 * u * (values - B * 3 * u) + values + (12 + 5) * units
+                - B * u)
+    assert close(gru.forward_flops, forward), (gru.forward_flops, forward)
+    assert close(gru.backward_flops, backward), (gru.backward_flops, backward)
+
+
 def test_masked_batch_norm_is_counted_per_value():
     """Under a mask: w/Σw (2), w·x and Σ (2), x − μ, (x − μ)², w·(x − μ)², Σ (4), ·1/√(σ² + ε), γ·ẑ + β (3)."""
     shapes = [(B, 6), (B, 6, 8), (8,), (8,)]

@@ -87,6 +87,24 @@ def test_explain_writes_an_lstm_one_op_per_line():
     assert sum(eq.rhs.startswith("[σ(z_i⟨") for eq in explanation.forward) == 4  # the gates, once a step
 
 
+def test_explain_writes_a_gru_as_its_two_equations_a_step():
+    """A GRU step (reset_after=True) is its slice of xW_all, hU = h·U + b_U, the gates a = [z, r, h̃] and
+    h = z ⊙ h_prev + (1 − z) ⊙ h̃; backward, each gradient is written after those it reads (dhU, then dxW)."""
+    layers.reset_uids()
+    model = gk.Sequential([gk.Input((3, 2)), layers.GRU(4), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    explanation = inspect.explain(model)
+    forward = {eq.lhs: eq.rhs for eq in explanation.forward}
+    assert [eq.lhs for eq in explanation.forward if "⟨" in eq.lhs] == [
+        f"{value}⟨{t}⟩" for t in range(1, 4) for value in ("xW", "hU", "a", "h")]
+    assert forward["hU⟨2⟩"] == "h⟨1⟩·U[1] + b_U"
+    assert forward["a⟨2⟩"] == "[σ(xW_z⟨2⟩ + hU_z⟨2⟩), σ(xW_r⟨2⟩ + hU_r⟨2⟩), tanh(xW_h⟨2⟩ + r⟨2⟩ ⊙ hU_h⟨2⟩)]"
+    assert forward["h⟨2⟩"] == "z⟨2⟩ ⊙ h⟨1⟩ + (1 − z⟨2⟩) ⊙ h̃⟨2⟩"
+    backward = [eq.lhs for eq in explanation.backward]
+    assert backward.index("dhU⟨2⟩") + 1 == backward.index("dxW⟨2⟩")
+    assert next(eq.rhs for eq in explanation.backward if eq.lhs == "dxW⟨2⟩").startswith("[dhU_z⟨2⟩, dhU_r⟨2⟩, ")
+
+
 @pytest.mark.parametrize("layer", ["LSTM", "SimpleRNN"])
 def test_explain_writes_m_for_the_rows_of_the_zero_states_terms(layer):
     """h⟨0⟩ is a constant, but it has a row per sample: h⟨0⟩·U and the sum it meets read (m, …), not the batch size

@@ -1,5 +1,5 @@
-"""The compiled loops of an LSTM step (kernels/recurrent.py) against the NumPy they replace: the cell state and the
-gradients bit for bit (the same products in the same order), the gates within float rounding (σ and tanh through
+"""The compiled loops of an LSTM's and a GRU's step (kernels/recurrent.py) against the NumPy they replace: the states
+and the gradients bit for bit (the same products in the same order), the gates within float rounding (σ and tanh through
 one tanh of z/2)."""
 
 import numpy as np
@@ -71,3 +71,37 @@ def test_the_loops_read_gates_sliced_out_of_a_wider_array(numpy_kernels):
     np.testing.assert_array_equal(into[0], into[1])
     np.testing.assert_array_equal(recurrent.lstm_cell_state(a, c_prev),
                                   numpy_kernels(recurrent.lstm_cell_state, a, c_prev))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_grus_gates_are_sigmoid_and_tanh_of_their_sums(dtype, numpy_kernels):
+    """a = [σ(xw_z + hu_z), σ(xw_r + hu_r), tanh(xw_h + r ⊙ hu_h)], xw a block of rows of a larger array (a step's
+    slice of xW_all), saturated sums included."""
+    xw_all, hu = _values(dtype, (15, 9), (5, 9), seed=6)
+    xw = xw_all[5:10]
+    xw[0, :] = [-100, 100, -30, 30, -100, 100, 0, 1e-30, -1e-30]
+    compiled, reference = recurrent.gru_gates(xw, hu), numpy_kernels(recurrent.gru_gates, xw, hu)
+    x64, h64 = xw.astype("float64"), hu.astype("float64")
+    z_r = 1 / (1 + np.exp(-(x64[:, :6] + h64[:, :6])))
+    expected = np.concatenate([z_r, np.tanh(x64[:, 6:] + z_r[:, 3:] * h64[:, 6:])], axis=1)
+    tolerance = 1e-6 if dtype == "float32" else 1e-15
+    np.testing.assert_allclose(compiled, expected, rtol=0, atol=tolerance)
+    np.testing.assert_allclose(reference, expected, rtol=0, atol=tolerance)
+    assert compiled.dtype == reference.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_grus_compiled_state_and_gradients_are_numpys_bit_for_bit(dtype, numpy_kernels):
+    a = (1 / (1 + np.exp(-_values(dtype, (6, 15), seed=7)[0]))).astype(dtype)  # gates in (0, 1)
+    a[:, 10:] = 2 * a[:, 10:] - 1  # the candidate block in (−1, 1)
+    da, hu = _values(dtype, (6, 15), (6, 15), seed=8)
+    dh, h_prev = _values(dtype, (6, 5), (6, 5), seed=9)
+    for fn, args in [(recurrent.gru_state, (a, h_prev)), (recurrent.gru_gates_gradients, (da, a, hu)),
+                     (recurrent.gru_state_gradients, (dh, a, h_prev))]:
+        compiled, reference = fn(*args), numpy_kernels(fn, *args)
+        for got, expected in zip(compiled if isinstance(compiled, tuple) else (compiled,),
+                                 reference if isinstance(reference, tuple) else (reference,)):
+            np.testing.assert_array_equal(got, expected)
+            assert got.dtype == np.dtype(dtype)
+    da_state, _ = recurrent.gru_state_gradients(dh, a, h_prev)
+    np.testing.assert_array_equal(da_state[:, 5:10], 0)  # r reaches h only through the candidate
