@@ -143,6 +143,11 @@ def affine(x, w, b) -> Tensor:
     return m.Affine.apply(x, w, b)
 
 
+def add_matmul(c, x, w) -> Tensor:
+    """c + x · w as one op: a recurrent step's input part plus its recurrent term (backward: dc = dz, dx, dw)."""
+    return m.AddMatMul.apply(c, x, w)
+
+
 def dot(x1, x2) -> Tensor:
     """keras.ops.dot (NumPy's dot): x1 · x2, summing x1's last axis with x2's second-to-last (or only) axis."""
     x1, x2 = as_tensor(x1), as_tensor(x2)

@@ -3,6 +3,9 @@ so the written-out step never hides one.
 
 - ``Affine`` (ops_math): Z = X·W + b, a Dense layer's product and bias add as one op; its backward gives the
   course's three lines at once, dX = dZ·Wᵀ, dW = Xᵀ·dZ and db = Σ dZ.
+- ``AddMatMul`` (ops_math): z = c + X·W, a SimpleRNN's or LSTM's z⟨t⟩ = xW⟨t⟩ + h⟨t−1⟩·U as one op: c is added
+  into the product's output, so no h·U array is made and no addition runs as an op of its own; backward
+  dc = dz, dh = dz·Uᵀ, dU = hᵀ·dz in one line.
 - ``SigmoidCrossEntropy``, ``SoftmaxCrossEntropy``, ``SparseSoftmaxCrossEntropy`` (ops_nn): a cross-entropy of the
   probabilities A = σ(Z) or softmax(Z) is computed from the logits Z instead, which is stable for any Z and whose
   backward is the course's dZ = A − Y (times the upstream gradient). The model still computes A for its

@@ -22,6 +22,7 @@ from glassnet.autodiff.tensor import Tensor, Variable
 KERNEL_OPS = ("MatMul", "Affine", "Conv1d", "Conv1dBias", "Conv2d", "Conv2dBias")  # ops whose 2nd input is a kernel W
 KERNEL_OPS += ("DepthwiseConv1d", "DepthwiseConv2d", "ConvTranspose1d", "ConvTranspose2d", "DepthwiseConv1dBias",
                "DepthwiseConv2dBias", "ConvTranspose1dBias", "ConvTranspose2dBias")
+KERNEL_POSITIONS = {**dict.fromkeys(KERNEL_OPS, 1), "AddMatMul": 2}  # where the kernel W enters each product
 BIAS_POSITIONS = {"Affine": 2, "Conv1dBias": 2, "Conv2dBias": 2, "Add": 1}  # where a bias b enters
 BIAS_POSITIONS.update(dict.fromkeys(("DepthwiseConv1dBias", "DepthwiseConv2dBias", "ConvTranspose1dBias",
                                      "ConvTranspose2dBias"), 2))
@@ -115,7 +116,7 @@ def _name_layer(number: int, values: list[Tensor], name) -> None:
         op = type(t.op).__name__
         for position, x in enumerate(t.op.inputs):
             if isinstance(x, Variable):
-                kernel = op in KERNEL_OPS and position == 1
+                kernel = KERNEL_POSITIONS.get(op) == position
                 bias = BIAS_POSITIONS.get(op) == position
                 recurrent = x.name.rsplit("/", 1)[-1] == "recurrent_kernel"  # U of a recurrent layer: h·U
                 recurrent_layer |= recurrent

@@ -277,6 +277,26 @@ class Affine(Function):
         return dx, dw, (kernels.sum_rows(dz) if self.needs_input_grad[2] else None)
 
 
+class AddMatMul(Function):
+    """z = c + x·w.  Backward: dc = dz, dx = dz·wᵀ, dw = xᵀ·dz.
+
+    A recurrent step's input part plus its recurrent term, z⟨t⟩ = xW⟨t⟩ + h⟨t−1⟩·U, as one op: c is added into the
+    product's output, so no h·U array is made and no addition runs as an op of its own.
+    """
+
+    def forward(self, c, x, w):
+        self.save_for_backward(x, w)
+        z = _matmul(x, w)
+        in_place = isinstance(z, np.ndarray) and z.shape[z.ndim - c.ndim:] == c.shape and z.dtype == c.dtype
+        return np.add(c, z, out=z) if in_place else c + z
+
+    def backward(self, dz):
+        x, w = self.saved
+        dx = kernels.times_transposed(dz, w) if self.needs_input_grad[1] else None
+        dw = kernels.transposed_times(x, dz) if self.needs_input_grad[2] else None
+        return dz, dx, dw
+
+
 def _matmul(x, w) -> np.ndarray:
     """x @ w, with an error that names both shapes when they do not align."""
     try:

@@ -173,6 +173,8 @@ def gemm_shape(node) -> tuple[int, int, int] | None:
     shapes = node.input_shapes
     if node.op in ("MatMul", "Affine") and len(shapes[0]) >= 2 and len(shapes[1]) == 2:
         return math.prod(shapes[0][:-1]), shapes[1][0], shapes[1][1]
+    if node.op == "AddMatMul" and len(shapes[1]) >= 2 and len(shapes[2]) == 2:  # c + X·W
+        return math.prod(shapes[1][:-1]), shapes[2][0], shapes[2][1]
     if node.op in flops.CONVOLUTIONS:
         return math.prod(node.output_shape[:-1]), math.prod(shapes[1][:-1]), shapes[1][-1]
     if node.op in flops.DEPTHWISE:
@@ -186,7 +188,7 @@ def window_values(node) -> int:
     """How many values a convolution's im2col gathers (or col2im adds back): its windows, one row per output pixel
     (per input pixel for a transposed convolution, whose scatter runs forward); 0 for other ops."""
     gemm = gemm_shape(node)
-    if gemm is None or node.op in ("MatMul", "Affine"):
+    if gemm is None or node.op in ("MatMul", "Affine", "AddMatMul"):
         return 0
     m, k, n = gemm
     if node.op in flops.TRANSPOSED:

@@ -22,6 +22,7 @@ from glassnet.inspect.step_debugger import UnitEquations, unit_equations
 
 _FUSED = {"SigmoidCrossEntropy", "SoftmaxCrossEntropy", "SparseSoftmaxCrossEntropy"}
 _PRETTY = {"Sigmoid": "σ", "LeakyRelu": "leaky_relu", "LogSoftmax": "log_softmax"}
+ROW_FACTORS = {"MatMul": 0, "Affine": 0, "AddMatMul": 1}  # the products' factor whose rows are the output's rows
 
 
 @dataclass
@@ -121,7 +122,7 @@ class _Explainer:
                 continue
             for k, i in enumerate(n.inputs):
                 shape = self.by_id[i].output_shape
-                row_factor = k == 0 and n.op in ("MatMul", "Affine") and shape[:-1] == n.output_shape[:-1]
+                row_factor = k == ROW_FACTORS.get(n.op) and shape[:-1] == n.output_shape[:-1]
                 if i not in axes and self.by_id[i].op != "Variable" and (shape == n.output_shape or row_factor):
                     axes[i] = 0
         return axes
@@ -227,8 +228,8 @@ class _Explainer:
         input was broadcast to the output's shape (not a product's, a reduction's or a window op's gradient)."""
         expr = re.sub(r"\s*broadcast back.*$", "", expr)
         in_shape, out_shape = tuple(self.by_id[input_id].output_shape), tuple(n.output_shape)
-        if in_shape != out_shape and n.op not in (*naming.KERNEL_OPS, "Sum", "Mean") and _broadcasts(in_shape,
-                                                                                                         out_shape):
+        products = (*naming.KERNEL_POSITIONS, "Sum", "Mean")
+        if in_shape != out_shape and n.op not in products and _broadcasts(in_shape, out_shape):
             return f"Σ {atom(expr)}"
         return expr
 
@@ -296,7 +297,7 @@ def _explain_graph(graph: Graph, show_values: bool) -> Explanation:
                 v = graph.node(i)
                 if v.op == "Variable" and i not in ex.names:
                     position = n.inputs.index(i)
-                    kernel = n.op in naming.KERNEL_OPS and position == 1
+                    kernel = naming.KERNEL_POSITIONS.get(n.op) == position
                     bias = n.op == "Sub" or naming.BIAS_POSITIONS.get(n.op) == position
                     recurrent = v.name.rsplit("/", 1)[-1] == "recurrent_kernel"  # U: h·U, as step_source names it
                     ex.names[i] = (f"U[{ell}]" if recurrent else f"W[{ell}]" if kernel else f"b[{ell}]" if bias

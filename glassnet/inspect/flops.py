@@ -4,6 +4,8 @@ Conventions (one FLOP = one scalar add, multiply, divide, compare or elementary 
 
 - MatMul ``Z = X·W`` with X (…, m, k), W (k, n): ``2·m·k·n`` per batch element (k multiplies and k adds per output,
   the usual convention). Backward: ``2·m·k·n`` for dX = dZ·Wᵀ and again for dW = Xᵀ·dZ, each only if needed.
+  Affine ``X·W + b`` and AddMatMul ``C + X·W`` add one FLOP per output element forward; Affine's db = Σ dZ one per
+  output element, AddMatMul's dC = dZ none.
 - Elementwise ops cost a fixed number of FLOPs per output element (table ``ELEMENTWISE`` below, e.g. σ(z) =
   1 / (1 + e^−z) is 4: negate, exp, add, divide); their backward costs the per-element count of their rule
   (``ELEMENTWISE_BACKWARD``, e.g. σ's da · a(1 − a) is 3) for each input that needs a gradient.
@@ -146,6 +148,8 @@ def forward_flops(op_name: str, input_shapes: list[tuple[int, ...]], output_shap
         return _matmul_flops(input_shapes[0], output_shape)
     if op_name == "Affine":  # X·W, then + b once per output element
         return _matmul_flops(input_shapes[0], output_shape) + _size(output_shape)
+    if op_name == "AddMatMul":  # c + X·W: the product, then one add per output element
+        return _matmul_flops(input_shapes[1], output_shape) + _size(output_shape)
     if op_name in CONVOLUTIONS:
         return _conv_flops(input_shapes, output_shape) + (_size(output_shape) if CONVOLUTIONS[op_name] else 0)
     if op_name in POOLINGS:
@@ -188,6 +192,8 @@ def backward_flops(
             total += _size(output_shape)  # db = Σ dZ
         elif op_name in ("MatMul", "Affine"):
             total += _matmul_flops(input_shapes[0], output_shape)
+        elif op_name == "AddMatMul":  # dc = dz moves nothing; dx = dz·Wᵀ and dW = Xᵀ·dz are products
+            total += 0 if position == 0 else _matmul_flops(input_shapes[1], output_shape)
         elif op_name in CONVOLUTIONS:
             total += _size(output_shape) if position == 2 else _conv_flops(input_shapes, output_shape)
         elif op_name in POOLINGS:

@@ -39,10 +39,10 @@ def named(value: Tensor, symbol: str, step: int | None) -> Tensor:
 
 class RecurrentCell(Layer):
     """What the three cells share: the constructor arguments, and W, U, b with ``gates`` blocks of ``units``
-    columns. Subclasses set ``gates`` and write ``call(xw, states, recurrent_mask=None, step=None,
-    recurrent_bias=None) -> (output, new_states)`` from the step's input part xw (``input_part``);
-    ``recurrent_mask`` (the layer's recurrent dropout, one draw per sequence) multiplies h before it enters U, and
-    ``recurrent_bias`` (``recurrent_bias()``, taken once per sequence) is added to h·U."""
+    columns. Subclasses set ``gates`` and write ``call(xw, states, recurrent_mask=None, step=None) -> (output,
+    new_states)`` from the step's input part xw (``input_part``); ``recurrent_mask`` (the layer's recurrent
+    dropout, one draw per sequence) multiplies h before it enters U. A cell whose ``recurrent_bias()`` is not None
+    (a GRU's b_U, added to h·U) takes it, taken once per sequence, as ``recurrent_bias=``."""
 
     gates = 1
     state_symbols = ("h",)  # the states' names in the equations, in the order of state_size
@@ -105,12 +105,10 @@ class RecurrentCell(Layer):
         """The bias added to h·U at every step, None when all of b is in the input part (GRU's b_U otherwise)."""
         return None
 
-    def recurrent_part(self, h: Tensor, recurrent_mask: Tensor | None, step: int | None,
-                       kernel: Tensor | None = None, bias: Tensor | None = None) -> Tensor:
-        """hU⟨t⟩ = h⟨t−1⟩·U (+ bias): every gate's recurrent term at once (``kernel``: some of U's columns
-        instead)."""
-        h, kernel = self.dropped(h, recurrent_mask), self.recurrent_kernel if kernel is None else kernel
-        return named(ops.matmul(h, kernel) if bias is None else ops.affine(h, kernel, bias), "hU", step)
+    def step_sum(self, xw: Tensor, h: Tensor, recurrent_mask: Tensor | None, step: int | None) -> Tensor:
+        """z⟨t⟩ = xW⟨t⟩ + h⟨t−1⟩·U: every gate's input part and recurrent term, summed as the product is written
+        (one op, ``ops.add_matmul``)."""
+        return named(ops.add_matmul(xw, self.dropped(h, recurrent_mask), self.recurrent_kernel), "z", step)
 
     @staticmethod
     def dropped(h: Tensor, recurrent_mask: Tensor | None) -> Tensor:
@@ -121,10 +119,9 @@ class RecurrentCell(Layer):
 class SimpleRNNCell(RecurrentCell):
     """The fully connected recurrence: h' = act(x·W + h·U + b)  (act: tanh by default)."""
 
-    def call(self, xw, states, recurrent_mask=None, step=None, recurrent_bias=None):
+    def call(self, xw, states, recurrent_mask=None, step=None):
         (h,) = states
-        z = named(xw + self.recurrent_part(h, recurrent_mask, step, bias=recurrent_bias), "z", step)
-        h_new = self.activation(z)
+        h_new = self.activation(self.step_sum(xw, h, recurrent_mask, step))
         return h_new, [h_new]
 
 
@@ -161,10 +158,10 @@ class LSTMCell(RecurrentCell):
         return np.concatenate([np.asarray(self.bias_initializer((u,), dtype=dtype)), np.ones(u, dtype=dtype),
                                np.asarray(self.bias_initializer((2 * u,), dtype=dtype))])
 
-    def call(self, xw, states, recurrent_mask=None, step=None, recurrent_bias=None):
+    def call(self, xw, states, recurrent_mask=None, step=None):
         h, c = states
         u, sigma, act = self.units, self.recurrent_activation, self.activation
-        z = named(xw + self.recurrent_part(h, recurrent_mask, step, bias=recurrent_bias), "z", step)
+        z = self.step_sum(xw, h, recurrent_mask, step)
         if sigma is activations.sigmoid and act is activations.tanh:  # [i, f, c̃, o], c' and h' as three ops
             a = named(ops_recurrent.LstmGates.apply(z), "a", step)
             c_new = named(ops_recurrent.LstmCellState.apply(a, c), "c", step)
@@ -223,7 +220,9 @@ class GRUCell(RecurrentCell):
         (h,) = states
         u, sigma, act = self.units, self.recurrent_activation, self.activation
         if self.reset_after:  # h·U + b_U for all three gates; r then scales the candidate's recurrent term
-            hu = self.recurrent_part(h, recurrent_mask, step, bias=recurrent_bias)
+            h_in = self.dropped(h, recurrent_mask)
+            hu = named(ops.matmul(h_in, self.recurrent_kernel) if recurrent_bias is None else ops.affine(
+                h_in, self.recurrent_kernel, recurrent_bias), "hU", step)
             if sigma is activations.sigmoid and act is activations.tanh:  # a = [z, r, h̃] and h' as two ops
                 a = named(ops_recurrent.GruGates.apply(hu, xw), "a", step)
                 h_new = ops_recurrent.GruState.apply(a, h)

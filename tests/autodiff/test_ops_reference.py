@@ -237,6 +237,9 @@ for a_dims, b_dims in [("mk", "kn"), ("bmk", "bkn"), ("a1mk", "bkn"), ("bmk", "k
 for x_dims in ("k", "mk", "bmk"):  # a dense layer's pre-activation: any batch axes of x, one kernel, a bias row
     case("affine", f"{x_dims}@kn+n", matmul_draw(x_dims, "kn", "n"), lambda x, w, b: ops.affine(x, w, b),
          lambda x, w, b: x @ w + b)
+for c_dims, x_dims in [("mn", "mk"), ("n", "mk"), ("bmn", "bmk")]:  # a recurrent step's xW⟨t⟩ + h·U, a broadcast c
+    case("add_matmul", f"{c_dims}+{x_dims}@kn", matmul_draw(c_dims, x_dims, "kn"), ops.add_matmul,
+         lambda c, x, w: c + x @ w)
 
 
 # reductions: every axis variant, keepdims both ways

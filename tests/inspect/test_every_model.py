@@ -81,7 +81,7 @@ def test_explain_writes_an_lstm_one_op_per_line():
     explanation = inspect.explain(model)
     steps = [eq.lhs for eq in explanation.forward if "⟨" in eq.lhs]
     assert steps == [f"{value}⟨{t}⟩" for t in range(1, 5)
-                     for value in ("xW", "hU", "z", "a", "c", "h")]  # its block of xW_all, then the textbook's five
+                     for value in ("xW", "z", "a", "c", "h")]  # its block of xW_all, then the textbook's four
     assert max(len(eq.rhs) for eq in explanation.forward) < 60
     assert any(eq.rhs.startswith("σ(") for eq in explanation.forward)  # the Dense output's
     assert sum(eq.rhs.startswith("[σ(z_i⟨") for eq in explanation.forward) == 4  # the gates, once a step
@@ -107,13 +107,13 @@ def test_explain_writes_a_gru_as_its_two_equations_a_step():
 
 @pytest.mark.parametrize("layer", ["LSTM", "SimpleRNN"])
 def test_explain_writes_m_for_the_rows_of_the_zero_states_terms(layer):
-    """h⟨0⟩ is a constant, but it has a row per sample: h⟨0⟩·U and the sum it meets read (m, …), not the batch size
-    the explanation happened to trace (4)."""
+    """h⟨0⟩ is a constant, but it has a row per sample: z⟨1⟩ = xW⟨1⟩ + h⟨0⟩·U reads (m, …), not the batch size the
+    explanation happened to trace (4)."""
     layers.reset_uids()
     model = gk.Sequential([gk.Input((3, 2)), getattr(layers, layer)(5), layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer="sgd", loss="binary_crossentropy")
     shapes = {eq.lhs: eq.shapes for eq in inspect.explain(model).forward}
     width = 20 if layer == "LSTM" else 5
-    assert shapes["hU⟨1⟩"] == f"(m, {width}) = h⟨0⟩·({5}, {width})"
-    assert shapes["z⟨1⟩"] == f"(m, {width}) = (m, {width}) + (m, {width})"
+    assert shapes["z⟨1⟩"] == f"(m, {width}) = (m, {width}) + h⟨0⟩·(5, {width})"
+    assert shapes["z⟨2⟩"] == f"(m, {width}) = (m, {width}) + (m, 5)·(5, {width})"
     assert "(4," not in "".join(shapes.values())  # m wherever the rows are samples

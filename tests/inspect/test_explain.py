@@ -105,8 +105,8 @@ def test_relu_and_softmax_output():
 
 def test_a_sequence_model_of_any_length_reads_layer_by_layer_and_step_by_step():
     """Input((None,)) gets a short example sequence; the cast of the word indices joins the Embedding (layer 1);
-    the LSTM (layer 2) reads every step's x·W + b in one product, then step by step h·U, its gates and states under
-    step_source's names (a⟨1⟩, c⟨1⟩, h⟨1⟩)."""
+    the LSTM (layer 2) reads every step's x·W + b in one product, then step by step z = xW + h·U, its gates and
+    states under step_source's names (a⟨1⟩, c⟨1⟩, h⟨1⟩)."""
     import glassnet as keras
     from glassnet import layers
 
@@ -124,7 +124,7 @@ def test_a_sequence_model_of_any_length_reads_layer_by_layer_and_step_by_step():
     assert inputs[0] < recurrent[0] < recurrent[1] < recurrent[2]
     assert lines[-5:-3] == ["Z[3] = h⟨3⟩·W[3] + b[3]", "A[3] = σ(Z[3])"]
     step_1 = [line for line in lines if "⟨1⟩ = " in line]
-    assert step_1 == ["xW⟨1⟩ = xW_all[0:4]", "hU⟨1⟩ = h⟨0⟩·U[2]", "z⟨1⟩ = xW⟨1⟩ + hU⟨1⟩",
+    assert step_1 == ["xW⟨1⟩ = xW_all[0:4]", "z⟨1⟩ = xW⟨1⟩ + h⟨0⟩·U[2]",
                       "a⟨1⟩ = [σ(z_i⟨1⟩), σ(z_f⟨1⟩), tanh(z_c⟨1⟩), σ(z_o⟨1⟩)]", "c⟨1⟩ = f⟨1⟩ ⊙ c⟨0⟩ + i⟨1⟩ ⊙ c̃⟨1⟩",
                       "h⟨1⟩ = o⟨1⟩ ⊙ tanh(c⟨1⟩)"]  # the zero states h⟨0⟩, c⟨0⟩
 
