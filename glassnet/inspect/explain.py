@@ -91,6 +91,7 @@ class _Explainer:
         self.data = self._data_dependent()
         self.sample_axis = self._sample_axes()
         self.m = next((n.output_shape[0] for n in graph.nodes if n.op == "Input"), 1)
+        self.sample_blocks = self._sample_blocks()
         self.names: dict[str, str] = {}
         self.forward: list[Equation] = []
         self.backward: list[Equation] = []
@@ -127,12 +128,45 @@ class _Explainer:
                     axes[i] = 0
         return axes
 
+    def _sample_blocks(self) -> dict[str, int]:
+        """For a value whose first axis holds T blocks of m samples (an RNN's steps laid out time-major, x_all and
+        xW_all: a (T, m, …) array reshaped to (T·m, …)), T; carried by the ops that keep that axis."""
+        blocks: dict[str, int] = {}
+        for n in self.g.nodes:
+            source = n.inputs[0] if n.inputs else None
+            shape = self.by_id[source].output_shape if source is not None else ()
+            if n.op == "Reshape" and self.sample_axis.get(source) == 1 and len(shape) >= 2 and shape[1] == self.m \
+                    and n.output_shape[:1] == (shape[0] * self.m,):
+                blocks[n.id] = shape[0]
+            elif source in blocks and n.output_shape[:1] == shape[:1] and n.op != "Transpose":
+                blocks[n.id] = blocks[source]
+        return blocks
+
+    def rows_text(self, rows: int) -> str:
+        """A count of rows in units of m where it is a whole number of them: ``m``, ``2m``, ``0``."""
+        if self.m > 1 and rows % self.m == 0:
+            return "0" if rows == 0 else "m" if rows == self.m else f"{rows // self.m}m"
+        return str(rows)
+
     # shapes and values ------------------------------------------------------------------------------------------
     def shape_text(self, node_id: str) -> str:
         shape = self.by_id[node_id].output_shape
         axis = self.sample_axis.get(node_id)
         dims = ["m" if (k == axis and d == self.m) else str(d) for k, d in enumerate(shape)]
+        if node_id in self.sample_blocks:
+            dims[0] = self.rows_text(shape[0])
         return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+    def block_slice(self, n: Node) -> str | None:
+        """``xW_all[m:2m]``: a slice of whole blocks of samples out of a time-major value, written in m."""
+        key = self.g.tensors[n.id].op.key
+        first = key[0] if isinstance(key, tuple) and len(key) == 1 else key
+        if n.inputs[0] not in self.sample_blocks or not isinstance(first, slice) or first.step is not None:
+            return None
+        start, stop, _ = first.indices(self.by_id[n.inputs[0]].output_shape[0])
+        if start % self.m or stop % self.m:
+            return None
+        return f"{self.expr(n.inputs[0])}[{self.rows_text(start)}:{self.rows_text(stop)}]"
 
     def shapes_of(self, expr: str, extra: dict[str, str]) -> str:
         table = {name: self.shape_text(i) for i, name in self.names.items()}
@@ -176,6 +210,8 @@ class _Explainer:
             if len(fn.axes) == len(n.input_shapes[0]):
                 return f"{'Σ' if n.op == 'Sum' else 'mean'} {atom(args[0])}"
             return f"{n.op.lower()}({args[0]}, axis={fn.axes[0] if len(fn.axes) == 1 else fn.axes})"
+        if n.op == "GetItem" and self.block_slice(n) is not None:
+            return self.block_slice(n)
         fn_type = type(self.g.tensors[n.id].op)
         rule = rule_of(fn_type)
         if len(args) == 1 and rule is not None and rule.forward and (

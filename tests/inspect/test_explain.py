@@ -121,10 +121,12 @@ def test_a_sequence_model_of_any_length_reads_layer_by_layer_and_step_by_step():
     assert lines[inputs[0]] == "xW_all = x_all·W[2] + b[2]" and len(recurrent) == 3  # a sequence of 3 steps
     shapes = {q.lhs: q.shapes for q in explain(model).forward}
     assert shapes["H[2]"] == "(3, m, 4) = transpose((m, 3, 4))"  # time-major: the samples on the second axis
+    assert shapes["x_all"] == "(3m, 4) = reshape((3, m, 4))"  # the steps' rows one block of m after the other
+    assert "xW⟨3⟩ = xW_all[2m:3m]" in lines and shapes["xW⟨3⟩"] == "(m, 12) = xW_all[2m:3m]"
     assert inputs[0] < recurrent[0] < recurrent[1] < recurrent[2]
     assert lines[-5:-3] == ["Z[3] = h⟨3⟩·W[3] + b[3]", "A[3] = σ(Z[3])"]
     step_1 = [line for line in lines if "⟨1⟩ = " in line]
-    assert step_1 == ["xW⟨1⟩ = xW_all[0:4]", "z⟨1⟩ = xW⟨1⟩ + h⟨0⟩·U[2]",
+    assert step_1 == ["xW⟨1⟩ = xW_all[0:m]", "z⟨1⟩ = xW⟨1⟩ + h⟨0⟩·U[2]",
                       "a⟨1⟩ = [σ(z_i⟨1⟩), σ(z_f⟨1⟩), tanh(z_c⟨1⟩), σ(z_o⟨1⟩)]", "c⟨1⟩ = f⟨1⟩ ⊙ c⟨0⟩ + i⟨1⟩ ⊙ c̃⟨1⟩",
                       "h⟨1⟩ = o⟨1⟩ ⊙ tanh(c⟨1⟩)"]  # the zero states h⟨0⟩, c⟨0⟩
 
