@@ -141,11 +141,10 @@ class RNN(Layer):
                                          self._recurrent_rng)
         previous = ops.zeros((batch, self.units), self.dtype) if keep is not None else None
         outputs = []
-        step_input, recurrent_bias = input_parts(self.cell, x), self.cell.recurrent_bias()
-        with_bias = {} if recurrent_bias is None else {"recurrent_bias": recurrent_bias}
+        step_input, shared = input_parts(self.cell, x), self.cell.sequence_terms()
         for t in (range(timesteps - 1, -1, -1) if self.go_backwards else range(timesteps)):
             output, new_states = self.cell.call(step_input(t), states, recurrent_mask=recurrent_mask, step=t + 1,
-                                                **with_bias)
+                                                **shared)
             if keep is not None:  # a masked step carries the states and the output forward
                 output = ops.where(keep[t], output, previous)
                 new_states = [ops.where(keep[t], new, old) for new, old in zip(new_states, states)]

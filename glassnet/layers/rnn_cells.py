@@ -25,9 +25,20 @@ def _gate(z: Tensor, k: int, units: int) -> Tensor:
     return z[:, k * units:(k + 1) * units]
 
 
+def _block(value: Tensor, k: int, units: int, symbol: str, step: int | None) -> Tensor:
+    """The k-th block of ``units`` columns of a step's value, labelled (``xW_z⟨3⟩``: the z gate's input part)."""
+    return named(_gate(value, k, units), symbol, step)
+
+
 def _gate_input(z: Tensor, k: int, units: int, gate: str, step: int | None) -> Tensor:
     """The k-th gate's pre-activation, labelled after its gate (``z_f⟨3⟩``: what σ turns into f⟨3⟩)."""
     return named(_gate(z, k, units), f"z_{gate}", step)
+
+
+def named_weight(value: Tensor, symbol: str) -> Tensor:
+    """Label a slice of a weight that every step reads (``b_U``), the name a written-out step gives it."""
+    value.name = symbol
+    return value
 
 
 def named(value: Tensor, symbol: str, step: int | None) -> Tensor:
@@ -41,8 +52,9 @@ class RecurrentCell(Layer):
     """What the three cells share: the constructor arguments, and W, U, b with ``gates`` blocks of ``units``
     columns. Subclasses set ``gates`` and write ``call(xw, states, recurrent_mask=None, step=None) -> (output,
     new_states)`` from the step's input part xw (``input_part``); ``recurrent_mask`` (the layer's recurrent
-    dropout, one draw per sequence) multiplies h before it enters U. A cell whose ``recurrent_bias()`` is not None
-    (a GRU's b_U, added to h·U) takes it, taken once per sequence, as ``recurrent_bias=``."""
+    dropout, one draw per sequence) multiplies h before it enters U. ``sequence_terms()`` are weights' slices every
+    step reads (a GRU's b_U, or its U's two parts): the layer takes them once per sequence and passes them to each
+    step as keyword arguments, so each is one op and its gradient one sum, not one per step."""
 
     gates = 1
     state_symbols = ("h",)  # the states' names in the equations, in the order of state_size
@@ -101,9 +113,9 @@ class RecurrentCell(Layer):
         bias = self.input_bias()
         return ops.matmul(x, self.kernel) if bias is None else ops.affine(x, self.kernel, bias)
 
-    def recurrent_bias(self) -> Tensor | None:
-        """The bias added to h·U at every step, None when all of b is in the input part (GRU's b_U otherwise)."""
-        return None
+    def sequence_terms(self) -> dict[str, Tensor]:
+        """The slices of the weights every step reads, by the name ``call`` takes them under (none here)."""
+        return {}
 
     def step_sum(self, xw: Tensor, h: Tensor, recurrent_mask: Tensor | None, step: int | None) -> Tensor:
         """z⟨t⟩ = xW⟨t⟩ + h⟨t−1⟩·U: every gate's input part and recurrent term, summed as the product is written
@@ -204,37 +216,37 @@ class GRUCell(RecurrentCell):
         """b_W, the bias's first row with reset_after (the second, b_U, is added to h·U)."""
         if not self.reset_after or self.bias is None:
             return self.bias
-        bias = self.bias[0]
-        bias.name = "b_W"
-        return bias
+        return named_weight(self.bias[0], "b_W")
 
-    def recurrent_bias(self) -> Tensor | None:
-        """b_U, the bias's second row with reset_after."""
-        if not self.reset_after or self.bias is None:
-            return None
-        bias = self.bias[1]
-        bias.name = "b_U"
-        return bias
+    def sequence_terms(self) -> dict[str, Tensor]:
+        """With reset_after, b_U (the bias's second row, added to h·U); without, U's two parts: U_zr (the z and r
+        gates' columns) and U_h (the candidate's, which meets r ⊙ h)."""
+        if not self.reset_after:
+            u = self.units
+            return {"recurrent_kernels": (named_weight(self.recurrent_kernel[:, :2 * u], "U_zr"),
+                                          named_weight(self.recurrent_kernel[:, 2 * u:], "U_h"))}
+        return {} if self.bias is None else {"recurrent_bias": named_weight(self.bias[1], "b_U")}
 
-    def call(self, xw, states, recurrent_mask=None, step=None, recurrent_bias=None):
+    def call(self, xw, states, recurrent_mask=None, step=None, recurrent_bias=None, recurrent_kernels=None):
         (h,) = states
         u, sigma, act = self.units, self.recurrent_activation, self.activation
+        h_in = self.dropped(h, recurrent_mask)
         if self.reset_after:  # h·U + b_U for all three gates; r then scales the candidate's recurrent term
-            h_in = self.dropped(h, recurrent_mask)
             hu = named(ops.matmul(h_in, self.recurrent_kernel) if recurrent_bias is None else ops.affine(
                 h_in, self.recurrent_kernel, recurrent_bias), "hU", step)
             if sigma is activations.sigmoid and act is activations.tanh:  # a = [z, r, h̃] and h' as two ops
                 a = named(ops_recurrent.GruGates.apply(hu, xw), "a", step)
                 h_new = ops_recurrent.GruState.apply(a, h)
                 return h_new, [h_new]
-            z = named(sigma(_gate(xw, 0, u) + _gate(hu, 0, u)), "z", step)
-            r = named(sigma(_gate(xw, 1, u) + _gate(hu, 1, u)), "r", step)
-            h_tilde = named(act(_gate(xw, 2, u) + r * _gate(hu, 2, u)), "h̃", step)
-        else:  # r scales h before it meets the candidate's U_h
-            h_in = self.dropped(h, recurrent_mask)
-            hu = named(ops.matmul(h_in, self.recurrent_kernel[:, :2 * u]), "hU", step)
-            z = named(sigma(_gate(xw, 0, u) + _gate(hu, 0, u)), "z", step)
-            r = named(sigma(_gate(xw, 1, u) + _gate(hu, 1, u)), "r", step)
-            h_tilde = named(act(_gate(xw, 2, u) + ops.matmul(r * h_in, self.recurrent_kernel[:, 2 * u:])), "h̃", step)
+        else:  # r scales h before it meets the candidate's U_h; h·U_zr feeds the gates z and r
+            u_zr, u_h = recurrent_kernels
+            hu = named(ops.matmul(h_in, u_zr), "hU", step)
+        z = named(sigma(_block(xw, 0, u, "xW_z", step) + _block(hu, 0, u, "hU_z", step)), "z", step)
+        r = named(sigma(_block(xw, 1, u, "xW_r", step) + _block(hu, 1, u, "hU_r", step)), "r", step)
+        if self.reset_after:
+            h_tilde = act(_block(xw, 2, u, "xW_h", step) + r * _block(hu, 2, u, "hU_h", step))
+        else:
+            h_tilde = act(_block(xw, 2, u, "xW_h", step) + ops.matmul(r * h_in, u_h))
+        h_tilde = named(h_tilde, "h̃", step)
         h_new = z * h + (1 - z) * h_tilde
         return h_new, [h_new]

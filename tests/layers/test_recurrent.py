@@ -2,6 +2,8 @@
 go_backwards, parameter counts, summary rows, configs, weight names), gradients against PyTorch's nn.RNN, nn.LSTM
 and nn.GRU, dropout only in training, a model that trains through fit exactly as Keras's does, and the errors."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -300,6 +302,28 @@ def test_an_lstm_trains_in_fit_as_in_keras(keras):
         assert f"xW⟨{step}⟩ = xW_all[{4 * (step - 1)}:{4 * step}]" in source  # recorded on 4 samples
     assert "a_7 = lstm_lstm_gates_7.forward(z_7)" in source and "U1 = lstm/lstm_cell/recurrent_kernel" in source
     assert "Z[2] = h⟨7⟩·W[2] + b[2]" in source
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_a_gru_slices_its_weights_once_per_sequence(reset_after):
+    """The slices every step reads (reset_after: the bias's second row b_U; without it, U's two parts) are taken
+    once, before the steps, and each step's blocks carry their gate's name; the steps' values are the same as with
+    the slices taken at every step (the layer's Keras comparisons above hold them to Keras's)."""
+    gk.utils.set_random_seed(0)
+    model = gk.Sequential([gk.Input((3, 2)), layers.GRU(4, reset_after=reset_after,
+                                                         bias_initializer="random_normal"), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    model.train_on_batch(rng.normal(size=(5, 3, 2)), rng.normal(size=(5, 1)))
+    source = model.step_source()
+    slices = [line.split("  # ")[1] for line in source.splitlines()
+              if re.search(r"= \w+\.forward\((U1|bias1)\)", line)]
+    if reset_after:
+        assert slices == ["b_W = bias[1][0]", "b_U = bias[1][1]"]
+        assert "hU⟨3⟩ = h⟨2⟩·U[1] + b_U" in source and "dbias1 = " in source
+    else:
+        assert slices == ["U_zr = U[1][:, :8]", "U_h = U[1][:, 8:]"]
+        assert "hU⟨3⟩ = h⟨2⟩·U_zr" in source and re.search(r"add_\d+ = xW_z⟨3⟩ \+ hU_z⟨3⟩", source)
 
 
 def test_penalties_and_constraints_are_keras(keras):
