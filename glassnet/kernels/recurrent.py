@@ -38,9 +38,7 @@ def lstm_gates(z: np.ndarray) -> np.ndarray:
 def lstm_gates_gradient(da: np.ndarray, a: np.ndarray) -> np.ndarray:
     """dz = da ⊙ [i(1 − i), f(1 − f), 1 − c̃², o(1 − o)] for a = [i, f, c̃, o] = [σ(z_i), σ(z_f), tanh(z_c), σ(z_o)]."""
     if _compiled_for(da, a):
-        dz = np.empty_like(a)
-        compiled(lstm_gates_gradient_loop)(da, a, dz)
-        return dz
+        return _outputs_of(lstm_gates_gradient_loop, (da, a), a)
     u = a.shape[-1] // 4
     slope = a * (1 - a)
     slope[:, 2 * u:3 * u] = 1 - a[:, 2 * u:3 * u] * a[:, 2 * u:3 * u]
@@ -50,9 +48,7 @@ def lstm_gates_gradient(da: np.ndarray, a: np.ndarray) -> np.ndarray:
 def lstm_cell_state(a: np.ndarray, c_prev: np.ndarray) -> np.ndarray:
     """c = f ⊙ c_prev + i ⊙ c̃ (a = [i, f, c̃, o]), the products in NumPy's order: (f·c_prev) + (i·c̃)."""
     if _compiled_for(c_prev, a):
-        c = np.empty_like(c_prev)
-        compiled(lstm_cell_state_loop)(a, c_prev, c)
-        return c
+        return _outputs_of(lstm_cell_state_loop, (a, c_prev), c_prev)
     u = c_prev.shape[-1]
     c = a[:, u:2 * u] * c_prev
     c += a[:, :u] * a[:, 2 * u:3 * u]
@@ -63,9 +59,7 @@ def lstm_state_gradients(dc: np.ndarray, a: np.ndarray, c_prev: np.ndarray, da: 
     """da += [dc ⊙ c̃, dc ⊙ c_prev, dc ⊙ i, 0] in place, and returns dc_prev = dc ⊙ f, for c = f ⊙ c_prev + i ⊙ c̃
     (a = [i, f, c̃, o]). da arrives holding the o block's gradient (from h = o ⊙ tanh(c)), or zeros."""
     if _compiled_for(dc, a) and da.dtype == dc.dtype:
-        dc_prev = np.empty_like(dc)
-        compiled(lstm_state_loop)(dc, a, c_prev, da, dc_prev)
-        return dc_prev
+        return _outputs_of(lstm_state_loop, (dc, a, c_prev, da), dc)
     u = dc.shape[-1]
     i, f, c_tilde = a[:, :u], a[:, u:2 * u], a[:, 2 * u:3 * u]
     da[:, :u] += dc * c_tilde
@@ -77,9 +71,7 @@ def lstm_state_gradients(dc: np.ndarray, a: np.ndarray, c_prev: np.ndarray, da: 
 def lstm_output_gradients(dh: np.ndarray, a: np.ndarray, tanh_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """da = [0, 0, 0, dh ⊙ tanh(c)] and dc = dh ⊙ o ⊙ (1 − tanh²(c)), for h = o ⊙ tanh(c) (a = [i, f, c̃, o])."""
     if _compiled_for(dh, a):
-        da, dc = np.empty_like(a), np.empty_like(dh)
-        compiled(lstm_output_loop)(dh, a, tanh_c, da, dc)
-        return da, dc
+        return _outputs_of(lstm_output_loop, (dh, a, tanh_c), a, dh)
     o = a[:, 3 * dh.shape[-1]:]
     da = np.concatenate([np.zeros_like(a[:, :3 * dh.shape[-1]]), dh * tanh_c], axis=-1)
     return da, dh * o * (1 - tanh_c * tanh_c)
@@ -104,13 +96,11 @@ def gru_gates(xw: np.ndarray, hu: np.ndarray) -> np.ndarray:
 def gru_gates_gradients(da: np.ndarray, a: np.ndarray, hu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """dxw = [dz ⊙ z(1 − z), (dr + dn ⊙ hu_h) ⊙ r(1 − r), dn] and dhu = [dxw_z, dxw_r, dn ⊙ r] for a = [z, r, h̃],
     where dn = dh̃ ⊙ (1 − h̃²) is the gradient of the candidate's pre-activation xw_h + r ⊙ hu_h."""
-    dxw = np.empty_like(a)
     if _compiled_for(da, a) and hu.dtype == a.dtype:
-        dhu = np.empty_like(a)
-        compiled(gru_gates_gradients_loop)(da, a, hu, dxw, dhu)
-        return dxw, dhu
+        return _outputs_of(gru_gates_gradients_loop, (da, a, hu), a, a)
     u = a.shape[-1] // 3
     z, r, h_tilde = a[:, :u], a[:, u:2 * u], a[:, 2 * u:]
+    dxw = np.empty_like(a)
     dn = dxw[:, 2 * u:]
     np.multiply(da[:, 2 * u:], 1 - h_tilde * h_tilde, out=dn)
     np.multiply(da[:, :u], z * (1 - z), out=dxw[:, :u])
@@ -123,9 +113,7 @@ def gru_gates_gradients(da: np.ndarray, a: np.ndarray, hu: np.ndarray) -> tuple[
 def gru_state(a: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
     """h = z ⊙ h_prev + (1 − z) ⊙ h̃ (a = [z, r, h̃]), the products in NumPy's order: (z·h_prev) + ((1 − z)·h̃)."""
     if _compiled_for(h_prev, a):
-        h = np.empty_like(h_prev)
-        compiled(gru_state_loop)(a, h_prev, h)
-        return h
+        return _outputs_of(gru_state_loop, (a, h_prev), h_prev)
     u = h_prev.shape[-1]
     z = a[:, :u]
     h = z * h_prev
@@ -136,9 +124,7 @@ def gru_state(a: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
 def gru_state_gradients(dh: np.ndarray, a: np.ndarray, h_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """da = [dh ⊙ (h_prev − h̃), 0, dh ⊙ (1 − z)] and dh_prev = dh ⊙ z, for h = z ⊙ h_prev + (1 − z) ⊙ h̃."""
     if _compiled_for(dh, a) and h_prev.dtype == a.dtype:
-        da, dh_prev = np.empty_like(a), np.empty_like(dh)
-        compiled(gru_state_gradients_loop)(dh, a, h_prev, da, dh_prev)
-        return da, dh_prev
+        return _outputs_of(gru_state_gradients_loop, (dh, a, h_prev), a, dh)
     u = dh.shape[-1]
     z, h_tilde = a[:, :u], a[:, 2 * u:]
     da = np.zeros_like(a)
@@ -276,6 +262,14 @@ def lstm_output_loop(dh, a, tanh_c, da, dc):
             da_r[3 * u + k] = d[k] * t[k]
         for k in range(u):
             dc_r[k] = d[k] * a_r[3 * u + k] * (one - t[k] * t[k])
+
+
+def _outputs_of(loop, inputs: tuple, *like: np.ndarray):
+    """Run a compiled loop that writes its results into new arrays shaped like ``like`` (passed after
+    ``inputs``); return them (one array, or a tuple)."""
+    outputs = tuple(np.empty_like(x) for x in like)
+    compiled(loop)(*inputs, *outputs)
+    return outputs if len(outputs) > 1 else outputs[0]
 
 
 def _compiled_for(values: np.ndarray, a: np.ndarray) -> bool:

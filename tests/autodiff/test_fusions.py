@@ -84,26 +84,38 @@ def test_a_gru_cell_uses_the_two_ops_for_its_defaults_only_and_every_way_agrees(
     """GRUCell writes its default step (sigmoid, tanh, reset_after=True) as GruGates and GruState; with another
     recurrent activation (a sigmoid that is not glassnet's own function) each gate is its own op, as it is for
     reset_after=False. Same weights, same values and gradients."""
-    import glassnet as keras
     from glassnet import layers
 
-    x = np.random.default_rng(19).normal(size=(5, 4, 3))
+    def gru(recurrent_activation):
+        return layers.GRU(6, recurrent_activation=recurrent_activation, reset_after=reset_after,
+                          return_sequences=True, bias_initializer="random_normal", dtype="float64")
+
+    fused_kinds, gate_kinds = _fused_and_gate_by_gate_agree(gru, seed=19)
+    assert ({"GruGates", "GruState"} <= fused_kinds) is reset_after and ("Sigmoid" in fused_kinds) is not reset_after
+    assert "GruGates" not in gate_kinds and "Sigmoid" in gate_kinds
+
+
+def _fused_and_gate_by_gate_agree(make_layer, seed: int) -> tuple[set[str], set[str]]:
+    """Run the layer ``make_layer(recurrent_activation)`` with glassnet's sigmoid and with a sigmoid that is not
+    glassnet's own function (so each gate is its own op), from the same weights, on the same sequences; assert the
+    values and gradients agree and return the op kinds each way wrote."""
+    import glassnet as keras
+
+    x = np.random.default_rng(seed).normal(size=(5, 4, 3))
     runs = []
     for recurrent_activation in ("sigmoid", lambda t: ops.sigmoid(t)):
         keras.utils.set_random_seed(1)
-        layer = layers.GRU(6, recurrent_activation=recurrent_activation, reset_after=reset_after,
-                           return_sequences=True, bias_initializer="random_normal", dtype="float64")
+        layer = make_layer(recurrent_activation)
         inputs = Variable(x, dtype="float64")
         out = layer(inputs)
         kinds = {type(t.op).__name__ for t in keras.autodiff.topological_order(out)}
         (out * out).sum().backward()
         runs.append((out.numpy(), inputs.grad, [w.grad for w in layer.trainable_weights], kinds))
     (fused, dx_fused, dw_fused, fused_kinds), (gates, dx_gates, dw_gates, gate_kinds) = runs
-    assert ({"GruGates", "GruState"} <= fused_kinds) is reset_after and ("Sigmoid" in fused_kinds) is not reset_after
-    assert "GruGates" not in gate_kinds and "Sigmoid" in gate_kinds
     np.testing.assert_allclose(fused, gates, rtol=1e-12, atol=1e-14)
     for got, expected in zip([dx_fused, *dw_fused], [dx_gates, *dw_gates]):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    return fused_kinds, gate_kinds
 
 
 def test_binary_crossentropy_of_a_saturated_sigmoid_is_exact_under_no_grad():
@@ -244,22 +256,11 @@ def test_an_lstm_cell_uses_the_three_ops_for_sigmoid_and_tanh_only_and_both_ways
     """LSTMCell writes its default step as LstmGates, LstmCellState and LstmCellOutput; with other activations
     (here a sigmoid that is not glassnet's own function) it writes each gate as its own op. Same weights, same
     values and gradients."""
-    import glassnet as keras
     from glassnet import layers
 
-    x = np.random.default_rng(9).normal(size=(5, 4, 3))
-    runs = []
-    for recurrent_activation in ("sigmoid", lambda t: ops.sigmoid(t)):
-        keras.utils.set_random_seed(1)
-        layer = layers.LSTM(6, recurrent_activation=recurrent_activation, return_sequences=True, dtype="float64")
-        inputs = Variable(x, dtype="float64")
-        out = layer(inputs)
-        kinds = {type(t.op).__name__ for t in keras.autodiff.topological_order(out)}
-        (out * out).sum().backward()
-        runs.append((out.numpy(), inputs.grad, [w.grad for w in layer.trainable_weights], kinds))
-    (fused, dx_fused, dw_fused, fused_kinds), (gates, dx_gates, dw_gates, gate_kinds) = runs
+    def lstm(recurrent_activation):
+        return layers.LSTM(6, recurrent_activation=recurrent_activation, return_sequences=True, dtype="float64")
+
+    fused_kinds, gate_kinds = _fused_and_gate_by_gate_agree(lstm, seed=9)
     assert {"LstmGates", "LstmCellState", "LstmCellOutput"} <= fused_kinds and "Sigmoid" not in fused_kinds
     assert "LstmGates" not in gate_kinds and "Sigmoid" in gate_kinds
-    np.testing.assert_allclose(fused, gates, rtol=1e-12, atol=1e-14)
-    for got, expected in zip([dx_fused, *dw_fused], [dx_gates, *dw_gates]):
-        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)

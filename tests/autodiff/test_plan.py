@@ -19,6 +19,20 @@ def step(params, x, y):
     return ops.mean(ops.sigmoid_cross_entropy(y, z2)), z2
 
 
+def tanh_chain():
+    """x·w then 20 tanh layers, summed, on 512 × 512 float64 (2 MB arrays), and an input for it."""
+    rng = np.random.default_rng(0)
+    w = Variable(rng.normal(size=(512, 512)) * 0.1, dtype=np.float64)
+
+    def deep(x):
+        h = x * w
+        for _ in range(20):
+            h = ops.tanh(h)
+        return ops.sum(h)
+
+    return deep, rng.normal(size=(512, 512))
+
+
 def test_replay_equals_eager_on_new_batches():
     rng = np.random.default_rng(0)
     params = make_params(rng)
@@ -128,16 +142,7 @@ def test_a_plan_keeps_the_graph_but_not_the_traced_batchs_values():
     import gc
     import tracemalloc
 
-    rng = np.random.default_rng(0)
-    w = Variable(rng.normal(size=(512, 512)) * 0.1, dtype=np.float64)
-
-    def deep(x):
-        h = x * w
-        for _ in range(20):
-            h = ops.tanh(h)
-        return ops.sum(h)
-
-    x = rng.normal(size=(512, 512))
+    deep, x = tanh_chain()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
@@ -157,16 +162,7 @@ def test_tracing_peaks_at_the_forward_values_and_the_gradients_ahead():
     as an eager backward that keeps every tensor's .grad would)."""
     import tracemalloc
 
-    rng = np.random.default_rng(0)
-    w = Variable(rng.normal(size=(512, 512)) * 0.1, dtype=np.float64)
-
-    def deep(x):
-        h = x * w
-        for _ in range(20):
-            h = ops.tanh(h)
-        return ops.sum(h)
-
-    x = rng.normal(size=(512, 512))
+    deep, x = tanh_chain()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]

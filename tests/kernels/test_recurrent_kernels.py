@@ -26,17 +26,32 @@ def _values(dtype, *shapes, seed=0):
     return [rng.normal(scale=3.0, size=shape).astype(dtype) for shape in shapes]
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_the_gates_are_sigmoid_and_tanh_of_their_blocks(dtype, numpy_kernels):
-    (z,) = _values(dtype, (5, 12))
-    z[0, :] = [-100, 100, -30, 30, -100, 100, -30, 30, 0, 1e-30, -1e-30, 0]  # saturated, tiny and zero
-    compiled, reference = recurrent.lstm_gates(z), numpy_kernels(recurrent.lstm_gates, z)
-    sigmoid = 1 / (1 + np.exp(-z.astype("float64")))
-    expected = np.concatenate([sigmoid[:, :6], np.tanh(z[:, 6:9].astype("float64")), sigmoid[:, 9:]], axis=1)
+def _both_within_rounding(fn, args, expected: np.ndarray, dtype: str, numpy_kernels) -> None:
+    """The compiled kernel and the NumPy reference each equal float64's values within the dtype's rounding."""
+    compiled, reference = fn(*args), numpy_kernels(fn, *args)
     tolerance = 1e-6 if dtype == "float32" else 1e-15
     np.testing.assert_allclose(compiled, expected, rtol=0, atol=tolerance)
     np.testing.assert_allclose(reference, expected, rtol=0, atol=tolerance)
     assert compiled.dtype == reference.dtype == np.dtype(dtype)
+
+
+def _each_bit_for_bit(cases, dtype: str, numpy_kernels) -> None:
+    """Each (kernel, arguments): every array the compiled loop returns equals the NumPy reference's, bit for bit."""
+    for fn, args in cases:
+        compiled, reference = fn(*args), numpy_kernels(fn, *args)
+        for got, expected in zip(compiled if isinstance(compiled, tuple) else (compiled,),
+                                 reference if isinstance(reference, tuple) else (reference,)):
+            np.testing.assert_array_equal(got, expected)
+            assert got.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_gates_are_sigmoid_and_tanh_of_their_blocks(dtype, numpy_kernels):
+    (z,) = _values(dtype, (5, 12))
+    z[0, :] = [-100, 100, -30, 30, -100, 100, -30, 30, 0, 1e-30, -1e-30, 0]  # saturated, tiny and zero
+    sigmoid = 1 / (1 + np.exp(-z.astype("float64")))
+    expected = np.concatenate([sigmoid[:, :6], np.tanh(z[:, 6:9].astype("float64")), sigmoid[:, 9:]], axis=1)
+    _both_within_rounding(recurrent.lstm_gates, (z,), expected, dtype, numpy_kernels)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -46,13 +61,8 @@ def test_the_compiled_cell_state_and_gradients_are_numpys_bit_for_bit(dtype, num
     a[:, 10:15] = 2 * a[:, 10:15] - 1  # the c̃ block in (−1, 1)
     da, = _values(dtype, (6, 20), seed=2)
     dc, dh, c_prev, tanh_c = _values(dtype, (6, 5), (6, 5), (6, 5), (6, 5), seed=3)
-    for fn, args in [(recurrent.lstm_cell_state, (a, c_prev)), (recurrent.lstm_gates_gradient, (da, a)),
-                     (recurrent.lstm_output_gradients, (dh, a, np.tanh(tanh_c)))]:
-        compiled, reference = fn(*args), numpy_kernels(fn, *args)
-        for got, expected in zip(compiled if isinstance(compiled, tuple) else (compiled,),
-                                 reference if isinstance(reference, tuple) else (reference,)):
-            np.testing.assert_array_equal(got, expected)
-            assert got.dtype == np.dtype(dtype)
+    _each_bit_for_bit([(recurrent.lstm_cell_state, (a, c_prev)), (recurrent.lstm_gates_gradient, (da, a)),
+                       (recurrent.lstm_output_gradients, (dh, a, np.tanh(tanh_c)))], dtype, numpy_kernels)
     into = [da.copy(), da.copy()]  # the state's gradients are added into a da holding other values
     dc_prev = recurrent.lstm_state_gradients(dc, a, c_prev, into[0])
     np.testing.assert_array_equal(dc_prev, numpy_kernels(recurrent.lstm_state_gradients, dc, a, c_prev, into[1]))
@@ -80,14 +90,10 @@ def test_a_grus_gates_are_sigmoid_and_tanh_of_their_sums(dtype, numpy_kernels):
     xw_all, hu = _values(dtype, (15, 9), (5, 9), seed=6)
     xw = xw_all[5:10]
     xw[0, :] = [-100, 100, -30, 30, -100, 100, 0, 1e-30, -1e-30]
-    compiled, reference = recurrent.gru_gates(xw, hu), numpy_kernels(recurrent.gru_gates, xw, hu)
     x64, h64 = xw.astype("float64"), hu.astype("float64")
     z_r = 1 / (1 + np.exp(-(x64[:, :6] + h64[:, :6])))
     expected = np.concatenate([z_r, np.tanh(x64[:, 6:] + z_r[:, 3:] * h64[:, 6:])], axis=1)
-    tolerance = 1e-6 if dtype == "float32" else 1e-15
-    np.testing.assert_allclose(compiled, expected, rtol=0, atol=tolerance)
-    np.testing.assert_allclose(reference, expected, rtol=0, atol=tolerance)
-    assert compiled.dtype == reference.dtype == np.dtype(dtype)
+    _both_within_rounding(recurrent.gru_gates, (xw, hu), expected, dtype, numpy_kernels)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -96,12 +102,7 @@ def test_a_grus_compiled_state_and_gradients_are_numpys_bit_for_bit(dtype, numpy
     a[:, 10:] = 2 * a[:, 10:] - 1  # the candidate block in (−1, 1)
     da, hu = _values(dtype, (6, 15), (6, 15), seed=8)
     dh, h_prev = _values(dtype, (6, 5), (6, 5), seed=9)
-    for fn, args in [(recurrent.gru_state, (a, h_prev)), (recurrent.gru_gates_gradients, (da, a, hu)),
-                     (recurrent.gru_state_gradients, (dh, a, h_prev))]:
-        compiled, reference = fn(*args), numpy_kernels(fn, *args)
-        for got, expected in zip(compiled if isinstance(compiled, tuple) else (compiled,),
-                                 reference if isinstance(reference, tuple) else (reference,)):
-            np.testing.assert_array_equal(got, expected)
-            assert got.dtype == np.dtype(dtype)
+    _each_bit_for_bit([(recurrent.gru_state, (a, h_prev)), (recurrent.gru_gates_gradients, (da, a, hu)),
+                       (recurrent.gru_state_gradients, (dh, a, h_prev))], dtype, numpy_kernels)
     da_state, _ = recurrent.gru_state_gradients(dh, a, h_prev)
     np.testing.assert_array_equal(da_state[:, 5:10], 0)  # r reaches h only through the candidate

@@ -14,6 +14,7 @@ pytest.importorskip("starlette", reason="the playground extra (starlette) is not
 from glassnet.autodiff import Tensor, no_grad  # noqa: E402
 from glassnet.playground import server, wire  # noqa: E402
 from glassnet.playground.session import GRID, Session  # noqa: E402
+from tests.cycles import cycles_made_by  # noqa: E402
 from tests.playground.probes import decode, running_server  # noqa: E402
 
 BIG = {"dataset": "spiral", "layers": [8] * 6,
@@ -37,19 +38,8 @@ def test_a_frame_survives_the_wire_and_its_arrays_are_bytes_after_a_small_header
 
 
 def test_encoding_a_frame_leaves_no_reference_cycle_holding_its_bytes():
-    import gc
-
     frame = Session(BIG).frame()
-    gc.collect()
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        wire.decode(wire.encode(frame))
-        gc.collect()
-        cycles = [type(o).__name__ for o in gc.garbage]
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-    assert cycles == []
+    assert cycles_made_by(lambda: wire.decode(wire.encode(frame))) == []
 
 
 def test_every_units_thumbnail_is_its_10x10_block_mean_from_one_pass():
