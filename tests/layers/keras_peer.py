@@ -45,7 +45,7 @@ def same_program(keras, input_shape, make, x, random_weights: bool = False):
     """``Sequential([Input(input_shape), *make(layers)])`` in Keras and in glassnet, glassnet's weights set from
     Keras's (made random first when asked): the two agree on the outputs for ``x`` at inference, the parameter
     counts, every layer's output shape and the summary."""
-    keras.utils.clear_session()  # automatic names restart in both: conv2d, conv2d_1, ...
+    keras.utils.clear_session(free_memory=False)  # automatic names restart in both: conv2d, conv2d_1, ...
     layers.reset_uids()
     km = keras.Sequential([keras.Input(input_shape), *make(keras.layers)])
     gm = gk.Sequential([gk.Input(input_shape), *make(gk.layers)])

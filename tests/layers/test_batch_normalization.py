@@ -48,7 +48,7 @@ def same_batch_norm(keras, input_shape, config, x):
     """A BatchNormalization after an Input, in Keras and glassnet from the same random weights: the same outputs
     at inference and in training, the same moving statistics after the training call, weight names, config,
     parameter counts and summary."""
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     km = keras.Sequential([keras.Input(input_shape), keras.layers.BatchNormalization(**config)])
     gm = gk.Sequential([gk.Input(input_shape), BatchNormalization(**config)])
@@ -123,7 +123,7 @@ def test_a_frozen_layer_runs_in_inference_mode(keras):
 # ----- training through fit: the replayed step updates the moving statistics ----------------------------------
 def two_models(keras, momentum=0.8):
     """Dense → BatchNormalization → Dense in Keras and glassnet, with the same weights, compiled with SGD."""
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     km = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4), keras.layers.BatchNormalization(momentum=momentum),
                            keras.layers.Dense(1)])

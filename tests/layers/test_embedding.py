@@ -95,7 +95,7 @@ def test_mask_zero_gives_keras_mask(keras):
 def test_mask_reaches_the_layers_that_use_it(keras):
     """Embedding(mask_zero=True) → BatchNormalization in training: only the words, not the padding, count in the
     batch statistics (as Keras)."""
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     km = keras.Sequential([keras.Input((7,)), keras.layers.Embedding(20, 3, mask_zero=True),
                            keras.layers.BatchNormalization()])
@@ -110,7 +110,7 @@ def test_mask_reaches_the_layers_that_use_it(keras):
 def test_mask_reaches_a_recurrent_layer(keras):
     """Embedding(mask_zero=True) → LSTM → Dense: the padded steps are skipped as in Keras, at inference and through
     fit's replayed steps (the mask is recomputed from each batch)."""
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     rng = np.random.default_rng(8)
     x = rng.integers(1, 20, size=(32, 7))
@@ -139,7 +139,7 @@ def test_mask_reaches_a_recurrent_layer(keras):
 def test_fit_is_keras_fit(keras):
     """Embedding → GlobalAveragePooling1D → Dense trained by fit (replayed steps) equals Keras's, repeated words
     included (their gradients add up)."""
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     rng = np.random.default_rng(3)
     x, y = rng.integers(0, 12, size=(48, 6)), rng.normal(size=(48, 1)).astype("float32")

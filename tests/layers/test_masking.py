@@ -45,7 +45,7 @@ def test_gradient_flows_only_through_kept_timesteps():
 
 def test_mask_reaches_batch_normalization(keras):
     """Masking → BatchNormalization in training: the masked timesteps do not count in the batch statistics."""
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     km = keras.Sequential([keras.Input((5, 4)), keras.layers.Masking(), keras.layers.BatchNormalization()])
     gm = gk.Sequential([gk.Input((5, 4)), Masking(), layers.BatchNormalization()])
@@ -66,7 +66,7 @@ def test_masks_travel_through_a_functional_model(keras, first):
         masked = k.layers.Masking()(inputs) if first == "masking" else k.layers.Embedding(20, 3, mask_zero=True)(inputs)
         return k.Model(inputs, k.layers.BatchNormalization(momentum=0.5)(masked))
 
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     x = X if first == "masking" else np.array([[3, 1, 7, 0, 0, 0, 0], [19, 2, 2, 2, 5, 0, 0]])
     km, gm = build(keras), build(gk)

@@ -281,7 +281,7 @@ def test_an_lstm_trains_in_fit_as_in_keras(keras):
     """fit records the first step and replays it on the next batches: 6 SGD steps from the same weights land on
     Keras's weights, and the written-out step is the step fit runs."""
     x, y = regression_data()
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     km = keras.Sequential([keras.Input((7, 3)), keras.layers.LSTM(4), keras.layers.Dense(1)])
     gm = gk.Sequential([gk.Input((7, 3)), layers.LSTM(4), layers.Dense(1)])
@@ -329,7 +329,7 @@ def test_a_gru_slices_its_weights_once_per_sequence(reset_after):
 def test_penalties_and_constraints_are_keras(keras):
     """The three weights' regularizers add Keras's penalties; their constraints hold after each update as in Keras."""
     x, y = regression_data()
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
 
     def make(ls):
@@ -396,7 +396,7 @@ def test_initial_state_starts_the_recurrence(keras):
 def test_states_come_out_of_a_functional_model_as_in_keras(keras):
     """Called on keras.Input, return_state gives the output's and each state's symbolic tensor, as in Keras."""
     x = sequences(batch=4)
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
 
     def build(k):

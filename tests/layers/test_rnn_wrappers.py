@@ -19,7 +19,7 @@ def random_weights(keras_layer, glass_layer, seed=4):
 
 def both(keras, make, input_shape=(None, 6, 4)):
     """The same wrapper in both libraries, built, with the same random weights."""
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     keras_layer, glass_layer = make(keras.layers), make(layers)
     keras_layer.build(input_shape)
@@ -131,7 +131,7 @@ def test_time_distributed_shares_one_set_of_weights():
 def test_a_bidirectional_lstm_model_trains_in_fit_as_in_keras(keras):
     x = sequences(batch=12, timesteps=5, features=3, seed=9)
     y = x.mean(axis=(1, 2))[:, None]
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
 
     def make(ls):
@@ -157,7 +157,7 @@ def test_embedded_padded_text_trains_as_in_keras(keras):
     x[:5, 5:] = 0  # padded at the end
     x[5:9, :3] = 0  # and at the start
     y = rng.normal(size=(16, 1)).astype("float32")
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
 
     def make(ls):
@@ -195,7 +195,7 @@ def test_wrapper_errors_name_what_was_received():
 
 
 def test_symbolic_calls_give_keras_output_tensors(keras):
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
 
     def outputs(k):

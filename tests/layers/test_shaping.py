@@ -52,7 +52,7 @@ def test_shaping_layers_together_match_keras_with_weights(keras):
                 ls.Cropping2D(((1, 1), (0, 1))), ls.Permute((2, 1, 3)), ls.Reshape((-1,)), ls.Dense(3),
                 ls.RepeatVector(2)]
 
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     km = keras.Sequential([keras.Input((12,)), *make(keras.layers)])
     gm = gk.Sequential([gk.Input((12,)), *make(layers)])
     gm.set_weights(km.get_weights())

@@ -59,7 +59,7 @@ def torch_gradients(weights):
 
 
 def test_custom_train_step_trains_like_keras(keras):
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     km = build(keras, torch_gradients)
     gm = build(gk, lambda weights: [w.grad for w in weights])

@@ -38,7 +38,7 @@ def keras_predictions(keras, model, x):
 
 def same_model(keras, make, x):
     """``make(keras)`` and ``make(glassnet)`` with Keras's weights: same layers, counts, summary and outputs."""
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     km, gm = make(keras), make(gk)
     assert [layer.name for layer in gm.layers] == [layer.name for layer in km.layers]
@@ -157,7 +157,7 @@ def test_layer_input_and_output_are_the_first_call(keras):
 
 
 def test_get_layer_errors_match_keras(keras):
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     km, gm = two_in_two_out(keras), two_in_two_out(gk)
     for args in ({"name": "nope"}, {"index": 40}):
@@ -179,7 +179,7 @@ def test_config_round_trip_predicts_the_same():
 
 
 def test_config_has_keras_layout(keras):
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     kc, gc = two_in_two_out(keras).get_config(), two_in_two_out(gk).get_config()
     assert gc["input_layers"] == [list(r) for r in kc["input_layers"]]

@@ -12,7 +12,7 @@ from tests.models.test_functional import XA, XB, two_in_two_out
 
 @pytest.mark.parametrize("make, x", [(sequential, XA), (two_in_two_out, [XA, XB])])
 def test_json_both_ways(keras, make, x):
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     km, gm = make(keras), make(gk)
     from_keras = gk.models.model_from_json(km.to_json())

@@ -16,7 +16,7 @@ Y = [RNG.normal(size=(N, 1)).astype("float32"), RNG.integers(0, 2, size=N)]
 
 
 def twins(keras, make=two_in_two_out):
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     km, gm = make(keras), make(gk)
     gm.set_weights([RNG.normal(size=w.shape).astype("float32") * 0.5 for w in gm.get_weights()])
@@ -91,7 +91,7 @@ def test_one_loss_for_every_output(keras):
 def test_weighted_metrics_and_vector_results_match_keras(keras):
     """compile(weighted_metrics=...) gives the sample weights to those metrics (a name also in `metrics` is logged
     as weighted_<name>); a metric with one value per class keeps its array in the logs."""
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
     x = RNG.normal(size=(N, 4)).astype("float32")
     y = (RNG.random(size=(N, 1)) > 0.5).astype("float32")

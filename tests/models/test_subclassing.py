@@ -45,7 +45,7 @@ def classes(k):
 
 
 def pair(keras, **kwargs):
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
     glayers.reset_uids()
     km, gm = classes(keras)[1](**kwargs), classes(gk)[1](**kwargs)
     km(X[:2]), gm(X[:2])
