@@ -88,6 +88,8 @@ class Function:
             fn.sequence = next(_sequence)
             out = Tensor._from_op(out, fn)
             out.requires_grad = any(fn.needs_input_grad)
+            if recorded and state.release is not None:
+                state.release.recorded(fn, out)
             return out
         return Tensor._from_op(out, None)
 

@@ -20,8 +20,9 @@ import numpy as np
 from glassnet import kernels
 from glassnet.autodiff import naming
 from glassnet.autodiff.graph import Visit, backward, topological_order, unbroadcast
-from glassnet.autodiff.step_source import StepSource, StepWriter, memory_root, saved_memory
-from glassnet.autodiff.tensor import Tensor, Variable, record
+from glassnet.autodiff.release import UnreachableValues, drop_values, saved_memory
+from glassnet.autodiff.step_source import StepSource, StepWriter
+from glassnet.autodiff.tensor import Tensor, Variable, record, releasing
 
 
 class Plan:
@@ -39,7 +40,7 @@ class Plan:
         self.traced_inputs = [a.copy() if kernels.is_kernel_array(a) else np.array(a, copy=True)
                               for a in example_inputs]
         placeholders = [Tensor._from_op(a, None) for a in self.traced_inputs]
-        with record():
+        with record(), releasing(UnreachableValues()):  # what a replay would free, the trace frees too
             outputs = fn(*placeholders)
         outputs = tuple(outputs) if isinstance(outputs, (tuple, list)) else (outputs,)
         order = topological_order(*outputs[::-1])  # the outputs after the loss first: predictions, then the loss
@@ -47,7 +48,7 @@ class Plan:
         self.all_inputs_used = all(id(p) in consumed for p in placeholders)
         self._outputs = [t._data for t in outputs]  # the last forward's: the trace's, until a replay
         # the walk reads only shapes, dtypes and what the ops saved: the values no op saved can go before it
-        _drop_values(order, outputs, spared_memory=saved_memory(order))
+        _drop_values(order, outputs, spared_memory=saved_memory(t.op for t in order))
         visits = self._walk(outputs[0], order) if gradients else []  # a forward-only plan has no backward
         reached = {id(r.tensor) for v in visits for r in v.received if r is not None}
         used = {id(x): x for t in order for x in t.op.inputs}  # in the order the forward first reads them
@@ -130,10 +131,8 @@ def _header(title: str, writer: StepWriter, inputs: Sequence[Tensor], variables:
 
 def _drop_values(order: Sequence[Tensor], outputs: Sequence[Tensor], spared_memory: set[int] = frozenset()) -> None:
     """Replace the traced batch's value of every intermediate tensor (but the outputs, and those whose memory is in
-    ``spared_memory``, ids of owning arrays) by a stand-in of its shape and dtype that holds one zero (a broadcast
-    view). The graph stays (the training doctor reads its ops and shapes), but a replay passes its own arrays, so
-    the first batch's whole forward pass (an LSTM's 70 MB) need not stay in memory for as long as the plan."""
+    ``spared_memory``, ids of owning arrays) by a stand-in of its shape and dtype (``release.stand_in``). The graph
+    stays (the training doctor reads its ops and shapes), but a replay passes its own arrays, so the first batch's
+    whole forward pass need not stay in memory for as long as the plan."""
     kept = {id(t) for t in outputs}
-    for t in order:
-        if id(t) not in kept and isinstance(t._data, np.ndarray) and memory_root(t._data) not in spared_memory:
-            t._data = np.broadcast_to(np.zeros((), dtype=t._data.dtype), t._data.shape)
+    drop_values([t for t in order if id(t) not in kept], spared_memory)

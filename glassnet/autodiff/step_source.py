@@ -25,6 +25,7 @@ import numpy as np
 from glassnet.autodiff.equations import atom, rule_of, substitute
 from glassnet.autodiff.graph import Visit
 from glassnet.autodiff.naming import identifier, layer_of, snake
+from glassnet.autodiff.release import memory_root, saved_memory
 from glassnet.autodiff.tensor import Tensor, Variable
 
 
@@ -179,7 +180,7 @@ class StepWriter:
     def forward(self) -> list[str]:
         lines = [f"def forward({', '.join(self.name(x) for x in self.inputs)}):"]
         last_read = {id(x): k for k, t in enumerate(self.order) for x in t.op.inputs if x.op is not None}
-        saved = saved_memory(self.order)
+        saved = saved_memory(t.op for t in self.order)
         kept = {id(t) for t in self.outputs} | {id(t) for t in self.order if memory_root(t._data) in saved}
         for k, t in enumerate(self.order):
             call = f"{self.name(t)} = {self.op_name(t)}.forward({', '.join(self.name(x) for x in t.op.inputs)})"
@@ -232,18 +233,6 @@ class StepWriter:
 def _words(text: str) -> list[str]:
     """The names and numbers in a text, a step's label kept whole (``z_i⟨5⟩``, not ``z_i`` shared by every step)."""
     return re.findall(r"\w+(?:⟨\w+⟩)?", text)
-
-
-def memory_root(array) -> int:
-    """The id of the array that owns the memory behind ``array`` (a view's base, its base's, …)."""
-    while isinstance(getattr(array, "base", None), np.ndarray):
-        array = array.base
-    return id(array)
-
-
-def saved_memory(order: Sequence[Tensor]) -> set[int]:
-    """The memory the recorded ops saved for their backward, as the ids of its owning arrays."""
-    return {memory_root(a) for t in order for a in (t.op.saved or ()) if isinstance(a, np.ndarray)}
 
 
 def _commented(code: str, equation: str) -> str:

@@ -22,6 +22,7 @@ class _EngineState(threading.local):
 
     grad_enabled = True
     record_all = False  # set by record(): keep the graph even where no input needs a gradient
+    release = None  # set by releasing(): told of each recorded op (autodiff/release.py)
     scope = ""  # the current name scope, "model/dense_1"; recorded on each op for inspection
 
 
@@ -51,6 +52,17 @@ def record() -> Iterator[None]:
         yield
     finally:
         _state.record_all = previous
+
+
+@contextlib.contextmanager
+def releasing(release) -> Iterator[None]:
+    """Tell ``release`` (a ``release.UnreachableValues``) of each op recorded inside, so that it lets go of the values
+    only the graph still holds: a training step's trace and its eager run, whose graphs no one reads values from."""
+    previous, _state.release = _state.release, release
+    try:
+        yield
+    finally:
+        _state.release = previous
 
 
 @contextlib.contextmanager

@@ -23,7 +23,8 @@ import numpy as np
 
 from glassnet.autodiff.graph import backward
 from glassnet.autodiff.plan import Plan
-from glassnet.autodiff.tensor import Tensor, name_scope, no_grad
+from glassnet.autodiff.release import UnreachableValues
+from glassnet.autodiff.tensor import Tensor, name_scope, no_grad, releasing
 from glassnet.layers.symbolic import flatten, map_structure, pack_like
 
 _EAGER = "eager"  # a shape whose plan failed its check: always run eagerly
@@ -98,7 +99,8 @@ class TrainStep:
             return (None if loss is None else float(loss.data)), map_structure(lambda t: t.data, y_pred)
         for v in self.variables:
             v.grad = None
-        loss, y_pred = self.forward_loss(x, y, sw)
+        with releasing(UnreachableValues()):  # as a replay, the step keeps only what its ops saved
+            loss, y_pred = self.forward_loss(x, y, sw)
         backward(loss, intermediate_grads=False)  # the step's tensors are its own: only the weights' grads matter
         self._fill_missing_grads()
         return float(loss.data), map_structure(lambda t: t.data, y_pred)

@@ -215,3 +215,60 @@ def test_the_forward_deletes_values_no_op_keeps_for_backward():
     finally:
         tracemalloc.stop()
     assert peak < 5 * x.nbytes, f"the forward peaked at {peak / x.nbytes:.1f} arrays of the input's size"
+
+
+def test_tracing_lets_go_of_the_values_no_name_holds_and_no_op_saved():
+    """The trace's own forward keeps what the replay keeps: 20 additions of 2 MB arrays (an addition saves nothing)
+    are recorded at a few arrays' peak, not 21, while a value a Python name still holds keeps its value (and the
+    logits a cross-entropy reads behind a sigmoid: the test after this one)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    w = Variable(rng.normal(size=(512, 512)), dtype=np.float64)
+    held, seen = [], []
+
+    def chain(x):
+        h = x + w
+        held.append(h)
+        for _ in range(20):
+            h = h + w
+        seen.append(held[0].numpy().copy())  # after 20 more ops: a name holds it, so its value is still there
+        return ops.sum(ops.tanh(h))
+
+    x = rng.normal(size=(512, 512))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        plan = Plan(chain, [x])
+        peak = (tracemalloc.get_traced_memory()[1] - before) / x.nbytes
+    finally:
+        tracemalloc.stop()
+    assert peak < 8, f"tracing peaked at {peak:.1f} arrays of the input's size"
+    np.testing.assert_array_equal(seen[0], x + w.numpy())
+    np.testing.assert_allclose(plan(x)[0], np.tanh(x + 21 * w.numpy()).sum())
+
+
+def test_a_traced_cross_entropy_still_reads_the_logits_behind_its_sigmoid():
+    """Once ``predict`` returns, only the graph holds the logits z behind a = σ(z); the binary cross-entropy on a
+    reads them again (its fused form), so the trace keeps them while it lets go of everything else."""
+    from glassnet import losses
+
+    rng = np.random.default_rng(3)
+    w = Variable(rng.normal(size=(4, 1)) * 3, dtype=np.float64)
+    x, y = rng.normal(size=(16, 4)), (rng.uniform(size=(16, 1)) > 0.5).astype(float)
+
+    def predict(x):
+        return ops.sigmoid(x @ w)
+
+    def traced(x, y):
+        a = predict(x)
+        other = x
+        for _ in range(8):  # ops recorded in between, each a chance to let go of what no name holds
+            other = other + 1.0
+        return ops.mean(losses.binary_crossentropy(y, a)) + 0.0 * ops.sum(other)
+
+    z = x @ w.numpy()
+    expected = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+    plan = Plan(traced, [x, y])
+    np.testing.assert_allclose(plan.backward()[0], expected, rtol=1e-12)  # the trace's own forward
+    np.testing.assert_allclose(plan(x, y)[0], expected, rtol=1e-12)
