@@ -42,7 +42,9 @@ so the written-out step never hides one.
   pass over a batch × 4·units array fewer a timestep, and no second array.
 - An RNN's input part (layers/recurrent.py): x⟨t⟩·W + b does not depend on the previous step, so it is one
   product over every timestep's rows (``xW_all = x_all·W + b``), each step reading its block ``xW⟨t⟩``; backward,
-  one dW = x_allᵀ·dxW_all for all the steps instead of one product and one sum per step.
+  one dW = x_allᵀ·dxW_all for all the steps instead of one product and one sum per step. A long sequence (more
+  than ``recurrent.BLOCK_ROWS`` rows) takes one product per block of timesteps (``xW⟨1:32⟩ = x⟨1:32⟩·W + b``), so
+  that neither pass holds every step's input part, or its gradient, at once.
 """
 
 from __future__ import annotations

@@ -130,7 +130,8 @@ class _Explainer:
 
     def _sample_blocks(self) -> dict[str, int]:
         """For a value whose first axis holds T blocks of m samples (an RNN's steps laid out time-major, x_all and
-        xW_all: a (T, m, …) array reshaped to (T·m, …)), T; carried by the ops that keep that axis."""
+        xW_all: a (T, m, …) array reshaped to (T·m, …)), T; carried by the ops that keep that axis and by slices of
+        whole blocks (a long sequence's blocks of timesteps)."""
         blocks: dict[str, int] = {}
         for n in self.g.nodes:
             source = n.inputs[0] if n.inputs else None
@@ -140,6 +141,9 @@ class _Explainer:
                 blocks[n.id] = shape[0]
             elif source in blocks and n.output_shape[:1] == shape[:1] and n.op != "Transpose":
                 blocks[n.id] = blocks[source]
+            elif source in blocks and n.op == "GetItem" and n.output_shape[1:] == shape[1:] \
+                    and n.output_shape[0] % self.m == 0:  # whole blocks of a long sequence's rows: x⟨33:64⟩
+                blocks[n.id] = n.output_shape[0] // self.m
         return blocks
 
     def rows_text(self, rows: int) -> str:

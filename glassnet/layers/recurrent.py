@@ -53,18 +53,44 @@ def prefix_weight_names(layer: Layer, prefix: str) -> None:
         variable.name = f"{prefix}/{variable.name}"
 
 
+#: Rows of one block of the input projection (timesteps × batch rows in all): a block's product still runs at the
+#: matmul's full speed, and a long sequence does not hold every step's input part at once.
+BLOCK_ROWS = 4096
+
+
 def input_parts(cell: RecurrentCell, x: Tensor) -> Callable[[int], Tensor]:
-    """xW⟨t⟩ = x⟨t⟩·W + b for each timestep t of x (batch, timesteps, features), as one product: no step's input part
-    depends on another step, so X·W + b runs once on all the timesteps' rows, laid out time-major (x_all: timestep 1's
-    batch, then timestep 2's, …), and xW⟨t⟩ is its t-th block of rows. One (timesteps·batch)-row product instead of
-    one small product per timestep, forward and backward. Returns ``step_input(t)``, which cuts step t's block when
-    the loop reaches it: the slice then runs beside its step's ops, and in the backward walk its gradient is added
-    into dxW_all right after the step's backward (in place, autodiff/fusions.py), not kept until every step is done."""
+    """xW⟨t⟩ = x⟨t⟩·W + b for each timestep t of x (batch, timesteps, features), as few products as can be: no step's
+    input part depends on another step, so X·W + b runs on many timesteps' rows at once, laid out time-major (x_all:
+    timestep 1's batch, then timestep 2's, …), and xW⟨t⟩ is its t-th block of rows. One (timesteps·batch)-row
+    product instead of one small product per timestep, forward and backward; for a long sequence, one per block of
+    BLOCK_ROWS rows (``xW⟨1:32⟩ = x⟨1:32⟩·W + b``, made when the loop reaches its first step), so that the forward
+    pass holds one block's input parts, not all (200 words × 128 reviews × an LSTM(32)'s 128 gate columns: 13 MB,
+    then again for their gradients), and the backward pass one block's gradients. Returns ``step_input(t)``, which
+    cuts step t's block of rows when the loop reaches it: the slice then runs beside its step's ops, and in the
+    backward walk its gradient is added into dxW right after the step's backward (in place, autodiff/fusions.py),
+    not kept until every step is done."""
     batch, timesteps, features = x.shape
     rows = ops.reshape(ops.transpose(x, (1, 0, 2)), (timesteps * batch, features))
-    xw = cell.input_part(rows)
-    rows.name, xw.name = "x_all", "xW_all"
-    return lambda t: named(xw[t * batch:(t + 1) * batch], "xW", t + 1)
+    rows.name = "x_all"
+    bias, per_block = cell.input_bias(), max(1, BLOCK_ROWS // batch)
+    if per_block >= timesteps:
+        xw = cell.input_part(rows, bias)
+        xw.name = "xW_all"
+        return lambda t: named(xw[t * batch:(t + 1) * batch], "xW", t + 1)
+    current: dict[int, Tensor] = {}  # the first timestep of the block in use -> its input parts
+
+    def step_input(t: int) -> Tensor:
+        first = t - t % per_block
+        if first not in current:  # the block's product, when the loop (forwards or backwards) enters it
+            last = min(first + per_block, timesteps)
+            block = rows[first * batch:last * batch]
+            block.name = f"x⟨{first + 1}:{last}⟩"
+            current.clear()
+            current[first] = cell.input_part(block, bias)
+            current[first].name = f"xW⟨{first + 1}:{last}⟩"
+        return named(current[first][(t - first) * batch:(t - first + 1) * batch], "xW", t + 1)
+
+    return step_input
 
 
 def output_specs(shape, dtype: str):

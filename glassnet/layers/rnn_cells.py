@@ -108,9 +108,9 @@ class RecurrentCell(Layer):
         """The bias added to x·W (None without one)."""
         return self.bias
 
-    def input_part(self, x: Tensor) -> Tensor:
-        """x·W + b (x·W without a bias): every gate's input term at once, for each row of x."""
-        bias = self.input_bias()
+    def input_part(self, x: Tensor, bias: Tensor | None) -> Tensor:
+        """x·W + b (x·W without a bias): every gate's input term at once, for each row of x; ``bias`` is
+        ``input_bias()``, taken once for all the blocks of a sequence."""
         return ops.matmul(x, self.kernel) if bias is None else ops.affine(x, self.kernel, bias)
 
     def sequence_terms(self) -> dict[str, Tensor]:

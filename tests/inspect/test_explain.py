@@ -131,6 +131,26 @@ def test_a_sequence_model_of_any_length_reads_layer_by_layer_and_step_by_step():
                       "h⟨1⟩ = o⟨1⟩ ⊙ tanh(c⟨1⟩)"]  # the zero states h⟨0⟩, c⟨0⟩
 
 
+def test_a_long_sequence_reads_block_by_block_in_m(monkeypatch):
+    """A sequence longer than a block (BLOCK_ROWS rows; one timestep here) projects its inputs one block at a time:
+    the blocks and their steps' rows are written in m, as the single product's are."""
+    import glassnet as keras
+    from glassnet import layers
+    from glassnet.layers import recurrent
+
+    monkeypatch.setattr(recurrent, "BLOCK_ROWS", 1)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((None,), dtype="int64"), layers.Embedding(50, 4), layers.LSTM(3)])
+    model.compile(optimizer="rmsprop", loss="mse")
+    forward = explain(model).forward
+    lines = [f"{q.lhs} = {q.rhs}" for q in forward]
+    shapes = {q.lhs: q.shapes for q in forward}
+    assert "xW_all" not in "\n".join(lines)
+    assert lines.index("x⟨2:2⟩ = x_all[m:2m]") < lines.index("xW⟨2:2⟩ = x⟨2:2⟩·W[2] + b[2]") < lines.index(
+        "xW⟨2⟩ = xW⟨2:2⟩[0:m]") < lines.index("z⟨2⟩ = xW⟨2⟩ + h⟨1⟩·U[2]")
+    assert shapes["xW⟨2:2⟩"] == "(m, 12) = (m, 4)·(4, 12) + (12,)"
+
+
 def test_the_shapes_column_waits_for_equations_up_to_the_limit_only(monkeypatch):
     """Lines keep their shapes in a column after ALIGN_LIMIT characters of equation; a longer equation (an LSTM's
     gate gradients put back side by side) has them four spaces after it."""

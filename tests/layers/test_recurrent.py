@@ -304,6 +304,39 @@ def test_an_lstm_trains_in_fit_as_in_keras(keras):
     assert "Z[2] = h⟨7⟩·W[2] + b[2]" in source
 
 
+@pytest.mark.parametrize("kind, go_backwards", [("LSTM", False), ("GRU", True), ("SimpleRNN", False)])
+def test_a_long_sequence_projects_its_inputs_block_by_block_and_trains_as_in_keras(keras, monkeypatch, kind,
+                                                                                 go_backwards):
+    """Past BLOCK_ROWS rows (timesteps × batch) the input parts xW⟨t⟩ = x⟨t⟩·W + b come from one product per block
+    of timesteps, each made when the loop reaches the block (forwards or backwards) and let go after its last step:
+    with 24 rows a block, 8 samples take blocks of 3 steps (the last holds one), and fit still lands on Keras's
+    weights."""
+    from glassnet.layers import recurrent
+
+    monkeypatch.setattr(recurrent, "BLOCK_ROWS", 24)
+    x, y = (a[:16] for a in regression_data())  # two batches of 8
+    keras.utils.clear_session(free_memory=False)
+    layers.reset_uids()
+    km = keras.Sequential([keras.Input((7, 3)), getattr(keras.layers, kind)(4, go_backwards=go_backwards),
+                           keras.layers.Dense(1)])
+    gm = gk.Sequential([gk.Input((7, 3)), getattr(layers, kind)(4, go_backwards=go_backwards), layers.Dense(1)])
+    gm.set_weights(km.get_weights())
+    km.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    gm.compile(optimizer=gk.optimizers.SGD(0.05), loss="mse")
+    keras_history = km.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    glass_history = gm.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    for got, expected in zip(gm.get_weights(), km.get_weights()):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(glass_history.history["loss"], keras_history.history["loss"], rtol=1e-5)
+    source = gm.step_source()  # recorded on the first batch: 8 samples
+    assert "xW_all" not in source
+    assert "x⟨4:6⟩ = x_all[24:48]" in source and "x⟨7:7⟩ = x_all[48:56]" in source
+    bias = {"LSTM": " + b[1]", "GRU": " + b_W", "SimpleRNN": " + b[1]"}[kind]  # a GRU's b_W: its bias's first row
+    assert f"# xW⟨4:6⟩ = x⟨4:6⟩·W[1]{bias}\n" in source
+    assert len(re.findall(r"\.forward\(x_4_6, W1, (b1|b_W)\)", source)) == 1  # the bias taken once per sequence
+    assert "xW⟨5⟩ = xW⟨4:6⟩[8:16]" in source
+
+
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_a_gru_slices_its_weights_once_per_sequence(reset_after):
     """The slices every step reads (reset_after: the bias's second row b_U; without it, U's two parts) are taken
