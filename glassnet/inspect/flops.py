@@ -36,10 +36,10 @@ Conventions (one FLOP = one scalar add, multiply, divide, compare or elementary 
 - The recurrent steps' ops (``RECURRENT_STEPS``), per batch × units value. An LSTM's: the gates
   a = [σ(z_i), σ(z_f), tanh(z_c), σ(z_o)] 17 forward (three σ at 4, one tanh at 5), 12 backward (a(1 − a) or
   1 − a², times da: 3 per gate); the cell state c = f ⊙ c_prev + i ⊙ c̃ 3 forward, backward 3 for da (dc ⊙ c̃,
-  dc ⊙ c_prev, dc ⊙ i) and 1 for dc_prev = dc ⊙ f; the output h = o ⊙ tanh(c) 6 forward (tanh, product), backward 1
-  for da (dh ⊙ tanh(c)) and 4 for dc = dh ⊙ o ⊙ (1 − tanh²(c)). A GRU's gates
-  a = [σ(xw_z + hu_z), σ(xw_r + hu_r), tanh(xw_h + r ⊙ hu_h)] 17 forward (5 for each σ with its sum, 7 for the
-  candidate: product, sum, tanh), backward 12 for dhu (dn = dh̃ ⊙ (1 − h̃²) 3, dz ⊙ z(1 − z) 3,
+  dc ⊙ c_prev, dc ⊙ i) and 1 for dc_prev = dc ⊙ f; the output h = o ⊙ tanh(c) 6 forward (tanh, product), backward 6
+  for da (tanh(c) again, 5: the op saves c, not tanh(c); dh ⊙ tanh(c)) and 4 for dc = dh ⊙ o ⊙ (1 − tanh²(c)).
+  A GRU's gates a = [σ(xw_z + hu_z), σ(xw_r + hu_r), tanh(xw_h + r ⊙ hu_h)] 17 forward (5 for each σ with its
+  sum, 7 for the candidate: product, sum, tanh), backward 12 for dhu (dn = dh̃ ⊙ (1 − h̃²) 3, dz ⊙ z(1 − z) 3,
   (dr + dn ⊙ hu_h) ⊙ r(1 − r) 5, dn ⊙ r 1) and none for dxw (dhu's z and r blocks, and dn); the state
   h = z ⊙ h_prev + (1 − z) ⊙ h̃ 4 forward, backward 4 for da (dh ⊙ (h_prev − h̃), dh ⊙ (1 − z)) and 1 for
   dh_prev = dh ⊙ z.
@@ -100,7 +100,7 @@ BATCH_NORMS = {
 }
 MOVES = {"Reshape", "Transpose", "GetItem", "Concatenate", "Stack", "Gather"}
 # name: (FLOPs forward, backward for each input in order), per batch × units value, and the output's values a unit
-RECURRENT_STEPS = {"LstmGates": (17, (12,), 4), "LstmCellState": (3, (3, 1), 1), "LstmCellOutput": (6, (1, 4), 1),
+RECURRENT_STEPS = {"LstmGates": (17, (12,), 4), "LstmCellState": (3, (3, 1), 1), "LstmCellOutput": (6, (6, 4), 1),
                    "GruGates": (17, (12, 0), 3), "GruState": (4, (4, 1), 1)}
 
 

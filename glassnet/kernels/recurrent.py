@@ -68,8 +68,9 @@ def lstm_state_gradients(dc: np.ndarray, a: np.ndarray, c_prev: np.ndarray, da: 
     return dc * f
 
 
-def lstm_output_gradients(dh: np.ndarray, a: np.ndarray, tanh_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def lstm_output_gradients(dh: np.ndarray, a: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """da = [0, 0, 0, dh ⊙ tanh(c)] and dc = dh ⊙ o ⊙ (1 − tanh²(c)), for h = o ⊙ tanh(c) (a = [i, f, c̃, o])."""
+    tanh_c = np.tanh(c)
     if _compiled_for(dh, a):
         return _outputs_of(lstm_output_loop, (dh, a, tanh_c), a, dh)
     o = a[:, 3 * dh.shape[-1]:]

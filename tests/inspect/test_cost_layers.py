@@ -74,7 +74,7 @@ def test_an_lstm_layer_is_counted_as_its_equations_by_hand():
     """LSTM(u) over T steps of F features, batch B: xW_all = x_all·W + b once (2·F + 1 per value of B·T × 4u); each
     step hU = h·U (2u per value of B × 4u), z = xW + hU (1), the gates (σ 4 × 3, tanh 5 per unit), c = f·c + i·c̃
     (3), h = o·tanh(c) (6). Backward: dW, dx and db of the one product; each step dh and dU, the gates' 3 per gate,
-    the states' 3 + 1 and 1 + 4 per unit."""
+    the states' 3 + 1 and 1 + 4 per unit, and tanh(c) again (5: the output saves c, not tanh(c))."""
     T, F, u = 5, 3, 4
     layers.reset_uids()
     model = gk.Sequential([gk.Input((T, F)), layers.LSTM(u, name="lstm")])
@@ -83,8 +83,8 @@ def test_an_lstm_layer_is_counted_as_its_equations_by_hand():
     values, units = B * T * 4 * u, B * T * u  # of z (all steps), of h or c (all steps)
     forward = (2 * F + 1) * values + (2 * u + 1) * values + (17 + 3 + 6) * units
     # backward: dW = x_allᵀ·dxW_all, db = Σ (dX is not needed: the data); dh (not at step 1: h⟨0⟩ is a constant)
-    # and dU each step; the sums over paths are data movement; gates 12, state 3 + 1 (no dc⟨0⟩), output 1 + 4 per unit
-    backward = (2 * F * values + values + 2 * u * values + 2 * u * (values - B * 4 * u) + (12 + 4 + 5) * units
+    # and dU each step; the sums over paths are data movement; gates 12, state 3 + 1 (no dc⟨0⟩), output 5 + 1 + 4
+    backward = (2 * F * values + values + 2 * u * values + 2 * u * (values - B * 4 * u) + (12 + 4 + 10) * units
                 - B * u)
     assert close(lstm.forward_flops, forward), (lstm.forward_flops, forward)
     assert close(lstm.backward_flops, backward), (lstm.backward_flops, backward)
