@@ -211,7 +211,7 @@ class StepWriter:
                 if received.unbroadcast:
                     after.append(f"    {part} = unbroadcast({part}, {tuple(x.shape)})  # Σ over broadcast axes")
                 if received.added:
-                    after.append(f"    {grad} = {grad} + {part}  # the sum over paths")
+                    after.append((grad, part))
             if into:
                 call = (f"{self.op_name(visit.output)}.backward_into(d{self.name(visit.received[0].tensor)}, "
                         f"{upstream}); del {upstream}")
@@ -225,9 +225,17 @@ class StepWriter:
             if any(target != "_" for target in targets):
                 call = ", ".join(targets) + ("," if visit.returned_tuple and len(targets) == 1 else "") + " = " + call
             lines.append(_commented(f"    {call}", equation))
-            lines += after
+            last_use = {entry[1]: k for k, entry in enumerate(after) if isinstance(entry, tuple)}
+            lines += [entry if isinstance(entry, str) else _path_sum(*entry, last_use[entry[1]] == k)
+                      for k, entry in enumerate(after)]
         lines.append(f"    return [{', '.join(f'd{self.name(v)}' for v in variables)}]")
         return lines
+
+
+def _path_sum(grad: str, part: str, last_use: bool) -> str:
+    """``dc_2 = dc_2 + dc_2_part``, deleting the part once added for the last time (else a step's dc⟨t⟩ parts, one
+    name per timestep, would all stay until the backward returns)."""
+    return f"    {grad} = {grad} + {part}{f'; del {part}' if last_use else ''}  # the sum over paths"
 
 
 def _words(text: str) -> list[str]:

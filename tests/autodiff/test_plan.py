@@ -94,6 +94,7 @@ def test_a_value_used_twice_gets_both_gradients_and_an_unused_output_none():
     x0 = rng.normal(size=(4, 3))
     plan = Plan(fn, [x0])
     assert plan.source.count("# the sum over paths") == 3  # h feeds Mul twice and MatMul once; w feeds two MatMuls
+    assert plan.source.count("del dmat_mul_part") == 1  # Mul's two parts share a name: deleted after the second
     x = rng.normal(size=(4, 3))
     loss, extra = plan(x)
     replayed = w.grad.copy()

@@ -301,6 +301,8 @@ def test_an_lstm_trains_in_fit_as_in_keras(keras):
         assert f"h⟨{step}⟩ = o⟨{step}⟩ ⊙ tanh(c⟨{step}⟩)" in source
         assert f"xW⟨{step}⟩ = xW_all[{4 * (step - 1)}:{4 * step}]" in source  # recorded on 4 samples
     assert "a_7 = lstm_lstm_gates_7.forward(z_7)" in source and "U1 = lstm/lstm_cell/recurrent_kernel" in source
+    for step in range(1, 7):  # c⟨t⟩'s two paths (the next cell state, the output): the part goes once added
+        assert f"    dc_{step} = dc_{step} + dc_{step}_part; del dc_{step}_part  # the sum over paths" in source
     assert "Z[2] = h⟨7⟩·W[2] + b[2]" in source
 
 
