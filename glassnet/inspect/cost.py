@@ -199,8 +199,8 @@ def window_values(node) -> int:
 def _op_seconds(graph: Graph, node, backward: bool) -> float:
     """One op's estimated seconds: the measured rate of its matrix product (its FLOPs over the product's 2·m·k·n,
     so a backward of two products counts two, and a depthwise convolution one product per channel) plus, for a
-    convolution, one pass over its windows forward (the gather) and two backward (the gather again for dW, the
-    scatter for dX); else an elementwise op of its size; plus the engine's overhead per op."""
+    convolution, one pass over its windows (the gather forward, the scatter or the re-read backward); else an
+    elementwise op of its size; plus the engine's overhead per op."""
     flops_done = node.backward_flops if backward else node.flops
     if backward and node.grad_shape is None:
         return 0.0
@@ -209,8 +209,7 @@ def _op_seconds(graph: Graph, node, backward: bool) -> float:
     if gemm is not None:
         m, k, n = gemm
         windows = window_values(node)
-        passes = (2 if backward and node.op in flops.CONVOLUTIONS else 1) if windows and flops_done else 0
-        gather = passes * elementwise_seconds(windows, node.dtype)
+        gather = elementwise_seconds(windows, node.dtype) if windows and flops_done else 0.0
         return overhead + gather + matmul_seconds(m, k, n, node.dtype) * flops_done / max(2 * m * k * n, 1)
     size = max(math.prod(node.output_shape), math.prod(node.input_shapes[-1]) if node.input_shapes else 1)
     return overhead + elementwise_seconds(size, node.dtype) * flops_done / max(size, 1)
