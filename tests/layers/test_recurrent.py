@@ -277,14 +277,13 @@ def regression_data():
     return x, x.sum(axis=(1, 2))[:, None].astype("float32") / 5
 
 
-def test_an_lstm_trains_in_fit_as_in_keras(keras):
-    """fit records the first step and replays it on the next batches: 6 SGD steps from the same weights land on
-    Keras's weights, and the written-out step is the step fit runs."""
-    x, y = regression_data()
+def fit_as_in_keras(keras, kind: str, config: dict, x, y) -> str:
+    """``kind``(4, **config) then Dense(1), in Keras and glassnet from the same weights, fit for 2 epochs of SGD on
+    batches of 8: the same weights and losses after; glassnet's written-out step."""
     keras.utils.clear_session(free_memory=False)
     layers.reset_uids()
-    km = keras.Sequential([keras.Input((7, 3)), keras.layers.LSTM(4), keras.layers.Dense(1)])
-    gm = gk.Sequential([gk.Input((7, 3)), layers.LSTM(4), layers.Dense(1)])
+    km = keras.Sequential([keras.Input(x.shape[1:]), getattr(keras.layers, kind)(4, **config), keras.layers.Dense(1)])
+    gm = gk.Sequential([gk.Input(x.shape[1:]), getattr(layers, kind)(4, **config), layers.Dense(1)])
     gm.set_weights(km.get_weights())
     km.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
     gm.compile(optimizer=gk.optimizers.SGD(0.05), loss="mse")
@@ -293,7 +292,13 @@ def test_an_lstm_trains_in_fit_as_in_keras(keras):
     for got, expected in zip(gm.get_weights(), km.get_weights()):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(glass_history.history["loss"], keras_history.history["loss"], rtol=1e-5)
-    source = gm.step_source()
+    return gm.step_source()
+
+
+def test_an_lstm_trains_in_fit_as_in_keras(keras):
+    """fit records the first step and replays it on the next batches: 6 SGD steps from the same weights land on
+    Keras's weights, and the written-out step is the step fit runs."""
+    source = fit_as_in_keras(keras, "LSTM", {}, *regression_data())
     assert "xW_all = x_all·W[1] + b[1]" in source  # every step's input part in one product
     for step in range(1, 8):  # each step's values under their own names, the recurrent kernel U[1]
         assert f"a⟨{step}⟩ = [σ(z_i⟨{step}⟩), σ(z_f⟨{step}⟩), tanh(z_c⟨{step}⟩), σ(z_o⟨{step}⟩)]" in source
@@ -317,20 +322,7 @@ def test_a_long_sequence_projects_its_inputs_block_by_block_and_trains_as_in_ker
 
     monkeypatch.setattr(recurrent, "BLOCK_ROWS", 24)
     x, y = (a[:16] for a in regression_data())  # two batches of 8
-    keras.utils.clear_session(free_memory=False)
-    layers.reset_uids()
-    km = keras.Sequential([keras.Input((7, 3)), getattr(keras.layers, kind)(4, go_backwards=go_backwards),
-                           keras.layers.Dense(1)])
-    gm = gk.Sequential([gk.Input((7, 3)), getattr(layers, kind)(4, go_backwards=go_backwards), layers.Dense(1)])
-    gm.set_weights(km.get_weights())
-    km.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
-    gm.compile(optimizer=gk.optimizers.SGD(0.05), loss="mse")
-    keras_history = km.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
-    glass_history = gm.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
-    for got, expected in zip(gm.get_weights(), km.get_weights()):
-        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(glass_history.history["loss"], keras_history.history["loss"], rtol=1e-5)
-    source = gm.step_source()  # recorded on the first batch: 8 samples
+    source = fit_as_in_keras(keras, kind, {"go_backwards": go_backwards}, x, y)  # recorded on 8 samples
     assert "xW_all" not in source
     assert "x⟨4:6⟩ = x_all[24:48]" in source and "x⟨7:7⟩ = x_all[48:56]" in source
     bias = {"LSTM": " + b[1]", "GRU": " + b_W", "SimpleRNN": " + b[1]"}[kind]  # a GRU's b_W: its bias's first row
