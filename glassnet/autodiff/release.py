@@ -46,20 +46,32 @@ def drop_values(tensors: Sequence[Tensor], spared_memory: set[int] = frozenset()
             t._data = stand_in(t._data)
 
 
+def _references_while_counted() -> int:
+    """What ``sys.getrefcount`` reports, in ``sweep``'s loop, for an object that only the watch list holds: 3 on
+    CPython 3.11 (the list's, the loop variable's, the call's own argument). Measured rather than assumed, since an
+    interpreter may borrow the loop's reference instead; any other is a reference from outside."""
+    watched, count = [object()], 0
+    for t in watched:
+        count = sys.getrefcount(t)
+    return count
+
+
+COUNTING = _references_while_counted()
+
+
 class UnreachableValues:
     """Handed to ``tensor.releasing``: told of each recorded op, it checks the tensors recorded so far and drops the
     values only the graph holds. A check costs one reference count per tensor still watched, so it runs once the
     ops recorded since the last check number a quarter of those (at every op while few are watched): a trace that
     keeps thousands of tensors in a list costs a constant per op, not a sweep of them all at each."""
 
-    # references to a watched tensor while ``sweep`` counts them: the watch list's, the loop's and getrefcount's own
-    _COUNTING = 3
-
     def __init__(self):
         self._watched: list[Tensor] = []
         self._links: dict[int, int] = {}  # id(tensor) -> how many places in recorded ops' inputs hold it
         self._reread: set[int] = set()  # inputs of ops that read their inputs again (Function.keeps_inputs)
         self._saved: set[int] = set()  # the memory the recorded ops saved (ids of owning arrays; the ops hold them)
+        # the recorded ops, held to the end: they hold their inputs, so no id above is reused by a new tensor
+        self._ops: list = []
         self._since = 0
 
     def recorded(self, fn, out: Tensor) -> None:
@@ -68,6 +80,7 @@ class UnreachableValues:
             if fn.keeps_inputs:
                 self._reread.add(id(x))
         self._saved |= saved_memory([fn])
+        self._ops.append(fn)
         self._watched.append(out)
         self._since += 1
         if 4 * self._since >= len(self._watched):
@@ -79,7 +92,7 @@ class UnreachableValues:
         self._since = 0
         watched = []
         for t in self._watched:
-            if sys.getrefcount(t) - self._COUNTING > self._links.get(id(t), 0) or id(t) in self._reread:
+            if sys.getrefcount(t) - COUNTING > self._links.get(id(t), 0) or id(t) in self._reread:
                 watched.append(t)
             else:
                 drop_values([t], self._saved)
