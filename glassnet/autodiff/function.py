@@ -56,6 +56,9 @@ class Function:
     #: Whether the output links to this op even when no gradient is recorded (under no_grad), so that a later op
     #: can read what it was computed from: the fused cross-entropies read the logits behind a sigmoid or softmax.
     keeps_inputs = False
+    #: Whether a later op may read this op's inputs through the graph (autodiff/fusions.py: the cross-entropies the
+    #: logits behind a sigmoid or softmax, max pooling the z behind a ReLU), so a trace must keep their values.
+    inputs_read_later = False
     #: Whether backward returns a new array of its own for each input (not dz, not a saved value, not shared with
     #: another input), so the walk may add later paths' gradients into it in place (``backward_into``).
     fresh_gradients = False

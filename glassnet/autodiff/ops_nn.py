@@ -27,6 +27,8 @@ def stable_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 class Relu(Function):
     """a = max(z, 0).  Backward: dz = da · [z > 0] (read from a: a > 0 exactly where z > 0)."""
 
+    inputs_read_later = True  # max pooling on a reads z (autodiff/fusions.py)
+
     def forward(self, z):
         a = np.maximum(z.dtype.type(0), z)  # +0.0 for a negative z, −0.0 kept, as Keras and PyTorch (this order)
         self.save_for_backward(a)
@@ -56,7 +58,7 @@ class LeakyRelu(Function):
 class Sigmoid(Function):
     """a = σ(z).  Backward: dz = da · a(1 − a)."""
 
-    keeps_inputs = True  # a binary cross-entropy on a reads the logits z (autodiff/fusions.py)
+    keeps_inputs = inputs_read_later = True  # a binary cross-entropy on a reads the logits z (fusions.py)
 
     def forward(self, z):
         a = stable_sigmoid(z)
@@ -96,7 +98,7 @@ class Softplus(Function):
 class Softmax(Function):
     """a = softmax(z) (along axis).  Backward: dz = a · (da − Σ da·a)."""
 
-    keeps_inputs = True  # a categorical cross-entropy on a reads the logits z (autodiff/fusions.py)
+    keeps_inputs = inputs_read_later = True  # a categorical cross-entropy on a reads the logits z (fusions.py)
 
     def __init__(self, axis=-1):
         self.axis = axis

@@ -5,9 +5,9 @@ LSTM's z⟨t⟩ at each of its 200 steps, which a replay frees one by one (the `
 stay until the trace ends, and the first batch would take far more memory than the others (glibc then keeps that
 heap for the life of the process). A value that only the graph's own links still hold (no variable, list or
 attribute refers to its tensor: CPython's reference count says so) can never be the input of a later op; unless an
-op saved its memory for the backward pass, or an op that reads its inputs again holds it (a sigmoid, whose logits a
-cross-entropy reads), the trace replaces it by a stand-in of its shape and dtype. The graph stays whole: the walk
-and the step's writer read only shapes, dtypes and what the ops saved.
+op saved its memory for the backward pass, or a later op may read it through the graph (the logits behind a sigmoid,
+which a cross-entropy reads; ``Function.inputs_read_later``), the trace replaces it by a stand-in of its shape and
+dtype. The graph stays whole: the walk and the step's writer read only shapes, dtypes and what the ops saved.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class UnreachableValues:
     def __init__(self):
         self._watched: list[Tensor] = []
         self._links: dict[int, int] = {}  # id(tensor) -> how many places in recorded ops' inputs hold it
-        self._reread: set[int] = set()  # inputs of ops that read their inputs again (Function.keeps_inputs)
+        self._reread: set[int] = set()  # inputs a later op may read (Function.inputs_read_later)
         self._saved: set[int] = set()  # the memory the recorded ops saved (ids of owning arrays; the ops hold them)
         # the recorded ops, held to the end: they hold their inputs, so no id above is reused by a new tensor
         self._ops: list = []
@@ -77,7 +77,7 @@ class UnreachableValues:
     def recorded(self, fn, out: Tensor) -> None:
         for x in fn.inputs:
             self._links[id(x)] = self._links.get(id(x), 0) + 1
-            if fn.keeps_inputs:
+            if fn.inputs_read_later:
                 self._reread.add(id(x))
         self._saved |= saved_memory([fn])
         self._ops.append(fn)

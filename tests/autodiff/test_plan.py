@@ -295,3 +295,27 @@ def test_a_value_is_kept_while_a_name_holds_it_even_where_discarded_ops_were():
     Plan(chain, [x])
     for value in seen:
         np.testing.assert_array_equal(value, x * w.numpy())
+
+
+def test_a_traced_max_pool_still_reads_the_z_behind_its_relu():
+    """Max pooling on relu(z) runs as one op on z (autodiff/fusions.py); once ``conv`` returns only the graph holds
+    z, and ops recorded in between give the trace chances to let it go: it keeps z (``Relu.inputs_read_later``)."""
+    rng = np.random.default_rng(5)
+    w = Variable(rng.normal(size=(4, 4)), dtype=np.float64)
+    x = rng.normal(size=(2, 4, 4, 4))
+
+    def conv(x):
+        return ops.relu(x @ w)
+
+    def traced(x):
+        a = conv(x)
+        other = x
+        for _ in range(8):
+            other = other + 1.0
+        return ops.sum(ops.max_pool(a, 2)) + 0.0 * ops.sum(other)
+
+    a = np.maximum(x @ w.numpy(), 0)
+    expected = a.reshape(2, 2, 2, 2, 2, 4).max(axis=(2, 4)).sum()
+    plan = Plan(traced, [x])
+    assert any(type(fn).__name__ == "MaxPoolRelu2d" for fn in plan.ops)
+    np.testing.assert_allclose(plan.backward()[0], expected, rtol=1e-12)
