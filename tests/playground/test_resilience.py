@@ -120,7 +120,8 @@ def test_a_lagging_page_keeps_its_connection(monkeypatch):
     monkeypatch.setattr(server, "PING_INTERVAL_S", 0.2)
 
     async def lag(port):
-        async with connect(f"ws://127.0.0.1:{port}/ws", max_size=None, max_queue=1) as ws:
+        # close_timeout: the closing handshake waits behind the frames this page leaves unread (10 s by default)
+        async with connect(f"ws://127.0.0.1:{port}/ws", max_size=None, max_queue=1, close_timeout=0.5) as ws:
             await ws.send(json.dumps({"type": "play"}))
             await asyncio.sleep(2.0)
             epochs = []
