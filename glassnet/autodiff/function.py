@@ -49,9 +49,11 @@ class Function:
     Attributes set by ``apply`` on a recorded op: ``inputs`` (the input Tensors), ``needs_input_grad`` (one bool
     per input, so a backward can skip work), ``saved`` (what ``save_for_backward`` kept), ``scope`` (the name
     scope it ran in, such as the layer's name), ``sequence`` (when it ran: ops are walked in this order).
+    ``saving`` is False for an op run under ``no_grad`` (predict's and evaluate's recorded passes among them): no
+    backward will run, so its forward keeps nothing and holds only the values it is working on.
     """
 
-    __slots__ = ("inputs", "saved", "needs_input_grad", "freed", "scope", "sequence", "__weakref__")
+    __slots__ = ("inputs", "saved", "saving", "needs_input_grad", "freed", "scope", "sequence", "__weakref__")
 
     #: Whether the output links to this op even when no gradient is recorded (under no_grad), so that a later op
     #: can read what it was computed from: the fused cross-entropies read the logits behind a sigmoid or softmax.
@@ -64,8 +66,9 @@ class Function:
     fresh_gradients = False
 
     def save_for_backward(self, *values) -> None:
-        """Keep what backward will need (arrays or any values)."""
-        self.saved = values
+        """Keep what backward will need (arrays or any values), unless no backward will run."""
+        if self.saving:
+            self.saved = values
 
     def forward(self, *arrays: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define forward(*arrays)")
@@ -79,10 +82,10 @@ class Function:
         like = next((x._data.dtype for x in inputs if isinstance(x, Tensor) and x._data.dtype.kind == "f"), None)
         tensors = [_lift(x, like) for x in inputs]
         fn = cls(**params)
-        fn.saved = ()
+        state = _tensor._state
+        fn.saved, fn.saving = (), state.grad_enabled
         fn.freed = False
         out = fn.forward(*[t._data for t in tensors])
-        state = _tensor._state
         recorded = (state.grad_enabled and any(t.requires_grad for t in tensors)) or state.record_all
         if recorded or cls.keeps_inputs:
             fn.inputs = tensors

@@ -13,6 +13,7 @@ belongs inside a Function's forward (as ``ops.dropout`` does), so each replay dr
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -22,7 +23,7 @@ from glassnet.autodiff import naming
 from glassnet.autodiff.graph import Visit, backward, topological_order, unbroadcast
 from glassnet.autodiff.release import UnreachableValues, drop_values, saved_memory
 from glassnet.autodiff.step_source import StepSource, StepWriter
-from glassnet.autodiff.tensor import Tensor, Variable, record, releasing
+from glassnet.autodiff.tensor import Tensor, Variable, no_grad, record, releasing
 
 
 class Plan:
@@ -40,13 +41,16 @@ class Plan:
         self.traced_inputs = [a.copy() if kernels.is_kernel_array(a) else np.array(a, copy=True)
                               for a in example_inputs]
         placeholders = [Tensor._from_op(a, None) for a in self.traced_inputs]
-        with record(), releasing(UnreachableValues()):  # what a replay would free, the trace frees too
+        # what a replay would free, the trace frees too; a forward-only plan's ops save nothing (no_grad), so that
+        # its replays, as its trace, hold only the values they work on
+        with record(), releasing(UnreachableValues()), contextlib.nullcontext() if gradients else no_grad():
             outputs = fn(*placeholders)
         outputs = tuple(outputs) if isinstance(outputs, (tuple, list)) else (outputs,)
         order = topological_order(*outputs[::-1])  # the outputs after the loss first: predictions, then the loss
         consumed = {id(x) for t in order for x in t.op.inputs}
         self.all_inputs_used = all(id(p) in consumed for p in placeholders)
         self._outputs = [t._data for t in outputs]  # the last forward's: the trace's, until a replay
+        self.ops = [t.op for t in order]
         # the walk reads only shapes, dtypes and what the ops saved: the values no op saved can go before it
         _drop_values(order, outputs, spared_memory=saved_memory(t.op for t in order))
         visits = self._walk(outputs[0], order) if gradients else []  # a forward-only plan has no backward
@@ -64,7 +68,6 @@ class Plan:
         self._forward, self._backward = namespace["forward"], namespace.get("backward")
         self._seed: np.ndarray | None = None
         self.outputs = outputs  # the traced tensors, for inspection
-        self.ops = [t.op for t in order]
         _drop_values(order, outputs)
 
     @staticmethod
