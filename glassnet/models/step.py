@@ -72,6 +72,8 @@ class TrainStep:
         self.title = title
         self.gradients = gradients  # False: a forward pass only (evaluate, predict), its loss None when it has none
         self.plans: dict = {}  # batch kind -> _Entry, or _EAGER
+        # True: the ops keep their saved values after each step, for a callback that reads them (fit sets it)
+        self.keep_saved = False
         self._lock = threading.Lock()
         self.latest: Plan | None = None  # the plan of the last replayed or traced step
 
@@ -121,6 +123,7 @@ class TrainStep:
         plan.has_loss, plan.prediction_structure = structure[0]
         self.latest = plan
         loss, y_pred = _split(plan, plan.backward() if self.gradients else plan._outputs)
+        self._let_go(plan)
         self._fill_missing_grads()
         reached = {id(v) for v in plan.variables}
         unreached = tuple(v for v in self.variables if id(v) not in reached)
@@ -163,9 +166,17 @@ class TrainStep:
         plan = entry.plan
         self.latest = plan
         outputs = plan(*_leaves(x, y, sw)[0], backward=self.gradients)
+        self._let_go(plan)
         for v in entry.unreached:
             v.grad = np.zeros(v.shape, dtype=v.dtype)
         return _split(plan, outputs)
+
+    def _let_go(self, plan: Plan) -> None:
+        """Drop what the plan's ops saved once its backward has used it: a batch's activations, which would
+        otherwise stay until the next step replaced them (and after fit, and beside evaluate's pass), unless
+        ``keep_saved`` (a callback reads them after the step, as Watch does)."""
+        if not self.keep_saved:
+            plan.drop_saved()
 
     def _fill_missing_grads(self) -> None:
         """A trainable weight the loss does not reach (an unused layer) gets a zero gradient, as in Keras."""

@@ -156,6 +156,41 @@ def test_the_first_two_batches_peak_near_one_steps_activations():
     assert peak < 1.7, f"the first two steps peaked at {peak:.2f} × one step's activations"
 
 
+def test_a_step_lets_go_of_its_activations_once_its_backward_ran():
+    """After each step the plan's ops drop what they saved (a batch's activations, which stayed until the next step
+    and after fit); a callback that reads them after the batch (``reads_step_values``, as Watch) still finds them
+    there, and fit without it lets go again."""
+    from glassnet.autodiff import Function
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8,)), layers.Dense(16, activation="tanh"), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 8)).astype("float32"), rng.normal(size=(64, 1)).astype("float32")
+
+    def saved_arrays() -> int:
+        ops = [v for v in model.step_source().bindings.values() if isinstance(v, Function)]
+        return sum(isinstance(a, np.ndarray) for fn in ops for a in fn.saved)
+
+    class Reader(keras.callbacks.Callback):
+        reads_step_values = True
+
+        def __init__(self):
+            super().__init__()
+            self.found = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.found.append(saved_arrays())
+
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert saved_arrays() == 0
+    reader = Reader()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[reader])
+    assert reader.found == [6] * 4  # each Affine its X and W, the tanh its A, the squared error Ŷ − Y
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert saved_arrays() == 0
+
+
 @pytest.mark.parametrize("method", ["predict", "evaluate"])
 def test_a_forward_pass_holds_only_the_values_it_works_on(method):
     """predict's and evaluate's recorded passes run under no_grad: their ops save nothing for a backward that never
