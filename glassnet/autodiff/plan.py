@@ -104,8 +104,8 @@ class Plan:
         return self._outputs
 
     def drop_saved(self) -> None:
-        """Let go of what the ops saved in the last forward (its activations): once the backward has used them,
-        or when a step is about to run another way (eagerly, to check the plan). The next forward saves its own."""
+        """Let go of what the ops saved in the last forward (its activations): after an epoch's last step, or when
+        a step is about to run another way (eagerly, to check the plan). The next forward saves its own."""
         for fn in self.ops:
             fn.saved = ()
 

@@ -12,10 +12,6 @@ from __future__ import annotations
 class Callback:
     """Base class: override the hooks you need; each receives a ``logs`` dict of the current results."""
 
-    #: Whether the callback reads, after a batch, the values the step's ops saved for backward (Watch does): fit
-    #: then keeps them until the next step, where otherwise a step lets go of them once its backward has run.
-    reads_step_values = False
-
     def __init__(self):
         self.params: dict = {}
         self._model = None

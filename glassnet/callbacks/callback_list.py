@@ -38,7 +38,6 @@ class CallbackList(Callback):
                  add_progbar: bool = False, model=None, **params):
         super().__init__()
         self.callbacks = list(callbacks or [])
-        self.reads_step_values = any(getattr(cb, "reads_step_values", False) for cb in self.callbacks)
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(

@@ -52,8 +52,6 @@ class Watch(Callback):
     refreshing table in Jupyter (default: when running in a notebook kernel); ``verbose=1`` prints each finding.
     """
 
-    reads_step_values = True  # the activations and a NaN's origin are read from what the step's ops saved
-
     def __init__(self, every: int = DEFAULT_EVERY, snapshots: bool = False, live: bool | None = None,
                  verbose: int = 1):
         super().__init__()

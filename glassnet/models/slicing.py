@@ -111,6 +111,10 @@ class SlicedStep:
         self.step, self.slice_rows, self.variables = step, slice_rows, step.variables
         self.grad_sums = [np.empty(v.shape, dtype=v.dtype) for v in self.variables]
 
+    def drop_saved(self) -> None:
+        """Let go of what the step's ops saved for the last slice (``TrainStep.drop_saved``)."""
+        self.step.drop_saved()
+
     def __call__(self, rows: BatchRows, y: np.ndarray, sw: np.ndarray | None) -> tuple[float, np.ndarray]:
         m = len(y)
         loss_value, predictions = 0.0, []

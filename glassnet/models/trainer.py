@@ -615,12 +615,10 @@ class Trainer:
         steps[kind] = step
         return step
 
-    def _fit_step(self, adapter: DataAdapter, keep_saved: bool) -> TrainStep | slicing.SlicedStep:
+    def _fit_step(self, adapter: DataAdapter) -> TrainStep | slicing.SlicedStep:
         """fit's training step for the trainable weights, taking each batch in slices when the adapter hands them
-        out so, keeping what its ops saved after each step when a callback reads it; the optimizer's state is
-        made now."""
+        out so; the optimizer's state is made now."""
         step = self._step_for(self._compiled)
-        step.keep_saved = keep_saved
         self._compiled.optimizer.build(step.variables)
         return step if adapter.slice_rows is None else slicing.SlicedStep(step, adapter.slice_rows)
 
@@ -714,9 +712,9 @@ class Trainer:
         val_adapter = None if validation_data is None else self._data_adapter(
             "fit", *data_adapters.unpack_validation_data(validation_data, "fit"),
             batch_size=validation_batch_size or batch_size, steps=validation_steps, prefix="val_")
+        step, tracker = self._fit_step(adapter), self._compiled.train_tracker
         self.history = history = History()
         cbs = self._callback_list(callbacks, verbose, epochs, adapter.num_batches, history)
-        step, tracker = self._fit_step(adapter, cbs.reads_step_values), self._compiled.train_tracker
         hooks = _BatchHooks(cbs, "train")
         epoch_logs, self.stop_training = {}, False
         with _Interrupt().deferred() as interrupt:
@@ -741,6 +739,7 @@ class Trainer:
                     interrupt.check()
                     if self.stop_training:
                         break
+                step.drop_saved()  # the last batch's activations: not held through validation or after fit
                 if adapter.ran_out:  # a used-up generator: no epoch left to run
                     break
                 epoch_logs = dict(batch_logs) if custom else tracker.logs()

@@ -156,10 +156,9 @@ def test_the_first_two_batches_peak_near_one_steps_activations():
     assert peak < 1.7, f"the first two steps peaked at {peak:.2f} × one step's activations"
 
 
-def test_a_step_lets_go_of_its_activations_once_its_backward_ran():
-    """After each step the plan's ops drop what they saved (a batch's activations, which stayed until the next step
-    and after fit); a callback that reads them after the batch (``reads_step_values``, as Watch) still finds them
-    there, and fit without it lets go again."""
+def test_fit_lets_go_of_the_last_steps_activations_after_each_epoch():
+    """What the training step's ops saved (a batch's activations) stays from step to step, where a callback reads it
+    after the batch (Watch does), but goes after each epoch's last step: not held through validation or after fit."""
     from glassnet.autodiff import Function
 
     keras.utils.set_random_seed(0)
@@ -172,22 +171,12 @@ def test_a_step_lets_go_of_its_activations_once_its_backward_ran():
         ops = [v for v in model.step_source().bindings.values() if isinstance(v, Function)]
         return sum(isinstance(a, np.ndarray) for fn in ops for a in fn.saved)
 
-    class Reader(keras.callbacks.Callback):
-        reads_step_values = True
-
-        def __init__(self):
-            super().__init__()
-            self.found = []
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.found.append(saved_arrays())
-
-    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    assert saved_arrays() == 0
-    reader = Reader()
-    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[reader])
-    assert reader.found == [6] * 4  # each Affine its X and W, the tanh its A, the squared error Ŷ − Y
-    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    found = {"train": [], "test": []}
+    reader = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: found["train"].append(saved_arrays()),
+        on_test_batch_end=lambda batch, logs: found["test"].append(saved_arrays()))
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, validation_data=(x[:32], y[:32]), callbacks=[reader])
+    assert found == {"train": [6] * 8, "test": [0] * 4}  # each Affine its X and W, the tanh A, the error Ŷ − Y
     assert saved_arrays() == 0
 
 
