@@ -319,3 +319,22 @@ def test_a_traced_max_pool_still_reads_the_z_behind_its_relu():
     plan = Plan(traced, [x])
     assert any(type(fn).__name__ == "MaxPoolRelu2d" for fn in plan.ops)
     np.testing.assert_allclose(plan.backward()[0], expected, rtol=1e-12)
+
+
+def test_each_function_is_compiled_on_its_own_at_its_lines_of_the_source():
+    """forward and backward are compiled one at a time (not holding both syntax trees beside the trace's values),
+    each at its own line numbers in ``plan.source``: a traceback, or inspect.step reading the locals line by line,
+    points at the line that ran."""
+    rng = np.random.default_rng(0)
+    w = Variable(rng.normal(size=(3, 2)))
+
+    def loss(x):
+        return ops.sum(ops.tanh(ops.matmul(x, w)))
+
+    plan = Plan(loss, [rng.normal(size=(4, 3))])
+    lines = plan.source.splitlines()
+    for function in (plan._forward, plan._backward):
+        first = function.__code__.co_firstlineno
+        assert lines[first - 1].startswith(f"def {function.__name__}(")
+        last = max(line for _, _, line in function.__code__.co_lines() if line is not None)
+        assert lines[last - 1].lstrip().startswith("return [")
