@@ -68,7 +68,20 @@ class Embedding(Layer):
         return Tensor(array, dtype=array.dtype) if array.dtype.kind in "iu" else as_tensor(inputs)
 
     def call(self, inputs):
-        return ops_gather.Gather.apply(inputs, self.embeddings, owner=f"Embedding '{self.name}'")
+        return ops_gather.Gather.apply(inputs, self.embeddings, owner=self._owner())
+
+    def check_input_values(self, x: np.ndarray) -> None:
+        """Refuse an index outside [0, input_dim) anywhere in ``x``, the whole data this layer reads first: fit calls
+        it before any step, so the error comes before training and names the sample (not a place in a shuffled
+        batch). Floats are truncated as ``call`` does; the data is scanned for its extremes only."""
+        if x.dtype.kind not in "biuf" or not x.size:
+            return
+        low, high = (np.trunc(v) if x.dtype.kind == "f" else v for v in (x.min(), x.max()))
+        if low < 0 or high >= self.input_dim:
+            ops_gather.check_rows(x if x.dtype.kind in "iu" else x.astype(np.intp), self.input_dim, self._owner())
+
+    def _owner(self) -> str:
+        return f"Embedding '{self.name}'"
 
     def compute_mask(self, inputs, previous_mask=None):
         """x ≠ 0 when ``mask_zero`` (index 0 is padding), else None."""

@@ -118,6 +118,10 @@ class Functional(Model):
     def _tracked_layers(self) -> list[Layer]:
         return self.layers
 
+    def input_readers(self, x) -> list[tuple[object, list[Layer]]]:
+        return [(data, [node.operation for node in self._nodes if any(t is tensor for t in node.input_tensors)])
+                for data, tensor in zip(self._flat_inputs(x), self._input_tensors)]
+
     def step_layers(self) -> list[Layer]:
         """The Input layers, then the layer the input feeds when there is one input and one layer reads it, then
         the rest; when the input feeds several, the model itself comes next, so the input stays dense."""

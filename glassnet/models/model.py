@@ -70,6 +70,12 @@ class Model(Trainer, Layer):
         no choice may assume what that code does."""
         return [self, *self.layers]
 
+    def input_readers(self, x) -> list[tuple[object, list[Layer]]]:
+        """Each input's data in ``x`` with the layers that read it as given, so that fit can check the whole data
+        against them before any step (an Embedding's indices); none for a subclassed model, whose ``call`` may do
+        anything first."""
+        return []
+
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """The layer called ``name``, or at position ``index`` of ``model.layers`` (exactly one of the two)."""
         if (name is None) == (index is None):

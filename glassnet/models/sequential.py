@@ -93,6 +93,9 @@ class Sequential(Model):
     def step_layers(self) -> list[Layer]:
         return list(self._layers)
 
+    def input_readers(self, x) -> list[tuple[object, list[Layer]]]:
+        return [(x, self.layers[:1])]
+
     def _takes_structures(self) -> bool:
         return False
 

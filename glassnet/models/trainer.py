@@ -364,12 +364,15 @@ class Trainer:
         and the model's first layer is a Dense); a structure (list/dict of arrays) leaf by leaf."""
         if data.is_structure(x):
             self._check_structure(x, method, arg)
-            return data.map_structure(lambda leaf, name: self._prepare_leaf(leaf, name, method), x, arg)
+            x = data.map_structure(lambda leaf, name: self._prepare_leaf(leaf, name, method), x, arg)
+            self._check_input_values(x)
+            return x
         if self._takes_strings():  # texts for a first TextVectorization or StringLookup, kept as they are
             return data.as_texts(x, arg, method)
         x = data.as_array(x, arg, method)
         data.check_not_empty(x, arg, method)
         data.check_features(x, self.expected_input_shape(), arg, method, self.name)
+        self._check_input_values(x)
         stored = data_adapters.store_inputs(x, self.step_layers())
         if stored is x:
             data.check_finite(x, arg, method)
@@ -399,6 +402,15 @@ class Trainer:
                 f"{method}: model '{self.name}' takes one array as `{arg}`, received a {type(value).__name__} of "
                 f"{count} arrays. Lists and dicts of arrays are for a model of several inputs or outputs; if these "
                 f"are samples, stack them into one array (np.stack).")
+
+    def _check_input_values(self, x) -> None:
+        """Let each layer that reads an input as given check all of its data before any step (an Embedding its
+        indices), so a bad value deep in the data is refused before training rather than at its batch."""
+        for array, readers in self.input_readers(x):
+            for layer in readers:
+                check = getattr(layer, "check_input_values", None)
+                if check is not None and isinstance(array, np.ndarray):
+                    check(array)
 
     def _build_for(self, x) -> None:
         """Build the model for inputs like ``x`` (an array or a structure of them), if it is not built yet."""

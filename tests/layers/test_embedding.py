@@ -173,16 +173,34 @@ def test_a_bad_index_is_refused_naming_the_layer():
         layer(np.array([[1, -1]]))
 
 
-def test_a_bad_index_in_a_replayed_batch_is_refused_before_the_update():
+def test_a_bad_index_anywhere_in_the_data_is_refused_before_training():
+    """fit, evaluate and predict check all the data an Embedding reads first, so an index out of range in the
+    second batch stops fit before its first step and names the sample (not a place in a shuffled batch); a
+    functional model's named input is checked the same way; train_on_batch's later batch is refused at the lookup,
+    before the update."""
     model = gk.Sequential([gk.Input((3,)), Embedding(10, 2), layers.Flatten(), layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     x, y = np.random.default_rng(4).integers(0, 10, size=(32, 3)), np.zeros((32, 1), dtype="float32")
     x[20, 1] = 10
     before = model.get_weights()
+    for run in (lambda: model.fit(x, y, batch_size=16, verbose=0), lambda: model.evaluate(x, y, verbose=0),
+                lambda: model.predict(x.astype("float32"), verbose=0)):
+        with pytest.raises(ValueError, match=r"Embedding 'embedding' received index 10 at position \(20, 1\) of "
+                                             r"its input \(shape \(32, 3\)\), outside \[0, input_dim=10\)"):
+            run()
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before))
+    model.train_on_batch(x[:16], y[:16])
+    trained = model.get_weights()
     with pytest.raises(ValueError, match=r"Embedding 'embedding' received index 10 at position \(4, 1\)"):
-        model.fit(x, y, batch_size=16, shuffle=False, verbose=0)
-    after = model.get_weights()
-    assert not np.array_equal(after[1], before[1])  # the first batch trained; the second stopped at the lookup
+        model.train_on_batch(x[16:], y[16:])
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), trained))
+
+    words, other = gk.Input((3,), name="words"), gk.Input((2,), name="other")
+    pooled = layers.GlobalAveragePooling1D()(Embedding(10, 2, name="vectors")(words))
+    functional = gk.Model([words, other], layers.Dense(1)(layers.Concatenate()([pooled, other])))
+    functional.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match=r"Embedding 'vectors' received index 10 at position \(20, 1\)"):
+        functional.fit({"other": np.zeros((32, 2)), "words": x}, y, verbose=0)
 
 
 # ----- the op: PyTorch and central differences -----------------------------------------------------------------
