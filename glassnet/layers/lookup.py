@@ -142,6 +142,12 @@ class CategoryEncoding(ValueLayer):
         return super().__call__(inputs, **kwargs)
 
     def _indices(self, values: np.ndarray) -> np.ndarray:
+        self.check_input_values(values)
+        return values.astype(np.int64)
+
+    def check_input_values(self, values: np.ndarray) -> None:
+        """Refuse values that are not whole numbers in [0, num_tokens); fit runs it on all the data this layer reads
+        first before any step (``Model.input_readers``), and every call on its batch."""
         if values.dtype.kind not in "biuf" or (values.dtype.kind == "f" and np.any(values != np.round(values))):
             raise ValueError(f"CategoryEncoding '{self.name}' expects integer indices, received an array of dtype "
                              f"{values.dtype}")
@@ -149,7 +155,6 @@ class CategoryEncoding(ValueLayer):
             raise ValueError(f"Input values must be in the range 0 <= values < num_tokens with num_tokens="
                              f"{self.num_tokens}. Received: min={values.min()}, max={values.max()} in layer "
                              f"'{self.name}'")
-        return values.astype(np.int64)
 
     def compute(self, values: np.ndarray) -> np.ndarray:
         return encode_categorical(self._indices(values), self.output_mode, self.num_tokens, self.dtype)

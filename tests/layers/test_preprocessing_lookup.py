@@ -42,6 +42,21 @@ def test_category_encoding_count_weights_and_errors(keras):
         layers.CategoryEncoding()
 
 
+def test_category_encoding_refuses_a_bad_value_anywhere_in_fits_data_before_the_first_step():
+    """As the first layer, CategoryEncoding checks all of fit's x before any step: a value past num_tokens in the
+    last batch leaves the weights as they were."""
+    import glassnet as gk
+
+    model = gk.Sequential([gk.Input((2,)), layers.CategoryEncoding(4), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.random.default_rng(0).integers(0, 4, size=(64, 2)), np.zeros((64, 1), dtype="float32")
+    x[60, 1] = 4
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"0 <= values < num_tokens with num_tokens=4. Received: min=0.0, max=4.0"):
+        model.fit(x, y, batch_size=16, shuffle=False, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before))
+
+
 @pytest.mark.parametrize("mode", lookup.ENCODINGS)
 def test_discretization_as_keras(keras, mode):
     x = np.array([[-1.5, 0.0, 0.2], [1.0, 3.0, 0.99]], dtype="float32")
