@@ -130,6 +130,16 @@ def test_a_loop_with_constant_labels_replays_once_its_inputs_are_proven():
     assert list(models[False]._cached_step.plans.values()) == ["eager"]
 
 
+def twenty_tanh_layers():
+    """A compiled stack of twenty Dense(256, tanh) layers and 4096 random samples for it: (model, x, y)."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((256,)), *[layers.Dense(256, activation="tanh") for _ in range(20)],
+                              layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    return model, rng.normal(size=(4096, 256)).astype("float32"), rng.normal(size=(4096, 1)).astype("float32")
+
+
 def test_the_first_two_batches_peak_near_one_steps_activations():
     """The first batch is traced, the second checked against an eager run: neither keeps a gradient per tensor,
     the check lets go of the traced batch's activations before its eager run, and neither forward keeps a value
@@ -138,12 +148,7 @@ def test_the_first_two_batches_peak_near_one_steps_activations():
     gradients ahead of the walk, the batch); before, 2.3 times (every Z kept), and before that five."""
     import tracemalloc
 
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((256,)), *[layers.Dense(256, activation="tanh") for _ in range(20)],
-                              layers.Dense(1)])
-    model.compile(optimizer="sgd", loss="mse")
-    rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(4096, 256)).astype("float32"), rng.normal(size=(4096, 1)).astype("float32")
+    model, x, y = twenty_tanh_layers()
     activations = 20 * 2048 * 256 * 4  # float32 outputs of the tanh layers, one batch
     model.fit(x[:64], y[:64], batch_size=32, epochs=1, verbose=0)  # the imports and compilations fit makes
     tracemalloc.start()
@@ -189,12 +194,7 @@ def test_a_forward_pass_holds_only_the_values_it_works_on(method):
     output, so the trace peaked at 22 and the 20 outputs stayed after it."""
     import tracemalloc
 
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((256,)), *[layers.Dense(256, activation="tanh") for _ in range(20)],
-                              layers.Dense(1)])
-    model.compile(optimizer="sgd", loss="mse")
-    rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(4096, 256)).astype("float32"), rng.normal(size=(4096, 1)).astype("float32")
+    model, x, y = twenty_tanh_layers()
     output = 2048 * 256 * 4  # one layer's float32 output, one batch
     run = (lambda: model.predict(x, batch_size=2048, verbose=0)) if method == "predict" else (
         lambda: model.evaluate(x, y, batch_size=2048, verbose=0))
